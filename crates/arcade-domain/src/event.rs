@@ -1,0 +1,101 @@
+//! Game events: what happened, published on the event bus for notifications and live boards.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::time::{Period, Timestamp};
+
+/// The kinds of event and their bus subjects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    SessionStarted,
+    ScoreSubmitted,
+    /// A player entered or moved within a board's top 10.
+    LeaderboardTop,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 3] = [
+        EventKind::SessionStarted,
+        EventKind::ScoreSubmitted,
+        EventKind::LeaderboardTop,
+    ];
+
+    /// The subject on the bus (JetStream stream `ARCADE`).
+    pub fn subject(self) -> &'static str {
+        match self {
+            Self::SessionStarted => "arcade.session.started",
+            Self::ScoreSubmitted => "arcade.score.submitted",
+            Self::LeaderboardTop => "arcade.leaderboard.top",
+        }
+    }
+
+    /// The `kind` label of `arcade_events_published_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SessionStarted => "session_started",
+            Self::ScoreSubmitted => "score_submitted",
+            Self::LeaderboardTop => "leaderboard_top",
+        }
+    }
+}
+
+/// One event. `id` is unique and lets consumers drop duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: Uuid,
+    pub kind: EventKind,
+    pub game: String,
+    pub player: String,
+    pub session_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    pub at: Timestamp,
+}
+
+impl Event {
+    /// Events derived from one session get ids derived from it, so a retried finish that
+    /// publishes again produces the same ids and consumers de-duplicate it.
+    pub fn derived_id(session_id: Uuid, kind: EventKind, period: Option<Period>) -> Uuid {
+        let name = format!("{}:{}", kind.as_str(), period.map_or("", Period::as_str));
+        Uuid::new_v5(&session_id, name.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_follow_the_design_contract() {
+        assert_eq!(
+            EventKind::SessionStarted.subject(),
+            "arcade.session.started"
+        );
+        assert_eq!(
+            EventKind::ScoreSubmitted.subject(),
+            "arcade.score.submitted"
+        );
+        assert_eq!(
+            EventKind::LeaderboardTop.subject(),
+            "arcade.leaderboard.top"
+        );
+    }
+
+    #[test]
+    fn derived_ids_are_stable_per_session_kind_and_period() {
+        let s = Uuid::new_v4();
+        let a = Event::derived_id(s, EventKind::ScoreSubmitted, None);
+        assert_eq!(a, Event::derived_id(s, EventKind::ScoreSubmitted, None));
+        assert_ne!(a, Event::derived_id(s, EventKind::LeaderboardTop, None));
+        assert_ne!(
+            Event::derived_id(s, EventKind::LeaderboardTop, Some(Period::Day)),
+            Event::derived_id(s, EventKind::LeaderboardTop, Some(Period::Week))
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! Arcade's domain: players, sessions, scoring rules, leaderboards and events, plus the ports
+//! (traits) that storage and event adapters implement. No I/O happens here: adapters do it.
+//!
+//! A tour:
+//! - [`name`]: validated, normalised player names and their look-alike-proof keys.
+//! - [`token`]: the secret a browser keeps to play under a claimed name.
+//! - [`time`]: timestamps, the clock port and leaderboard periods (all-time, day, week).
+//! - [`session`]: the session state machine, input recording and wall-clock plausibility.
+//! - [`ranking`]: board order, ties and an in-memory ranked board.
+//! - [`event`]: game events and their subjects.
+//! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`, `EventBus`).
+//! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
+//! - [`error`]: the one domain error type the HTTP layer maps to statuses.
+
+pub mod error;
+pub mod event;
+pub mod name;
+pub mod ports;
+pub mod query;
+pub mod ranking;
+pub mod service;
+pub mod session;
+pub mod time;
+pub mod token;
+
+pub use arcade_games as games;
+pub use error::{DomainError, StoreError};

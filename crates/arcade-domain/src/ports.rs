@@ -1,0 +1,168 @@
+//! The ports: traits the storage and event adapters implement. The service holds them as
+//! `Arc<dyn …>`, so the same use cases run on SQLite and memory or PostgreSQL, Redis and NATS.
+
+use std::collections::BTreeMap;
+
+use arcade_games::Input;
+use async_trait::async_trait;
+use futures::stream::BoxStream;
+
+use crate::error::{DomainError, StoreError};
+use crate::event::{Event, EventKind};
+use crate::ranking::{Ranked, Standing, Submission};
+use crate::session::{Session, SessionId};
+use crate::time::{BoardKey, Timestamp};
+use crate::token::TokenDigest;
+
+/// A player who claimed a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerRecord {
+    pub key: String,
+    pub name: String,
+    pub token_digest: TokenDigest,
+    pub created_at: Timestamp,
+}
+
+/// A verified score to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewScore {
+    pub session_id: SessionId,
+    pub game: String,
+    pub player_key: String,
+    pub player_name: String,
+    pub score: u32,
+    pub ticks: u32,
+    pub game_over: bool,
+    pub rules_version: u32,
+    pub seed: u32,
+    pub stats: BTreeMap<String, u32>,
+    pub inputs: Vec<Input>,
+    pub achieved_at: Timestamp,
+}
+
+/// A stored score.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreRow {
+    pub session_id: SessionId,
+    pub game: String,
+    pub player_key: String,
+    pub player_name: String,
+    pub score: u32,
+    pub ticks: u32,
+    pub game_over: bool,
+    pub rules_version: u32,
+    pub stats: BTreeMap<String, u32>,
+    pub achieved_at: Timestamp,
+    /// The player's all-time best in this game before this score, fixed when it was stored.
+    pub previous_best: Option<u32>,
+}
+
+/// The result of storing a score: the stored row (the existing one when the session was
+/// already recorded) and whether this call inserted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub row: ScoreRow,
+    pub inserted: bool,
+}
+
+/// Keyset position in a player's history (newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryCursor {
+    pub achieved_at: Timestamp,
+    pub session_id: SessionId,
+}
+
+/// The durable store: players, scores and each player's best per board. The source of truth.
+#[async_trait]
+pub trait ScoreStore: Send + Sync {
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError>;
+    /// Claim a name. `false` when the key was already taken (then nothing changes).
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError>;
+    /// Store a score and update the player's bests, atomically and idempotently: the session
+    /// id is unique, so recording the same session twice stores it once.
+    async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError>;
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError>;
+    /// A player's scores in a game, newest first, strictly after `after`.
+    async fn history(
+        &self,
+        game: &str,
+        player_key: &str,
+        after: Option<&HistoryCursor>,
+        limit: usize,
+    ) -> Result<Vec<ScoreRow>, StoreError>;
+    /// Every player's best on a board, for (re)building the rank index.
+    async fn best_standings(&self, board: &BoardKey) -> Result<Vec<Standing>, StoreError>;
+    /// Cheap round trip for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// A change applied to a stored session. It must leave the session untouched when it fails.
+pub type SessionChange<'a> = &'a (dyn Fn(&mut Session) -> Result<(), DomainError> + Send + Sync);
+
+/// Live sessions, kept until `Session::forget_at`.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError>;
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
+    /// Apply `change` atomically (no lost update between concurrent calls) and return the
+    /// session as stored afterwards. `SessionNotFound` when there is no such session.
+    async fn update(
+        &self,
+        id: SessionId,
+        change: SessionChange<'_>,
+    ) -> Result<Session, DomainError>;
+    /// Sessions neither finished nor expired, per game.
+    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError>;
+    /// Forget sessions past their retention; returns how many.
+    async fn purge(&self, now: Timestamp) -> Result<usize, StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Sorted boards for fast top-N pages and ranks (never a `COUNT(*)`).
+#[async_trait]
+pub trait RankIndex: Send + Sync {
+    /// Keep the player's best on the board; returns how it compared and the rank after.
+    async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError>;
+    async fn page(
+        &self,
+        board: &BoardKey,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, StoreError>;
+    async fn get(&self, board: &BoardKey, player_key: &str) -> Result<Option<Ranked>, StoreError>;
+    async fn around(
+        &self,
+        board: &BoardKey,
+        player_key: &str,
+        before: usize,
+        after: usize,
+    ) -> Result<Vec<Ranked>, StoreError>;
+    /// Replace a board's contents (rebuild from the score store).
+    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Publishes events and lets local listeners (live pages) follow them.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, event: &Event) -> Result<(), StoreError>;
+    /// Events published from now on (by any replica, where the bus spans replicas).
+    fn subscribe(&self) -> BoxStream<'static, Event>;
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Hooks the service calls so the server can count what happens (metrics, logs) without the
+/// domain knowing how.
+pub trait Observer: Send + Sync {
+    fn session_started(&self, _game: &str) {}
+    fn score_submitted(&self, _game: &str, _score: u32) {}
+    fn replay_rejected(&self, _game: &str, _reason: &str) {}
+    fn event_published(&self, _kind: EventKind) {}
+    fn event_failed(&self, _kind: EventKind, _error: &StoreError) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}

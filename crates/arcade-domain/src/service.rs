@@ -1,0 +1,580 @@
+//! The use cases: start a session, record heartbeats, finish with a verified score, and read
+//! boards, standings and histories. Everything goes through the ports; no I/O of its own.
+
+use std::sync::Arc;
+
+use crate::error::{DomainError, Rejection, StoreError};
+use crate::event::{Event, EventKind};
+use crate::name::PlayerName;
+use crate::ports::{
+    EventBus, HistoryCursor, NewScore, Observer, PlayerRecord, RankIndex, ScoreRow, ScoreStore,
+    SessionStore,
+};
+use crate::query::{self, Limit};
+use crate::ranking::{Ranked, Standing, Submission};
+use crate::session::{
+    FinishReceipt, FinishState, InputBatch, PeriodRanks, PlayRules, Session, SessionId,
+};
+use crate::time::{BoardKey, Clock, Period, Timestamp};
+use crate::token;
+use arcade_games::Game;
+
+/// How many places above and below a player the standing view shows.
+pub const NEIGHBOURS: usize = 2;
+/// Boards whose top this many places announce changes.
+pub const TOP_PLACES: u64 = 10;
+
+/// The adapters a service runs on.
+#[derive(Clone)]
+pub struct Ports {
+    pub scores: Arc<dyn ScoreStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub ranks: Arc<dyn RankIndex>,
+    pub events: Arc<dyn EventBus>,
+    pub clock: Arc<dyn Clock>,
+    pub observer: Arc<dyn Observer>,
+}
+
+/// A started session and, when this start claimed the name, the new token (shown once).
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub session: Session,
+    pub claimed_token: Option<String>,
+    pub heartbeat_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeartbeatAck {
+    pub accepted_inputs: usize,
+    pub tick: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct BoardPage {
+    pub game: String,
+    pub period: Period,
+    pub entries: Vec<Ranked>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlayerStanding {
+    pub player: String,
+    pub game: String,
+    pub period: Period,
+    pub best: Option<Ranked>,
+    pub neighbours: Vec<Ranked>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    pub player: String,
+    pub game: String,
+    pub scores: Vec<ScoreRow>,
+    pub next_cursor: Option<String>,
+}
+
+/// The arcade's use cases.
+pub struct Arcade {
+    ports: Ports,
+    rules: PlayRules,
+    heartbeat_interval_ms: u64,
+}
+
+impl Arcade {
+    pub fn new(ports: Ports, rules: PlayRules) -> Self {
+        Self {
+            ports,
+            rules,
+            heartbeat_interval_ms: 2000,
+        }
+    }
+
+    pub fn rules(&self) -> &PlayRules {
+        &self.rules
+    }
+
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.ports.clock.now()
+    }
+
+    pub fn games(&self) -> &'static [&'static dyn Game] {
+        arcade_games::catalogue()
+    }
+
+    pub fn game(&self, id: &str) -> Result<&'static dyn Game, DomainError> {
+        arcade_games::find(id).ok_or_else(|| DomainError::UnknownGame(id.to_owned()))
+    }
+
+    /// Start a game under a name: the first use claims the name and issues its token; later
+    /// uses must present that token.
+    pub async fn start(
+        &self,
+        game_id: &str,
+        player: &str,
+        token: Option<&str>,
+    ) -> Result<Started, DomainError> {
+        let game = self.game(game_id)?;
+        let name = PlayerName::parse(player)?;
+        let now = self.now();
+        let (record, claimed_token) = self.claim_or_verify(&name, token, now).await?;
+        let session = Session::start(
+            SessionId::random(),
+            game,
+            &record.key,
+            &record.name,
+            rand::random(),
+            now,
+            &self.rules,
+        );
+        self.ports
+            .sessions
+            .insert(&session, session.forget_at(&self.rules))
+            .await?;
+        self.ports.observer.session_started(game.id());
+        self.publish(Event {
+            id: Event::derived_id(session.id.0, EventKind::SessionStarted, None),
+            kind: EventKind::SessionStarted,
+            game: game.id().to_owned(),
+            player: record.name.clone(),
+            session_id: session.id.0,
+            score: None,
+            rank: None,
+            period: None,
+            at: now,
+        })
+        .await;
+        Ok(Started {
+            session,
+            claimed_token,
+            heartbeat_interval_ms: self.heartbeat_interval_ms,
+        })
+    }
+
+    async fn claim_or_verify(
+        &self,
+        name: &PlayerName,
+        token: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(PlayerRecord, Option<String>), DomainError> {
+        let scores = &self.ports.scores;
+        if let Some(existing) = scores.find_player(name.key()).await? {
+            return match token {
+                Some(t) if existing.token_digest.matches(t) => Ok((existing, None)),
+                _ => Err(DomainError::NameTaken(name.as_str().to_owned())),
+            };
+        }
+        let issued = token::issue();
+        let record = PlayerRecord {
+            key: name.key().to_owned(),
+            name: name.as_str().to_owned(),
+            token_digest: issued.digest,
+            created_at: now,
+        };
+        if scores.create_player(&record).await? {
+            Ok((record, Some(issued.token)))
+        } else {
+            // Someone claimed it between our look-up and insert.
+            Err(DomainError::NameTaken(name.as_str().to_owned()))
+        }
+    }
+
+    async fn live_session(&self, id: SessionId) -> Result<Session, DomainError> {
+        self.ports
+            .sessions
+            .get(id)
+            .await?
+            .ok_or_else(|| DomainError::SessionNotFound(id.to_string()))
+    }
+
+    /// Record the inputs so far.
+    pub async fn heartbeat(
+        &self,
+        session_id: &str,
+        batch: InputBatch,
+    ) -> Result<HeartbeatAck, DomainError> {
+        let id = SessionId::parse(session_id)?;
+        let game = self.game(&self.live_session(id).await?.game)?;
+        let now = self.now();
+        let rules = self.rules;
+        let result = self
+            .ports
+            .sessions
+            .update(id, &|s: &mut Session| s.record(game, &batch, now, &rules))
+            .await;
+        match result {
+            Ok(s) => Ok(HeartbeatAck {
+                accepted_inputs: s.inputs.len(),
+                tick: s.tick,
+            }),
+            Err(e) => {
+                if let DomainError::Rejected { game, rejection } = &e {
+                    self.ports.observer.replay_rejected(game, &rejection.reason);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Record the last inputs, replay the session and store the verified score. Idempotent: a
+    /// repeated finish returns the first answer and never stores a second score.
+    pub async fn finish(
+        &self,
+        session_id: &str,
+        batch: InputBatch,
+    ) -> Result<FinishReceipt, DomainError> {
+        let id = SessionId::parse(session_id)?;
+        let Some(session) = self.ports.sessions.get(id).await? else {
+            // Forgotten after retention: the stored score still answers.
+            return match self.ports.scores.score_by_session(id).await? {
+                Some(row) => self.receipt_for(&row).await,
+                None => Err(DomainError::SessionNotFound(id.to_string())),
+            };
+        };
+        if let Some(done) = &session.finish {
+            return finished_answer(done, &session.game);
+        }
+        let game = self.game(&session.game)?;
+        let now = self.now();
+        let rules = self.rules;
+        let recorded = self
+            .ports
+            .sessions
+            .update(id, &|s: &mut Session| match s.finish {
+                Some(_) => Ok(()),
+                None => s.record(game, &batch, now, &rules),
+            })
+            .await;
+        let session = match recorded {
+            Ok(s) => s,
+            Err(DomainError::Rejected { rejection, .. }) => {
+                return self.reject(id, game, rejection).await;
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(done) = &session.finish {
+            return finished_answer(done, &session.game);
+        }
+        let outcome = match session.replay(game) {
+            Ok(o) => o,
+            Err(rejection) => return self.reject(id, game, rejection).await,
+        };
+        let stored = self
+            .ports
+            .scores
+            .record_score(&NewScore {
+                session_id: id,
+                game: session.game.clone(),
+                player_key: session.player_key.clone(),
+                player_name: session.player_name.clone(),
+                score: outcome.score,
+                ticks: outcome.ticks,
+                game_over: outcome.game_over,
+                rules_version: session.rules_version,
+                seed: session.seed,
+                stats: outcome.stats.clone(),
+                inputs: session.inputs.clone(),
+                achieved_at: now,
+            })
+            .await?;
+        let row = stored.row;
+        let standing = standing_of(&row);
+        let mut ranks = PeriodRanks {
+            all: 0,
+            day: 0,
+            week: 0,
+        };
+        let mut entered_top = Vec::new();
+        for period in Period::ALL {
+            let board = BoardKey::current(&row.game, period, row.achieved_at);
+            let submission = self.ports.ranks.submit(&board, standing.clone()).await?;
+            let (rank, improved) = match submission {
+                Submission::New { rank } | Submission::Improved { rank, .. } => (rank, true),
+                Submission::NotImproved { rank, .. } => (rank, false),
+            };
+            match period {
+                Period::All => ranks.all = rank,
+                Period::Day => ranks.day = rank,
+                Period::Week => ranks.week = rank,
+            }
+            if improved && rank <= TOP_PLACES {
+                entered_top.push((period, rank));
+            }
+        }
+        let receipt = receipt_from(&row, ranks);
+        let accepted = FinishState::Accepted(receipt.clone());
+        let session = self
+            .ports
+            .sessions
+            .update(id, &|s: &mut Session| {
+                if s.finish.is_none() {
+                    s.finish = Some(accepted.clone());
+                }
+                Ok(())
+            })
+            .await;
+        if stored.inserted {
+            self.ports.observer.score_submitted(&row.game, row.score);
+            self.announce(&row, ranks.all, &entered_top).await;
+        }
+        match session {
+            Ok(s) => match &s.finish {
+                Some(done) => finished_answer(done, &s.game),
+                None => Ok(receipt),
+            },
+            // The score is stored; a session that vanished meanwhile changes nothing.
+            Err(DomainError::SessionNotFound(_)) => Ok(receipt),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// End the session as rejected (unless a concurrent finish already ended it) and answer
+    /// with whatever ended it.
+    async fn reject(
+        &self,
+        id: SessionId,
+        game: &dyn Game,
+        rejection: Rejection,
+    ) -> Result<FinishReceipt, DomainError> {
+        self.ports
+            .observer
+            .replay_rejected(game.id(), &rejection.reason);
+        let state = FinishState::Rejected(rejection);
+        let s = self
+            .ports
+            .sessions
+            .update(id, &|s: &mut Session| {
+                if s.finish.is_none() {
+                    s.finish = Some(state.clone());
+                }
+                Ok(())
+            })
+            .await?;
+        finished_answer(s.finish.as_ref().unwrap_or(&state), &s.game)
+    }
+
+    async fn receipt_for(&self, row: &ScoreRow) -> Result<FinishReceipt, DomainError> {
+        let mut ranks = PeriodRanks {
+            all: 0,
+            day: 0,
+            week: 0,
+        };
+        for period in Period::ALL {
+            let board = BoardKey::current(&row.game, period, row.achieved_at);
+            let rank = self
+                .ports
+                .ranks
+                .get(&board, &row.player_key)
+                .await?
+                .map_or(0, |r| r.rank);
+            match period {
+                Period::All => ranks.all = rank,
+                Period::Day => ranks.day = rank,
+                Period::Week => ranks.week = rank,
+            }
+        }
+        Ok(receipt_from(row, ranks))
+    }
+
+    async fn announce(&self, row: &ScoreRow, rank: u64, entered_top: &[(Period, u64)]) {
+        let base = Event {
+            id: Event::derived_id(row.session_id.0, EventKind::ScoreSubmitted, None),
+            kind: EventKind::ScoreSubmitted,
+            game: row.game.clone(),
+            player: row.player_name.clone(),
+            session_id: row.session_id.0,
+            score: Some(row.score),
+            rank: Some(rank),
+            period: None,
+            at: row.achieved_at,
+        };
+        self.publish(base.clone()).await;
+        for &(period, rank) in entered_top {
+            self.publish(Event {
+                id: Event::derived_id(row.session_id.0, EventKind::LeaderboardTop, Some(period)),
+                kind: EventKind::LeaderboardTop,
+                rank: Some(rank),
+                period: Some(period),
+                ..base.clone()
+            })
+            .await;
+        }
+    }
+
+    /// Events are best effort here: play never fails because the bus did.
+    async fn publish(&self, event: Event) {
+        match self.ports.events.publish(&event).await {
+            Ok(()) => self.ports.observer.event_published(event.kind),
+            Err(e) => self.ports.observer.event_failed(event.kind, &e),
+        }
+    }
+
+    /// A page of a game's board for the current period.
+    pub async fn leaderboard(
+        &self,
+        game_id: &str,
+        period: Period,
+        limit: Limit,
+        cursor: Option<&str>,
+    ) -> Result<BoardPage, DomainError> {
+        let game = self.game(game_id)?;
+        let after = cursor.map(query::decode_board_cursor).transpose()?;
+        let board = BoardKey::current(game.id(), period, self.now());
+        let mut entries = self
+            .ports
+            .ranks
+            .page(&board, after.as_ref(), limit.get() + 1)
+            .await?;
+        let next_cursor = if entries.len() > limit.get() {
+            entries.truncate(limit.get());
+            entries
+                .last()
+                .map(|r| query::encode_board_cursor(&r.standing))
+        } else {
+            None
+        };
+        Ok(BoardPage {
+            game: game.id().to_owned(),
+            period,
+            entries,
+            next_cursor,
+        })
+    }
+
+    /// A player's best, rank and neighbours on a board.
+    pub async fn player_standing(
+        &self,
+        game_id: &str,
+        player: &str,
+        period: Period,
+    ) -> Result<PlayerStanding, DomainError> {
+        let game = self.game(game_id)?;
+        let record = self.known_player(player).await?;
+        let board = BoardKey::current(game.id(), period, self.now());
+        let best = self.ports.ranks.get(&board, &record.key).await?;
+        let neighbours = match best {
+            Some(_) => {
+                self.ports
+                    .ranks
+                    .around(&board, &record.key, NEIGHBOURS, NEIGHBOURS)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        Ok(PlayerStanding {
+            player: record.name,
+            game: game.id().to_owned(),
+            period,
+            best,
+            neighbours,
+        })
+    }
+
+    /// A player's scores in a game, newest first.
+    pub async fn history(
+        &self,
+        game_id: &str,
+        player: &str,
+        limit: Limit,
+        cursor: Option<&str>,
+    ) -> Result<HistoryPage, DomainError> {
+        let game = self.game(game_id)?;
+        let after = cursor.map(query::decode_history_cursor).transpose()?;
+        let record = self.known_player(player).await?;
+        let mut scores = self
+            .ports
+            .scores
+            .history(game.id(), &record.key, after.as_ref(), limit.get() + 1)
+            .await?;
+        let next_cursor = if scores.len() > limit.get() {
+            scores.truncate(limit.get());
+            scores.last().map(|r| {
+                query::encode_history_cursor(&HistoryCursor {
+                    achieved_at: r.achieved_at,
+                    session_id: r.session_id,
+                })
+            })
+        } else {
+            None
+        };
+        Ok(HistoryPage {
+            player: record.name,
+            game: game.id().to_owned(),
+            scores,
+            next_cursor,
+        })
+    }
+
+    async fn known_player(&self, player: &str) -> Result<PlayerRecord, DomainError> {
+        let name = PlayerName::parse(player)?;
+        self.ports
+            .scores
+            .find_player(name.key())
+            .await?
+            .ok_or_else(|| DomainError::PlayerNotFound(name.as_str().to_owned()))
+    }
+
+    /// Load every current board of every game from the score store into the rank index.
+    pub async fn rebuild_rank_index(&self) -> Result<usize, StoreError> {
+        let now = self.now();
+        let mut boards = 0;
+        for game in self.games() {
+            for period in Period::ALL {
+                let board = BoardKey::current(game.id(), period, now);
+                let standings = self.ports.scores.best_standings(&board).await?;
+                self.ports.ranks.load(&board, standings).await?;
+                boards += 1;
+            }
+        }
+        Ok(boards)
+    }
+
+    /// Forget old sessions and count active ones per game.
+    pub async fn housekeeping(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let now = self.now();
+        self.ports.sessions.purge(now).await?;
+        self.ports.sessions.count_active(now).await
+    }
+}
+
+fn standing_of(row: &ScoreRow) -> Standing {
+    Standing {
+        score: u64::from(row.score),
+        achieved_at_ms: row.achieved_at.0,
+        player_key: row.player_key.clone(),
+        player_name: row.player_name.clone(),
+    }
+}
+
+fn receipt_from(row: &ScoreRow, ranks: PeriodRanks) -> FinishReceipt {
+    let personal_best = row.previous_best.map_or(row.score, |b| b.max(row.score));
+    FinishReceipt {
+        session_id: row.session_id,
+        game: row.game.clone(),
+        player: row.player_name.clone(),
+        score: row.score,
+        ticks: row.ticks,
+        game_over: row.game_over,
+        stats: row.stats.clone(),
+        achieved_at: row.achieved_at,
+        ranks,
+        personal_best,
+        new_personal_best: row.previous_best.is_none_or(|b| row.score > b),
+    }
+}
+
+fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, DomainError> {
+    match done {
+        FinishState::Accepted(r) => Ok(r.clone()),
+        FinishState::Rejected(rejection) => Err(DomainError::Rejected {
+            game: game.to_owned(),
+            rejection: rejection.clone(),
+        }),
+    }
+}

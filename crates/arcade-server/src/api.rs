@@ -1,0 +1,324 @@
+//! Handlers: each translates HTTP to one use case and back. No game or storage logic here.
+
+use arcade_domain::DomainError;
+use arcade_domain::query::Limit;
+use arcade_domain::time::Period;
+use arcade_telemetry::GameLabels;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::assets;
+use crate::dto::*;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
+use crate::state::AppState;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn period(raw: Option<&str>) -> Result<Period, DomainError> {
+    raw.map_or(Ok(Period::All), Period::parse)
+}
+
+/// The games on offer.
+#[utoipa::path(get, path = "/api/games", tag = "games",
+    responses((status = 200, description = "Every game the arcade serves", body = GameList)))]
+pub async fn list_games(State(state): State<AppState>) -> Json<GameList> {
+    Json(GameList {
+        games: state
+            .arcade
+            .games()
+            .iter()
+            .map(|g| GameInfo::of(*g))
+            .collect(),
+    })
+}
+
+/// Start a game session. The first use of a name claims it and returns its token.
+#[utoipa::path(post, path = "/api/games/{game}/sessions", tag = "sessions",
+    params(("game" = String, Path, description = "Game id, e.g. `egg-catcher`")),
+    request_body = StartSessionRequest,
+    responses(
+        (status = 201, description = "Session started", body = SessionStarted),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The name is claimed and the token is missing or wrong (`player_token_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown game (`unknown_game`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name (`invalid_player_name`) or body shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many starts from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn start_session(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiPath(game): ApiPath<String>,
+    ApiJson(body): ApiJson<StartSessionRequest>,
+) -> ApiResult<(StatusCode, Json<SessionStarted>)> {
+    // Unknown games are 404 whether or not the client is over its limit.
+    let game_ref = state.arcade.game(&game)?;
+    state
+        .limiter
+        .check(ip)
+        .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
+    let started = state
+        .arcade
+        .start(game_ref.id(), &body.player, body.token.as_deref())
+        .await?;
+    let s = started.session;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionStarted {
+            session_id: s.id.0,
+            game: s.game,
+            seed: s.seed,
+            rules_version: s.rules_version,
+            tick_hz: game_ref.tick_hz(),
+            started_at: s.started_at.to_rfc3339(),
+            expires_at: s.expires_at.to_rfc3339(),
+            heartbeat_interval_ms: started.heartbeat_interval_ms,
+            player: PlayerInfo {
+                name: s.player_name,
+                token: started.claimed_token,
+            },
+        }),
+    ))
+}
+
+/// Send the inputs recorded so far.
+#[utoipa::path(post, path = "/api/sessions/{id}/heartbeat", tag = "sessions",
+    params(("id" = String, Path, description = "Session id")),
+    request_body = InputsRequest,
+    responses(
+        (status = 200, description = "Inputs recorded", body = HeartbeatAccepted),
+        (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Finished session, or inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Inputs that cannot be a real game (`replay_rejected`), e.g. more ticks than time allows", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<InputsRequest>,
+) -> ApiResult<Json<HeartbeatAccepted>> {
+    let ack = state.arcade.heartbeat(&id, body.into()).await?;
+    Ok(Json(HeartbeatAccepted {
+        accepted_inputs: ack.accepted_inputs,
+        tick: ack.tick,
+    }))
+}
+
+/// Send the last inputs and get the verified score. Repeating it returns the same result.
+#[utoipa::path(post, path = "/api/sessions/{id}/finish", tag = "sessions",
+    params(("id" = String, Path, description = "Session id")),
+    request_body = InputsRequest,
+    responses(
+        (status = 200, description = "The replayed, stored score with ranks", body = FinishResult),
+        (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The replay was refused (`replay_rejected`): invalid inputs, too fast, or a score that does not match", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; the session is kept: retry (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn finish(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<InputsRequest>,
+) -> ApiResult<Json<FinishResult>> {
+    let receipt = state.arcade.finish(&id, body.into()).await?;
+    Ok(Json(receipt.into()))
+}
+
+fn count_board_read(state: &AppState, game: &str) {
+    state
+        .metrics
+        .leaderboard_requests
+        .get_or_create(&GameLabels {
+            game: game.to_owned(),
+        })
+        .inc();
+}
+
+/// A page of a game's leaderboard: higher score first, earlier achievement wins a tie.
+#[utoipa::path(get, path = "/api/games/{game}/leaderboard", tag = "leaderboards",
+    params(("game" = String, Path, description = "Game id"), BoardQuery),
+    responses(
+        (status = 200, description = "Ranked entries", body = Leaderboard),
+        (status = 400, description = "Bad period, limit or cursor (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn leaderboard(
+    State(state): State<AppState>,
+    ApiPath(game): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BoardQuery>,
+) -> ApiResult<Json<Leaderboard>> {
+    let period = period(q.period.as_deref())?;
+    let limit = Limit::parse(q.limit)?;
+    let page = state
+        .arcade
+        .leaderboard(&game, period, limit, q.cursor.as_deref())
+        .await?;
+    count_board_read(&state, &page.game);
+    Ok(Json(Leaderboard {
+        game: page.game,
+        period: page.period.as_str().to_owned(),
+        entries: page.entries.into_iter().map(BoardEntry::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// A player's best score, rank and neighbours on a board.
+#[utoipa::path(get, path = "/api/games/{game}/players/{name}", tag = "leaderboards",
+    params(("game" = String, Path, description = "Game id"), ("name" = String, Path, description = "Player name"), PeriodQuery),
+    responses(
+        (status = 200, description = "The player's standing", body = PlayerStandingView),
+        (status = 400, description = "Bad period", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown game or player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn player_standing(
+    State(state): State<AppState>,
+    ApiPath((game, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Json<PlayerStandingView>> {
+    let period = period(q.period.as_deref())?;
+    let s = state.arcade.player_standing(&game, &name, period).await?;
+    count_board_read(&state, &s.game);
+    Ok(Json(PlayerStandingView {
+        player: s.player,
+        game: s.game,
+        period: s.period.as_str().to_owned(),
+        best: s.best.map(|b| PlayerBest {
+            rank: b.rank,
+            score: b.standing.score,
+            achieved_at: arcade_domain::time::Timestamp(b.standing.achieved_at_ms).to_rfc3339(),
+        }),
+        neighbours: s.neighbours.into_iter().map(BoardEntry::from).collect(),
+    }))
+}
+
+/// A player's scores in a game, newest first.
+#[utoipa::path(get, path = "/api/games/{game}/players/{name}/scores", tag = "leaderboards",
+    params(("game" = String, Path, description = "Game id"), ("name" = String, Path, description = "Player name"), PageQuery),
+    responses(
+        (status = 200, description = "The player's history", body = ScoreHistory),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown game or player", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn player_scores(
+    State(state): State<AppState>,
+    ApiPath((game, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<ScoreHistory>> {
+    let limit = Limit::parse(q.limit)?;
+    let page = state
+        .arcade
+        .history(&game, &name, limit, q.cursor.as_deref())
+        .await?;
+    Ok(Json(ScoreHistory {
+        player: page.player,
+        game: page.game,
+        scores: page.scores.into_iter().map(ScoreEntry::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Liveness: the process serves HTTP.
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, description = "Alive", body = Liveness)))]
+pub async fn live() -> Json<Liveness> {
+    Json(Liveness { status: "live" })
+}
+
+/// Readiness: every dependency answers and the server is not draining.
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses(
+        (status = 200, description = "Ready for traffic", body = Readiness),
+        (status = 503, description = "Draining after a shutdown signal, or a dependency is down", body = Readiness),
+    ))]
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let dependencies = state.health.check_all(&state.metrics).await;
+    let all_up = dependencies.iter().all(|d| d.error.is_none());
+    let (code, status) = match (state.health.is_draining(), all_up) {
+        (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
+        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (false, true) => (StatusCode::OK, "ready"),
+    };
+    (
+        code,
+        Json(Readiness {
+            status,
+            version: env!("CARGO_PKG_VERSION"),
+            dependencies,
+        }),
+    )
+}
+
+/// Prometheus metrics (OpenMetrics text).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Metrics in the OpenMetrics text format", body = String, content_type = "application/openmetrics-text")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    // Gauges that describe shared state are refreshed at scrape time so they are never stale.
+    if let Ok(active) = state.arcade.housekeeping().await {
+        for game in state.arcade.games() {
+            let n = active.get(game.id()).copied().unwrap_or(0);
+            state
+                .metrics
+                .active_sessions
+                .get_or_create(&GameLabels {
+                    game: game.id().to_owned(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+    }
+    state.health.check_all(&state.metrics).await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+/// The arcade's home page.
+pub async fn home(headers: HeaderMap) -> ApiResult<Response> {
+    assets::serve("index.html", &headers).ok_or_else(missing_asset)
+}
+
+/// A game's page.
+pub async fn play(
+    State(state): State<AppState>,
+    ApiPath(game): ApiPath<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    state.arcade.game(&game)?;
+    assets::serve("play.html", &headers).ok_or_else(missing_asset)
+}
+
+/// Static files under `/assets/`.
+pub async fn asset(ApiPath(path): ApiPath<String>, headers: HeaderMap) -> ApiResult<Response> {
+    assets::serve(&format!("assets/{path}"), &headers)
+        .ok_or_else(|| ApiError::NotFound(format!("there is no asset '{path}'")))
+}
+
+pub async fn favicon(headers: HeaderMap) -> ApiResult<Response> {
+    assets::serve("assets/img/favicon.svg", &headers)
+        .ok_or_else(|| ApiError::NotFound("there is no favicon".to_owned()))
+}
+
+fn missing_asset() -> ApiError {
+    ApiError::NotFound("this build has no web pages".to_owned())
+}
+
+/// Any other address.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("there is nothing at this address: see /openapi.json for the API".to_owned())
+}

@@ -1,0 +1,292 @@
+//! Request and response bodies of the JSON API. Requests refuse unknown fields so typos fail
+//! loudly instead of being ignored.
+
+use std::collections::BTreeMap;
+
+use arcade_domain::games::{Game, Input};
+use arcade_domain::ports::ScoreRow;
+use arcade_domain::ranking::Ranked;
+use arcade_domain::session::{FinishReceipt, InputBatch, PeriodRanks};
+use arcade_domain::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GameInfo {
+    /// e.g. `egg-catcher`
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub rules_version: u32,
+    /// Simulation ticks per second.
+    pub tick_hz: u32,
+    pub play_url: String,
+}
+
+impl GameInfo {
+    pub fn of(g: &dyn Game) -> Self {
+        Self {
+            id: g.id().to_owned(),
+            title: g.title().to_owned(),
+            description: g.description().to_owned(),
+            rules_version: g.rules_version(),
+            tick_hz: g.tick_hz(),
+            play_url: format!("/play/{}", g.id()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GameList {
+    pub games: Vec<GameInfo>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartSessionRequest {
+    /// 1 to 24 letters, digits, spaces, `_` or `-`. The first use claims the name.
+    #[schema(example = "Alice")]
+    pub player: String,
+    /// The token returned when the name was claimed; required to play under a claimed name.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayerInfo {
+    pub name: String,
+    /// Present only when this request claimed the name: keep it to play under this name again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionStarted {
+    pub session_id: Uuid,
+    pub game: String,
+    /// Seed of the game's PRNG: the browser and the server simulate the same game from it.
+    pub seed: u32,
+    pub rules_version: u32,
+    pub tick_hz: u32,
+    /// RFC 3339
+    pub started_at: String,
+    /// RFC 3339
+    pub expires_at: String,
+    pub heartbeat_interval_ms: u64,
+    pub player: PlayerInfo,
+}
+
+/// Inputs recorded since `offset`, and the client's progress.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputsRequest {
+    /// How many inputs the server already acknowledged (`accepted_inputs` of the last answer).
+    pub offset: usize,
+    /// Inputs as `[tick, value]` pairs with strictly increasing ticks.
+    #[schema(value_type = Vec<Vec<u32>>, example = json!([[12, 180000], [40, 300000]]))]
+    pub inputs: Vec<Input>,
+    /// Ticks simulated so far.
+    pub tick: u32,
+    /// The score the client shows: a hint, compared with the replayed score.
+    #[serde(default)]
+    pub score: Option<u32>,
+}
+
+impl From<InputsRequest> for InputBatch {
+    fn from(r: InputsRequest) -> Self {
+        Self {
+            offset: r.offset,
+            inputs: r.inputs,
+            tick: r.tick,
+            score: r.score,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeartbeatAccepted {
+    /// Inputs the server now holds; send the next batch from this offset.
+    pub accepted_inputs: usize,
+    pub tick: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ranks {
+    pub all: u64,
+    pub day: u64,
+    pub week: u64,
+}
+
+impl From<PeriodRanks> for Ranks {
+    fn from(r: PeriodRanks) -> Self {
+        Self {
+            all: r.all,
+            day: r.day,
+            week: r.week,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FinishResult {
+    pub session_id: Uuid,
+    pub game: String,
+    pub player: String,
+    /// The verified (replayed) score.
+    pub score: u32,
+    pub ticks: u32,
+    pub game_over: bool,
+    pub stats: BTreeMap<String, u32>,
+    /// RFC 3339
+    pub achieved_at: String,
+    /// The player's all-time rank in this game.
+    pub rank: u64,
+    pub ranks: Ranks,
+    pub personal_best: u32,
+    pub new_personal_best: bool,
+}
+
+impl From<FinishReceipt> for FinishResult {
+    fn from(r: FinishReceipt) -> Self {
+        Self {
+            session_id: r.session_id.0,
+            game: r.game,
+            player: r.player,
+            score: r.score,
+            ticks: r.ticks,
+            game_over: r.game_over,
+            stats: r.stats,
+            achieved_at: r.achieved_at.to_rfc3339(),
+            rank: r.ranks.all,
+            ranks: r.ranks.into(),
+            personal_best: r.personal_best,
+            new_personal_best: r.new_personal_best,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// `all` (default), `day` (UTC) or `week` (ISO, UTC).
+    pub period: Option<String>,
+    /// 1 to 100, default 10.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// `all` (default), `day` or `week`.
+    pub period: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1 to 100, default 10.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardEntry {
+    pub rank: u64,
+    pub player: String,
+    pub score: u64,
+    /// RFC 3339
+    pub achieved_at: String,
+}
+
+impl From<Ranked> for BoardEntry {
+    fn from(r: Ranked) -> Self {
+        Self {
+            rank: r.rank,
+            player: r.standing.player_name,
+            score: r.standing.score,
+            achieved_at: Timestamp(r.standing.achieved_at_ms).to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Leaderboard {
+    pub game: String,
+    pub period: String,
+    pub entries: Vec<BoardEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayerBest {
+    pub rank: u64,
+    pub score: u64,
+    /// RFC 3339
+    pub achieved_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayerStandingView {
+    pub player: String,
+    pub game: String,
+    pub period: String,
+    /// The player's best on this board, or null if they have not played in this period.
+    pub best: Option<PlayerBest>,
+    /// Entries around the player (up to 2 above and 2 below), including the player.
+    pub neighbours: Vec<BoardEntry>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreEntry {
+    pub session_id: Uuid,
+    pub score: u32,
+    pub ticks: u32,
+    pub game_over: bool,
+    pub rules_version: u32,
+    pub stats: BTreeMap<String, u32>,
+    /// RFC 3339
+    pub achieved_at: String,
+}
+
+impl From<ScoreRow> for ScoreEntry {
+    fn from(r: ScoreRow) -> Self {
+        Self {
+            session_id: r.session_id.0,
+            score: r.score,
+            ticks: r.ticks,
+            game_over: r.game_over,
+            rules_version: r.rules_version,
+            stats: r.stats,
+            achieved_at: r.achieved_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreHistory {
+    pub player: String,
+    pub game: String,
+    pub scores: Vec<ScoreEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Liveness {
+    /// Always `live` while the process serves HTTP.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`, `draining` or `unavailable`.
+    pub status: &'static str,
+    pub version: &'static str,
+    pub dependencies: Vec<crate::state::DependencyStatus>,
+}

@@ -1,0 +1,246 @@
+//! `ApiError`: every failure a handler can return, mapped to an HTTP status in one place and
+//! written as `application/problem+json` (RFC 9457) by the problem middleware.
+
+use std::time::Duration;
+
+use arcade_domain::{DomainError, StoreError};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Seconds a client should wait before retrying when a backend is unavailable.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// A problem document. `type` is a stable snake_case code clients can branch on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable snake_case code, e.g. `session_expired`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the status.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong and what to do about it.
+    pub detail: String,
+    /// The `x-request-id` of the request, for support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            request_id: None,
+        }
+    }
+}
+
+/// The cause of a 5xx, kept out of the body and logged by the middleware.
+#[derive(Debug, Clone)]
+pub struct InternalCause(pub String);
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("{detail}")]
+    BadRequest { kind: &'static str, detail: String },
+    #[error("{0}")]
+    UnprocessableBody(String),
+    #[error("the request body is larger than the server accepts")]
+    PayloadTooLarge,
+    #[error("the request body must be JSON sent with Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Domain(e) => match e {
+                DomainError::UnknownGame(_)
+                | DomainError::PlayerNotFound(_)
+                | DomainError::SessionNotFound(_) => StatusCode::NOT_FOUND,
+                DomainError::InvalidName(_)
+                | DomainError::TickBehindInputs { .. }
+                | DomainError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                DomainError::NameTaken(_) => StatusCode::UNAUTHORIZED,
+                DomainError::InvalidSessionId(_) | DomainError::InvalidQuery(_) => {
+                    StatusCode::BAD_REQUEST
+                }
+                DomainError::SessionExpired(_) => StatusCode::GONE,
+                DomainError::SessionFinished(_)
+                | DomainError::InputGap { .. }
+                | DomainError::InputConflict { .. } => StatusCode::CONFLICT,
+                DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                DomainError::Store(StoreError::Unavailable { .. }) => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                DomainError::Store(StoreError::Failed { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::UnprocessableBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Domain(e) => e.code(),
+            Self::BadRequest { kind, .. } => kind,
+            Self::UnprocessableBody(_) => "invalid_body",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::NotFound(_) => "not_found",
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Domain(DomainError::RateLimited { retry_after }) => Some(*retry_after),
+            Self::Domain(DomainError::Store(StoreError::Unavailable { .. })) => {
+                Some(Duration::from_secs(UNAVAILABLE_RETRY_AFTER_SECS))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        // 5xx bodies stay generic: the cause goes to the log, not to the client.
+        let detail = match status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "the arcade cannot reach its storage right now: try again in a few seconds"
+                    .to_owned()
+            }
+            s if s.is_server_error() => {
+                "something went wrong on our side; it has been logged".to_owned()
+            }
+            _ => self.to_string(),
+        };
+        let mut response = status.into_response();
+        if let Some(wait) = self.retry_after() {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        if status.is_server_error() {
+            response
+                .extensions_mut()
+                .insert(InternalCause(self.to_string()));
+        }
+        response
+            .extensions_mut()
+            .insert(Problem::new(status, self.code(), detail));
+        response
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => Self::UnprocessableBody(format!(
+                "the JSON body does not have the expected shape: {}",
+                e.body_text()
+            )),
+            JsonRejection::JsonSyntaxError(e) => Self::BadRequest {
+                kind: "malformed_json",
+                detail: format!("the body is not valid JSON: {}", e.body_text()),
+            },
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            other => Self::BadRequest {
+                kind: "invalid_body",
+                detail: other.body_text(),
+            },
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::BadRequest {
+            kind: "invalid_query",
+            detail: format!("the query string is not valid: {}", r.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::BadRequest {
+            kind: "invalid_path",
+            detail: format!("the URL path is not valid: {}", r.body_text()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_errors_map_to_the_documented_statuses() {
+        let cases: Vec<(DomainError, u16)> = vec![
+            (DomainError::UnknownGame("x".into()), 404),
+            (DomainError::NameTaken("x".into()), 401),
+            (DomainError::SessionExpired("x".into()), 410),
+            (DomainError::SessionNotFound("x".into()), 404),
+            (DomainError::SessionFinished("x".into()), 409),
+            (DomainError::InvalidQuery("x".into()), 400),
+            (
+                DomainError::RateLimited {
+                    retry_after: Duration::from_millis(1500),
+                },
+                429,
+            ),
+            (
+                DomainError::Store(StoreError::Unavailable {
+                    backend: "db",
+                    message: "down".into(),
+                }),
+                503,
+            ),
+            (
+                DomainError::Store(StoreError::Failed {
+                    backend: "db",
+                    message: "secret detail".into(),
+                }),
+                500,
+            ),
+        ];
+        for (e, status) in cases {
+            assert_eq!(ApiError::from(e).status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn server_errors_hide_their_cause_and_rate_limits_say_when_to_retry() {
+        let r = ApiError::from(DomainError::Store(StoreError::Failed {
+            backend: "db",
+            message: "secret detail".into(),
+        }))
+        .into_response();
+        let p = r.extensions().get::<Problem>().unwrap();
+        assert!(!p.detail.contains("secret"));
+        assert!(r.extensions().get::<InternalCause>().is_some());
+        let r = ApiError::from(DomainError::RateLimited {
+            retry_after: Duration::from_millis(1500),
+        })
+        .into_response();
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+    }
+}

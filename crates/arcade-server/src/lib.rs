@@ -1,0 +1,123 @@
+//! Arcade's HTTP server: axum routes that translate HTTP to the domain's use cases, one
+//! `ApiError` mapped to problem+json, the OpenAPI document generated from the handlers,
+//! middleware (request ids, metrics, logs, limits, compression) and the embedded web pages.
+//! It depends on the domain's ports only, never on a database or broker crate.
+
+pub mod api;
+pub mod assets;
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod middleware;
+pub mod observer;
+pub mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use middleware::REQUEST_ID;
+pub use state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Arcade",
+        description = "Browser games with leaderboards nobody can fake: the server replays every game's inputs and the replayed score is the score. Errors are application/problem+json with a stable snake_case `type`."
+    ),
+    tags(
+        (name = "games", description = "The games on offer"),
+        (name = "sessions", description = "Playing: start, heartbeat, finish"),
+        (name = "leaderboards", description = "Boards, standings and histories"),
+        (name = "operations", description = "Health and metrics"),
+    ),
+    components(schemas(error::Problem))
+)]
+struct ApiDoc;
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::list_games))
+        .routes(routes!(api::start_session))
+        .routes(routes!(api::heartbeat))
+        .routes(routes!(api::finish))
+        .routes(routes!(api::leaderboard))
+        .routes(routes!(api::player_standing))
+        .routes(routes!(api::player_scores))
+        .routes(routes!(api::live))
+        .routes(routes!(api::ready))
+        .routes(routes!(api::metrics))
+}
+
+/// The OpenAPI document of every API endpoint.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The whole application: routes, pages and middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_router().split_for_parts();
+    let doc_json = serde_json::to_string(&doc).unwrap_or_default();
+    let settings = state.settings.clone();
+    let pages = Router::new()
+        .route("/", get(api::home))
+        .route("/play/{game}", get(api::play))
+        .route("/assets/{*path}", get(api::asset))
+        .route("/favicon.ico", get(api::favicon))
+        .route(
+            "/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
+        );
+    let security_headers = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ));
+    api.merge(pages)
+        .fallback(api::not_found)
+        .layer(
+            // Outermost first: ids exist before anything logs; the observer sees the final
+            // status of everything inside it, timeouts and panics included.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::observe,
+                ))
+                .layer(CatchPanicLayer::new())
+                .layer(security_headers)
+                .layer(CompressionLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    settings.request_timeout,
+                ))
+                .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,163 @@
+//! Cross-cutting HTTP behaviour: one middleware that times, counts and logs every request and
+//! writes every error as problem+json (with the request id), plus the layer stack.
+
+use std::time::{Duration, Instant};
+
+use arcade_telemetry::{HttpLabels, RouteLabels};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::{InternalCause, Problem};
+use crate::state::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Route label for requests that matched no route: raw paths would explode cardinality.
+const UNMATCHED: &str = "unmatched";
+
+pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED, MatchedPath::as_str)
+        .to_owned();
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(request).await;
+    let response = problem_body(response, &request_id);
+    let status = response.status();
+    let latency = started.elapsed();
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&HttpLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: status.as_u16(),
+        })
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
+        .observe(latency.as_secs_f64());
+    log(&response, &request_id, &method, &route, status, latency);
+    response
+}
+
+fn log(
+    response: &Response,
+    request_id: &str,
+    method: &str,
+    route: &str,
+    status: StatusCode,
+    latency: Duration,
+) {
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    let status = status.as_u16();
+    if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
+        tracing::error!(
+            request_id,
+            method,
+            route,
+            status,
+            latency_ms,
+            cause,
+            "request failed"
+        );
+    } else if status >= 500 {
+        tracing::error!(
+            request_id,
+            method,
+            route,
+            status,
+            latency_ms,
+            "request failed"
+        );
+    } else if route == "/health/live" || route == "/health/ready" || route == "/metrics" {
+        // Probes and scrapes arrive every few seconds; keep them out of the info stream.
+        tracing::debug!(
+            request_id,
+            method,
+            route,
+            status,
+            latency_ms,
+            "request completed"
+        );
+    } else {
+        tracing::info!(
+            request_id,
+            method,
+            route,
+            status,
+            latency_ms,
+            "request completed"
+        );
+    }
+}
+
+/// Any 4xx/5xx without a problem body gets one: from the `Problem` an `ApiError` attached, or
+/// a generic one for errors raised by the framework (unknown route, wrong method, timeout).
+fn problem_body(response: Response, request_id: &str) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let already = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if already {
+        return Response::from_parts(parts, body);
+    }
+    let mut problem = parts
+        .extensions
+        .remove::<Problem>()
+        .unwrap_or_else(|| default_problem(status));
+    if !request_id.is_empty() {
+        problem.request_id = Some(request_id.to_owned());
+    }
+    let json = serde_json::to_vec(&problem).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    Response::from_parts(parts, Body::from(json))
+}
+
+fn default_problem(status: StatusCode) -> Problem {
+    let (kind, detail) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "there is nothing at this address"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this address does not accept that method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than the server accepts",
+        ),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
+            ("timeout", "the server could not answer in time: try again")
+        }
+        s if s.is_server_error() => (
+            "internal_error",
+            "something went wrong on our side; it has been logged",
+        ),
+        _ => ("bad_request", "the request could not be handled"),
+    };
+    Problem::new(status, kind, detail)
+}

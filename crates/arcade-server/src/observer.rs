@@ -1,0 +1,63 @@
+//! Counts what the use cases report into Prometheus metrics and logs what needs attention.
+
+use std::sync::Arc;
+
+use arcade_domain::StoreError;
+use arcade_domain::event::EventKind;
+use arcade_domain::ports::Observer;
+use arcade_telemetry::{GameLabels, KindLabels, Metrics, RejectLabels};
+
+#[derive(Debug, Clone)]
+pub struct MetricsObserver {
+    metrics: Arc<Metrics>,
+}
+
+impl MetricsObserver {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self { metrics }
+    }
+}
+
+fn game(game: &str) -> GameLabels {
+    GameLabels {
+        game: game.to_owned(),
+    }
+}
+
+impl Observer for MetricsObserver {
+    fn session_started(&self, g: &str) {
+        self.metrics.sessions_started.get_or_create(&game(g)).inc();
+    }
+
+    fn score_submitted(&self, g: &str, score: u32) {
+        self.metrics.scores_submitted.get_or_create(&game(g)).inc();
+        self.metrics
+            .score
+            .get_or_create(&game(g))
+            .observe(f64::from(score));
+    }
+
+    fn replay_rejected(&self, g: &str, reason: &str) {
+        tracing::warn!(game = g, reason, "replay rejected");
+        self.metrics
+            .replays_rejected
+            .get_or_create(&RejectLabels {
+                game: g.to_owned(),
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    fn event_published(&self, kind: EventKind) {
+        self.metrics
+            .events_published
+            .get_or_create(&KindLabels {
+                kind: kind.as_str().to_owned(),
+            })
+            .inc();
+    }
+
+    fn event_failed(&self, kind: EventKind, error: &StoreError) {
+        tracing::warn!(kind = kind.as_str(), %error, "event not published");
+    }
+}

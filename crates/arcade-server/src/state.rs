@@ -1,0 +1,175 @@
+//! Shared state of the HTTP server: the use cases, metrics, readiness and limits.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use arcade_domain::StoreError;
+use arcade_domain::service::Arcade;
+use arcade_telemetry::{DependencyLabels, Metrics};
+use futures::future::BoxFuture;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// HTTP-level settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body accepted (413 above).
+    pub max_body_bytes: usize,
+    /// Requests taking longer are answered 408.
+    pub request_timeout: Duration,
+    /// Session starts allowed per client IP per minute (429 above).
+    pub starts_per_minute: NonZeroU32,
+    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(10),
+            starts_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// A check of one dependency for readiness (e.g. `database`).
+#[derive(Clone)]
+pub struct DependencyCheck {
+    pub name: String,
+    pub backend: String,
+    pub check: Arc<dyn Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync>,
+}
+
+impl std::fmt::Debug for DependencyCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DependencyCheck")
+            .field("name", &self.name)
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+/// The result of checking one dependency.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DependencyStatus {
+    pub name: String,
+    pub backend: String,
+    /// `up` or `down`.
+    pub status: &'static str,
+    pub latency_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Readiness: draining after a shutdown signal, and dependency checks.
+#[derive(Debug)]
+pub struct Health {
+    draining: AtomicBool,
+    checks: Vec<DependencyCheck>,
+    timeout: Duration,
+}
+
+impl Health {
+    pub fn new(checks: Vec<DependencyCheck>, timeout: Duration) -> Self {
+        Self {
+            draining: AtomicBool::new(false),
+            checks,
+            timeout,
+        }
+    }
+
+    /// From now on readiness answers 503 so load balancers stop sending new requests.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Check every dependency concurrently, each with a short timeout, and record
+    /// `arcade_dependency_up`.
+    pub async fn check_all(&self, metrics: &Metrics) -> Vec<DependencyStatus> {
+        let checks = self.checks.iter().map(|c| async move {
+            let started = Instant::now();
+            let result = tokio::time::timeout(self.timeout, (c.check)()).await;
+            let error = match result {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some(format!("no answer within {} ms", self.timeout.as_millis())),
+            };
+            metrics
+                .dependency_up
+                .get_or_create(&DependencyLabels {
+                    dependency: c.name.clone(),
+                })
+                .set(i64::from(error.is_none()));
+            DependencyStatus {
+                name: c.name.clone(),
+                backend: c.backend.clone(),
+                status: if error.is_none() { "up" } else { "down" },
+                latency_ms: started.elapsed().as_millis() as u64,
+                error,
+            }
+        });
+        futures::future::join_all(checks).await
+    }
+}
+
+/// Per-client-IP limit on session starts (GCRA, so bursts are allowed up to the quota).
+#[derive(Debug)]
+pub struct StartLimiter {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl StartLimiter {
+    pub fn new(per_minute: NonZeroU32) -> Self {
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
+        }
+    }
+
+    /// `Err(wait)` when the client must wait before starting another session.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forget clients whose allowance is full again, so the map does not grow forever.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+    }
+}
+
+/// Everything handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub arcade: Arc<Arcade>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    pub limiter: Arc<StartLimiter>,
+    pub settings: Arc<HttpSettings>,
+}
+
+impl AppState {
+    pub fn new(
+        arcade: Arc<Arcade>,
+        metrics: Arc<Metrics>,
+        health: Arc<Health>,
+        settings: HttpSettings,
+    ) -> Self {
+        Self {
+            limiter: Arc::new(StartLimiter::new(settings.starts_per_minute)),
+            arcade,
+            metrics,
+            health,
+            settings: Arc::new(settings),
+        }
+    }
+}

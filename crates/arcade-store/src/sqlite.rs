@@ -1,0 +1,313 @@
+//! SQLite score store: one file in the data directory, WAL mode, migrated on open.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use arcade_domain::StoreError;
+use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
+use arcade_domain::ranking::Standing;
+use arcade_domain::session::SessionId;
+use arcade_domain::time::{BoardKey, Period, Timestamp};
+use arcade_domain::token::TokenDigest;
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use crate::store_error;
+
+const BACKEND: &str = "sqlite";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The embedded score store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn err(e: sqlx::Error) -> StoreError {
+    store_error(BACKEND, e)
+}
+
+impl SqliteStore {
+    /// Open (creating if missing) `arcade.db` in `data_dir` and apply migrations.
+    pub async fn open_dir(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Unavailable {
+            backend: BACKEND,
+            message: format!("cannot create data directory {}: {e}", data_dir.display()),
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join("arcade.db"))
+            .create_if_missing(true);
+        Self::open(options).await
+    }
+
+    /// Open a `sqlite:` URL and apply migrations.
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(err)?
+            .create_if_missing(true);
+        Self::open(options).await
+    }
+
+    async fn open(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(err)?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Failed {
+            backend: BACKEND,
+            message: format!("migration failed: {e}"),
+        })?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn to_u32(v: i64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn row_to_score(r: &sqlx::sqlite::SqliteRow) -> Result<ScoreRow, StoreError> {
+    let id: String = r.try_get("session_id").map_err(err)?;
+    let stats: String = r.try_get("stats").map_err(err)?;
+    let failed = |message: String| StoreError::Failed {
+        backend: BACKEND,
+        message,
+    };
+    Ok(ScoreRow {
+        session_id: SessionId::parse(&id).map_err(|e| failed(e.to_string()))?,
+        game: r.try_get("game").map_err(err)?,
+        player_key: r.try_get("player_key").map_err(err)?,
+        player_name: r.try_get("name").map_err(err)?,
+        score: to_u32(r.try_get("score").map_err(err)?),
+        ticks: to_u32(r.try_get("ticks").map_err(err)?),
+        game_over: r.try_get("game_over").map_err(err)?,
+        rules_version: to_u32(r.try_get("rules_version").map_err(err)?),
+        stats: serde_json::from_str::<BTreeMap<String, u32>>(&stats)
+            .map_err(|e| failed(format!("bad stats in score {id}: {e}")))?,
+        achieved_at: Timestamp(r.try_get("achieved_at").map_err(err)?),
+        previous_best: r
+            .try_get::<Option<i64>, _>("previous_best")
+            .map_err(err)?
+            .map(to_u32),
+    })
+}
+
+const SCORE_COLUMNS: &str = "s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, \
+     s.game_over, s.rules_version, s.stats, s.achieved_at, s.previous_best";
+
+#[async_trait]
+impl ScoreStore for SqliteStore {
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT key, name, token_digest, created_at FROM players WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(err)?;
+        row.map(|r| {
+            let digest: Vec<u8> = r.try_get("token_digest").map_err(err)?;
+            Ok(PlayerRecord {
+                key: r.try_get("key").map_err(err)?,
+                name: r.try_get("name").map_err(err)?,
+                token_digest: TokenDigest::from_slice(&digest).ok_or(StoreError::Failed {
+                    backend: BACKEND,
+                    message: format!("player {key} has a malformed token digest"),
+                })?,
+                created_at: Timestamp(r.try_get("created_at").map_err(err)?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO players (key, name, token_digest, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&player.key)
+        .bind(&player.name)
+        .bind(&player.token_digest.0[..])
+        .bind(player.created_at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError> {
+        let id = score.session_id.to_string();
+        let stats = serde_json::to_string(&score.stats).map_err(|e| StoreError::Failed {
+            backend: BACKEND,
+            message: e.to_string(),
+        })?;
+        let replay = serde_json::to_string(&score.inputs).map_err(|e| StoreError::Failed {
+            backend: BACKEND,
+            message: e.to_string(),
+        })?;
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        // Write first so the transaction takes SQLite's write lock at once (a deferred read
+        // that later upgrades can fail with SQLITE_BUSY under concurrency).
+        let inserted = sqlx::query(
+            "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
+             rules_version, seed, stats, replay, achieved_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&score.game)
+        .bind(&score.player_key)
+        .bind(i64::from(score.score))
+        .bind(i64::from(score.ticks))
+        .bind(score.game_over)
+        .bind(i64::from(score.rules_version))
+        .bind(i64::from(score.seed))
+        .bind(&stats)
+        .bind(&replay)
+        .bind(score.achieved_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if inserted {
+            let previous: Option<i64> = sqlx::query_scalar(
+                "SELECT score FROM best_scores \
+                 WHERE game = ? AND period = 'all' AND bucket = 0 AND player_key = ?",
+            )
+            .bind(&score.game)
+            .bind(&score.player_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(err)?;
+            sqlx::query("UPDATE scores SET previous_best = ? WHERE session_id = ?")
+                .bind(previous)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            for period in Period::ALL {
+                sqlx::query(
+                    "INSERT INTO best_scores \
+                     (game, period, bucket, player_key, score, achieved_at, session_id) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
+                       score = excluded.score, achieved_at = excluded.achieved_at, \
+                       session_id = excluded.session_id \
+                     WHERE excluded.score > best_scores.score \
+                        OR (excluded.score = best_scores.score \
+                            AND excluded.achieved_at < best_scores.achieved_at)",
+                )
+                .bind(&score.game)
+                .bind(period.as_str())
+                .bind(period.bucket(score.achieved_at))
+                .bind(&score.player_key)
+                .bind(i64::from(score.score))
+                .bind(score.achieved_at.0)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            }
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
+             WHERE s.session_id = ?"
+        ))
+        .bind(&id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(err)?;
+        let row = row_to_score(&row)?;
+        tx.commit().await.map_err(err)?;
+        Ok(Recorded { row, inserted })
+    }
+
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
+             WHERE s.session_id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(row_to_score).transpose()
+    }
+
+    async fn history(
+        &self,
+        game: &str,
+        player_key: &str,
+        after: Option<&HistoryCursor>,
+        limit: usize,
+    ) -> Result<Vec<ScoreRow>, StoreError> {
+        // Row-value comparison keeps the keyset page an index range scan.
+        let (at, sid) = match after {
+            Some(c) => (c.achieved_at.0, c.session_id.to_string()),
+            None => (i64::MAX, String::new()),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
+             WHERE s.game = ? AND s.player_key = ? \
+               AND (s.achieved_at < ? OR (s.achieved_at = ? AND (? = '' OR s.session_id < ?))) \
+             ORDER BY s.achieved_at DESC, s.session_id DESC LIMIT ?"
+        ))
+        .bind(game)
+        .bind(player_key)
+        .bind(at)
+        .bind(at)
+        .bind(&sid)
+        .bind(&sid)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(row_to_score).collect()
+    }
+
+    async fn best_standings(&self, board: &BoardKey) -> Result<Vec<Standing>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT b.player_key, p.name, b.score, b.achieved_at FROM best_scores b \
+             JOIN players p ON p.key = b.player_key \
+             WHERE b.game = ? AND b.period = ? AND b.bucket = ? \
+             ORDER BY b.score DESC, b.achieved_at, b.player_key",
+        )
+        .bind(&board.game)
+        .bind(board.period.as_str())
+        .bind(board.bucket)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Standing {
+                    score: u64::try_from(r.try_get::<i64, _>("score").map_err(err)?).unwrap_or(0),
+                    achieved_at_ms: r.try_get("achieved_at").map_err(err)?,
+                    player_key: r.try_get("player_key").map_err(err)?,
+                    player_name: r.try_get("name").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+}

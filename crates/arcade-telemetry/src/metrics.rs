@@ -1,0 +1,272 @@
+//! Arcade's metrics. The names are a contract with the dashboards and alert rules: see
+//! [`METRIC_NAMES`], which a test checks against the `/metrics` output.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::process::ProcessCollector;
+
+/// Request latency buckets in seconds: fine below 25 ms where the API lives, then coarse up to
+/// the request timeout. 0.25 s is a bucket boundary so "share under 250 ms" is exact.
+pub const HTTP_DURATION_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Score buckets: Egg Catcher scores come in tens; a few hundred is a good game.
+const SCORE_BUCKETS: [f64; 12] = [
+    0.0, 10.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0, 1500.0, 2500.0, 5000.0,
+];
+
+/// Every metric family name exposed (as it appears in the text format, counters with their
+/// `_total` suffix, histograms by their base name).
+pub const METRIC_NAMES: &[&str] = &[
+    "arcade_http_requests_total",
+    "arcade_http_request_duration_seconds",
+    "arcade_active_sessions",
+    "arcade_sessions_started_total",
+    "arcade_scores_submitted_total",
+    "arcade_score",
+    "arcade_replays_rejected_total",
+    "arcade_leaderboard_requests_total",
+    "arcade_events_published_total",
+    "arcade_webhook_deliveries_total",
+    "arcade_dependency_up",
+    "arcade_build_info",
+    "process_resident_memory_bytes",
+    "process_cpu_seconds_total",
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GameLabels {
+    pub game: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RejectLabels {
+    pub game: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    pub target: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DependencyLabels {
+    pub dependency: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+    revision: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// The registry and every metric family.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<HttpLabels, Counter>,
+    pub http_duration: HistogramFamily<RouteLabels>,
+    pub active_sessions: Family<GameLabels, Gauge>,
+    pub sessions_started: Family<GameLabels, Counter>,
+    pub scores_submitted: Family<GameLabels, Counter>,
+    pub score: HistogramFamily<GameLabels>,
+    pub replays_rejected: Family<RejectLabels, Counter>,
+    pub leaderboard_requests: Family<GameLabels, Counter>,
+    pub events_published: Family<KindLabels, Counter>,
+    pub webhook_deliveries: Family<WebhookLabels, Counter>,
+    pub dependency_up: Family<DependencyLabels, Gauge>,
+}
+
+fn http_histogram() -> Histogram {
+    Histogram::new(HTTP_DURATION_BUCKETS)
+}
+
+fn score_histogram() -> Histogram {
+    Histogram::new(SCORE_BUCKETS)
+}
+
+impl Metrics {
+    /// `version` and `revision` label `arcade_build_info`.
+    pub fn new(version: &str, revision: &str) -> Self {
+        let mut root = Registry::default();
+        root.register_collector(Box::new(ProcessCollector::new()));
+        let metrics = Self {
+            registry: Registry::default(),
+            http_requests: Family::default(),
+            http_duration: Family::new_with_constructor(http_histogram as fn() -> Histogram),
+            active_sessions: Family::default(),
+            sessions_started: Family::default(),
+            scores_submitted: Family::default(),
+            score: Family::new_with_constructor(score_histogram as fn() -> Histogram),
+            replays_rejected: Family::default(),
+            leaderboard_requests: Family::default(),
+            events_published: Family::default(),
+            webhook_deliveries: Family::default(),
+            dependency_up: Family::default(),
+        };
+        let reg = root.sub_registry_with_prefix("arcade");
+        reg.register(
+            "http_requests",
+            "HTTP requests by method, matched route and status",
+            metrics.http_requests.clone(),
+        );
+        reg.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method and matched route",
+            metrics.http_duration.clone(),
+        );
+        reg.register(
+            "active_sessions",
+            "Game sessions neither finished nor expired",
+            metrics.active_sessions.clone(),
+        );
+        reg.register(
+            "sessions_started",
+            "Game sessions started",
+            metrics.sessions_started.clone(),
+        );
+        reg.register(
+            "scores_submitted",
+            "Verified scores stored",
+            metrics.scores_submitted.clone(),
+        );
+        reg.register("score", "Verified scores", metrics.score.clone());
+        reg.register(
+            "replays_rejected",
+            "Replays refused, by reason (cheating, or a rules mismatch between client and server)",
+            metrics.replays_rejected.clone(),
+        );
+        reg.register(
+            "leaderboard_requests",
+            "Leaderboard and player standing reads",
+            metrics.leaderboard_requests.clone(),
+        );
+        reg.register(
+            "events_published",
+            "Game events published, by kind",
+            metrics.events_published.clone(),
+        );
+        reg.register(
+            "webhook_deliveries",
+            "Notification deliveries to webhooks, by target and outcome",
+            metrics.webhook_deliveries.clone(),
+        );
+        reg.register(
+            "dependency_up",
+            "Whether a dependency answered its last check (1) or not (0)",
+            metrics.dependency_up.clone(),
+        );
+        let build_info: Family<BuildLabels, Gauge> = Family::default();
+        build_info
+            .get_or_create(&BuildLabels {
+                version: version.to_owned(),
+                revision: revision.to_owned(),
+            })
+            .set(1);
+        reg.register(
+            "build_info",
+            "Version and revision of the running build",
+            build_info,
+        );
+        Self {
+            registry: root,
+            ..metrics
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_contract_name_appears_once_used() {
+        let m = Metrics::new("0.1.0", "abc");
+        let g = GameLabels {
+            game: "egg-catcher".into(),
+        };
+        m.http_requests
+            .get_or_create(&HttpLabels {
+                method: "GET".into(),
+                route: "/".into(),
+                status: 200,
+            })
+            .inc();
+        m.http_duration
+            .get_or_create(&RouteLabels {
+                method: "GET".into(),
+                route: "/".into(),
+            })
+            .observe(0.001);
+        m.active_sessions.get_or_create(&g).set(1);
+        m.sessions_started.get_or_create(&g).inc();
+        m.scores_submitted.get_or_create(&g).inc();
+        m.score.get_or_create(&g).observe(10.0);
+        m.replays_rejected
+            .get_or_create(&RejectLabels {
+                game: g.game.clone(),
+                reason: "too_fast".into(),
+            })
+            .inc();
+        m.leaderboard_requests.get_or_create(&g).inc();
+        m.events_published
+            .get_or_create(&KindLabels { kind: "x".into() })
+            .inc();
+        m.webhook_deliveries
+            .get_or_create(&WebhookLabels {
+                target: "slack".into(),
+                outcome: "delivered".into(),
+            })
+            .inc();
+        m.dependency_up
+            .get_or_create(&DependencyLabels {
+                dependency: "database".into(),
+            })
+            .set(1);
+        let text = m.encode();
+        for name in METRIC_NAMES {
+            assert!(
+                text.lines().any(|l| l.starts_with(name)),
+                "{name} missing from:\n{text}"
+            );
+        }
+        assert!(text.contains("arcade_build_info{version=\"0.1.0\",revision=\"abc\"} 1"));
+    }
+}

@@ -1,0 +1,228 @@
+//! Wiring: picks the concrete adapters for the configuration, builds the server, binds the
+//! listener first (so the port is known, even when it was 0) and runs until shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arcade_domain::ports::{EventBus, Observer, RankIndex, ScoreStore, SessionStore};
+use arcade_domain::service::{Arcade, Ports};
+use arcade_domain::session::PlayRules;
+use arcade_domain::time::{Clock, SystemClock};
+use arcade_events::InProcessBus;
+use arcade_server::AppState;
+use arcade_server::observer::MetricsObserver;
+use arcade_server::state::{DependencyCheck, Health, HttpSettings};
+use arcade_sessions::{MemoryRankIndex, MemorySessionStore};
+use arcade_store::SqliteStore;
+use arcade_telemetry::Metrics;
+use futures::FutureExt;
+use secrecy::ExposeSecret;
+use tokio::net::{TcpListener, TcpSocket};
+
+use crate::config::{Database, ServeArgs};
+
+/// Connection backlog: tokio's default of 128 overflows under bursts of new connections and
+/// costs one-second SYN retries.
+const LISTEN_BACKLOG: u32 = 1024;
+/// How often old sessions are forgotten and idle rate-limit entries dropped.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(30);
+/// Readiness gives each dependency this long to answer.
+const DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git revision, when the build was given one (`ARCADE_REVISION` at compile time).
+pub fn revision() -> &'static str {
+    option_env!("ARCADE_REVISION").unwrap_or("unknown")
+}
+
+/// Open the configured score store (migrating it: embedded mode owns its schema).
+pub async fn open_store(db: &Database) -> anyhow::Result<Arc<SqliteStore>> {
+    let store = match db {
+        Database::EmbeddedDir(dir) => SqliteStore::open_dir(dir)
+            .await
+            .with_context(|| format!("cannot open the database in {}", dir.display()))?,
+        Database::SqliteUrl(url) => SqliteStore::open_url(url.expose_secret())
+            .await
+            .context("cannot open the SQLite database given by DATABASE_URL")?,
+    };
+    Ok(Arc::new(store))
+}
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    arcade: Arc<Arcade>,
+    drain_delay: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        args.validate()?;
+        let db = args.storage.database()?;
+        let store = open_store(&db).await?;
+        let metrics = Arc::new(Metrics::new(VERSION, revision()));
+        let scores: Arc<dyn ScoreStore> = store.clone();
+        let sessions: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new());
+        let ranks: Arc<dyn RankIndex> = Arc::new(MemoryRankIndex::new());
+        let events: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
+        let observer: Arc<dyn Observer> = Arc::new(MetricsObserver::new(metrics.clone()));
+        let rules = PlayRules {
+            session_ttl: args.session_ttl,
+            tick_slack: args.tick_slack,
+            ..PlayRules::default()
+        };
+        let arcade = Arc::new(Arcade::new(
+            Ports {
+                scores: scores.clone(),
+                sessions,
+                ranks,
+                events,
+                clock,
+                observer,
+            },
+            rules,
+        ));
+        let boards = arcade
+            .rebuild_rank_index()
+            .await
+            .context("cannot load the leaderboards from the database")?;
+        tracing::info!(boards, "leaderboards loaded");
+        let database_check = DependencyCheck {
+            name: "database".to_owned(),
+            backend: "sqlite".to_owned(),
+            check: Arc::new(move || {
+                let scores = scores.clone();
+                async move { scores.ping().await }.boxed()
+            }),
+        };
+        let health = Arc::new(Health::new(vec![database_check], DEPENDENCY_TIMEOUT));
+        let settings = HttpSettings {
+            max_body_bytes: args.max_body_bytes,
+            request_timeout: args.request_timeout,
+            starts_per_minute: args.starts_per_minute,
+            trust_forwarded_for: args.trust_forwarded_for,
+        };
+        let state = AppState::new(arcade.clone(), metrics, health, settings);
+        let listener = bind(args.listen)?;
+        Ok(Self {
+            listener,
+            state,
+            arcade,
+            drain_delay: args.drain_delay,
+            shutdown_timeout: args.shutdown_timeout,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn health(&self) -> Arc<Health> {
+        self.state.health.clone()
+    }
+
+    pub fn arcade(&self) -> Arc<Arcade> {
+        self.arcade.clone()
+    }
+
+    /// Serve until `shutdown` resolves; then report draining for `drain_delay`, stop
+    /// accepting, and give in-flight requests `shutdown_timeout` to finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let health = self.state.health.clone();
+        let drain_delay = self.drain_delay;
+        let (closing_tx, closing_rx) = tokio::sync::oneshot::channel::<()>();
+        let graceful = async move {
+            shutdown.await;
+            health.start_draining();
+            tracing::info!(
+                drain_ms = drain_delay.as_millis() as u64,
+                "shutdown requested: draining"
+            );
+            tokio::time::sleep(drain_delay).await;
+            let _ = closing_tx.send(());
+        };
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let router = arcade_server::router(self.state);
+        let server = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(graceful);
+        let server = tokio::spawn(async move { server.await });
+        let shutdown_timeout = self.shutdown_timeout;
+        let result = tokio::select! {
+            r = server => r.context("the server task failed")?.context("the server failed"),
+            () = async {
+                let _ = closing_rx.await;
+                tokio::time::sleep(shutdown_timeout).await;
+            } => {
+                tracing::warn!("in-flight requests did not finish in time; exiting anyway");
+                Ok(())
+            }
+        };
+        housekeeping.abort();
+        tracing::info!("stopped");
+        result
+    }
+}
+
+fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }?;
+    socket.set_reuseaddr(true)?;
+    socket
+        .bind(addr)
+        .with_context(|| format!("cannot listen on {addr} (is another server using it?)"))?;
+    Ok(socket.listen(LISTEN_BACKLOG)?)
+}
+
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.arcade.housekeeping().await {
+            tracing::warn!(error = %e, "session housekeeping failed");
+        }
+        state.limiter.forget_idle();
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// The real clock, for the binary.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}

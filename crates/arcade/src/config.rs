@@ -1,0 +1,213 @@
+//! Configuration: one typed struct per concern, from flags or the environment (every flag has
+//! an env name), validated before anything starts. `arcade --help` documents every setting.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Arcade: browser games with leaderboards nobody can fake.
+///
+/// With no command, `arcade` serves (the same as `arcade serve`).
+#[derive(Debug, Parser)]
+#[command(name = "arcade", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the games, the API, health and metrics over HTTP.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(MigrateArgs),
+    /// Probe a running server's readiness; exit 0 when ready, 1 otherwise.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-friendly text.
+    Pretty,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Log line format.
+    #[arg(long, env = "ARCADE_LOG_FORMAT", value_enum, default_value = "json")]
+    pub log_format: LogFormat,
+    /// Log filter, e.g. `info` or `info,arcade_server=debug`.
+    #[arg(long, env = "ARCADE_LOG", default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Directory for the embedded SQLite database (used when DATABASE_URL is not set).
+    #[arg(long, env = "ARCADE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL; overrides the embedded default. Supported: `sqlite:PATH`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ARCADE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// How long a game session may last before it expires.
+    #[arg(long, env = "ARCADE_SESSION_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub session_ttl: Duration,
+    /// Extra time tolerated between a session's claimed ticks and the wall clock.
+    #[arg(long, env = "ARCADE_TICK_SLACK", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub tick_slack: Duration,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "ARCADE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Requests taking longer than this are answered 503.
+    #[arg(long, env = "ARCADE_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+    /// Session starts allowed per client IP per minute.
+    #[arg(long, env = "ARCADE_STARTS_PER_MINUTE", default_value_t = NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN))]
+    pub starts_per_minute: NonZeroU32,
+    /// Use the first X-Forwarded-For address as the client IP (only behind a trusted proxy).
+    #[arg(long, env = "ARCADE_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// After SIGTERM, how long readiness reports draining before the listener closes.
+    #[arg(long, env = "ARCADE_DRAIN_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub drain_delay: Duration,
+    /// How long in-flight requests may take to finish after the listener closes.
+    #[arg(long, env = "ARCADE_SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// Readiness URL to probe; defaults to /health/ready on ARCADE_LISTEN.
+    #[arg(long, env = "ARCADE_HEALTHCHECK_URL")]
+    pub url: Option<String>,
+    /// The server's listen address, used when --url is not given.
+    #[arg(long, env = "ARCADE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Give up after this long.
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+}
+
+/// Where scores are stored.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// SQLite file `arcade.db` in this directory.
+    EmbeddedDir(PathBuf),
+    /// A `sqlite:` URL.
+    SqliteUrl(SecretString),
+}
+
+/// A setting that cannot work, found before start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "DATABASE_URL must start with sqlite: (for example sqlite:./data/arcade.db); got a URL starting with '{0}'"
+    )]
+    UnsupportedDatabase(String),
+    #[error("{name} must be greater than zero")]
+    Zero { name: &'static str },
+    #[error("ARCADE_MAX_BODY_BYTES must be at least 1024 bytes so a heartbeat fits; got {0}")]
+    BodyTooSmall(usize),
+}
+
+impl StorageArgs {
+    pub fn database(&self) -> Result<Database, ConfigError> {
+        match &self.database_url {
+            None => Ok(Database::EmbeddedDir(self.data_dir.clone())),
+            Some(url) => {
+                let raw = url.expose_secret();
+                if raw.starts_with("sqlite:") {
+                    Ok(Database::SqliteUrl(url.clone()))
+                } else {
+                    // Only the scheme is shown: the rest may hold a password.
+                    let scheme = raw.split(':').next().unwrap_or_default().to_owned();
+                    Err(ConfigError::UnsupportedDatabase(scheme))
+                }
+            }
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Check settings that clap's types cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.storage.database()?;
+        for (name, d) in [
+            ("ARCADE_SESSION_TTL", self.session_ttl),
+            ("ARCADE_REQUEST_TIMEOUT", self.request_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(ConfigError::Zero { name });
+            }
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::BodyTooSmall(self.max_body_bytes));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_command_means_serve_with_defaults() {
+        let cli = Cli::try_parse_from(["arcade"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.serve.session_ttl, Duration::from_secs(3600));
+        cli.serve.validate().unwrap();
+    }
+
+    #[test]
+    fn unsupported_database_urls_are_refused_without_echoing_secrets() {
+        let cli = Cli::try_parse_from([
+            "arcade",
+            "serve",
+            "--database-url",
+            "mysql://root:hunter2@db/arcade",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve")
+        };
+        let msg = args.validate().unwrap_err().to_string();
+        assert!(msg.contains("'mysql'"), "{msg}");
+        assert!(!msg.contains("hunter2"));
+        assert!(!format!("{args:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,50 @@
+//! The `arcade` binary's library: configuration, wiring of concrete adapters, and the
+//! `serve`, `migrate` and `healthcheck` commands. The only crate that picks adapters.
+
+pub mod app;
+pub mod config;
+pub mod healthcheck;
+
+use anyhow::Context;
+use arcade_telemetry::{LogFormat as TelemetryFormat, init_logging};
+
+use crate::config::{Cli, Command, LogArgs};
+
+fn logging(log: &LogArgs) {
+    let format = match log.log_format {
+        config::LogFormat::Json => TelemetryFormat::Json,
+        config::LogFormat::Pretty => TelemetryFormat::Pretty,
+    };
+    init_logging(format, &log.log_level);
+}
+
+/// Run the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate(args)) => {
+            logging(&args.log);
+            let db = args.storage.database()?;
+            let store = app::open_store(&db).await?;
+            store.close().await;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Healthcheck(args)) => healthcheck::probe(&args).await,
+    }
+}
+
+async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
+    logging(&args.log);
+    let app = app::Application::build(&args, app::system_clock())
+        .await
+        .context("the server could not start")?;
+    let addr = app.local_addr();
+    tracing::info!(
+        version = app::VERSION,
+        address = %addr,
+        "Arcade is serving on http://{addr}/"
+    );
+    app.run_until(app::shutdown_signal()).await
+}

@@ -1,1 +1,279 @@
-//! Test support: spawns the real Arcade server on a random port and gives tests a typed client.
+//! Test support: [`spawn_app`] starts the real Arcade server (the same `Application` the
+//! binary runs) on a random port with its own data directory and a clock tests can move;
+//! [`TestApp`] is a small typed client; [`conformance`] is the storage suite every backend runs.
+
+pub mod conformance;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arcade::app::Application;
+use arcade::config::{Cli, Command, ServeArgs};
+use arcade_domain::time::{Clock, ManualClock, SystemClock};
+use arcade_games::{Input, Outcome};
+use clap::Parser as _;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use reqwest::{Response, StatusCode};
+
+/// A running server for one test. Dropping it stops the server and deletes its data.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: Arc<TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow_free::Result>>,
+}
+
+mod anyhow_free {
+    /// The server task's result, as text so tests need no error crate.
+    pub type Result = std::result::Result<(), String>;
+}
+
+/// Server arguments for tests: a random port, a fresh data directory, no drain delay, and a
+/// start limit high enough for tests that play many games.
+pub fn test_args(data_dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
+    let dir = data_dir.to_string_lossy().into_owned();
+    let defaults = [
+        ("--listen", "127.0.0.1:0"),
+        ("--data-dir", dir.as_str()),
+        ("--drain-delay", "0s"),
+        ("--starts-per-minute", "100000"),
+        ("--log-level", "warn"),
+    ];
+    let mut argv = vec!["arcade", "serve"];
+    for (flag, value) in defaults {
+        // A flag the test sets itself replaces the default (clap refuses a flag twice).
+        if !extra.contains(&flag) {
+            argv.extend([flag, value]);
+        }
+    }
+    argv.extend_from_slice(extra);
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Some(Command::Serve(args)),
+            ..
+        }) => args,
+        Ok(_) => unreachable!("the argv names the serve command"),
+        Err(e) => panic!("bad test server arguments: {e}"),
+    }
+}
+
+/// Start a server with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Start a server with extra `serve` flags (e.g. `["--starts-per-minute", "2"]`).
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("a temporary directory"));
+    spawn_app_in(dir, extra).await
+}
+
+/// Start a server on an existing data directory (e.g. to test a restart).
+pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[&str]) -> TestApp {
+    let args = test_args(data_dir.path(), extra);
+    let clock = Arc::new(ManualClock::new(SystemClock.now()));
+    let app = Application::build(&args, clock.clone())
+        .await
+        .expect("the test server builds");
+    let address = app.local_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .map_err(|e| format!("{e:#}"))
+    });
+    TestApp {
+        address,
+        base: format!("http://{address}"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client"),
+        clock,
+        data_dir,
+        shutdown: Some(tx),
+        task: Some(task),
+    }
+}
+
+/// A game played by the deterministic bot: the inputs and the result the server must agree on.
+#[derive(Debug, Clone)]
+pub struct BotGame {
+    pub inputs: Vec<Input>,
+    pub outcome: Outcome,
+}
+
+impl BotGame {
+    pub fn play(seed: u32, skill: u8) -> Self {
+        let (inputs, outcome) = arcade_games::egg_catcher::bot::play(seed, skill, 60 * 60 * 10);
+        Self { inputs, outcome }
+    }
+
+    pub fn inputs_json(&self, from: usize, to: usize) -> Value {
+        Value::Array(
+            self.inputs[from..to]
+                .iter()
+                .map(|i| json!([i.tick, i.value]))
+                .collect(),
+        )
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<String>,
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body.into())
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Start a session; the JSON answer and the status.
+    pub async fn start(&self, player: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut body = json!({ "player": player });
+        if let Some(t) = token {
+            body["token"] = json!(t);
+        }
+        let r = self
+            .post_json("/api/games/egg-catcher/sessions", &body)
+            .await;
+        (r.status(), r.json().await.expect("a JSON body"))
+    }
+
+    /// Start a session that must succeed; returns (session id, seed, token if claimed).
+    pub async fn start_ok(
+        &self,
+        player: &str,
+        token: Option<&str>,
+    ) -> (String, u32, Option<String>) {
+        let (status, body) = self.start(player, token).await;
+        assert_eq!(status, StatusCode::CREATED, "start failed: {body}");
+        (
+            body["session_id"].as_str().expect("session_id").to_owned(),
+            u32::try_from(body["seed"].as_u64().expect("seed")).expect("a u32 seed"),
+            body["player"]["token"].as_str().map(str::to_owned),
+        )
+    }
+
+    pub async fn heartbeat(&self, id: &str, body: &Value) -> Response {
+        self.post_json(&format!("/api/sessions/{id}/heartbeat"), body)
+            .await
+    }
+
+    pub async fn finish(&self, id: &str, body: &Value) -> Response {
+        self.post_json(&format!("/api/sessions/{id}/finish"), body)
+            .await
+    }
+
+    /// Move the server's clock forward (sessions expire, more ticks become plausible).
+    pub fn advance(&self, d: Duration) {
+        self.clock.advance(d);
+    }
+
+    /// Move the clock by as long as `ticks` take at 60 Hz.
+    pub fn advance_ticks(&self, ticks: u32) {
+        self.advance(Duration::from_millis(u64::from(ticks) * 1000 / 60 + 1));
+    }
+
+    /// Start a session as `player`, let the bot play it, send half the inputs in a heartbeat
+    /// and the rest with finish. Returns the finish answer and the bot's game.
+    pub async fn play_game(
+        &self,
+        player: &str,
+        token: Option<&str>,
+        skill: u8,
+    ) -> (StatusCode, Value, BotGame, Option<String>) {
+        let (id, seed, claimed) = self.start_ok(player, token).await;
+        let game = BotGame::play(seed, skill);
+        let half = game.inputs.len() / 2;
+        let mid_tick = game.inputs.get(half).map_or(0, |i| i.tick);
+        self.advance_ticks(mid_tick);
+        let r = self
+            .heartbeat(
+                &id,
+                &json!({ "offset": 0, "inputs": game.inputs_json(0, half), "tick": mid_tick }),
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "heartbeat: {}",
+            r.text().await.unwrap_or_default()
+        );
+        self.advance_ticks(game.outcome.ticks - mid_tick);
+        let r = self
+            .finish(
+                &id,
+                &json!({
+                    "offset": half,
+                    "inputs": game.inputs_json(half, game.inputs.len()),
+                    "tick": game.outcome.ticks,
+                    "score": game.outcome.score,
+                }),
+            )
+            .await;
+        let status = r.status();
+        let body = r.json().await.expect("a JSON body");
+        (status, body, game, claimed)
+    }
+
+    /// Stop the server gracefully and wait for it.
+    pub async fn stop(mut self) -> Result<(), String> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(|e| e.to_string())?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Deterministic game simulations and replay verification. No I/O.
+//!
+//! The browser records the player's inputs; the server replays them here from the same seed
+//! and trusts only the outcome of that replay.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub mod egg_catcher;
+pub mod rng;
+
+/// One recorded player input: at `tick` (ticks completed so far), the game-specific `value`.
+/// Serialised in JSON as a two-element array `[tick, value]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(u32, u32)", into = "(u32, u32)")]
+pub struct Input {
+    pub tick: u32,
+    pub value: u32,
+}
+
+impl From<(u32, u32)> for Input {
+    fn from((tick, value): (u32, u32)) -> Self {
+        Self { tick, value }
+    }
+}
+
+impl From<Input> for (u32, u32) {
+    fn from(input: Input) -> Self {
+        (input.tick, input.value)
+    }
+}
+
+/// Result of replaying a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub score: u32,
+    /// Ticks actually simulated.
+    pub ticks: u32,
+    pub game_over: bool,
+    /// Game-specific counters shown with the score.
+    pub stats: BTreeMap<String, u32>,
+}
+
+/// Why a recorded session cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplayError {
+    /// Ticks must be strictly increasing.
+    InputOutOfOrder {
+        index: usize,
+    },
+    InputValueOutOfRange {
+        index: usize,
+        value: u32,
+        max: u32,
+    },
+    /// The input's tick is not below the session's end tick.
+    InputAfterEnd {
+        index: usize,
+        tick: u32,
+        end_tick: u32,
+    },
+    TooManyTicks {
+        ticks: u32,
+        max: u32,
+    },
+    TooManyInputs {
+        count: usize,
+        max: usize,
+    },
+}
+
+impl ReplayError {
+    /// Stable snake_case label, used as a metrics label and in the shared test vectors.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::InputOutOfOrder { .. } => "input_out_of_order",
+            Self::InputValueOutOfRange { .. } => "input_value_out_of_range",
+            Self::InputAfterEnd { .. } => "input_after_end",
+            Self::TooManyTicks { .. } => "too_many_ticks",
+            Self::TooManyInputs { .. } => "too_many_inputs",
+        }
+    }
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::InputOutOfOrder { index } => {
+                write!(f, "input {index} does not come after the previous input")
+            }
+            Self::InputValueOutOfRange { index, value, max } => {
+                write!(
+                    f,
+                    "input {index} has value {value}, above the maximum {max}"
+                )
+            }
+            Self::InputAfterEnd {
+                index,
+                tick,
+                end_tick,
+            } => write!(
+                f,
+                "input {index} is at tick {tick}, not before the end tick {end_tick}"
+            ),
+            Self::TooManyTicks { ticks, max } => {
+                write!(f, "{ticks} ticks requested, more than the maximum {max}")
+            }
+            Self::TooManyInputs { count, max } => {
+                write!(f, "{count} inputs, more than the maximum {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+/// A game the arcade serves. Object-safe; the server holds `&'static dyn Game`.
+pub trait Game: Send + Sync + 'static {
+    /// URL-safe identifier, e.g. `"egg-catcher"`.
+    fn id(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    /// One sentence for the home page.
+    fn description(&self) -> &'static str;
+    /// Bumped whenever a rule change would alter the outcome of an existing replay.
+    fn rules_version(&self) -> u32;
+    /// Simulation ticks per second of play (for wall-clock plausibility checks).
+    fn tick_hz(&self) -> u32;
+    /// Cap on the ticks of one session.
+    fn max_ticks(&self) -> u32;
+    /// Cap on the inputs recorded in one session.
+    fn max_inputs(&self) -> usize;
+    /// Validates a batch of inputs that follows `prev_tick` (`None` if none yet): strictly
+    /// increasing ticks, values in range, ticks below `max_ticks`, and at most `max_inputs`
+    /// counting the `index_base` inputs before the batch. `index_base` offsets error indexes.
+    fn check_inputs(
+        &self,
+        prev_tick: Option<u32>,
+        inputs: &[Input],
+        index_base: usize,
+    ) -> Result<(), ReplayError>;
+    /// Replays from `seed`, applying inputs, until game over or `end_tick` ticks were
+    /// simulated, whichever comes first. `Outcome::ticks` is the number actually simulated.
+    fn replay(&self, seed: u32, inputs: &[Input], end_tick: u32) -> Result<Outcome, ReplayError>;
+}
+
+static CATALOGUE: [&dyn Game; 1] = [&egg_catcher::EGG_CATCHER];
+
+/// Every game the arcade serves.
+pub fn catalogue() -> &'static [&'static dyn Game] {
+    &CATALOGUE
+}
+
+/// The game with this id.
+pub fn find(id: &str) -> Option<&'static dyn Game> {
+    catalogue().iter().copied().find(|g| g.id() == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_is_a_json_pair() {
+        let input = Input {
+            tick: 3,
+            value: 480_000,
+        };
+        let json = serde_json::to_string(&input).unwrap();
+        assert_eq!(json, "[3,480000]");
+        assert_eq!(serde_json::from_str::<Input>(&json).unwrap(), input);
+        assert!(serde_json::from_str::<Input>("[1]").is_err());
+        assert!(serde_json::from_str::<Input>("[-1,2]").is_err());
+    }
+
+    #[test]
+    fn catalogue_finds_egg_catcher() {
+        assert_eq!(catalogue().len(), 1);
+        let game = find("egg-catcher").unwrap();
+        assert_eq!(game.title(), "Egg Catcher");
+        assert_eq!(game.rules_version(), 1);
+        assert_eq!(game.tick_hz(), 60);
+        assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn reasons_are_snake_case_and_distinct() {
+        let errors = [
+            ReplayError::InputOutOfOrder { index: 0 },
+            ReplayError::InputValueOutOfRange {
+                index: 0,
+                value: 1,
+                max: 0,
+            },
+            ReplayError::InputAfterEnd {
+                index: 0,
+                tick: 1,
+                end_tick: 1,
+            },
+            ReplayError::TooManyTicks { ticks: 2, max: 1 },
+            ReplayError::TooManyInputs { count: 2, max: 1 },
+        ];
+        let mut reasons: Vec<_> = errors.iter().map(ReplayError::reason).collect();
+        assert!(
+            reasons
+                .iter()
+                .all(|r| r.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+        assert!(errors.iter().all(|e| !e.to_string().is_empty()));
+        reasons.sort_unstable();
+        reasons.dedup();
+        assert_eq!(reasons.len(), errors.len());
+    }
+}

@@ -1,0 +1,347 @@
+//! The storage conformance suite: the same checks for every `ScoreStore`, `SessionStore` and
+//! `RankIndex` adapter. A backend's test file calls each function with a fresh instance.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arcade_domain::DomainError;
+use arcade_domain::ports::{
+    HistoryCursor, NewScore, PlayerRecord, RankIndex, ScoreStore, SessionStore,
+};
+use arcade_domain::ranking::{Standing, Submission};
+use arcade_domain::session::{PlayRules, Session, SessionId};
+use arcade_domain::time::{BoardKey, Period, Timestamp};
+use arcade_domain::token::TokenDigest;
+use arcade_games::Input;
+use arcade_games::egg_catcher::EGG_CATCHER;
+
+const T0: Timestamp = Timestamp(1_800_000_000_000);
+
+fn player(key: &str) -> PlayerRecord {
+    PlayerRecord {
+        key: key.to_owned(),
+        name: key.to_uppercase(),
+        token_digest: TokenDigest::of(&format!("token-{key}")),
+        created_at: T0,
+    }
+}
+
+fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
+    NewScore {
+        session_id: SessionId::random(),
+        game: "egg-catcher".to_owned(),
+        player_key: player.to_owned(),
+        player_name: player.to_uppercase(),
+        score: points,
+        ticks: 600,
+        game_over: true,
+        rules_version: 1,
+        seed: 7,
+        stats: BTreeMap::from([("catches".to_owned(), points / 10)]),
+        inputs: vec![Input {
+            tick: 3,
+            value: 100,
+        }],
+        achieved_at: at,
+    }
+}
+
+fn board(period: Period, at: Timestamp) -> BoardKey {
+    BoardKey::current("egg-catcher", period, at)
+}
+
+/// Names are claimed once; the stored token digest is the one given.
+pub async fn players_are_claimed_once(store: Arc<dyn ScoreStore>) {
+    assert!(store.find_player("ann").await.unwrap().is_none());
+    assert!(store.create_player(&player("ann")).await.unwrap());
+    let mut other = player("ann");
+    other.token_digest = TokenDigest::of("someone else");
+    assert!(!store.create_player(&other).await.unwrap());
+    let found = store.find_player("ann").await.unwrap().unwrap();
+    assert_eq!(found, player("ann"));
+    assert!(found.token_digest.matches("token-ann"));
+}
+
+/// Recording a session twice stores it once and returns the same row.
+pub async fn recording_is_idempotent_per_session(store: Arc<dyn ScoreStore>) {
+    store.create_player(&player("bob")).await.unwrap();
+    let s = score("bob", 120, T0);
+    let first = store.record_score(&s).await.unwrap();
+    assert!(first.inserted);
+    assert_eq!(first.row.score, 120);
+    assert_eq!(first.row.player_name, "BOB");
+    assert_eq!(first.row.previous_best, None);
+    let again = store.record_score(&s).await.unwrap();
+    assert!(!again.inserted);
+    assert_eq!(again.row, first.row);
+    assert_eq!(
+        store.score_by_session(s.session_id).await.unwrap(),
+        Some(first.row)
+    );
+    let history = store.history("egg-catcher", "bob", None, 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+}
+
+/// Concurrent records of one session store one row.
+pub async fn concurrent_records_store_one_row(store: Arc<dyn ScoreStore>) {
+    store.create_player(&player("cy")).await.unwrap();
+    let s = score("cy", 50, T0);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let s = s.clone();
+            tokio::spawn(async move { store.record_score(&s).await.unwrap() })
+        })
+        .collect();
+    let mut inserted = 0;
+    for t in tasks {
+        inserted += usize::from(t.await.unwrap().inserted);
+    }
+    assert_eq!(inserted, 1);
+    assert_eq!(
+        store
+            .history("egg-catcher", "cy", None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Bests keep the higher score, and the earlier one on a tie; previous_best is fixed at insert.
+pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
+    store.create_player(&player("dee")).await.unwrap();
+    store.create_player(&player("eve")).await.unwrap();
+    let later = Timestamp(T0.0 + 60_000);
+    store.record_score(&score("dee", 100, T0)).await.unwrap();
+    let lower = store.record_score(&score("dee", 80, later)).await.unwrap();
+    assert_eq!(lower.row.previous_best, Some(100));
+    store.record_score(&score("eve", 100, later)).await.unwrap();
+    let tie = store.record_score(&score("eve", 100, T0)).await.unwrap();
+    assert_eq!(tie.row.previous_best, Some(100));
+    let best = store.best_standings(&board(Period::All, T0)).await.unwrap();
+    let summary: Vec<_> = best
+        .iter()
+        .map(|s| (s.player_key.as_str(), s.score, s.achieved_at_ms))
+        .collect();
+    // Same score: the earlier achievement ranks first; eve's tie moved her best earlier.
+    assert_eq!(summary, vec![("dee", 100, T0.0), ("eve", 100, T0.0)]);
+    assert_eq!(best[0].player_name, "DEE");
+    let day = store.best_standings(&board(Period::Day, T0)).await.unwrap();
+    assert_eq!(day.len(), 2);
+    let next_week = Timestamp(T0.0 + 8 * 86_400_000);
+    assert!(
+        store
+            .best_standings(&board(Period::Week, next_week))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// History is newest first and pages by cursor without gaps or repeats.
+pub async fn history_pages_newest_first(store: Arc<dyn ScoreStore>) {
+    store.create_player(&player("fay")).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..7u32 {
+        // Two scores share each timestamp so the session id must break ties.
+        let s = score("fay", i * 10, Timestamp(T0.0 + i64::from(i / 2) * 1000));
+        ids.push(s.session_id);
+        store.record_score(&s).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<HistoryCursor> = None;
+    loop {
+        let page = store
+            .history("egg-catcher", "fay", cursor.as_ref(), 3)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        for w in page.windows(2) {
+            assert!(w[0].achieved_at >= w[1].achieved_at);
+        }
+        cursor = page.last().map(|r| HistoryCursor {
+            achieved_at: r.achieved_at,
+            session_id: r.session_id,
+        });
+        seen.extend(page.into_iter().map(|r| r.session_id));
+    }
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids);
+    assert!(
+        store
+            .history("other-game", "fay", None, 3)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn the_store_answers_pings(store: Arc<dyn ScoreStore>) {
+    store.ping().await.unwrap();
+}
+
+fn new_session(now: Timestamp) -> Session {
+    Session::start(
+        SessionId::random(),
+        &EGG_CATCHER,
+        "gus",
+        "Gus",
+        99,
+        now,
+        &PlayRules::default(),
+    )
+}
+
+/// Sessions round-trip, updates are atomic, failed changes change nothing.
+pub async fn sessions_round_trip_and_update_atomically(store: Arc<dyn SessionStore>) {
+    let s = new_session(T0);
+    store
+        .insert(&s, s.forget_at(&PlayRules::default()))
+        .await
+        .unwrap();
+    assert_eq!(store.get(s.id).await.unwrap(), Some(s.clone()));
+    let after = store
+        .update(s.id, &|x: &mut Session| {
+            x.tick += 60;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.tick, 60);
+    let failed = store
+        .update(s.id, &|_x: &mut Session| {
+            Err(DomainError::SessionFinished("x".into()))
+        })
+        .await;
+    assert!(matches!(failed, Err(DomainError::SessionFinished(_))));
+    assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 60);
+    let missing = store
+        .update(SessionId::random(), &|_x: &mut Session| Ok(()))
+        .await;
+    assert!(matches!(missing, Err(DomainError::SessionNotFound(_))));
+}
+
+/// Concurrent updates never lose one another.
+pub async fn concurrent_session_updates_are_not_lost(store: Arc<dyn SessionStore>) {
+    let s = new_session(T0);
+    store
+        .insert(&s, s.forget_at(&PlayRules::default()))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .update(s.id, &|x: &mut Session| {
+                        x.tick += 1;
+                        Ok(())
+                    })
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 20);
+}
+
+/// Active counts skip finished and expired sessions; purge forgets sessions past retention.
+pub async fn sessions_are_counted_and_purged(store: Arc<dyn SessionStore>) {
+    let rules = PlayRules::default();
+    let a = new_session(T0);
+    let mut b = new_session(T0);
+    b.finish = Some(arcade_domain::session::FinishState::Rejected(
+        arcade_domain::error::Rejection::too_fast(1, 0),
+    ));
+    for s in [&a, &b] {
+        store.insert(s, s.forget_at(&rules)).await.unwrap();
+    }
+    let counts = store.count_active(T0).await.unwrap();
+    assert_eq!(counts.get("egg-catcher"), Some(&1));
+    let expired = a.expires_at;
+    assert_eq!(
+        store
+            .count_active(expired)
+            .await
+            .unwrap()
+            .get("egg-catcher"),
+        None
+    );
+    assert_eq!(store.purge(expired).await.unwrap(), 0);
+    assert!(store.get(a.id).await.unwrap().is_some());
+    assert_eq!(store.purge(a.forget_at(&rules)).await.unwrap(), 2);
+    assert!(store.get(a.id).await.unwrap().is_none());
+}
+
+fn standing(key: &str, points: u64, at: i64) -> Standing {
+    Standing {
+        score: points,
+        achieved_at_ms: at,
+        player_key: key.to_owned(),
+        player_name: key.to_uppercase(),
+    }
+}
+
+/// Ranks, pages and neighbours follow board order; only improvements replace a best.
+pub async fn rank_index_orders_and_keeps_bests(ranks: Arc<dyn RankIndex>) {
+    let b = board(Period::All, T0);
+    assert!(matches!(
+        ranks.submit(&b, standing("a", 50, 10)).await.unwrap(),
+        Submission::New { rank: 1 }
+    ));
+    ranks.submit(&b, standing("b", 70, 20)).await.unwrap();
+    ranks.submit(&b, standing("c", 50, 5)).await.unwrap();
+    assert!(matches!(
+        ranks.submit(&b, standing("a", 40, 30)).await.unwrap(),
+        Submission::NotImproved { rank: 3, .. }
+    ));
+    let page = ranks.page(&b, None, 10).await.unwrap();
+    let order: Vec<_> = page
+        .iter()
+        .map(|r| (r.rank, r.standing.player_key.as_str()))
+        .collect();
+    assert_eq!(order, vec![(1, "b"), (2, "c"), (3, "a")]);
+    let second = ranks.page(&b, Some(&page[0].standing), 1).await.unwrap();
+    assert_eq!(second[0].standing.player_key, "c");
+    assert_eq!(second[0].rank, 2);
+    assert_eq!(ranks.get(&b, "a").await.unwrap().unwrap().rank, 3);
+    assert!(ranks.get(&b, "nobody").await.unwrap().is_none());
+    let around = ranks.around(&b, "c", 1, 1).await.unwrap();
+    assert_eq!(around.len(), 3);
+    assert!(matches!(
+        ranks.submit(&b, standing("a", 90, 40)).await.unwrap(),
+        Submission::Improved { rank: 1, .. }
+    ));
+    // Boards are independent.
+    assert!(
+        ranks
+            .page(&board(Period::Day, T0), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Loading a board replaces its contents.
+pub async fn rank_index_loads_a_board(ranks: Arc<dyn RankIndex>) {
+    let b = board(Period::Week, T0);
+    ranks.submit(&b, standing("old", 5, 1)).await.unwrap();
+    ranks
+        .load(&b, vec![standing("x", 10, 1), standing("y", 20, 2)])
+        .await
+        .unwrap();
+    let page = ranks.page(&b, None, 10).await.unwrap();
+    let keys: Vec<_> = page
+        .iter()
+        .map(|r| r.standing.player_key.as_str())
+        .collect();
+    assert_eq!(keys, vec!["y", "x"]);
+    ranks.ping().await.unwrap();
+}

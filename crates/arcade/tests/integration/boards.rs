@@ -1,0 +1,141 @@
+//! Leaderboards, standings, ties, pagination and persistence across restarts.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arcade_testkit::{StatusCode, TestApp, spawn_app, spawn_app_in};
+use serde_json::Value;
+
+async fn json(app: &TestApp, path: &str) -> Value {
+    let r = app.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.json().await.unwrap()
+}
+
+/// Several players with distinct bots; returns (name, score) in play order.
+async fn populate(app: &TestApp, players: usize) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for i in 0..players {
+        let name = format!("Player {i}");
+        let skill = u8::try_from((i * 37) % 101).unwrap();
+        let (status, body, _, _) = app.play_game(&name, None, skill).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        out.push((name, body["score"].as_u64().unwrap()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_board_orders_by_score_then_earlier_achievement_and_ranks_agree() {
+    let app = spawn_app().await;
+    let played = populate(&app, 12).await;
+    let board = json(&app, "/api/games/egg-catcher/leaderboard?limit=100").await;
+    let entries = board["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), played.len());
+    for (i, w) in entries.windows(2).enumerate() {
+        let (a, b) = (&w[0], &w[1]);
+        assert_eq!(a["rank"], i as u64 + 1);
+        let (sa, sb) = (a["score"].as_u64().unwrap(), b["score"].as_u64().unwrap());
+        assert!(sa > sb || (sa == sb && a["achieved_at"].as_str() <= b["achieved_at"].as_str()));
+    }
+    // Equal scores: whoever played first ranks higher.
+    let first_index = |n: &str| played.iter().position(|(p, _)| p == n).unwrap();
+    for w in entries.windows(2) {
+        if w[0]["score"] == w[1]["score"] {
+            let (a, b) = (
+                w[0]["player"].as_str().unwrap(),
+                w[1]["player"].as_str().unwrap(),
+            );
+            assert!(first_index(a) < first_index(b), "{a} should precede {b}");
+        }
+    }
+    // The player view agrees with the board.
+    for e in entries {
+        let name = e["player"].as_str().unwrap();
+        let view = json(&app, &format!("/api/games/egg-catcher/players/{name}")).await;
+        assert_eq!(view["best"]["rank"], e["rank"], "{name}");
+        assert_eq!(view["best"]["score"], e["score"]);
+        let neighbours = view["neighbours"].as_array().unwrap();
+        assert!(neighbours.iter().any(|n| n["player"] == name));
+        assert!(neighbours.len() <= 5);
+    }
+}
+
+#[tokio::test]
+async fn cursor_pages_cover_the_board_exactly_once() {
+    let app = spawn_app().await;
+    populate(&app, 7).await;
+    let mut seen = Vec::new();
+    let mut path = "/api/games/egg-catcher/leaderboard?period=day&limit=3".to_owned();
+    loop {
+        let page = json(&app, &path).await;
+        for e in page["entries"].as_array().unwrap() {
+            seen.push(e["rank"].as_u64().unwrap());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                path = format!("/api/games/egg-catcher/leaderboard?period=day&limit=3&cursor={c}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=7).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn history_pages_newest_first() {
+    let app = spawn_app().await;
+    let (_, _, _, token) = app.play_game("Ivy", None, 50).await;
+    for skill in [10, 60, 30, 80] {
+        let (s, body, _, _) = app.play_game("Ivy", token.as_deref(), skill).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+    }
+    let mut ids = HashSet::new();
+    let mut path = "/api/games/egg-catcher/players/ivy/scores?limit=2".to_owned();
+    let mut last_time = None::<String>;
+    loop {
+        let page = json(&app, &path).await;
+        assert_eq!(page["player"], "Ivy");
+        for s in page["scores"].as_array().unwrap() {
+            let t = s["achieved_at"].as_str().unwrap().to_owned();
+            if let Some(prev) = &last_time {
+                assert!(*prev >= t);
+            }
+            last_time = Some(t);
+            assert!(ids.insert(s["session_id"].as_str().unwrap().to_owned()));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                path = format!("/api/games/egg-catcher/players/ivy/scores?limit=2&cursor={c}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 5);
+}
+
+#[tokio::test]
+async fn unknown_players_are_404_and_players_without_a_score_this_period_have_no_best() {
+    let app = spawn_app().await;
+    let r = app.get("/api/games/egg-catcher/players/Nobody").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["type"], "player_not_found");
+    app.start_ok("Jay", None).await;
+    let view = json(&app, "/api/games/egg-catcher/players/Jay?period=week").await;
+    assert_eq!(view["best"], Value::Null);
+    assert_eq!(view["neighbours"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn the_board_survives_a_restart() {
+    let app = spawn_app().await;
+    let played = populate(&app, 3).await;
+    let dir = Arc::clone(&app.data_dir);
+    let before = json(&app, "/api/games/egg-catcher/leaderboard").await;
+    app.stop().await.unwrap();
+    let again = spawn_app_in(dir, &[]).await;
+    let after = json(&again, "/api/games/egg-catcher/leaderboard").await;
+    assert_eq!(before["entries"], after["entries"]);
+    assert_eq!(after["entries"].as_array().unwrap().len(), played.len());
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real server on a random port, driven over HTTP, plus the storage
+//! conformance suite on the embedded adapters. One binary so it links once.
+
+mod bad_input;
+mod boards;
+mod operations;
+mod play;
+mod storage;

@@ -1,0 +1,226 @@
+//! Operations: health, draining, metrics, request ids, OpenAPI, pages and the healthcheck.
+
+use std::time::Duration;
+
+use arcade::config::HealthcheckArgs;
+use arcade_testkit::{StatusCode, spawn_app, test_args};
+use serde_json::Value;
+
+#[tokio::test]
+async fn liveness_and_readiness_report_each_dependency() {
+    let app = spawn_app().await;
+    let live: Value = app.get("/health/live").await.json().await.unwrap();
+    assert_eq!(live["status"], "live");
+    let r = app.get("/health/ready").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let ready: Value = r.json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["dependencies"][0]["name"], "database");
+    assert_eq!(ready["dependencies"][0]["status"], "up");
+}
+
+#[tokio::test]
+async fn readiness_turns_503_while_draining_and_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = test_args(dir.path(), &["--drain-delay", "700ms"]);
+    let clock = std::sync::Arc::new(arcade_domain::time::SystemClock);
+    let app = arcade::app::Application::build(&args, clock).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let ready = |c: reqwest::Client, b: String| async move {
+        c.get(format!("{b}/health/ready"))
+            .send()
+            .await
+            .map(|r| r.status())
+    };
+    assert_eq!(
+        ready(client.clone(), base.clone()).await.unwrap(),
+        StatusCode::OK
+    );
+    tx.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        ready(client.clone(), base.clone()).await.unwrap(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    // Still serving other requests while draining.
+    let games = client
+        .get(format!("{base}/api/games"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(games.status(), StatusCode::OK);
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops after draining")
+        .unwrap()
+        .unwrap();
+    assert!(ready(client, base).await.is_err(), "the listener is closed");
+}
+
+#[tokio::test]
+async fn metrics_expose_the_contract_names_after_a_game() {
+    let app = spawn_app().await;
+    let (status, _, _, _) = app.play_game("Lee", None, 60).await;
+    assert_eq!(status, StatusCode::OK);
+    app.start_ok("Lee2", None).await;
+    app.get("/api/games/egg-catcher/leaderboard").await;
+    let r = app.get("/metrics").await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = r.text().await.unwrap();
+    for name in arcade_telemetry::METRIC_NAMES {
+        if *name == "arcade_webhook_deliveries_total" || *name == "arcade_replays_rejected_total" {
+            continue; // no webhook configured, no cheating in this test
+        }
+        assert!(
+            text.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{text}"
+        );
+    }
+    assert!(
+        text.contains("arcade_active_sessions{game=\"egg-catcher\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("arcade_sessions_started_total{game=\"egg-catcher\"} 2"));
+    assert!(text.contains("arcade_scores_submitted_total{game=\"egg-catcher\"} 1"));
+    assert!(text.contains("arcade_dependency_up{dependency=\"database\"} 1"));
+    // Routes are labelled by their template, never the raw path.
+    assert!(text.contains("route=\"/api/games/{game}/leaderboard\""));
+    assert!(!text.contains("route=\"/api/games/egg-catcher/leaderboard\""));
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/api/games"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "trace-me-123");
+    let r = app.get("/api/games").await;
+    let generated = r.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(generated.len(), 36, "a UUID: {generated}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint_and_error() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/games", "get"),
+        ("/api/games/{game}/sessions", "post"),
+        ("/api/sessions/{id}/heartbeat", "post"),
+        ("/api/sessions/{id}/finish", "post"),
+        ("/api/games/{game}/leaderboard", "get"),
+        ("/api/games/{game}/players/{name}", "get"),
+        ("/api/games/{game}/players/{name}/scores", "get"),
+        ("/health/live", "get"),
+        ("/health/ready", "get"),
+        ("/metrics", "get"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} undocumented"
+        );
+    }
+    let start = &paths["/api/games/{game}/sessions"]["post"]["responses"];
+    for status in ["201", "400", "401", "404", "413", "422", "429", "503"] {
+        assert!(
+            start[status].is_object(),
+            "start session: {status} undocumented"
+        );
+    }
+    let finish = &paths["/api/sessions/{id}/finish"]["post"]["responses"];
+    for status in ["200", "404", "409", "410", "422", "503"] {
+        assert!(finish[status].is_object(), "finish: {status} undocumented");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // The served document is the one generated from the code.
+    assert_eq!(doc, serde_json::to_value(arcade_server::openapi()).unwrap());
+}
+
+#[tokio::test]
+async fn pages_and_assets_are_served_with_caching_security_and_compression() {
+    let app = spawn_app().await;
+    let home = app.get("/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(
+        home.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        home.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert_eq!(home.headers()["cache-control"], "no-cache");
+    let play = app.get("/play/egg-catcher").await;
+    assert_eq!(play.status(), StatusCode::OK);
+    let sim = app.get("/assets/games/egg-catcher/sim.js").await;
+    assert_eq!(sim.status(), StatusCode::OK);
+    assert!(
+        sim.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    let etag = sim.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .client
+        .get(app.url("/assets/games/egg-catcher/sim.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let gz = reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
+        .get(app.url("/assets/games/egg-catcher/sim.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    assert_eq!(
+        app.get("/assets/nope.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/assets/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_healthcheck_command_passes_on_a_ready_server_and_fails_otherwise() {
+    let app = spawn_app().await;
+    let args = HealthcheckArgs {
+        url: None,
+        listen: app.address,
+        timeout: Duration::from_secs(2),
+    };
+    arcade::healthcheck::probe(&args).await.unwrap();
+    let closed = HealthcheckArgs {
+        url: Some("http://127.0.0.1:9/health/ready".to_owned()),
+        ..args
+    };
+    assert!(arcade::healthcheck::probe(&closed).await.is_err());
+}

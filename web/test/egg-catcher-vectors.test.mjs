@@ -1,0 +1,157 @@
+// Checks the browser Egg Catcher simulation against the vectors the Rust implementation
+// generated (crates/arcade-games/vectors/egg-catcher.json), so the two cannot drift.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import {
+  BASKET_SPEED,
+  BASKET_START_X,
+  CATCH_Y,
+  EggCatcherSim,
+  FALL_SPEED_BASE,
+  MAX_INPUTS,
+  MAX_TICKS,
+  RULES_VERSION,
+  createRng,
+  fallSpeed,
+  replay,
+  rngFromState,
+  spawnInterval,
+} from "../assets/games/egg-catcher/sim.js";
+
+const vectorsUrl = new URL("../../crates/arcade-games/vectors/egg-catcher.json", import.meta.url);
+const file = JSON.parse(readFileSync(vectorsUrl, "utf8"));
+
+const toJsOutcome = (e) => ({
+  score: e.score,
+  ticks: e.ticks,
+  gameOver: e.game_over,
+  stats: e.stats,
+});
+
+test("vector file header", () => {
+  assert.equal(file.game, "egg-catcher");
+  assert.equal(file.rules_version, RULES_VERSION);
+  assert.ok(file.vectors.length >= 8);
+});
+
+test("xoshiro128** matches the reference implementation from state {1, 2, 3, 4}", () => {
+  const expected = [
+    11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597,
+    4258142804,
+  ];
+  const rng = rngFromState([1, 2, 3, 4]);
+  assert.deepEqual(expected.map(() => rng.nextU32()), expected);
+});
+
+test("rng outputs match", () => {
+  for (const { seed, first } of file.rng) {
+    const rng = createRng(seed);
+    assert.deepEqual(first.map(() => rng.nextU32()), first, `seed ${seed}`);
+  }
+});
+
+test("rng below stays in range", () => {
+  const rng = createRng(7);
+  assert.equal(rng.below(0), 0);
+  assert.equal(rng.below(1), 0);
+  for (let i = 0; i < 1000; i++) {
+    const v = rng.below(13);
+    assert.ok(Number.isInteger(v) && v >= 0 && v < 13);
+  }
+  assert.ok(rng.below(0xffffffff) < 0xffffffff);
+});
+
+for (const v of file.vectors) {
+  test(`replay: ${v.name}`, () => {
+    assert.deepEqual(replay(v.seed, v.inputs, v.end_tick), toJsOutcome(v.expected));
+  });
+}
+
+for (const r of file.rejections) {
+  test(`rejection: ${r.name}`, () => {
+    assert.throws(() => replay(r.seed, r.inputs, r.end_tick), (err) => err.reason === r.reason);
+  });
+}
+
+test("too many inputs is rejected", () => {
+  const inputs = Array.from({ length: MAX_INPUTS + 1 }, (_, t) => [t, 0]);
+  assert.throws(() => replay(1, inputs, MAX_TICKS), (err) => err.reason === "too_many_inputs");
+});
+
+test("recorded inputs replay to the same outcome", () => {
+  // Drive the sim the way the browser does and check the server would agree.
+  for (const v of file.vectors) {
+    const sim = new EggCatcherSim(v.seed);
+    let next = 0;
+    while (sim.tick < v.end_tick && !sim.gameOver) {
+      if (next < v.inputs.length && v.inputs[next][0] === sim.tick) {
+        sim.setTarget(v.inputs[next][1]);
+        next += 1;
+      }
+      sim.step();
+    }
+    assert.deepEqual(sim.outcome(), toJsOutcome(v.expected), v.name);
+    assert.deepEqual(replay(v.seed, sim.inputs, v.end_tick), sim.outcome(), v.name);
+  }
+});
+
+for (const t of file.traces) {
+  test(`trace: ${t.name}`, () => {
+    const sim = new EggCatcherSim(t.seed);
+    let next = 0;
+    let frame = 0;
+    while (sim.tick < t.end_tick && !sim.gameOver) {
+      if (next < t.inputs.length && t.inputs[next][0] === sim.tick) {
+        sim.setTarget(t.inputs[next][1]);
+        next += 1;
+      }
+      sim.step();
+      if (frame < t.frames.length && t.frames[frame][0] === sim.tick) {
+        const eggs = sim.eggs.map((e) => [e.id, e.x, e.y, e.speed]);
+        assert.deepEqual([sim.tick, sim.score, sim.lives, sim.basketX, eggs], t.frames[frame]);
+        frame += 1;
+      }
+    }
+    assert.equal(frame, t.frames.length, "frames left over");
+  });
+}
+
+test("setTarget clamps, skips repeats and replaces same-tick inputs", () => {
+  const sim = new EggCatcherSim(1);
+  sim.setTarget(BASKET_START_X);
+  assert.deepEqual(sim.inputs, []);
+  sim.setTarget(-50);
+  sim.setTarget(999_999.4);
+  assert.deepEqual(sim.inputs, [[0, 480_000]]);
+  sim.step();
+  assert.equal(sim.basketX, BASKET_START_X + BASKET_SPEED);
+  sim.setTarget(100.6);
+  assert.deepEqual(sim.inputs, [[0, 480_000], [1, 101]]);
+  sim.setTarget(Number.NaN);
+  assert.equal(sim.targetX, 101);
+});
+
+test("game over stops the sim and further input", () => {
+  const sim = new EggCatcherSim(42);
+  sim.setTarget(0);
+  while (!sim.gameOver) sim.step();
+  const { tick } = sim;
+  sim.step();
+  sim.setTarget(300_000);
+  assert.equal(sim.tick, tick);
+  assert.equal(sim.lives, 0);
+  assert.deepEqual(sim.inputs, [[0, 0]]);
+});
+
+test("first egg and level curves", () => {
+  const sim = new EggCatcherSim(5);
+  for (let i = 0; i <= 30; i++) sim.step();
+  assert.equal(sim.eggs.length, 1);
+  assert.equal(sim.eggs[0].y, -12_000 + FALL_SPEED_BASE);
+  assert.ok(sim.eggs[0].y < CATCH_Y);
+  assert.deepEqual([0, 1, 7, 100].map(spawnInterval), [66, 60, 24, 24]);
+  assert.deepEqual([0, 2, 14, 15, 1000].map(fallSpeed), [4000, 5400, 13800, 14000, 14000]);
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Plays Egg Catcher in headless Chromium against a real server with a fresh data directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+
+(cd web && npm ci --no-audit --no-fund --silent)
+cargo build --locked --bin arcade
+bin="$CARGO_TARGET_DIR/debug/arcade"
+
+data=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+log="$data/server.log"
+"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" >"$log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  "$bin" healthcheck --url "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+mkdir -p target/e2e
+if ! ARCADE_URL="http://127.0.0.1:$port" node web/e2e/egg-catcher.e2e.mjs; then
+  echo "server log:"
+  tail -n 50 "$log"
+  exit 1
+fi

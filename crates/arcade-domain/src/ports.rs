@@ -139,6 +139,11 @@ pub trait RankIndex: Send + Sync {
     ) -> Result<Vec<Ranked>, StoreError>;
     /// Replace a board's contents (rebuild from the score store).
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError>;
+    /// Whether the board has been loaded since the index last lost its data (a cache that was
+    /// flushed or restarted empty answers `false` until a rebuild `load`s it again).
+    async fn is_loaded(&self, _board: &BoardKey) -> Result<bool, StoreError> {
+        Ok(true)
+    }
     async fn ping(&self) -> Result<(), StoreError>;
 }
 

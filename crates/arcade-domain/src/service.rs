@@ -525,7 +525,7 @@ impl Arcade {
         for game in self.games() {
             for period in Period::ALL {
                 let board = BoardKey::current(game.id(), period, now);
-                let standings = self.ports.scores.best_standings(&board).await?;
+                let standings = self.ports.scores.best_standings(&board, None).await?;
                 self.ports.ranks.load(&board, standings).await?;
                 boards += 1;
             }

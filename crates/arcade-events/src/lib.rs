@@ -1,5 +1,12 @@
-//! Event bus adapters: the in-process bus of the embedded default, behind the domain's
-//! `EventBus` port.
+//! Event bus adapters behind the domain's `EventBus` port: the in-process bus of the
+//! embedded default, NATS JetStream for fleets, and a retrying wrapper that keeps events
+//! until the bus takes them.
+
+mod nats;
+mod retrying;
+
+pub use nats::{NatsBus, STREAM, SUBJECTS, decode, subjects};
+pub use retrying::RetryingBus;
 
 use arcade_domain::StoreError;
 use arcade_domain::event::Event;

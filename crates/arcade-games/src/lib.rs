@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub mod egg_catcher;
+pub mod replay_codec;
 pub mod rng;
 
 /// One recorded player input: at `tick` (ticks completed so far), the game-specific `value`.

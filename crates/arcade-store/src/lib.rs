@@ -1,8 +1,14 @@
 //! Durable score store adapters: players, verified scores and per-board bests in SQLite (the
-//! embedded default), behind the domain's `ScoreStore` port. Migrations live in `migrations/`.
+//! embedded default) or PostgreSQL (production), behind the domain's `ScoreStore` port.
+//! Migrations live in `migrations/<backend>/`.
 
+mod failover;
+mod postgres;
+mod postgres_ranks;
 mod sqlite;
 
+pub use failover::{FailoverRankIndex, rebuild};
+pub use postgres::{PgSettings, PostgresStore};
 pub use sqlite::SqliteStore;
 
 use arcade_domain::StoreError;

@@ -278,16 +278,21 @@ impl ScoreStore for SqliteStore {
         rows.iter().map(row_to_score).collect()
     }
 
-    async fn best_standings(&self, board: &BoardKey) -> Result<Vec<Standing>, StoreError> {
+    async fn best_standings(
+        &self,
+        board: &BoardKey,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<Standing>, StoreError> {
         let rows = sqlx::query(
             "SELECT b.player_key, p.name, b.score, b.achieved_at FROM best_scores b \
              JOIN players p ON p.key = b.player_key \
-             WHERE b.game = ? AND b.period = ? AND b.bucket = ? \
+             WHERE b.game = ? AND b.period = ? AND b.bucket = ? AND b.achieved_at >= ? \
              ORDER BY b.score DESC, b.achieved_at, b.player_key",
         )
         .bind(&board.game)
         .bind(board.period.as_str())
         .bind(board.bucket)
+        .bind(since.map_or(i64::MIN, |t| t.0))
         .fetch_all(&self.pool)
         .await
         .map_err(err)?;

@@ -119,7 +119,10 @@ pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
     store.record_score(&score("eve", 100, later)).await.unwrap();
     let tie = store.record_score(&score("eve", 100, T0)).await.unwrap();
     assert_eq!(tie.row.previous_best, Some(100));
-    let best = store.best_standings(&board(Period::All, T0)).await.unwrap();
+    let best = store
+        .best_standings(&board(Period::All, T0), None)
+        .await
+        .unwrap();
     let summary: Vec<_> = best
         .iter()
         .map(|s| (s.player_key.as_str(), s.score, s.achieved_at_ms))
@@ -127,12 +130,25 @@ pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
     // Same score: the earlier achievement ranks first; eve's tie moved her best earlier.
     assert_eq!(summary, vec![("dee", 100, T0.0), ("eve", 100, T0.0)]);
     assert_eq!(best[0].player_name, "DEE");
-    let day = store.best_standings(&board(Period::Day, T0)).await.unwrap();
+    let recent = store
+        .best_standings(&board(Period::All, T0), Some(later))
+        .await
+        .unwrap();
+    assert!(recent.is_empty(), "both bests are from T0: {recent:?}");
+    let since_start = store
+        .best_standings(&board(Period::All, T0), Some(T0))
+        .await
+        .unwrap();
+    assert_eq!(since_start.len(), 2);
+    let day = store
+        .best_standings(&board(Period::Day, T0), None)
+        .await
+        .unwrap();
     assert_eq!(day.len(), 2);
     let next_week = Timestamp(T0.0 + 8 * 86_400_000);
     assert!(
         store
-            .best_standings(&board(Period::Week, next_week))
+            .best_standings(&board(Period::Week, next_week), None)
             .await
             .unwrap()
             .is_empty()
@@ -344,4 +360,70 @@ pub async fn rank_index_loads_a_board(ranks: Arc<dyn RankIndex>) {
         .collect();
     assert_eq!(keys, vec!["y", "x"]);
     ranks.ping().await.unwrap();
+}
+
+/// A rank index answered from the score store (the fallback) ranks exactly the recorded bests.
+pub async fn database_rank_index_matches_recorded_bests(
+    store: Arc<dyn ScoreStore>,
+    ranks: Arc<dyn RankIndex>,
+) {
+    let points = [
+        ("hal", 30),
+        ("ida", 50),
+        ("jon", 50),
+        ("kai", 10),
+        ("lou", 70),
+    ];
+    for (i, (key, p)) in points.iter().enumerate() {
+        store.create_player(&player(key)).await.unwrap();
+        let at = Timestamp(T0.0 + i as i64 * 1000);
+        store.record_score(&score(key, *p, at)).await.unwrap();
+    }
+    // A worse later score changes nothing.
+    store
+        .record_score(&score("lou", 5, Timestamp(T0.0 + 9000)))
+        .await
+        .unwrap();
+    let b = board(Period::All, T0);
+    let page = ranks.page(&b, None, 10).await.unwrap();
+    let order: Vec<_> = page
+        .iter()
+        .map(|r| (r.rank, r.standing.player_key.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![(1, "lou"), (2, "ida"), (3, "jon"), (4, "hal"), (5, "kai")]
+    );
+    assert_eq!(page[0].standing.player_name, "LOU");
+    let rest = ranks.page(&b, Some(&page[1].standing), 2).await.unwrap();
+    let rest: Vec<_> = rest
+        .iter()
+        .map(|r| (r.rank, r.standing.player_key.as_str()))
+        .collect();
+    assert_eq!(rest, vec![(3, "jon"), (4, "hal")]);
+    assert_eq!(ranks.get(&b, "hal").await.unwrap().unwrap().rank, 4);
+    assert!(ranks.get(&b, "nobody").await.unwrap().is_none());
+    let around: Vec<_> = ranks
+        .around(&b, "jon", 1, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.rank, r.standing.player_key))
+        .collect();
+    assert_eq!(
+        around,
+        vec![
+            (2, "ida".to_owned()),
+            (3, "jon".to_owned()),
+            (4, "hal".to_owned())
+        ]
+    );
+    let submitted = ranks
+        .submit(&b, standing("lou", 5, T0.0 + 9000))
+        .await
+        .unwrap();
+    assert!(
+        matches!(submitted, Submission::NotImproved { rank: 1, .. }),
+        "{submitted:?}"
+    );
 }

@@ -15,13 +15,13 @@ use arcade_server::AppState;
 use arcade_server::observer::MetricsObserver;
 use arcade_server::state::{DependencyCheck, Health, HttpSettings};
 use arcade_sessions::{MemoryRankIndex, MemorySessionStore};
-use arcade_store::SqliteStore;
+use arcade_store::{PgSettings, PostgresStore, SqliteStore};
 use arcade_telemetry::Metrics;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
 use tokio::net::{TcpListener, TcpSocket};
 
-use crate::config::{Database, ServeArgs};
+use crate::config::{Database, ServeArgs, StorageArgs};
 
 /// Connection backlog: tokio's default of 128 overflows under bursts of new connections and
 /// costs one-second SYN retries.
@@ -38,17 +38,90 @@ pub fn revision() -> &'static str {
     option_env!("ARCADE_REVISION").unwrap_or("unknown")
 }
 
-/// Open the configured score store (migrating it: embedded mode owns its schema).
-pub async fn open_store(db: &Database) -> anyhow::Result<Arc<SqliteStore>> {
-    let store = match db {
-        Database::EmbeddedDir(dir) => SqliteStore::open_dir(dir)
-            .await
-            .with_context(|| format!("cannot open the database in {}", dir.display()))?,
-        Database::SqliteUrl(url) => SqliteStore::open_url(url.expose_secret())
-            .await
-            .context("cannot open the SQLite database given by DATABASE_URL")?,
-    };
-    Ok(Arc::new(store))
+/// The configured score store.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
+}
+
+impl Store {
+    /// Open the store. SQLite is migrated on open (embedded mode owns its schema); PostgreSQL
+    /// connects lazily and is migrated only by `arcade migrate`.
+    pub async fn open(db: &Database, storage: &StorageArgs) -> anyhow::Result<Self> {
+        Ok(match db {
+            Database::EmbeddedDir(dir) => {
+                Self::Sqlite(Arc::new(SqliteStore::open_dir(dir).await.with_context(
+                    || format!("cannot open the database in {}", dir.display()),
+                )?))
+            }
+            Database::SqliteUrl(url) => Self::Sqlite(Arc::new(
+                SqliteStore::open_url(url.expose_secret())
+                    .await
+                    .context("cannot open the SQLite database given by DATABASE_URL")?,
+            )),
+            Database::Postgres { url, read_url } => Self::Postgres(Arc::new(
+                PostgresStore::connect(
+                    url.expose_secret(),
+                    read_url.as_ref().map(|r| r.expose_secret()),
+                    PgSettings {
+                        pool_size: storage.database_pool_size,
+                        connect_timeout: storage.database_connect_timeout,
+                        statement_timeout: storage.database_statement_timeout,
+                    },
+                )
+                .context("cannot use DATABASE_URL")?,
+            )),
+        })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    pub fn scores(&self) -> Arc<dyn ScoreStore> {
+        match self {
+            Self::Sqlite(s) => s.clone(),
+            Self::Postgres(s) => s.clone(),
+        }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        if let Self::Postgres(pg) = self {
+            pg.migrate()
+                .await
+                .context("cannot migrate the PostgreSQL database")?;
+        }
+        Ok(())
+    }
+
+    /// Refuse to serve on a schema older than this build expects.
+    pub async fn ensure_current_schema(&self) -> anyhow::Result<()> {
+        if let Self::Postgres(pg) = self {
+            let pending = pg
+                .pending_migrations()
+                .await
+                .context("cannot read the database schema version")?;
+            if !pending.is_empty() {
+                anyhow::bail!(
+                    "the database schema is behind this build ({} migration(s) pending: {:?}); run `arcade migrate` first",
+                    pending.len(),
+                    pending
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(s) => s.close().await,
+            Self::Postgres(s) => s.close().await,
+        }
+    }
 }
 
 /// A built server, bound and ready to run.
@@ -64,9 +137,10 @@ impl Application {
     pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         args.validate()?;
         let db = args.storage.database()?;
-        let store = open_store(&db).await?;
+        let store = Store::open(&db, &args.storage).await?;
+        store.ensure_current_schema().await?;
         let metrics = Arc::new(Metrics::new(VERSION, revision()));
-        let scores: Arc<dyn ScoreStore> = store.clone();
+        let scores: Arc<dyn ScoreStore> = store.scores();
         let sessions: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new());
         let ranks: Arc<dyn RankIndex> = Arc::new(MemoryRankIndex::new());
         let events: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
@@ -94,7 +168,7 @@ impl Application {
         tracing::info!(boards, "leaderboards loaded");
         let database_check = DependencyCheck {
             name: "database".to_owned(),
-            backend: "sqlite".to_owned(),
+            backend: store.backend().to_owned(),
             check: Arc::new(move || {
                 let scores = scores.clone();
                 async move { scores.ping().await }.boxed()

@@ -29,6 +29,32 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Probe a running server's readiness; exit 0 when ready, 1 otherwise.
     Healthcheck(HealthcheckArgs),
+    /// Check the environment for a role: every setting valid and every ARCADE_* variable one
+    /// the role accepts. Exit 0 when it is, 1 with the reasons otherwise.
+    CheckConfig(CheckConfigArgs),
+}
+
+/// The roles whose environment `check-config` can check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    Serve,
+    Migrate,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Serve => "serve",
+            Self::Migrate => "migrate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckConfigArgs {
+    /// The role whose settings to check.
+    #[arg(value_enum)]
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,9 +80,22 @@ pub struct StorageArgs {
     /// Directory for the embedded SQLite database (used when DATABASE_URL is not set).
     #[arg(long, env = "ARCADE_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Database URL; overrides the embedded default. Supported: `sqlite:PATH`.
+    /// Database URL; overrides the embedded default: `postgres://USER:PASSWORD@HOST/DB` or
+    /// `sqlite:PATH`.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<SecretString>,
+    /// Optional PostgreSQL read replica for histories and board rebuilds.
+    #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true)]
+    pub database_read_url: Option<SecretString>,
+    /// PostgreSQL connections per pool (primary, and replica when set).
+    #[arg(long, env = "ARCADE_DATABASE_POOL_SIZE", default_value_t = 10)]
+    pub database_pool_size: u32,
+    /// How long to wait for a PostgreSQL connection.
+    #[arg(long, env = "ARCADE_DATABASE_CONNECT_TIMEOUT", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub database_connect_timeout: Duration,
+    /// PostgreSQL statement timeout.
+    #[arg(long, env = "ARCADE_DATABASE_STATEMENT_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub database_statement_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -68,6 +107,16 @@ pub struct ServeArgs {
     pub storage: StorageArgs,
     #[command(flatten)]
     pub log: LogArgs,
+    /// Redis URL for live sessions and the rank index, shared by every replica; without it
+    /// they live in this process's memory.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key (lets several deployments share one Redis).
+    #[arg(long, env = "ARCADE_REDIS_PREFIX", default_value = "arcade:")]
+    pub redis_prefix: String,
+    /// NATS URL for game events (JetStream stream ARCADE); without it events stay in process.
+    #[arg(long, env = "NATS_URL", hide_env_values = true)]
+    pub nats_url: Option<SecretString>,
     /// How long a game session may last before it expires.
     #[arg(long, env = "ARCADE_SESSION_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub session_ttl: Duration,
@@ -122,15 +171,30 @@ pub enum Database {
     EmbeddedDir(PathBuf),
     /// A `sqlite:` URL.
     SqliteUrl(SecretString),
+    /// PostgreSQL, with an optional read replica.
+    Postgres {
+        url: SecretString,
+        read_url: Option<SecretString>,
+    },
 }
 
 /// A setting that cannot work, found before start.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "DATABASE_URL must start with sqlite: (for example sqlite:./data/arcade.db); got a URL starting with '{0}'"
+        "DATABASE_URL must start with postgres://, postgresql:// or sqlite:; got a URL starting with '{0}'"
     )]
     UnsupportedDatabase(String),
+    #[error("DATABASE_READ_URL needs a PostgreSQL DATABASE_URL")]
+    ReadReplicaWithoutPostgres,
+    #[error("{name} must start with {expected}; got a URL starting with '{scheme}'")]
+    BadUrl {
+        name: &'static str,
+        expected: &'static str,
+        scheme: String,
+    },
+    #[error("ARCADE_DATABASE_POOL_SIZE must be between 1 and 1000; got {0}")]
+    PoolSize(u32),
     #[error("{name} must be greater than zero")]
     Zero { name: &'static str },
     #[error("ARCADE_MAX_BODY_BYTES must be at least 1024 bytes so a heartbeat fits; got {0}")]
@@ -143,15 +207,49 @@ impl StorageArgs {
             None => Ok(Database::EmbeddedDir(self.data_dir.clone())),
             Some(url) => {
                 let raw = url.expose_secret();
-                if raw.starts_with("sqlite:") {
+                if !(1..=1000).contains(&self.database_pool_size) {
+                    return Err(ConfigError::PoolSize(self.database_pool_size));
+                }
+                if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+                    if let Some(r) = &self.database_read_url {
+                        check_scheme("DATABASE_READ_URL", r, &["postgres://", "postgresql://"])?;
+                    }
+                    Ok(Database::Postgres {
+                        url: url.clone(),
+                        read_url: self.database_read_url.clone(),
+                    })
+                } else if raw.starts_with("sqlite:") {
+                    if self.database_read_url.is_some() {
+                        return Err(ConfigError::ReadReplicaWithoutPostgres);
+                    }
                     Ok(Database::SqliteUrl(url.clone()))
                 } else {
-                    // Only the scheme is shown: the rest may hold a password.
-                    let scheme = raw.split(':').next().unwrap_or_default().to_owned();
-                    Err(ConfigError::UnsupportedDatabase(scheme))
+                    Err(ConfigError::UnsupportedDatabase(scheme_of(raw)))
                 }
             }
         }
+    }
+}
+
+/// Only the scheme of a URL is ever shown: the rest may hold a password.
+fn scheme_of(raw: &str) -> String {
+    raw.split(':').next().unwrap_or_default().to_owned()
+}
+
+fn check_scheme(
+    name: &'static str,
+    url: &SecretString,
+    schemes: &[&'static str],
+) -> Result<(), ConfigError> {
+    let raw = url.expose_secret();
+    if schemes.iter().any(|s| raw.starts_with(s)) {
+        Ok(())
+    } else {
+        Err(ConfigError::BadUrl {
+            name,
+            expected: schemes[0],
+            scheme: scheme_of(raw),
+        })
     }
 }
 
@@ -159,6 +257,12 @@ impl ServeArgs {
     /// Check settings that clap's types cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.storage.database()?;
+        if let Some(url) = &self.redis_url {
+            check_scheme("REDIS_URL", url, &["redis://", "rediss://"])?;
+        }
+        if let Some(url) = &self.nats_url {
+            check_scheme("NATS_URL", url, &["nats://", "tls://", "ws://", "wss://"])?;
+        }
         for (name, d) in [
             ("ARCADE_SESSION_TTL", self.session_ttl),
             ("ARCADE_REQUEST_TIMEOUT", self.request_timeout),
@@ -207,6 +311,10 @@ mod tests {
         };
         let msg = args.validate().unwrap_err().to_string();
         assert!(msg.contains("'mysql'"), "{msg}");
+        assert!(matches!(
+            args.storage.database(),
+            Err(ConfigError::UnsupportedDatabase(_))
+        ));
         assert!(!msg.contains("hunter2"));
         assert!(!format!("{args:?}").contains("hunter2"));
     }

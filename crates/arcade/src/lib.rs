@@ -2,6 +2,7 @@
 //! `serve`, `migrate` and `healthcheck` commands. The only crate that picks adapters.
 
 pub mod app;
+pub mod check_config;
 pub mod config;
 pub mod healthcheck;
 
@@ -26,12 +27,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Migrate(args)) => {
             logging(&args.log);
             let db = args.storage.database()?;
-            let store = app::open_store(&db).await?;
+            let store = app::Store::open(&db, &args.storage).await?;
+            store.migrate().await?;
             store.close().await;
             tracing::info!("migrations applied");
             Ok(())
         }
         Some(Command::Healthcheck(args)) => healthcheck::probe(&args).await,
+        Some(Command::CheckConfig(args)) => {
+            let vars: Vec<(String, String)> = std::env::vars().collect();
+            match check_config::check(args.role, &vars) {
+                Ok(found) => {
+                    println!("arcade {}: configuration is valid", args.role.name());
+                    for name in found {
+                        println!("  {name} (set)");
+                    }
+                    Ok(())
+                }
+                Err(problems) => {
+                    anyhow::bail!("{}", problems.join("; "))
+                }
+            }
+        }
     }
 }
 

@@ -5,4 +5,5 @@ mod bad_input;
 mod boards;
 mod operations;
 mod play;
+mod postgres;
 mod storage;

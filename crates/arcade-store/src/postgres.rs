@@ -1,0 +1,360 @@
+//! PostgreSQL score store: the source of truth in production. Writes go to the primary;
+//! histories and board rebuilds may go to a read replica (`DATABASE_READ_URL`).
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use arcade_domain::StoreError;
+use arcade_domain::games::replay_codec;
+use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
+use arcade_domain::ranking::Standing;
+use arcade_domain::session::SessionId;
+use arcade_domain::time::{BoardKey, Period, Timestamp};
+use arcade_domain::token::TokenDigest;
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+
+use crate::store_error;
+
+const BACKEND: &str = "postgres";
+
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+fn err(e: sqlx::Error) -> StoreError {
+    store_error(BACKEND, e)
+}
+
+fn failed(message: impl Into<String>) -> StoreError {
+    StoreError::Failed {
+        backend: BACKEND,
+        message: message.into(),
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PgSettings {
+    pub pool_size: u32,
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        Self {
+            pool_size: 10,
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The production score store.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    primary: PgPool,
+    reads: PgPool,
+}
+
+fn pool(url: &str, s: PgSettings) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| failed(format!("the database URL is not valid: {e}")))?
+        .application_name("arcade")
+        .options([(
+            "statement_timeout",
+            format!("{}ms", s.statement_timeout.as_millis()),
+        )]);
+    // Lazy: the server starts (and reports the database down) even while PostgreSQL is away.
+    Ok(PgPoolOptions::new()
+        .max_connections(s.pool_size)
+        .min_connections(0)
+        .acquire_timeout(s.connect_timeout)
+        .test_before_acquire(false)
+        .connect_lazy_with(options))
+}
+
+impl PostgresStore {
+    /// Pools for the primary and, when given, a read replica. Connects lazily.
+    pub fn connect(
+        url: &str,
+        read_url: Option<&str>,
+        settings: PgSettings,
+    ) -> Result<Self, StoreError> {
+        let primary = pool(url, settings)?;
+        let reads = match read_url {
+            Some(r) => pool(r, settings)?,
+            None => primary.clone(),
+        };
+        Ok(Self { primary, reads })
+    }
+
+    /// Apply every pending migration. Safe to run while older servers still serve: sqlx takes
+    /// an advisory lock, and migrations only add (expand) until a release no longer needs the
+    /// old shape.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.primary)
+            .await
+            .map_err(|e| failed(format!("migration failed: {e}")))
+    }
+
+    /// Versions of the migrations this build knows but the database has not applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations')",
+        )
+        .fetch_one(&self.primary)
+        .await
+        .map_err(err)?;
+        let applied: Vec<i64> = if exists {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.primary)
+                .await
+                .map_err(err)?
+        } else {
+            Vec::new()
+        };
+        Ok(MIGRATOR
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.primary
+    }
+
+    pub async fn close(&self) {
+        self.primary.close().await;
+        self.reads.close().await;
+    }
+}
+
+fn to_u32(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+fn row_to_score(r: &PgRow) -> Result<ScoreRow, StoreError> {
+    let stats: serde_json::Value = r.try_get("stats").map_err(err)?;
+    Ok(ScoreRow {
+        session_id: SessionId(r.try_get("session_id").map_err(err)?),
+        game: r.try_get("game").map_err(err)?,
+        player_key: r.try_get("player_key").map_err(err)?,
+        player_name: r.try_get("name").map_err(err)?,
+        score: to_u32(r.try_get("score").map_err(err)?),
+        ticks: to_u32(r.try_get("ticks").map_err(err)?),
+        game_over: r.try_get("game_over").map_err(err)?,
+        rules_version: to_u32(r.try_get("rules_version").map_err(err)?),
+        stats: serde_json::from_value::<BTreeMap<String, u32>>(stats)
+            .map_err(|e| failed(format!("bad stats in a score row: {e}")))?,
+        achieved_at: Timestamp(r.try_get("achieved_at").map_err(err)?),
+        previous_best: r
+            .try_get::<Option<i32>, _>("previous_best")
+            .map_err(err)?
+            .map(to_u32),
+    })
+}
+
+const SCORE_COLUMNS: &str = "s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, \
+     s.game_over, s.rules_version, s.stats, s.achieved_at, s.previous_best";
+
+fn int(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+#[async_trait]
+impl ScoreStore for PostgresStore {
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT key, name, token_digest, created_at FROM players WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.primary)
+                .await
+                .map_err(err)?;
+        row.map(|r| {
+            let digest: Vec<u8> = r.try_get("token_digest").map_err(err)?;
+            Ok(PlayerRecord {
+                key: r.try_get("key").map_err(err)?,
+                name: r.try_get("name").map_err(err)?,
+                token_digest: TokenDigest::from_slice(&digest)
+                    .ok_or_else(|| failed(format!("player {key} has a malformed token digest")))?,
+                created_at: Timestamp(r.try_get("created_at").map_err(err)?),
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO players (key, name, token_digest, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&player.key)
+        .bind(&player.name)
+        .bind(&player.token_digest.0[..])
+        .bind(player.created_at.0)
+        .execute(&self.primary)
+        .await
+        .map_err(err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError> {
+        let stats = serde_json::to_value(&score.stats).map_err(|e| failed(e.to_string()))?;
+        let at = score.achieved_at;
+        // One statement, so one round trip and atomic: insert the score (once per session),
+        // fix the player's previous best in the same row, and raise the three board bests.
+        let inserted = sqlx::query(
+            "WITH ins AS ( \
+               INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
+                 rules_version, seed, stats, replay, achieved_at, previous_best) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 (SELECT score FROM best_scores WHERE game = $2 AND period = 'all' \
+                    AND bucket = 0 AND player_key = $3)) \
+               ON CONFLICT (session_id) DO NOTHING \
+               RETURNING session_id, game, player_key, score, achieved_at, previous_best \
+             ), best AS ( \
+               INSERT INTO best_scores \
+                 (game, period, bucket, player_key, score, achieved_at, session_id) \
+               SELECT ins.game, b.period, b.bucket, ins.player_key, ins.score, \
+                 ins.achieved_at, ins.session_id \
+               FROM ins CROSS JOIN (VALUES ('all', 0::bigint), ('day', $12::bigint), \
+                 ('week', $13::bigint)) AS b (period, bucket) \
+               ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
+                 score = excluded.score, achieved_at = excluded.achieved_at, \
+                 session_id = excluded.session_id \
+               WHERE excluded.score > best_scores.score \
+                  OR (excluded.score = best_scores.score \
+                      AND excluded.achieved_at < best_scores.achieved_at) \
+             ) \
+             SELECT previous_best FROM ins",
+        )
+        .bind(score.session_id.0)
+        .bind(&score.game)
+        .bind(&score.player_key)
+        .bind(int(score.score))
+        .bind(int(score.ticks))
+        .bind(score.game_over)
+        .bind(int(score.rules_version))
+        .bind(i64::from(score.seed))
+        .bind(&stats)
+        .bind(replay_codec::pack(&score.inputs))
+        .bind(at.0)
+        .bind(Period::Day.bucket(at))
+        .bind(Period::Week.bucket(at))
+        .fetch_optional(&self.primary)
+        .await
+        .map_err(err)?;
+        if let Some(r) = inserted {
+            let previous: Option<i32> = r.try_get("previous_best").map_err(err)?;
+            return Ok(Recorded {
+                row: ScoreRow {
+                    session_id: score.session_id,
+                    game: score.game.clone(),
+                    player_key: score.player_key.clone(),
+                    player_name: score.player_name.clone(),
+                    score: score.score,
+                    ticks: score.ticks,
+                    game_over: score.game_over,
+                    rules_version: score.rules_version,
+                    stats: score.stats.clone(),
+                    achieved_at: at,
+                    previous_best: previous.map(to_u32),
+                },
+                inserted: true,
+            });
+        }
+        let row = self
+            .score_by_session(score.session_id)
+            .await?
+            .ok_or_else(|| failed("a score that conflicted on insert cannot be read back"))?;
+        Ok(Recorded {
+            row,
+            inserted: false,
+        })
+    }
+
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
+             WHERE s.session_id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.primary)
+        .await
+        .map_err(err)?;
+        row.as_ref().map(row_to_score).transpose()
+    }
+
+    async fn history(
+        &self,
+        game: &str,
+        player_key: &str,
+        after: Option<&HistoryCursor>,
+        limit: usize,
+    ) -> Result<Vec<ScoreRow>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let base = format!(
+            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
+             WHERE s.game = $1 AND s.player_key = $2"
+        );
+        let order = "ORDER BY s.achieved_at DESC, s.session_id DESC";
+        let keyset =
+            format!("{base} AND (s.achieved_at, s.session_id) < ($3, $4) {order} LIMIT $5");
+        let first = format!("{base} {order} LIMIT $3");
+        let query = match after {
+            // Row comparison matches the index order, so this is one index range scan.
+            Some(c) => sqlx::query(&keyset)
+                .bind(game)
+                .bind(player_key)
+                .bind(c.achieved_at.0)
+                .bind(c.session_id.0)
+                .bind(limit),
+            None => sqlx::query(&first).bind(game).bind(player_key).bind(limit),
+        };
+        let rows = query.fetch_all(&self.reads).await.map_err(err)?;
+        rows.iter().map(row_to_score).collect()
+    }
+
+    async fn best_standings(
+        &self,
+        board: &BoardKey,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<Standing>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT b.player_key, p.name, b.score, b.achieved_at FROM best_scores b \
+             JOIN players p ON p.key = b.player_key \
+             WHERE b.game = $1 AND b.period = $2 AND b.bucket = $3 AND b.achieved_at >= $4 \
+             ORDER BY b.score DESC, b.achieved_at, b.player_key",
+        )
+        .bind(&board.game)
+        .bind(board.period.as_str())
+        .bind(board.bucket)
+        .bind(since.map_or(i64::MIN, |t| t.0))
+        .fetch_all(&self.reads)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Standing {
+                    score: u64::try_from(r.try_get::<i32, _>("score").map_err(err)?).unwrap_or(0),
+                    achieved_at_ms: r.try_get("achieved_at").map_err(err)?,
+                    player_key: r.try_get("player_key").map_err(err)?,
+                    player_name: r.try_get("name").map_err(err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.primary)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+}

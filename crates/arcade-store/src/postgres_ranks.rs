@@ -1,0 +1,187 @@
+//! Boards read straight from PostgreSQL's `best_scores` (kept by `record_score`): the rank
+//! index of last resort while Redis is away or being rebuilt. Pages are index range scans;
+//! a rank is an index range count, slower than Redis on a big board but always correct.
+
+use arcade_domain::StoreError;
+use arcade_domain::ports::RankIndex;
+use arcade_domain::ranking::{Ranked, Standing, Submission};
+use arcade_domain::time::BoardKey;
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use crate::postgres::PostgresStore;
+use crate::store_error;
+
+fn err(e: sqlx::Error) -> StoreError {
+    store_error("postgres", e)
+}
+
+fn standing(r: &PgRow) -> Result<Standing, StoreError> {
+    Ok(Standing {
+        score: u64::try_from(r.try_get::<i32, _>("score").map_err(err)?).unwrap_or(0),
+        achieved_at_ms: r.try_get("achieved_at").map_err(err)?,
+        player_key: r.try_get("player_key").map_err(err)?,
+        player_name: r.try_get("name").map_err(err)?,
+    })
+}
+
+const BOARD: &str = "b.game = $1 AND b.period = $2 AND b.bucket = $3";
+/// Rows strictly ahead of ($4 score, $5 time, $6 key) in board order.
+const AHEAD: &str = "(b.score > $4 OR (b.score = $4 AND (b.achieved_at < $5 \
+                     OR (b.achieved_at = $5 AND b.player_key < $6))))";
+/// Rows strictly behind it.
+const BEHIND: &str = "(b.score < $4 OR (b.score = $4 AND (b.achieved_at > $5 \
+                      OR (b.achieved_at = $5 AND b.player_key > $6))))";
+const ORDER: &str = "ORDER BY b.score DESC, b.achieved_at, b.player_key";
+const COLUMNS: &str = "b.player_key, p.name, b.score, b.achieved_at";
+
+impl PostgresStore {
+    async fn rank_of_standing(&self, board: &BoardKey, s: &Standing) -> Result<u64, StoreError> {
+        let ahead: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM best_scores b WHERE {BOARD} AND {AHEAD}"
+        ))
+        .bind(&board.game)
+        .bind(board.period.as_str())
+        .bind(board.bucket)
+        .bind(i32::try_from(s.score).unwrap_or(i32::MAX))
+        .bind(s.achieved_at_ms)
+        .bind(&s.player_key)
+        .fetch_one(self.pool())
+        .await
+        .map_err(err)?;
+        Ok(u64::try_from(ahead).unwrap_or(0) + 1)
+    }
+
+    async fn best_of(&self, board: &BoardKey, key: &str) -> Result<Option<Standing>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
+             WHERE {BOARD} AND b.player_key = $4"
+        ))
+        .bind(&board.game)
+        .bind(board.period.as_str())
+        .bind(board.bucket)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(err)?;
+        row.as_ref().map(standing).transpose()
+    }
+}
+
+#[async_trait]
+impl RankIndex for PostgresStore {
+    /// The score store already raised the best when it recorded the score: report it.
+    async fn submit(&self, board: &BoardKey, s: Standing) -> Result<Submission, StoreError> {
+        let best = self.best_of(board, &s.player_key).await?;
+        let rank = match &best {
+            Some(b) => self.rank_of_standing(board, b).await?,
+            None => self.rank_of_standing(board, &s).await?,
+        };
+        Ok(match best {
+            Some(b) if b.score != s.score || b.achieved_at_ms != s.achieved_at_ms => {
+                Submission::NotImproved { best: b, rank }
+            }
+            _ => Submission::New { rank },
+        })
+    }
+
+    async fn page(
+        &self,
+        board: &BoardKey,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows =
+            match after {
+                Some(a) => sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
+                     WHERE {BOARD} AND {BEHIND} {ORDER} LIMIT $7"
+                ))
+                .bind(&board.game)
+                .bind(board.period.as_str())
+                .bind(board.bucket)
+                .bind(i32::try_from(a.score).unwrap_or(i32::MAX))
+                .bind(a.achieved_at_ms)
+                .bind(&a.player_key)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await,
+                None => sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
+                     WHERE {BOARD} {ORDER} LIMIT $4"
+                ))
+                .bind(&board.game)
+                .bind(board.period.as_str())
+                .bind(board.bucket)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await,
+            }
+            .map_err(err)?;
+        let standings: Vec<Standing> = rows.iter().map(standing).collect::<Result<_, _>>()?;
+        let first = match standings.first() {
+            Some(s) => self.rank_of_standing(board, s).await?,
+            None => return Ok(Vec::new()),
+        };
+        Ok(standings
+            .into_iter()
+            .zip(first..)
+            .map(|(standing, rank)| Ranked { rank, standing })
+            .collect())
+    }
+
+    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
+        match self.best_of(board, key).await? {
+            Some(standing) => Ok(Some(Ranked {
+                rank: self.rank_of_standing(board, &standing).await?,
+                standing,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    async fn around(
+        &self,
+        board: &BoardKey,
+        key: &str,
+        before: usize,
+        after: usize,
+    ) -> Result<Vec<Ranked>, StoreError> {
+        let Some(me) = self.get(board, key).await? else {
+            return Ok(Vec::new());
+        };
+        let skip = me.rank.saturating_sub(1).saturating_sub(before as u64);
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
+             WHERE {BOARD} {ORDER} OFFSET $4 LIMIT $5"
+        ))
+        .bind(&board.game)
+        .bind(board.period.as_str())
+        .bind(board.bucket)
+        .bind(i64::try_from(skip).unwrap_or(i64::MAX))
+        .bind(i64::try_from(me.rank - skip + after as u64).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .zip(skip + 1..)
+            .map(|(r, rank)| {
+                Ok(Ranked {
+                    rank,
+                    standing: standing(r)?,
+                })
+            })
+            .collect()
+    }
+
+    /// PostgreSQL is the truth: there is nothing to load.
+    async fn load(&self, _board: &BoardKey, _standings: Vec<Standing>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        arcade_domain::ports::ScoreStore::ping(self).await
+    }
+}

@@ -1,0 +1,77 @@
+//! `arcade check-config ROLE`: proves that an environment (a container spec, a compose
+//! service) only sets variables the role accepts, with valid values.
+
+use clap::{CommandFactory, Parser};
+
+use crate::config::{Cli, Command, Role};
+
+/// Every environment variable `role` reads.
+pub fn accepted(role: Role) -> Vec<String> {
+    let cli = Cli::command();
+    cli.get_subcommands()
+        .find(|c| c.get_name() == role.name())
+        .map(|c| {
+            c.get_arguments()
+                .filter_map(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Check `vars` (name, value) for `role`. `Ok` lists the settings found; `Err` every problem.
+pub fn check(role: Role, vars: &[(String, String)]) -> Result<Vec<String>, Vec<String>> {
+    let known = accepted(role);
+    let mut problems: Vec<String> = vars
+        .iter()
+        .filter(|(k, _)| k.starts_with("ARCADE_") && !known.contains(k))
+        .map(|(k, _)| format!("{k} is not a setting of `arcade {}`", role.name()))
+        .collect();
+    match Cli::try_parse_from(["arcade", role.name()]) {
+        Err(e) => problems.push(e.to_string().trim().to_owned()),
+        Ok(cli) => {
+            let result = match cli.command {
+                Some(Command::Serve(args)) => args.validate(),
+                Some(Command::Migrate(args)) => args.storage.database().map(|_| ()),
+                _ => Ok(()),
+            };
+            if let Err(e) = result {
+                problems.push(e.to_string());
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(vars
+            .iter()
+            .filter(|(k, _)| known.contains(k))
+            .map(|(k, _)| k.clone())
+            .collect())
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_role_accepts_its_own_settings_only() {
+        let serve = accepted(Role::Serve);
+        for name in [
+            "ARCADE_LISTEN",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "NATS_URL",
+            "ARCADE_DRAIN_DELAY",
+        ] {
+            assert!(serve.contains(&name.to_owned()), "{name}");
+        }
+        let migrate = accepted(Role::Migrate);
+        assert!(migrate.contains(&"DATABASE_URL".to_owned()));
+        assert!(!migrate.contains(&"ARCADE_LISTEN".to_owned()));
+        let vars = vec![("ARCADE_LISTN".to_owned(), "0.0.0.0:8080".to_owned())];
+        let problems = check(Role::Serve, &vars).unwrap_err();
+        assert!(problems[0].contains("ARCADE_LISTN"), "{problems:?}");
+    }
+}

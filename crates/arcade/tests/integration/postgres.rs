@@ -1,0 +1,189 @@
+//! The conformance suite and PostgreSQL-specific checks, run when `DATABASE_URL` names a
+//! PostgreSQL server. Each test gets its own database, dropped afterwards.
+
+use std::sync::Arc;
+
+use arcade_domain::ports::{RankIndex, ScoreStore};
+use arcade_store::{PgSettings, PostgresStore};
+use arcade_testkit::conformance as suite;
+use sqlx::Connection;
+
+/// The server URL from the environment, when it is PostgreSQL.
+pub fn server_url() -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url),
+        _ => {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                eprintln!("DATABASE_URL is not a PostgreSQL URL: skipping the PostgreSQL suite");
+            });
+            None
+        }
+    }
+}
+
+/// A fresh, migrated database on the server; dropped when the guard goes.
+pub struct TestDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create(server: &str) -> Self {
+        let name = format!("arcade_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .expect("PostgreSQL answers");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("a test database");
+        admin.close().await.ok();
+        let base = match server.rfind('/') {
+            Some(i) if i > "postgres://".len() => &server[..i],
+            _ => server,
+        };
+        Self {
+            url: format!("{base}/{name}"),
+            admin_url: server.to_owned(),
+            name,
+        }
+    }
+
+    pub async fn store(&self) -> Arc<PostgresStore> {
+        let store = PostgresStore::connect(&self.url, None, PgSettings::default()).unwrap();
+        store.migrate().await.unwrap();
+        Arc::new(store)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop from a separate thread: Drop cannot await and the test runtime may be gone.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut c)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+macro_rules! pg_suite {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let Some(server) = server_url() else { return };
+            let db = TestDatabase::create(&server).await;
+            let store: Arc<dyn ScoreStore> = db.store().await;
+            suite::$name(store).await;
+        }
+    )*};
+}
+
+pg_suite!(
+    players_are_claimed_once,
+    recording_is_idempotent_per_session,
+    concurrent_records_store_one_row,
+    bests_follow_board_order,
+    history_pages_newest_first,
+    the_store_answers_pings,
+);
+
+#[tokio::test]
+async fn the_database_backed_rank_index_agrees_with_the_conformance_suite() {
+    let Some(server) = server_url() else { return };
+    let db = TestDatabase::create(&server).await;
+    let store = db.store().await;
+    suite::database_rank_index_matches_recorded_bests(store.clone(), store as Arc<dyn RankIndex>)
+        .await;
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
+    let Some(server) = server_url() else { return };
+    let db = TestDatabase::create(&server).await;
+    let store = PostgresStore::connect(&db.url, None, PgSettings::default()).unwrap();
+    assert!(!store.pending_migrations().await.unwrap().is_empty());
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    assert!(store.pending_migrations().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn board_and_history_queries_use_their_indexes() {
+    let Some(server) = server_url() else { return };
+    let db = TestDatabase::create(&server).await;
+    let store = db.store().await;
+    let pool = store.pool();
+    // Make the planner's choice meaningful: enough rows that a scan would cost more.
+    sqlx::query(
+        "INSERT INTO players (key, name, token_digest, created_at) \
+         SELECT 'p' || g, 'P' || g, decode(repeat('00', 32), 'hex'), 0 \
+         FROM generate_series(1, 20000) g",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO best_scores (game, period, bucket, player_key, score, achieved_at, session_id) \
+         SELECT 'egg-catcher', 'all', 0, 'p' || g, (g * 7919) % 5000, g, gen_random_uuid() \
+         FROM generate_series(1, 20000) g",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, rules_version, \
+           seed, stats, replay, achieved_at) \
+         SELECT gen_random_uuid(), 'egg-catcher', 'p' || (g % 2000 + 1), g % 500, 600, true, 1, 1, \
+           '{}'::jsonb, '\\x01'::bytea, g FROM generate_series(1, 20000) g",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    let plans = [
+        (
+            "top-N",
+            "SELECT player_key FROM best_scores WHERE game = 'egg-catcher' AND period = 'all' \
+             AND bucket = 0 ORDER BY score DESC, achieved_at, player_key LIMIT 10",
+            "best_scores_board",
+        ),
+        (
+            "rank",
+            "SELECT COUNT(*) FROM best_scores b WHERE b.game = 'egg-catcher' AND b.period = 'all' \
+             AND b.bucket = 0 AND (b.score > 4000 OR (b.score = 4000 AND b.achieved_at < 5))",
+            "best_scores_board",
+        ),
+        (
+            "history",
+            "SELECT session_id FROM scores WHERE game = 'egg-catcher' AND player_key = 'p7' \
+             ORDER BY achieved_at DESC, session_id DESC LIMIT 10",
+            "scores_player_history",
+        ),
+    ];
+    for (what, sql, index) in plans {
+        let lines: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {sql}"))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let plan = lines.join("\n");
+        println!("EXPLAIN {what}:\n{plan}\n");
+        assert!(plan.contains(index), "{what} does not use {index}:\n{plan}");
+        assert!(
+            !plan.contains("Seq Scan"),
+            "{what} scans the table:\n{plan}"
+        );
+    }
+}

@@ -117,17 +117,17 @@ fn problem_body(response: Response, request_id: &str) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let already = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if already {
-        return Response::from_parts(parts, body);
-    }
-    let mut problem = parts
-        .extensions
-        .remove::<Problem>()
-        .unwrap_or_else(|| default_problem(status));
+    // A handler that chose a JSON body for its error status (readiness' per-dependency
+    // report) keeps it.
+    let json_body = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(PROBLEM_JSON.as_bytes()) || v.starts_with(b"application/json")
+    });
+    let mut problem = match parts.extensions.remove::<Problem>() {
+        Some(p) => p,
+        None if json_body => return Response::from_parts(parts, body),
+        None => default_problem(status),
+    };
     if !request_id.is_empty() {
         problem.request_id = Some(request_id.to_owned());
     }

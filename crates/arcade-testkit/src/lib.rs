@@ -2,7 +2,9 @@
 //! binary runs) on a random port with its own data directory and a clock tests can move;
 //! [`TestApp`] is a small typed client; [`conformance`] is the storage suite every backend runs.
 
+pub mod backends;
 pub mod conformance;
+pub mod fault;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub data_dir: Arc<TempDir>,
+    /// The backends this server uses, to start another server on the same data.
+    pub env: TestEnv,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow_free::Result>>,
 }
@@ -70,15 +74,76 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
-/// Start a server with extra `serve` flags (e.g. `["--starts-per-minute", "2"]`).
-pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("a temporary directory"));
-    spawn_app_in(dir, extra).await
+/// Where a test server keeps its data: a temporary directory, and a fresh PostgreSQL database
+/// and Redis prefix when `DATABASE_URL` / `REDIS_URL` name real servers. Clones share them.
+#[derive(Debug, Clone)]
+pub struct TestEnv {
+    pub data_dir: Arc<TempDir>,
+    pub database: Option<Arc<backends::TestDatabase>>,
+    pub redis: Option<Arc<backends::TestRedisPrefix>>,
 }
 
-/// Start a server on an existing data directory (e.g. to test a restart).
-pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[&str]) -> TestApp {
-    let args = test_args(data_dir.path(), extra);
+impl TestEnv {
+    pub async fn new() -> Self {
+        let database = match backends::postgres_url() {
+            Some(server) => Some(Arc::new(backends::TestDatabase::create(&server).await)),
+            None => None,
+        };
+        let redis = match (&database, backends::redis_url()) {
+            (Some(_), Some(url)) => Some(Arc::new(backends::TestRedisPrefix::new(&url))),
+            _ => None,
+        };
+        Self {
+            data_dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
+            database,
+            redis,
+        }
+    }
+
+    /// The flags that point a server at these backends (migrating the database first).
+    async fn flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if let Some(db) = &self.database {
+            let store = arcade_store::PostgresStore::connect(
+                &db.url,
+                None,
+                arcade_store::PgSettings::default(),
+            )
+            .expect("a PostgreSQL pool");
+            store.migrate().await.expect("migrations apply");
+            store.close().await;
+            flags.extend(["--database-url".to_owned(), db.url.clone()]);
+        }
+        if let Some(r) = &self.redis {
+            flags.extend([
+                "--redis-url".to_owned(),
+                r.url.clone(),
+                "--redis-prefix".to_owned(),
+                r.prefix.clone(),
+            ]);
+        }
+        flags
+    }
+}
+
+/// Start a server with extra `serve` flags (e.g. `["--starts-per-minute", "2"]`).
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    spawn_app_in(TestEnv::new().await, extra).await
+}
+
+impl TestEnv {
+    /// Server arguments for these backends plus `extra` flags.
+    pub async fn serve_args(&self, extra: &[&str]) -> ServeArgs {
+        let backend_flags = self.flags().await;
+        let mut all: Vec<&str> = backend_flags.iter().map(String::as_str).collect();
+        all.extend_from_slice(extra);
+        test_args(self.data_dir.path(), &all)
+    }
+}
+
+/// Start a server on existing data (e.g. to test a restart, or a second replica).
+pub async fn spawn_app_in(env: TestEnv, extra: &[&str]) -> TestApp {
+    let args = env.serve_args(extra).await;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let app = Application::build(&args, clock.clone())
         .await
@@ -100,7 +165,8 @@ pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[&str]) -> TestApp {
             .build()
             .expect("an HTTP client"),
         clock,
-        data_dir,
+        data_dir: env.data_dir.clone(),
+        env,
         shutdown: Some(tx),
         task: Some(task),
     }
@@ -132,6 +198,18 @@ impl BotGame {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Poll `/health/ready` until it answers 200 (dependencies connect in the background).
+    pub async fn wait_ready(&self) -> Value {
+        for _ in 0..100 {
+            let r = self.get("/health/ready").await;
+            if r.status() == StatusCode::OK {
+                return r.json().await.expect("a JSON body");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not become ready in 5 s");
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -10,12 +10,12 @@ use arcade_domain::ports::{EventBus, Observer, RankIndex, ScoreStore, SessionSto
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::session::PlayRules;
 use arcade_domain::time::{Clock, SystemClock};
-use arcade_events::InProcessBus;
+use arcade_events::{InProcessBus, NatsBus, RetryingBus};
 use arcade_server::AppState;
 use arcade_server::observer::MetricsObserver;
 use arcade_server::state::{DependencyCheck, Health, HttpSettings};
-use arcade_sessions::{MemoryRankIndex, MemorySessionStore};
-use arcade_store::{PgSettings, PostgresStore, SqliteStore};
+use arcade_sessions::{MemoryRankIndex, MemorySessionStore, RedisBackend};
+use arcade_store::{FailoverRankIndex, PgSettings, PostgresStore, SqliteStore};
 use arcade_telemetry::Metrics;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
@@ -141,9 +141,59 @@ impl Application {
         store.ensure_current_schema().await?;
         let metrics = Arc::new(Metrics::new(VERSION, revision()));
         let scores: Arc<dyn ScoreStore> = store.scores();
-        let sessions: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new());
-        let ranks: Arc<dyn RankIndex> = Arc::new(MemoryRankIndex::new());
-        let events: Arc<dyn EventBus> = Arc::new(InProcessBus::default());
+        let mut checks = vec![dependency("database", store.backend(), {
+            let scores = scores.clone();
+            move || {
+                let scores = scores.clone();
+                async move { scores.ping().await }.boxed()
+            }
+        })];
+        let (sessions, ranks): (Arc<dyn SessionStore>, Arc<dyn RankIndex>) =
+            match (&args.redis_url, &store) {
+                (Some(url), Store::Postgres(pg)) => {
+                    let redis = RedisBackend::connect(url.expose_secret(), &args.redis_prefix)
+                        .await
+                        .context("cannot connect to Redis (REDIS_URL)")?;
+                    let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
+                    checks.push(dependency("redis", "redis", {
+                        let sessions = sessions.clone();
+                        move || {
+                            let sessions = sessions.clone();
+                            async move { sessions.ping().await }.boxed()
+                        }
+                    }));
+                    let ranks = FailoverRankIndex::new(
+                        Arc::new(redis.ranks()),
+                        pg.clone(),
+                        scores.clone(),
+                        clock.clone(),
+                    );
+                    (sessions, Arc::new(ranks))
+                }
+                _ => (
+                    Arc::new(MemorySessionStore::new()),
+                    Arc::new(MemoryRankIndex::new()),
+                ),
+            };
+        let events: Arc<dyn EventBus> = match &args.nats_url {
+            Some(url) => {
+                let nats = Arc::new(
+                    NatsBus::connect(url.expose_secret())
+                        .await
+                        .context("cannot use NATS_URL")?,
+                );
+                checks.push(dependency("nats", "nats", {
+                    let nats = nats.clone();
+                    move || {
+                        let nats = nats.clone();
+                        async move { nats.ping().await }.boxed()
+                    }
+                }));
+                Arc::new(RetryingBus::new(nats))
+            }
+            None => Arc::new(InProcessBus::default()),
+        };
+        let in_memory_ranks = args.redis_url.is_none();
         let observer: Arc<dyn Observer> = Arc::new(MetricsObserver::new(metrics.clone()));
         let rules = PlayRules {
             session_ttl: args.session_ttl,
@@ -152,7 +202,7 @@ impl Application {
         };
         let arcade = Arc::new(Arcade::new(
             Ports {
-                scores: scores.clone(),
+                scores,
                 sessions,
                 ranks,
                 events,
@@ -161,20 +211,16 @@ impl Application {
             },
             rules,
         ));
-        let boards = arcade
-            .rebuild_rank_index()
-            .await
-            .context("cannot load the leaderboards from the database")?;
-        tracing::info!(boards, "leaderboards loaded");
-        let database_check = DependencyCheck {
-            name: "database".to_owned(),
-            backend: store.backend().to_owned(),
-            check: Arc::new(move || {
-                let scores = scores.clone();
-                async move { scores.ping().await }.boxed()
-            }),
-        };
-        let health = Arc::new(Health::new(vec![database_check], DEPENDENCY_TIMEOUT));
+        // Boards held in memory start empty: fill them from the database. Redis keeps its
+        // boards across restarts and rebuilds a lost one by itself.
+        if in_memory_ranks {
+            let boards = arcade
+                .rebuild_rank_index()
+                .await
+                .context("cannot load the leaderboards from the database")?;
+            tracing::info!(boards, "leaderboards loaded");
+        }
+        let health = Arc::new(Health::new(checks, DEPENDENCY_TIMEOUT));
         let settings = HttpSettings {
             max_body_bytes: args.max_body_bytes,
             request_timeout: args.request_timeout,
@@ -247,6 +293,21 @@ impl Application {
         housekeeping.abort();
         tracing::info!("stopped");
         result
+    }
+}
+
+fn dependency(
+    name: &str,
+    backend: &str,
+    check: impl Fn() -> futures::future::BoxFuture<'static, Result<(), arcade_domain::StoreError>>
+    + Send
+    + Sync
+    + 'static,
+) -> DependencyCheck {
+    DependencyCheck {
+        name: name.to_owned(),
+        backend: backend.to_owned(),
+        check: Arc::new(check),
     }
 }
 

@@ -185,6 +185,10 @@ pub enum ConfigError {
         "DATABASE_URL must start with postgres://, postgresql:// or sqlite:; got a URL starting with '{0}'"
     )]
     UnsupportedDatabase(String),
+    #[error(
+        "REDIS_URL needs a PostgreSQL DATABASE_URL: the Redis rank index is rebuilt from it and replicas must share one database"
+    )]
+    RedisWithoutPostgres,
     #[error("DATABASE_READ_URL needs a PostgreSQL DATABASE_URL")]
     ReadReplicaWithoutPostgres,
     #[error("{name} must start with {expected}; got a URL starting with '{scheme}'")]
@@ -259,6 +263,9 @@ impl ServeArgs {
         self.storage.database()?;
         if let Some(url) = &self.redis_url {
             check_scheme("REDIS_URL", url, &["redis://", "rediss://"])?;
+            if !matches!(self.storage.database()?, Database::Postgres { .. }) {
+                return Err(ConfigError::RedisWithoutPostgres);
+            }
         }
         if let Some(url) = &self.nats_url {
             check_scheme("NATS_URL", url, &["nats://", "tls://", "ws://", "wss://"])?;

@@ -1,7 +1,6 @@
 //! Leaderboards, standings, ties, pagination and persistence across restarts.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use arcade_testkit::{StatusCode, TestApp, spawn_app, spawn_app_in};
 use serde_json::Value;
@@ -131,10 +130,10 @@ async fn unknown_players_are_404_and_players_without_a_score_this_period_have_no
 async fn the_board_survives_a_restart() {
     let app = spawn_app().await;
     let played = populate(&app, 3).await;
-    let dir = Arc::clone(&app.data_dir);
+    let env = app.env.clone();
     let before = json(&app, "/api/games/egg-catcher/leaderboard").await;
     app.stop().await.unwrap();
-    let again = spawn_app_in(dir, &[]).await;
+    let again = spawn_app_in(env, &[]).await;
     let after = json(&again, "/api/games/egg-catcher/leaderboard").await;
     assert_eq!(before["entries"], after["entries"]);
     assert_eq!(after["entries"].as_array().unwrap().len(), played.len());

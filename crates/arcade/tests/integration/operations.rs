@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use arcade::config::HealthcheckArgs;
-use arcade_testkit::{StatusCode, spawn_app, test_args};
+use arcade_testkit::{StatusCode, TestEnv, spawn_app};
 use serde_json::Value;
 
 #[tokio::test]
@@ -11,9 +11,7 @@ async fn liveness_and_readiness_report_each_dependency() {
     let app = spawn_app().await;
     let live: Value = app.get("/health/live").await.json().await.unwrap();
     assert_eq!(live["status"], "live");
-    let r = app.get("/health/ready").await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let ready: Value = r.json().await.unwrap();
+    let ready = app.wait_ready().await;
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["dependencies"][0]["name"], "database");
     assert_eq!(ready["dependencies"][0]["status"], "up");
@@ -21,8 +19,8 @@ async fn liveness_and_readiness_report_each_dependency() {
 
 #[tokio::test]
 async fn readiness_turns_503_while_draining_and_in_flight_requests_finish() {
-    let dir = tempfile::tempdir().unwrap();
-    let args = test_args(dir.path(), &["--drain-delay", "700ms"]);
+    let env = TestEnv::new().await;
+    let args = env.serve_args(&["--drain-delay", "700ms"]).await;
     let clock = std::sync::Arc::new(arcade_domain::time::SystemClock);
     let app = arcade::app::Application::build(&args, clock).await.unwrap();
     let base = format!("http://{}", app.local_addr());
@@ -43,10 +41,14 @@ async fn readiness_turns_503_while_draining_and_in_flight_requests_finish() {
     );
     tx.send(()).unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(
-        ready(client.clone(), base.clone()).await.unwrap(),
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    let draining = client
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(draining.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = draining.json().await.unwrap();
+    assert_eq!(body["status"], "draining");
     // Still serving other requests while draining.
     let games = client
         .get(format!("{base}/api/games"))
@@ -212,6 +214,7 @@ async fn pages_and_assets_are_served_with_caching_security_and_compression() {
 #[tokio::test]
 async fn the_healthcheck_command_passes_on_a_ready_server_and_fails_otherwise() {
     let app = spawn_app().await;
+    app.wait_ready().await;
     let args = HealthcheckArgs {
         url: None,
         listen: app.address,

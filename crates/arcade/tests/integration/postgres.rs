@@ -5,78 +5,24 @@ use std::sync::Arc;
 
 use arcade_domain::ports::{RankIndex, ScoreStore};
 use arcade_store::{PgSettings, PostgresStore};
+use arcade_testkit::backends::{self, TestDatabase};
 use arcade_testkit::conformance as suite;
-use sqlx::Connection;
 
 /// The server URL from the environment, when it is PostgreSQL.
 pub fn server_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url),
-        _ => {
-            static SAID: std::sync::Once = std::sync::Once::new();
-            SAID.call_once(|| {
-                eprintln!("DATABASE_URL is not a PostgreSQL URL: skipping the PostgreSQL suite");
-            });
-            None
-        }
+    let url = backends::postgres_url();
+    if url.is_none() {
+        backends::say_skipped(
+            "DATABASE_URL is not a PostgreSQL URL: skipping the PostgreSQL suite",
+        );
     }
+    url
 }
 
-/// A fresh, migrated database on the server; dropped when the guard goes.
-pub struct TestDatabase {
-    pub url: String,
-    admin_url: String,
-    name: String,
-}
-
-impl TestDatabase {
-    pub async fn create(server: &str) -> Self {
-        let name = format!("arcade_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(server)
-            .await
-            .expect("PostgreSQL answers");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .expect("a test database");
-        admin.close().await.ok();
-        let base = match server.rfind('/') {
-            Some(i) if i > "postgres://".len() => &server[..i],
-            _ => server,
-        };
-        Self {
-            url: format!("{base}/{name}"),
-            admin_url: server.to_owned(),
-            name,
-        }
-    }
-
-    pub async fn store(&self) -> Arc<PostgresStore> {
-        let store = PostgresStore::connect(&self.url, None, PgSettings::default()).unwrap();
-        store.migrate().await.unwrap();
-        Arc::new(store)
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let (admin, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop from a separate thread: Drop cannot await and the test runtime may be gone.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(async {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut c)
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
+async fn migrated(db: &TestDatabase) -> Arc<PostgresStore> {
+    let store = PostgresStore::connect(&db.url, None, PgSettings::default()).unwrap();
+    store.migrate().await.unwrap();
+    Arc::new(store)
 }
 
 macro_rules! pg_suite {
@@ -85,7 +31,7 @@ macro_rules! pg_suite {
         async fn $name() {
             let Some(server) = server_url() else { return };
             let db = TestDatabase::create(&server).await;
-            let store: Arc<dyn ScoreStore> = db.store().await;
+            let store: Arc<dyn ScoreStore> = migrated(&db).await;
             suite::$name(store).await;
         }
     )*};
@@ -104,7 +50,7 @@ pg_suite!(
 async fn the_database_backed_rank_index_agrees_with_the_conformance_suite() {
     let Some(server) = server_url() else { return };
     let db = TestDatabase::create(&server).await;
-    let store = db.store().await;
+    let store = migrated(&db).await;
     suite::database_rank_index_matches_recorded_bests(store.clone(), store as Arc<dyn RankIndex>)
         .await;
 }
@@ -124,7 +70,7 @@ async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
 async fn board_and_history_queries_use_their_indexes() {
     let Some(server) = server_url() else { return };
     let db = TestDatabase::create(&server).await;
-    let store = db.store().await;
+    let store = migrated(&db).await;
     let pool = store.pool();
     // Make the planner's choice meaningful: enough rows that a scan would cost more.
     sqlx::query(

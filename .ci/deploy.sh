@@ -20,7 +20,7 @@ checkov="$tools/checkov/bin/checkov"
 out="$(mktemp -d "${TMPDIR:-/tmp}/arcade-deploy.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 rendered="$out/rendered"
-monitoring="$out/monitoring"
+monitoring="$root/deploy/monitoring"
 
 passed=0
 failed=0

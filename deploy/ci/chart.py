@@ -5,17 +5,13 @@ Writes one manifest stream per scenario to OUT/<scenario>.yaml for the validator
 next (.ci/deploy.sh). Exits non-zero on any failure.
 
 The chart reads its alert rules and dashboard through files/monitoring, a link to
-deploy/monitoring (one source of truth). While deploy/monitoring has no rule file or no
-dashboard yet, a copy of the chart with deploy/ci/fixtures/monitoring filling the gaps is
-rendered instead, and the run says so.
+deploy/monitoring (one source of truth); Helm's loader follows it (and says so on stderr).
 """
 
 from __future__ import annotations
 
 import copy
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import helm_python as helm
@@ -24,7 +20,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy/helm/arcade"
 MONITORING = ROOT / "deploy/monitoring"
-FIXTURES = ROOT / "deploy/ci/fixtures/monitoring"
 RELEASE, NAMESPACE = "arcade", "arcade"
 
 # name -> values files applied in order on top of values.yaml
@@ -62,36 +57,14 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def monitoring_complete() -> bool:
-    return any((MONITORING / "rules").glob("*.yaml")) and any(
-        (MONITORING / "dashboards").glob("*.json")
-    )
-
-
-def effective_monitoring(dest: Path) -> None:
-    """Copy the monitoring content the tests use (deploy/monitoring, fixtures for what is
-    missing there) to DEST, for the validators and the consistency test."""
-    shutil.rmtree(dest, ignore_errors=True)
-    for sub, pattern in (("rules", "*.yaml"), ("dashboards", "*.json"), ("alertmanager", "*.yaml")):
-        src = MONITORING / sub if any((MONITORING / sub).glob(pattern)) else FIXTURES / sub
-        shutil.copytree(src, dest / sub)
-
-
-def chart_dir(tmp: Path) -> Path:
-    """The chart to render: the real one, or a copy whose files/monitoring fills the gaps
-    of deploy/monitoring with the fixtures."""
-    if monitoring_complete():
-        print(f"monitoring content: {MONITORING.relative_to(ROOT)} (through the chart's link)")
-        return CHART
-    copy_dir = tmp / "arcade"
-    shutil.copytree(CHART, copy_dir, symlinks=True)
-    link = copy_dir / "files/monitoring"
-    link.unlink()
+def check_monitoring() -> None:
+    """The chart's monitoring content comes from deploy/monitoring through files/monitoring."""
+    link = CHART / "files/monitoring"
+    if not link.is_symlink() or link.resolve() != MONITORING.resolve():
+        raise SystemExit(f"{link} must be a link to {MONITORING}")
     for sub, pattern in (("rules", "*.yaml"), ("dashboards", "*.json")):
-        src = MONITORING / sub if any((MONITORING / sub).glob(pattern)) else FIXTURES / sub
-        print(f"monitoring {sub}: {src.relative_to(ROOT)}")
-        shutil.copytree(src, link / sub)
-    return copy_dir
+        if not any((MONITORING / sub).glob(pattern)):
+            raise SystemExit(f"{MONITORING / sub} holds no {pattern}")
 
 
 def load_values(files: list[str]) -> dict:
@@ -135,38 +108,36 @@ def check_stream(name: str, stream: str) -> int:
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/arcade-deploy/rendered")
     out.mkdir(parents=True, exist_ok=True)
-    effective_monitoring(out.parent / "monitoring")
+    check_monitoring()
     failures = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        path = chart_dir(Path(tmp))
-        for name, files in SCENARIOS.items():
-            values = load_values(files)
-            lint = helm.lint(path, values, strict=True, namespace=NAMESPACE, quiet=True)
-            problems = [m for m in lint.get("messages") or [] if m.get("severity", 0) >= 2]
-            problems += [{"error": e} for e in lint.get("errors") or []]
-            try:
-                stream = render(path, values)
-                n = check_stream(name, stream)
-            except helm.HelmError as e:
-                problems.append({"error": f"render: {e}"})
-                n = 0
-            if problems:
-                failures += 1
-                for p in problems:
-                    print(f"FAIL {name}: {p.get('path', '')} {p['error']}")
-                continue
-            (out / f"{name}.yaml").write_text(stream)
-            print(f"ok   {name}: {n} objects ({' + '.join(['values.yaml', *files])})")
-
-        for what, values in BROKEN:
-            try:
-                render(path, deep_merge(load_values([]), values))
-            except helm.HelmError as e:
-                first = " ".join(str(e).split())[:140]
-                print(f"ok   refused {what}: {first}")
-                continue
+    for name, files in SCENARIOS.items():
+        values = load_values(files)
+        lint = helm.lint(CHART, values, strict=True, namespace=NAMESPACE, quiet=True)
+        problems = [m for m in lint.get("messages") or [] if m.get("severity", 0) >= 2]
+        problems += [{"error": e} for e in lint.get("errors") or []]
+        try:
+            stream = render(CHART, values)
+            n = check_stream(name, stream)
+        except helm.HelmError as e:
+            problems.append({"error": f"render: {e}"})
+            n = 0
+        if problems:
             failures += 1
-            print(f"FAIL accepted {what}: {values}")
+            for p in problems:
+                print(f"FAIL {name}: {p.get('path', '')} {p['error']}")
+            continue
+        (out / f"{name}.yaml").write_text(stream)
+        print(f"ok   {name}: {n} objects ({' + '.join(['values.yaml', *files])})")
+
+    for what, values in BROKEN:
+        try:
+            render(CHART, deep_merge(load_values([]), values))
+        except helm.HelmError as e:
+            first = " ".join(str(e).split())[:140]
+            print(f"ok   refused {what}: {first}")
+            continue
+        failures += 1
+        print(f"FAIL accepted {what}: {values}")
     print(f"chart: {len(SCENARIOS) + len(BROKEN) - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -121,7 +121,7 @@ impl Arcade {
         let game = self.game(game_id)?;
         let name = PlayerName::parse(player)?;
         let now = self.now();
-        let (record, claimed_token) = self.claim_or_verify(&name, token, now).await?;
+        let (record, to_claim) = self.verify_or_prepare_claim(&name, token, now).await?;
         let session = Session::start(
             SessionId::random(),
             game,
@@ -131,10 +131,23 @@ impl Arcade {
             now,
             &self.rules,
         );
+        // The session is stored before the name is claimed: if the session store is down the
+        // player gets a 503 and the name stays free, instead of a claim whose token is lost.
         self.ports
             .sessions
             .insert(&session, session.forget_at(&self.rules))
             .await?;
+        let claimed_token = match to_claim {
+            None => None,
+            Some(token) => {
+                if !self.ports.scores.create_player(&record).await? {
+                    // Someone claimed it between our look-up and insert; the session we
+                    // stored just expires unused.
+                    return Err(DomainError::NameTaken(name.as_str().to_owned()));
+                }
+                Some(token)
+            }
+        };
         self.ports.observer.session_started(game.id());
         self.publish(Event {
             id: Event::derived_id(session.id.0, EventKind::SessionStarted, None),
@@ -155,14 +168,14 @@ impl Arcade {
         })
     }
 
-    async fn claim_or_verify(
+    /// An existing player whose token matches, or a new record to claim with its fresh token.
+    async fn verify_or_prepare_claim(
         &self,
         name: &PlayerName,
         token: Option<&str>,
         now: Timestamp,
     ) -> Result<(PlayerRecord, Option<String>), DomainError> {
-        let scores = &self.ports.scores;
-        if let Some(existing) = scores.find_player(name.key()).await? {
+        if let Some(existing) = self.ports.scores.find_player(name.key()).await? {
             return match token {
                 Some(t) if existing.token_digest.matches(t) => Ok((existing, None)),
                 _ => Err(DomainError::NameTaken(name.as_str().to_owned())),
@@ -175,12 +188,7 @@ impl Arcade {
             token_digest: issued.digest,
             created_at: now,
         };
-        if scores.create_player(&record).await? {
-            Ok((record, Some(issued.token)))
-        } else {
-            // Someone claimed it between our look-up and insert.
-            Err(DomainError::NameTaken(name.as_str().to_owned()))
-        }
+        Ok((record, Some(issued.token)))
     }
 
     async fn live_session(&self, id: SessionId) -> Result<Session, DomainError> {

@@ -1,8 +1,17 @@
-//! Live state adapters: the in-memory session store and rank index of the embedded default,
-//! behind the domain's `SessionStore` and `RankIndex` ports.
+//! Live state adapters behind the domain's `SessionStore` and `RankIndex` ports: in memory for
+//! the embedded default (one process), and on Redis for a fleet of replicas.
+//!
+//! Redis: connect one [`RedisBackend`] per process and take [`RedisBackend::sessions`] and
+//! [`RedisBackend::ranks`] from it; both share its connection.
 
 mod memory_ranks;
 mod memory_sessions;
+mod redis_backend;
+mod redis_ranks;
+mod redis_sessions;
 
 pub use memory_ranks::MemoryRankIndex;
 pub use memory_sessions::MemorySessionStore;
+pub use redis_backend::RedisBackend;
+pub use redis_ranks::RedisRankIndex;
+pub use redis_sessions::RedisSessionStore;

@@ -135,7 +135,13 @@ impl TestEnv {
     /// Server arguments for these backends plus `extra` flags.
     pub async fn serve_args(&self, extra: &[&str]) -> ServeArgs {
         let backend_flags = self.flags().await;
-        let mut all: Vec<&str> = backend_flags.iter().map(String::as_str).collect();
+        let mut all: Vec<&str> = Vec::new();
+        // A flag given in `extra` replaces the backend's (e.g. a URL through a fault proxy).
+        for pair in backend_flags.chunks(2) {
+            if !extra.contains(&pair[0].as_str()) {
+                all.extend(pair.iter().map(String::as_str));
+            }
+        }
         all.extend_from_slice(extra);
         test_args(self.data_dir.path(), &all)
     }
@@ -279,6 +285,11 @@ impl TestApp {
     pub async fn finish(&self, id: &str, body: &Value) -> Response {
         self.post_json(&format!("/api/sessions/{id}/finish"), body)
             .await
+    }
+
+    /// The server's current time.
+    pub fn clock_now(&self) -> arcade_domain::time::Timestamp {
+        self.clock.now()
     }
 
     /// Move the server's clock forward (sessions expire, more ticks become plausible).

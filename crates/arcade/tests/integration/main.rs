@@ -3,7 +3,9 @@
 
 mod bad_input;
 mod boards;
+mod faults;
 mod operations;
 mod play;
 mod postgres;
+mod replicas;
 mod storage;

@@ -1,0 +1,267 @@
+//! Sessions in Redis, shared by every replica.
+//!
+//! Keys (after the prefix):
+//! - `session:{id}`: the session as JSON, expiring by itself at its `forget_at` (PXAT);
+//! - `active:{game}`: sorted set of the game's unfinished session ids, scored by `expires_at`
+//!   (ms), so counting active sessions is one ZCOUNT;
+//! - `games`: set of the games that ever had a session (the `active:` keys to look at);
+//! - `forget`: sorted set of every session id scored by `forget_at` (ms), so `purge` finds
+//!   what is due without scanning the keyspace, even with a clock that runs ahead of Redis's.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use arcade_domain::ports::{SessionChange, SessionStore};
+use arcade_domain::session::{Session, SessionId};
+use arcade_domain::time::Timestamp;
+use arcade_domain::{DomainError, StoreError};
+use async_trait::async_trait;
+use redis::Script;
+
+use crate::redis_backend::{RedisBackend, failed, store_error};
+
+/// Compare-and-set attempts before `update` gives up under contention.
+const MAX_ATTEMPTS: u32 = 50;
+/// Sessions purged per round trip.
+const PURGE_BATCH: usize = 1000;
+
+/// The `SessionStore` on Redis. Build it with [`RedisBackend::sessions`] (or
+/// [`RedisSessionStore::connect`] when nothing else shares the connection).
+#[derive(Debug, Clone)]
+pub struct RedisSessionStore {
+    redis: RedisBackend,
+    update: Script,
+}
+
+impl RedisSessionStore {
+    pub(crate) fn new(redis: RedisBackend) -> Self {
+        Self {
+            redis,
+            update: Script::new(include_str!("lua/session_update.lua")),
+        }
+    }
+
+    /// Connect a store of its own; prefer one [`RedisBackend`] per process for both adapters.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Ok(RedisBackend::connect(url, prefix).await?.sessions())
+    }
+
+    fn session_key(&self, id: SessionId) -> String {
+        self.redis.key(format_args!("session:{id}"))
+    }
+
+    fn active_key(&self, game: &str) -> String {
+        self.redis.key(format_args!("active:{game}"))
+    }
+
+    fn games_key(&self) -> String {
+        self.redis.key(format_args!("games"))
+    }
+
+    fn forget_key(&self) -> String {
+        self.redis.key(format_args!("forget"))
+    }
+
+    async fn read(&self, id: SessionId) -> Result<Option<String>, StoreError> {
+        redis::cmd("GET")
+            .arg(self.session_key(id))
+            .query_async(&mut self.redis.conn())
+            .await
+            .map_err(store_error)
+    }
+}
+
+fn decode(json: &str) -> Result<Session, StoreError> {
+    serde_json::from_str(json).map_err(|e| failed(format!("unreadable session: {e}")))
+}
+
+fn encode(session: &Session) -> Result<String, StoreError> {
+    serde_json::to_string(session).map_err(|e| failed(format!("unwritable session: {e}")))
+}
+
+/// Sleep a random time below a bound that doubles with each attempt up to 100 ms ("full
+/// jitter"), so that writers who collided spread out instead of colliding again in lockstep.
+async fn back_off(attempt: u32) {
+    let cap_us = (1000u64 << attempt.min(7)).min(100_000);
+    // A fresh RandomState is randomly keyed: enough randomness for jitter, without a crate.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    tokio::time::sleep(Duration::from_micros(random % cap_us)).await;
+}
+
+#[async_trait]
+impl SessionStore for RedisSessionStore {
+    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError> {
+        let json = encode(session)?;
+        // PXAT must be positive; a session forgotten "before 1970" is simply gone at once.
+        let forget_ms = forget_at.millis().max(1);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SET")
+            .arg(self.session_key(session.id))
+            .arg(json)
+            .arg("PXAT")
+            .arg(forget_ms)
+            .ignore()
+            .cmd("ZADD")
+            .arg(self.forget_key())
+            .arg(forget_ms)
+            .arg(session.id.to_string())
+            .ignore();
+        if session.finish.is_none() {
+            pipe.cmd("ZADD")
+                .arg(self.active_key(&session.game))
+                .arg(session.expires_at.millis())
+                .arg(session.id.to_string())
+                .ignore()
+                .cmd("SADD")
+                .arg(self.games_key())
+                .arg(&session.game)
+                .ignore();
+        }
+        pipe.exec_async(&mut self.redis.conn())
+            .await
+            .map_err(store_error)
+    }
+
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        self.read(id).await?.as_deref().map(decode).transpose()
+    }
+
+    /// Optimistic concurrency: read, apply the change in Rust, then write with a
+    /// compare-and-set script that refuses if another replica wrote first; a refusal hands
+    /// back the newer JSON, so a retry costs one round trip.
+    async fn update(
+        &self,
+        id: SessionId,
+        change: SessionChange<'_>,
+    ) -> Result<Session, DomainError> {
+        let not_found = || DomainError::SessionNotFound(id.to_string());
+        let key = self.session_key(id);
+        let mut stored = self.read(id).await?.ok_or_else(not_found)?;
+        for attempt in 0..MAX_ATTEMPTS {
+            let before = decode(&stored)?;
+            let mut after = before.clone();
+            // The change runs on a copy: when it fails, nothing is written.
+            change(&mut after)?;
+            if after == before {
+                return Ok(after);
+            }
+            let (action, expires) = if after.finish.is_some() {
+                ("finish", 0)
+            } else if after.expires_at != before.expires_at {
+                ("expires", after.expires_at.millis())
+            } else {
+                ("", 0)
+            };
+            let reply: (i64, Option<String>) = self
+                .update
+                .key(&key)
+                .key(self.active_key(&before.game))
+                .arg(&stored)
+                .arg(encode(&after)?)
+                .arg(id.to_string())
+                .arg(action)
+                .arg(expires)
+                .invoke_async(&mut self.redis.conn())
+                .await
+                .map_err(store_error)?;
+            match reply {
+                (1, _) => return Ok(after),
+                // The first collision retries at once on the newer JSON the script returned;
+                // after that the key is contended, so wait a while and read it afresh.
+                (0, Some(current)) if attempt == 0 => stored = current,
+                (0, Some(_)) => {
+                    back_off(attempt).await;
+                    stored = self.read(id).await?.ok_or_else(not_found)?;
+                }
+                _ => return Err(not_found()),
+            }
+        }
+        tracing::warn!(session = %id, attempts = MAX_ATTEMPTS, "session update kept conflicting");
+        Err(failed(format!(
+            "session {id} changed under {MAX_ATTEMPTS} consecutive updates"
+        ))
+        .into())
+    }
+
+    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut conn = self.redis.conn();
+        let games: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(self.games_key())
+            .query_async(&mut conn)
+            .await
+            .map_err(store_error)?;
+        if games.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let mut pipe = redis::pipe();
+        for game in &games {
+            // Expired at `now` means expires_at <= now, so active is (now, +inf).
+            pipe.cmd("ZCOUNT")
+                .arg(self.active_key(game))
+                .arg(format!("({}", now.millis()))
+                .arg("+inf");
+        }
+        let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(store_error)?;
+        Ok(games
+            .into_iter()
+            .zip(counts)
+            .filter(|&(_, n)| n > 0)
+            .collect())
+    }
+
+    async fn purge(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let mut conn = self.redis.conn();
+        let mut purged = 0;
+        loop {
+            let (due, games): (Vec<String>, Vec<String>) = redis::pipe()
+                .cmd("ZRANGE")
+                .arg(self.forget_key())
+                .arg("-inf")
+                .arg(now.millis())
+                .arg("BYSCORE")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(PURGE_BATCH)
+                .cmd("SMEMBERS")
+                .arg(self.games_key())
+                .query_async(&mut conn)
+                .await
+                .map_err(store_error)?;
+            if due.is_empty() && games.is_empty() {
+                return Ok(purged);
+            }
+            let mut pipe = redis::pipe();
+            // Expired sessions leave the active sets (they would not be counted anyway).
+            for game in &games {
+                pipe.cmd("ZREMRANGEBYSCORE")
+                    .arg(self.active_key(game))
+                    .arg("-inf")
+                    .arg(now.millis())
+                    .ignore();
+            }
+            if !due.is_empty() {
+                let keys: Vec<String> = due
+                    .iter()
+                    .map(|id| self.redis.key(format_args!("session:{id}")))
+                    .collect();
+                pipe.cmd("UNLINK").arg(keys).ignore();
+                // ZREM counts what this call removed, so two replicas purging at once do not
+                // both count the same session.
+                pipe.cmd("ZREM").arg(self.forget_key()).arg(&due);
+            }
+            let removed: Vec<usize> = pipe.query_async(&mut conn).await.map_err(store_error)?;
+            purged += removed.first().copied().unwrap_or(0);
+            if due.len() < PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.redis.ping().await
+    }
+}

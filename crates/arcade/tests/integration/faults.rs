@@ -1,0 +1,179 @@
+//! Real fault tests: a TCP proxy between the server and the machine's PostgreSQL, Redis or
+//! NATS takes the service away mid-game and brings it back. Each runs only when its service
+//! is configured (`DATABASE_URL`, `REDIS_URL`, `NATS_URL`).
+
+use std::time::Duration;
+
+use arcade_testkit::backends::{self, nats_url, postgres_url, redis_url};
+use arcade_testkit::fault::{FaultProxy, target_of};
+use arcade_testkit::{BotGame, StatusCode, TestApp, TestEnv, spawn_app_in};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+async fn ready_status(app: &TestApp) -> (StatusCode, Value) {
+    let r = app.get("/health/ready").await;
+    (r.status(), r.json().await.unwrap())
+}
+
+fn dependency<'a>(ready: &'a Value, name: &str) -> &'a Value {
+    ready["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {ready}"))
+}
+
+/// Start a session and let the bot play it; returns the finish body.
+async fn played(app: &TestApp, player: &str) -> (String, BotGame, Value) {
+    let (id, seed, _) = app.start_ok(player, None).await;
+    let game = BotGame::play(seed, 60);
+    app.advance_ticks(game.outcome.ticks);
+    let body = json!({
+        "offset": 0,
+        "inputs": game.inputs_json(0, game.inputs.len()),
+        "tick": game.outcome.ticks,
+        "score": game.outcome.score,
+    });
+    (id, game, body)
+}
+
+#[tokio::test]
+async fn postgres_down_at_finish_is_a_503_and_nothing_is_lost_when_it_returns() {
+    let Some(pg) = postgres_url() else {
+        return backends::say_skipped("DATABASE_URL not set: skipping the PostgreSQL fault tests");
+    };
+    let env = TestEnv::new().await;
+    let db_url = env.database.as_ref().unwrap().url.clone();
+    let proxy = FaultProxy::start(target_of(&pg)).await;
+    let proxied = proxy.rewrite_url(&db_url);
+    let app = spawn_app_in(
+        env,
+        &[
+            "--database-url",
+            &proxied,
+            "--database-connect-timeout",
+            "1s",
+        ],
+    )
+    .await;
+    let (id, game, body) = played(&app, "Mona").await;
+
+    proxy.cut();
+    let r = app.finish(&id, &body).await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["type"], "service_unavailable");
+    let (status, ready) = ready_status(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(dependency(&ready, "database")["status"], "down");
+
+    proxy.restore();
+    let mut done = None;
+    for _ in 0..50 {
+        let r = app.finish(&id, &body).await;
+        if r.status() == StatusCode::OK {
+            done = Some(r.json::<Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let done = done.expect("the finish succeeds once PostgreSQL is back");
+    assert_eq!(done["score"], game.outcome.score);
+    let history: Value = app
+        .get("/api/games/egg-catcher/players/Mona/scores")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        history["scores"].as_array().unwrap().len(),
+        1,
+        "stored once"
+    );
+    app.wait_ready().await;
+}
+
+#[tokio::test]
+async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
+    let (Some(_), Some(redis)) = (postgres_url(), redis_url()) else {
+        return backends::say_skipped(
+            "DATABASE_URL and REDIS_URL not both set: skipping the Redis fault tests",
+        );
+    };
+    let env = TestEnv::new().await;
+    let proxy = FaultProxy::start(target_of(&redis)).await;
+    let proxied = proxy.rewrite_url(&redis);
+    let app = spawn_app_in(env, &["--redis-url", &proxied]).await;
+    let (status, body, game, token) = app.play_game("Nico", None, 80).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    proxy.cut();
+    let (status, problem) = app.start("Nico", token.as_deref()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
+    let (status, _) = app.start("Newcomer", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, ready) = ready_status(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(dependency(&ready, "redis")["status"], "down");
+    assert_eq!(dependency(&ready, "database")["status"], "up");
+    let board = app.get("/api/games/egg-catcher/leaderboard").await;
+    assert_eq!(board.status(), StatusCode::OK);
+    let board: Value = board.json().await.unwrap();
+    assert_eq!(board["entries"][0]["player"], "Nico");
+    assert_eq!(board["entries"][0]["score"], game.outcome.score);
+    let me = app.get("/api/games/egg-catcher/players/Nico").await;
+    assert_eq!(me.status(), StatusCode::OK);
+
+    proxy.restore();
+    let mut started = false;
+    for _ in 0..50 {
+        if app.start("Newcomer", None).await.0 == StatusCode::CREATED {
+            started = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started, "play resumes once Redis is back");
+    // The name was not claimed by the refused starts, so it was free to claim now.
+}
+
+#[tokio::test]
+async fn nats_down_does_not_stop_play_and_events_flow_when_it_returns() {
+    let Some(nats) = nats_url() else {
+        return backends::say_skipped("NATS_URL not set: skipping the NATS fault tests");
+    };
+    let env = TestEnv::new().await;
+    let proxy = FaultProxy::start(target_of(&nats)).await;
+    let proxied = proxy.rewrite_url(&nats);
+    let app = spawn_app_in(env, &["--nats-url", &proxied]).await;
+    app.wait_ready().await;
+    let listener = async_nats::connect(&nats).await.unwrap();
+    let mut events = listener.subscribe("arcade.score.submitted").await.unwrap();
+    listener.flush().await.unwrap();
+
+    proxy.cut();
+    let (id, game, body) = played(&app, "Opal").await;
+    let r = app.finish(&id, &body).await;
+    assert_eq!(r.status(), StatusCode::OK, "play goes on without NATS");
+    let (status, ready) = ready_status(&app).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(dependency(&ready, "nats")["status"], "down");
+
+    proxy.restore();
+    let want = id.clone();
+    let arrived = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(m) = events.next().await {
+            let e: Value = serde_json::from_slice(&m.payload).unwrap();
+            if e["session_id"] == want.as_str() {
+                return e;
+            }
+        }
+        panic!("the subscription ended");
+    })
+    .await
+    .expect("the event is published once NATS is back");
+    assert_eq!(arrived["score"], game.outcome.score);
+    assert_eq!(arrived["player"], "Opal");
+}

@@ -1,0 +1,143 @@
+//! Several stateless replicas on shared PostgreSQL and Redis: a game started on one continues
+//! and finishes on another; both serve the same boards; a lost rank cache is rebuilt.
+
+use std::time::Duration;
+
+use arcade_testkit::backends::{self, postgres_url, redis_url};
+use arcade_testkit::{BotGame, StatusCode, TestEnv, spawn_app_in};
+use serde_json::{Value, json};
+
+fn shared_backends() -> bool {
+    if postgres_url().is_some() && redis_url().is_some() {
+        true
+    } else {
+        backends::say_skipped(
+            "DATABASE_URL and REDIS_URL not both set: skipping the multi-replica tests",
+        );
+        false
+    }
+}
+
+#[tokio::test]
+async fn a_session_started_on_one_replica_finishes_on_another() {
+    if !shared_backends() {
+        return;
+    }
+    let env = TestEnv::new().await;
+    let a = spawn_app_in(env.clone(), &[]).await;
+    let b = spawn_app_in(env.clone(), &[]).await;
+    let (id, seed, _) = a.start_ok("Pia", None).await;
+    let game = BotGame::play(seed, 85);
+    let half = game.inputs.len() / 2;
+    let mid = game.inputs[half].tick;
+    for app in [&a, &b] {
+        app.advance_ticks(mid);
+    }
+    let r = b
+        .heartbeat(
+            &id,
+            &json!({"offset": 0, "inputs": game.inputs_json(0, half), "tick": mid}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for app in [&a, &b] {
+        app.advance_ticks(game.outcome.ticks - mid);
+    }
+    let body = json!({
+        "offset": half,
+        "inputs": game.inputs_json(half, game.inputs.len()),
+        "tick": game.outcome.ticks,
+        "score": game.outcome.score,
+    });
+    let on_a: Value = a.finish(&id, &body).await.json().await.unwrap();
+    let on_b: Value = b.finish(&id, &body).await.json().await.unwrap();
+    assert_eq!(on_a["score"], game.outcome.score);
+    assert_eq!(
+        on_a, on_b,
+        "a repeated finish on the other replica gives the same answer"
+    );
+    let board_a: Value = a
+        .get("/api/games/egg-catcher/leaderboard")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let board_b: Value = b
+        .get("/api/games/egg-catcher/leaderboard")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board_a["entries"], board_b["entries"]);
+    assert_eq!(board_a["entries"][0]["player"], "Pia");
+}
+
+#[tokio::test]
+async fn a_flushed_rank_cache_is_rebuilt_and_boards_stay_correct_meanwhile() {
+    if !shared_backends() {
+        return;
+    }
+    let env = TestEnv::new().await;
+    let app = spawn_app_in(env.clone(), &[]).await;
+    for (i, skill) in [90u8, 20, 60, 40, 75].into_iter().enumerate() {
+        let (s, body, _, _) = app.play_game(&format!("Quinn {i}"), None, skill).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+    }
+    let before: Value = app
+        .get("/api/games/egg-catcher/leaderboard?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let prefix = env.redis.as_ref().unwrap();
+    let redis = arcade_sessions::RedisBackend::connect(&prefix.url, &prefix.prefix)
+        .await
+        .unwrap();
+    // Everything under this deployment's prefix goes, as if Redis restarted empty.
+    assert!(redis.clear().await.unwrap() > 0);
+    let during: Value = app
+        .get("/api/games/egg-catcher/leaderboard?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        during["entries"], before["entries"],
+        "answered from PostgreSQL"
+    );
+    let board = arcade_domain::time::BoardKey::current(
+        "egg-catcher",
+        arcade_domain::time::Period::All,
+        app.clock_now(),
+    );
+    let ranks = redis.ranks();
+    let mut rebuilt = false;
+    for _ in 0..100 {
+        if arcade_domain::ports::RankIndex::is_loaded(&ranks, &board)
+            .await
+            .unwrap()
+        {
+            rebuilt = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(rebuilt, "the board is rebuilt in the background");
+    let after: Value = app
+        .get("/api/games/egg-catcher/leaderboard?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["entries"], before["entries"]);
+    for e in after["entries"].as_array().unwrap() {
+        let name = e["player"].as_str().unwrap();
+        let me: Value = app
+            .get(&format!("/api/games/egg-catcher/players/{name}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["best"]["rank"], e["rank"]);
+    }
+}

@@ -53,7 +53,8 @@ buildah config \
   "$ctr"
 buildah commit --quiet --rm "$ctr" "$image" >/dev/null
 size=$(podman image inspect "$image" --format '{{.Size}}')
-echo "image $image built: $((size / 1024 / 1024)) MiB (a stripped debug binary; see deploy/docker/README.md for the release size)"
+binsize=$(stat -c %s "$root/usr/local/bin/arcade")
+echo "image $image built: $((size / 1024 / 1024)) MiB, of which the binary $((binsize / 1024 / 1024)) MiB"
 
 mkdir -p "$work/data" && chown 65532:65532 "$work/data"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -229,6 +229,35 @@ pub async fn player_scores(
     }))
 }
 
+/// Live leaderboard changes as server-sent events: `score` (a verified score, with rank),
+/// `top` (an entry into a board's top 10), `overtaken` (for `player`), and `reset` when a
+/// reconnect's `Last-Event-ID` is too old to resume from (reload the boards). Comment lines
+/// every 15 s keep the stream open through proxies.
+#[utoipa::path(get, path = "/api/events", tag = "leaderboards",
+    params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
+    responses(
+        (status = 200, description = "An endless text/event-stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "Unknown query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn events(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if let Some(g) = &q.game {
+        state.arcade.game(g)?;
+    }
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let watch = q.player.map(|p| (state.arcade.clone(), p));
+    Ok(crate::live::response(&state.live, q.game, last, watch)
+        .await
+        .into_response())
+}
+
 /// Liveness: the process serves HTTP.
 #[utoipa::path(get, path = "/health/live", tag = "operations",
     responses((status = 200, description = "Alive", body = Liveness)))]

@@ -290,3 +290,13 @@ pub struct Readiness {
     pub version: &'static str,
     pub dependencies: Vec<crate::state::DependencyStatus>,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Only events of this game.
+    pub game: Option<String>,
+    /// The page's player: adds `overtaken` events when someone passes them (needs `game`).
+    pub player: Option<String>,
+}

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod live;
 mod middleware;
 pub mod observer;
 pub mod state;
@@ -54,6 +55,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::leaderboard))
         .routes(routes!(api::player_standing))
         .routes(routes!(api::player_scores))
+        .routes(routes!(api::events))
         .routes(routes!(api::live))
         .routes(routes!(api::ready))
         .routes(routes!(api::metrics))

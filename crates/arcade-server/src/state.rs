@@ -151,6 +151,7 @@ impl StartLimiter {
 #[derive(Clone)]
 pub struct AppState {
     pub arcade: Arc<Arcade>,
+    pub live: Arc<crate::live::LiveFeed>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub limiter: Arc<StartLimiter>,
@@ -166,6 +167,7 @@ impl AppState {
     ) -> Self {
         Self {
             limiter: Arc::new(StartLimiter::new(settings.starts_per_minute)),
+            live: crate::live::LiveFeed::start(arcade.ports().events.subscribe(), metrics.clone()),
             arcade,
             metrics,
             health,

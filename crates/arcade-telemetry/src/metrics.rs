@@ -37,8 +37,14 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_webhook_deliveries_total",
     "arcade_dependency_up",
     "arcade_build_info",
+    "arcade_sse_connections",
+    "arcade_sse_dropped_total",
     "process_resident_memory_bytes",
+    "process_virtual_memory_bytes",
     "process_cpu_seconds_total",
+    "process_open_fds",
+    "process_threads",
+    "process_start_time_seconds",
 ];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -104,6 +110,8 @@ pub struct Metrics {
     pub events_published: Family<KindLabels, Counter>,
     pub webhook_deliveries: Family<WebhookLabels, Counter>,
     pub dependency_up: Family<DependencyLabels, Gauge>,
+    pub sse_connections: Gauge,
+    pub sse_dropped: Counter,
 }
 
 fn http_histogram() -> Histogram {
@@ -132,6 +140,8 @@ impl Metrics {
             events_published: Family::default(),
             webhook_deliveries: Family::default(),
             dependency_up: Family::default(),
+            sse_connections: Gauge::default(),
+            sse_dropped: Counter::default(),
         };
         let reg = root.sub_registry_with_prefix("arcade");
         reg.register(
@@ -184,6 +194,16 @@ impl Metrics {
             "dependency_up",
             "Whether a dependency answered its last check (1) or not (0)",
             metrics.dependency_up.clone(),
+        );
+        reg.register(
+            "sse_connections",
+            "Open live-leaderboard streams (server-sent events) on this replica",
+            metrics.sse_connections.clone(),
+        );
+        reg.register(
+            "sse_dropped",
+            "Live streams closed because the client fell too far behind (it resumes by reconnecting)",
+            metrics.sse_dropped.clone(),
         );
         let build_info: Family<BuildLabels, Gauge> = Family::default();
         build_info

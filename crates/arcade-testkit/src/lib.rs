@@ -5,6 +5,7 @@
 pub mod backends;
 pub mod conformance;
 pub mod fault;
+pub mod sse;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -208,14 +209,14 @@ impl TestApp {
 
     /// Poll `/health/ready` until it answers 200 (dependencies connect in the background).
     pub async fn wait_ready(&self) -> Value {
-        for _ in 0..100 {
+        for _ in 0..200 {
             let r = self.get("/health/ready").await;
             if r.status() == StatusCode::OK {
                 return r.json().await.expect("a JSON body");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the server did not become ready in 5 s");
+        panic!("the server did not become ready in 10 s");
     }
 
     pub async fn get(&self, path: &str) -> Response {

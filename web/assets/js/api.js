@@ -253,3 +253,29 @@ export function renderLeaderboardRows(tbody, entries, highlightName, emptyText =
   }
   tbody.replaceChildren(...rows);
 }
+
+/**
+ * Follow live leaderboard changes (server-sent events). `onChange(kind, data)` is called for
+ * `score`, `top`, `overtaken` and `reset`. The browser reconnects by itself and resumes with
+ * Last-Event-ID, so nothing is missed across short drops. Returns a function that stops it.
+ */
+export function followLive({ game, player } = {}, onChange) {
+  if (typeof EventSource === 'undefined') return () => {};
+  const params = new URLSearchParams();
+  if (game) params.set('game', game);
+  if (game && player) params.set('player', player);
+  const query = params.toString();
+  const source = new EventSource(`/api/events${query ? `?${query}` : ''}`);
+  for (const kind of ['score', 'top', 'overtaken', 'reset']) {
+    source.addEventListener(kind, (event) => {
+      let data = null;
+      try {
+        data = JSON.parse(event.data);
+      } catch {
+        data = null;
+      }
+      onChange(kind, data);
+    });
+  }
+  return () => source.close();
+}

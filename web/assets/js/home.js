@@ -1,6 +1,6 @@
 // Home page: the list of games, their leaderboards and the local player's standing.
 
-import { api, ApiError, h, storedPlayer, renderLeaderboardRows, formatNumber, formatRank, formatWhen } from '/assets/js/api.js';
+import { api, ApiError, followLive, h, storedPlayer, renderLeaderboardRows, formatNumber, formatRank, formatWhen } from '/assets/js/api.js';
 
 const REFRESH_MS = 10_000;
 const BOARD_LIMIT = 10;
@@ -196,6 +196,16 @@ window.addEventListener('pageshow', (event) => {
     refresh();
     schedule();
   }
+});
+
+// Boards move live: any score or top-10 change refreshes them (coalesced, at most every 1 s).
+let liveTimer = null;
+followLive({}, () => {
+  if (liveTimer || document.visibilityState !== 'visible' || cards.length === 0) return;
+  liveTimer = setTimeout(() => {
+    liveTimer = null;
+    refresh();
+  }, 1000);
 });
 
 loadGames();

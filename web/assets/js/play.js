@@ -5,6 +5,7 @@
 import {
   api,
   ApiError,
+  followLive,
   h,
   cleanName,
   validateName,
@@ -385,6 +386,7 @@ async function finishGame(s) {
   if (s !== session) return;
   showOnly(els.gameOver);
   els.gameOver.focus({ preventScroll: true });
+  followBoards();
   await submitFinish(s, body, localStats);
 }
 
@@ -475,6 +477,30 @@ function showResult(result, localStats) {
   }
   els.resultStats.textContent = parts.join(' · ');
   els.resultDetails.hidden = false;
+}
+
+// The game-over boards move live, and the player hears when someone overtakes them.
+let stopLive = null;
+let liveTimer = null;
+function followBoards() {
+  if (stopLive) stopLive();
+  stopLive = followLive({ game: gameId, player: playerName }, (kind, data) => {
+    if (els.gameOver.hidden) return;
+    if (kind === 'overtaken' && data) {
+      let note = document.getElementById('overtaken-note');
+      if (!note) {
+        note = h('p', { id: 'overtaken-note', class: 'live-note', 'data-testid': 'overtaken' });
+        els.resultStatus.after(note);
+      }
+      note.textContent = `${data.by} just overtook you: you are now ${formatRank(data.rank)} all time.`;
+    }
+    if (!liveTimer) {
+      liveTimer = setTimeout(() => {
+        liveTimer = null;
+        loadBoards();
+      }, 500);
+    }
+  });
 }
 
 let boardsLoading = null;

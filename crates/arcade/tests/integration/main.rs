@@ -4,6 +4,7 @@
 mod bad_input;
 mod boards;
 mod faults;
+mod live;
 mod operations;
 mod play;
 mod postgres;

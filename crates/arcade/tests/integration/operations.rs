@@ -35,10 +35,16 @@ async fn readiness_turns_503_while_draining_and_in_flight_requests_finish() {
             .await
             .map(|r| r.status())
     };
-    assert_eq!(
-        ready(client.clone(), base.clone()).await.unwrap(),
-        StatusCode::OK
-    );
+    // Dependencies (NATS) connect in the background: wait until ready before draining.
+    let mut status = None;
+    for _ in 0..200 {
+        status = ready(client.clone(), base.clone()).await.ok();
+        if status == Some(StatusCode::OK) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, Some(StatusCode::OK));
     tx.send(()).unwrap();
     tokio::time::sleep(Duration::from_millis(150)).await;
     let draining = client

@@ -8,5 +8,6 @@ mod live;
 mod operations;
 mod play;
 mod postgres;
+mod redis;
 mod replicas;
 mod storage;

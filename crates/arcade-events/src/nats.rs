@@ -95,6 +95,7 @@ pub fn decode(payload: &[u8]) -> Option<Event> {
 
 #[async_trait]
 impl EventBus for NatsBus {
+    #[tracing::instrument(name = "nats.publish", skip_all, fields(messaging.system = "nats", messaging.destination = event.kind.subject()))]
     async fn publish(&self, event: &Event) -> Result<(), StoreError> {
         self.ensure_stream().await?;
         let payload = serde_json::to_vec(event).map_err(|e| StoreError::Failed {

@@ -9,6 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 use crate::error::{InternalCause, Problem};
 use crate::state::AppState;
@@ -33,9 +34,20 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let response = next.run(request).await;
+    let span = tracing::info_span!(
+        "http_request",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %request_id,
+    );
+    let response = next.run(request).instrument(span.clone()).await;
     let response = problem_body(response, &request_id);
     let status = response.status();
+    span.record("http.response.status_code", status.as_u16());
+    let trace_id = arcade_telemetry::trace_id(&span);
     let latency = started.elapsed();
     state
         .metrics
@@ -54,13 +66,22 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
             route: route.clone(),
         })
         .observe(latency.as_secs_f64());
-    log(&response, &request_id, &method, &route, status, latency);
+    log(
+        &response,
+        &request_id,
+        trace_id.as_deref(),
+        &method,
+        &route,
+        status,
+        latency,
+    );
     response
 }
 
 fn log(
     response: &Response,
     request_id: &str,
+    trace_id: Option<&str>,
     method: &str,
     route: &str,
     status: StatusCode,
@@ -68,9 +89,12 @@ fn log(
 ) {
     let latency_ms = latency.as_secs_f64() * 1000.0;
     let status = status.as_u16();
+    // Absent rather than empty when traces are off.
+    let trace_id = trace_id.map(tracing::field::display);
     if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
         tracing::error!(
             request_id,
+            trace_id,
             method,
             route,
             status,
@@ -81,6 +105,7 @@ fn log(
     } else if status >= 500 {
         tracing::error!(
             request_id,
+            trace_id,
             method,
             route,
             status,
@@ -91,6 +116,7 @@ fn log(
         // Probes and scrapes arrive every few seconds; keep them out of the info stream.
         tracing::debug!(
             request_id,
+            trace_id,
             method,
             route,
             status,
@@ -100,6 +126,7 @@ fn log(
     } else {
         tracing::info!(
             request_id,
+            trace_id,
             method,
             route,
             status,

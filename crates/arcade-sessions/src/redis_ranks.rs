@@ -176,6 +176,7 @@ fn ranked(first: u64, members: &[Vec<u8>]) -> Result<Vec<Ranked>, StoreError> {
 
 #[async_trait]
 impl RankIndex for RedisRankIndex {
+    #[tracing::instrument(name = "redis.submit", skip_all, fields(db.system = "redis"))]
     async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
         let keys = self.keys(board);
         let (outcome, rank, previous): (u8, u64, Vec<u8>) = self
@@ -203,6 +204,7 @@ impl RankIndex for RedisRankIndex {
         }
     }
 
+    #[tracing::instrument(name = "redis.page", skip_all, fields(db.system = "redis"))]
     async fn page(
         &self,
         board: &BoardKey,
@@ -238,6 +240,7 @@ impl RankIndex for RedisRankIndex {
         ranked(first, &members)
     }
 
+    #[tracing::instrument(name = "redis.get", skip_all, fields(db.system = "redis"))]
     async fn get(&self, board: &BoardKey, player_key: &str) -> Result<Option<Ranked>, StoreError> {
         let keys = self.keys(board);
         let found: Option<(u64, Vec<u8>)> = self
@@ -258,6 +261,7 @@ impl RankIndex for RedisRankIndex {
             .transpose()
     }
 
+    #[tracing::instrument(name = "redis.around", skip_all, fields(db.system = "redis"))]
     async fn around(
         &self,
         board: &BoardKey,
@@ -284,6 +288,7 @@ impl RankIndex for RedisRankIndex {
 
     /// Builds the board under temporary keys, a chunk per round trip, then swaps it in with
     /// one transaction: readers see the old board or the new one, never half of it.
+    #[tracing::instrument(name = "redis.load", skip_all, fields(db.system = "redis"))]
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {
         let mut best: HashMap<String, Standing> = HashMap::with_capacity(standings.len());
         for s in standings {
@@ -370,6 +375,7 @@ impl RankIndex for RedisRankIndex {
         swap.exec_async(&mut conn).await.map_err(store_error)
     }
 
+    #[tracing::instrument(name = "redis.is_loaded", skip_all, fields(db.system = "redis"))]
     async fn is_loaded(&self, board: &BoardKey) -> Result<bool, StoreError> {
         redis::cmd("EXISTS")
             .arg(self.keys(board).marker)

@@ -93,6 +93,7 @@ async fn back_off(attempt: u32) {
 
 #[async_trait]
 impl SessionStore for RedisSessionStore {
+    #[tracing::instrument(name = "redis.insert", skip_all, fields(db.system = "redis"))]
     async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError> {
         let json = encode(session)?;
         // PXAT must be positive; a session forgotten "before 1970" is simply gone at once.
@@ -126,6 +127,7 @@ impl SessionStore for RedisSessionStore {
             .map_err(store_error)
     }
 
+    #[tracing::instrument(name = "redis.get", skip_all, fields(db.system = "redis"))]
     async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         self.read(id).await?.as_deref().map(decode).transpose()
     }
@@ -133,6 +135,7 @@ impl SessionStore for RedisSessionStore {
     /// Optimistic concurrency: read, apply the change in Rust, then write with a
     /// compare-and-set script that refuses if another replica wrote first; a refusal hands
     /// back the newer JSON, so a retry costs one round trip.
+    #[tracing::instrument(name = "redis.update", skip_all, fields(db.system = "redis"))]
     async fn update(
         &self,
         id: SessionId,
@@ -187,6 +190,7 @@ impl SessionStore for RedisSessionStore {
         .into())
     }
 
+    #[tracing::instrument(name = "redis.count_active", skip_all, fields(db.system = "redis"))]
     async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError> {
         let mut conn = self.redis.conn();
         let games: Vec<String> = redis::cmd("SMEMBERS")
@@ -213,6 +217,7 @@ impl SessionStore for RedisSessionStore {
             .collect())
     }
 
+    #[tracing::instrument(name = "redis.purge", skip_all, fields(db.system = "redis"))]
     async fn purge(&self, now: Timestamp) -> Result<usize, StoreError> {
         let mut conn = self.redis.conn();
         let mut purged = 0;

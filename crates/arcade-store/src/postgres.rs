@@ -168,6 +168,7 @@ fn int(v: u32) -> i32 {
 
 #[async_trait]
 impl ScoreStore for PostgresStore {
+    #[tracing::instrument(name = "postgres.find_player", skip_all, fields(db.system = "postgresql"))]
     async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
         let row =
             sqlx::query("SELECT key, name, token_digest, created_at FROM players WHERE key = $1")
@@ -188,6 +189,7 @@ impl ScoreStore for PostgresStore {
         .transpose()
     }
 
+    #[tracing::instrument(name = "postgres.create_player", skip_all, fields(db.system = "postgresql"))]
     async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO players (key, name, token_digest, created_at) VALUES ($1, $2, $3, $4) \
@@ -203,6 +205,7 @@ impl ScoreStore for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
+    #[tracing::instrument(name = "postgres.record_score", skip_all, fields(db.system = "postgresql"))]
     async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError> {
         let stats = serde_json::to_value(&score.stats).map_err(|e| failed(e.to_string()))?;
         let at = score.achieved_at;
@@ -278,6 +281,7 @@ impl ScoreStore for PostgresStore {
         })
     }
 
+    #[tracing::instrument(name = "postgres.score_by_session", skip_all, fields(db.system = "postgresql"))]
     async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
@@ -290,6 +294,7 @@ impl ScoreStore for PostgresStore {
         row.as_ref().map(row_to_score).transpose()
     }
 
+    #[tracing::instrument(name = "postgres.history", skip_all, fields(db.system = "postgresql"))]
     async fn history(
         &self,
         game: &str,
@@ -320,6 +325,7 @@ impl ScoreStore for PostgresStore {
         rows.iter().map(row_to_score).collect()
     }
 
+    #[tracing::instrument(name = "postgres.best_standings", skip_all, fields(db.system = "postgresql"))]
     async fn best_standings(
         &self,
         board: &BoardKey,

@@ -72,6 +72,7 @@ impl PostgresStore {
 #[async_trait]
 impl RankIndex for PostgresStore {
     /// The score store already raised the best when it recorded the score: report it.
+    #[tracing::instrument(name = "postgres.submit", skip_all, fields(db.system = "postgresql"))]
     async fn submit(&self, board: &BoardKey, s: Standing) -> Result<Submission, StoreError> {
         let best = self.best_of(board, &s.player_key).await?;
         let rank = match &best {
@@ -86,6 +87,7 @@ impl RankIndex for PostgresStore {
         })
     }
 
+    #[tracing::instrument(name = "postgres.page", skip_all, fields(db.system = "postgresql"))]
     async fn page(
         &self,
         board: &BoardKey,
@@ -132,6 +134,7 @@ impl RankIndex for PostgresStore {
             .collect())
     }
 
+    #[tracing::instrument(name = "postgres.get", skip_all, fields(db.system = "postgresql"))]
     async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
         match self.best_of(board, key).await? {
             Some(standing) => Ok(Some(Ranked {
@@ -142,6 +145,7 @@ impl RankIndex for PostgresStore {
         }
     }
 
+    #[tracing::instrument(name = "postgres.around", skip_all, fields(db.system = "postgresql"))]
     async fn around(
         &self,
         board: &BoardKey,

@@ -111,6 +111,7 @@ const SCORE_COLUMNS: &str = "s.session_id, s.game, s.player_key, p.name, s.score
 
 #[async_trait]
 impl ScoreStore for SqliteStore {
+    #[tracing::instrument(name = "sqlite.find_player", skip_all, fields(db.system = "sqlite"))]
     async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
         let row =
             sqlx::query("SELECT key, name, token_digest, created_at FROM players WHERE key = ?")
@@ -133,6 +134,7 @@ impl ScoreStore for SqliteStore {
         .transpose()
     }
 
+    #[tracing::instrument(name = "sqlite.create_player", skip_all, fields(db.system = "sqlite"))]
     async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO players (key, name, token_digest, created_at) VALUES (?, ?, ?, ?) \
@@ -148,6 +150,7 @@ impl ScoreStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    #[tracing::instrument(name = "sqlite.record_score", skip_all, fields(db.system = "sqlite"))]
     async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError> {
         let id = score.session_id.to_string();
         let stats = serde_json::to_string(&score.stats).map_err(|e| StoreError::Failed {
@@ -235,6 +238,7 @@ impl ScoreStore for SqliteStore {
         Ok(Recorded { row, inserted })
     }
 
+    #[tracing::instrument(name = "sqlite.score_by_session", skip_all, fields(db.system = "sqlite"))]
     async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
@@ -247,6 +251,7 @@ impl ScoreStore for SqliteStore {
         row.as_ref().map(row_to_score).transpose()
     }
 
+    #[tracing::instrument(name = "sqlite.history", skip_all, fields(db.system = "sqlite"))]
     async fn history(
         &self,
         game: &str,
@@ -278,6 +283,7 @@ impl ScoreStore for SqliteStore {
         rows.iter().map(row_to_score).collect()
     }
 
+    #[tracing::instrument(name = "sqlite.best_standings", skip_all, fields(db.system = "sqlite"))]
     async fn best_standings(
         &self,
         board: &BoardKey,

@@ -1,11 +1,12 @@
-//! Telemetry shared by every Arcade role: the tracing subscriber (JSON lines or pretty text)
-//! and the Prometheus metrics whose names dashboards and alerts rely on.
+//! Telemetry shared by every Arcade role: the tracing subscriber (JSON lines or pretty text,
+//! plus OpenTelemetry traces over OTLP when configured) and the Prometheus metrics whose names
+//! dashboards and alerts rely on.
 
 mod logging;
 mod metrics;
 mod process;
 
-pub use logging::{LogFormat, init_logging};
+pub use logging::{LogFormat, TelemetryGuard, init_logging, trace_id};
 pub use metrics::{
     DependencyLabels, GameLabels, HTTP_DURATION_BUCKETS, HttpLabels, KindLabels, METRIC_NAMES,
     Metrics, RejectLabels, RouteLabels, WebhookLabels,

@@ -73,6 +73,12 @@ pub struct LogArgs {
     /// Log filter, e.g. `info` or `info,arcade_server=debug`.
     #[arg(long, env = "ARCADE_LOG", default_value = "info")]
     pub log_level: String,
+    /// OTLP/HTTP collector for traces, e.g. `http://otel-collector:4318`; off when unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+    /// Service name on exported traces.
+    #[arg(long, env = "OTEL_SERVICE_NAME", default_value = "arcade")]
+    pub otel_service_name: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,16 +7,24 @@ pub mod config;
 pub mod healthcheck;
 
 use anyhow::Context;
-use arcade_telemetry::{LogFormat as TelemetryFormat, init_logging};
+use arcade_telemetry::{LogFormat as TelemetryFormat, TelemetryGuard, init_logging};
 
 use crate::config::{Cli, Command, LogArgs};
 
-fn logging(log: &LogArgs) {
+/// Install logging (and trace export); keep the guard until the command ends so buffered
+/// spans are flushed.
+fn logging(log: &LogArgs) -> anyhow::Result<TelemetryGuard> {
     let format = match log.log_format {
         config::LogFormat::Json => TelemetryFormat::Json,
         config::LogFormat::Pretty => TelemetryFormat::Pretty,
     };
-    init_logging(format, &log.log_level);
+    init_logging(
+        format,
+        &log.log_level,
+        log.otlp_endpoint.as_deref(),
+        &log.otel_service_name,
+    )
+    .map_err(anyhow::Error::msg)
 }
 
 /// Run the command line.
@@ -25,7 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Migrate(args)) => {
-            logging(&args.log);
+            let _telemetry = logging(&args.log)?;
             let db = args.storage.database()?;
             let store = app::Store::open(&db, &args.storage).await?;
             store.migrate().await?;
@@ -53,7 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
-    logging(&args.log);
+    let _telemetry = logging(&args.log)?;
     let app = app::Application::build(&args, app::system_clock())
         .await
         .context("the server could not start")?;

@@ -11,3 +11,4 @@ mod postgres;
 mod redis;
 mod replicas;
 mod storage;
+mod traces;

@@ -133,3 +133,21 @@ async fn board_and_history_queries_use_their_indexes() {
         );
     }
 }
+
+#[tokio::test]
+async fn serve_refuses_a_schema_that_is_behind_and_says_to_migrate() {
+    let Some(server) = server_url() else { return };
+    let db = TestDatabase::create(&server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = arcade_testkit::test_args(dir.path(), &["--database-url", &db.url]);
+    let clock = Arc::new(arcade_domain::time::SystemClock);
+    let err = match arcade::app::Application::build(&args, clock).await {
+        Ok(_) => panic!("a server started on an unmigrated database"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("run `arcade migrate`"), "{err}");
+    migrated(&db).await;
+    let args = arcade_testkit::test_args(dir.path(), &["--database-url", &db.url]);
+    let clock = Arc::new(arcade_domain::time::SystemClock);
+    assert!(arcade::app::Application::build(&args, clock).await.is_ok());
+}

@@ -66,26 +66,33 @@ impl TestDatabase {
     }
 }
 
+/// Run async clean-up from `Drop`, which cannot await and may run while the test's runtime
+/// shuts down: on a thread with a runtime of its own, waiting for it to finish.
+fn clean_up<F>(work: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let _ = std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(work);
+        }
+    })
+    .join();
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (admin, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop cannot await, and the test's runtime may be shutting down: use a thread.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut c)
-                        .await;
-                }
-            });
-        })
-        .join();
+        clean_up(async move {
+            if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
+            }
+        });
     }
 }
 
@@ -108,19 +115,10 @@ impl TestRedisPrefix {
 impl Drop for TestRedisPrefix {
     fn drop(&mut self) {
         let (url, prefix) = (self.url.clone(), self.prefix.clone());
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async {
-                if let Ok(redis) = arcade_sessions::RedisBackend::connect(&url, &prefix).await {
-                    let _ = redis.clear().await;
-                }
-            });
-        })
-        .join();
+        clean_up(async move {
+            if let Ok(redis) = arcade_sessions::RedisBackend::connect(&url, &prefix).await {
+                let _ = redis.clear().await;
+            }
+        });
     }
 }

@@ -303,6 +303,22 @@ impl TestApp {
         self.advance(Duration::from_millis(u64::from(ticks) * 1000 / 60 + 1));
     }
 
+    /// Start a session as `player` and let the bot (of `skill`) play it to the end, moving the
+    /// clock as long as the game took; returns the session id, the game and the finish body
+    /// (all inputs, the final tick and the score), not yet sent.
+    pub async fn played_session(&self, player: &str, skill: u8) -> (String, BotGame, Value) {
+        let (id, seed, _) = self.start_ok(player, None).await;
+        let game = BotGame::play(seed, skill);
+        self.advance_ticks(game.outcome.ticks);
+        let body = json!({
+            "offset": 0,
+            "inputs": game.inputs_json(0, game.inputs.len()),
+            "tick": game.outcome.ticks,
+            "score": game.outcome.score,
+        });
+        (id, game, body)
+    }
+
     /// Start a session as `player`, let the bot play it, send half the inputs in a heartbeat
     /// and the rest with finish. Returns the finish answer and the bot's game.
     pub async fn play_game(

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use arcade_testkit::backends::{self, nats_url, postgres_url, redis_url};
 use arcade_testkit::fault::{FaultProxy, target_of};
-use arcade_testkit::{BotGame, StatusCode, TestApp, TestEnv, spawn_app_in};
+use arcade_testkit::{StatusCode, TestApp, TestEnv, spawn_app_in};
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 async fn ready_status(app: &TestApp) -> (StatusCode, Value) {
     let r = app.get("/health/ready").await;
@@ -22,20 +22,6 @@ fn dependency<'a>(ready: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|d| d["name"] == name)
         .unwrap_or_else(|| panic!("no {name} in {ready}"))
-}
-
-/// Start a session and let the bot play it; returns the finish body.
-async fn played(app: &TestApp, player: &str) -> (String, BotGame, Value) {
-    let (id, seed, _) = app.start_ok(player, None).await;
-    let game = BotGame::play(seed, 60);
-    app.advance_ticks(game.outcome.ticks);
-    let body = json!({
-        "offset": 0,
-        "inputs": game.inputs_json(0, game.inputs.len()),
-        "tick": game.outcome.ticks,
-        "score": game.outcome.score,
-    });
-    (id, game, body)
 }
 
 #[tokio::test]
@@ -57,7 +43,7 @@ async fn postgres_down_at_finish_is_a_503_and_nothing_is_lost_when_it_returns() 
         ],
     )
     .await;
-    let (id, game, body) = played(&app, "Mona").await;
+    let (id, game, body) = app.played_session("Mona", 60).await;
 
     proxy.cut();
     let r = app.finish(&id, &body).await;
@@ -154,7 +140,7 @@ async fn nats_down_does_not_stop_play_and_events_flow_when_it_returns() {
     listener.flush().await.unwrap();
 
     proxy.cut();
-    let (id, game, body) = played(&app, "Opal").await;
+    let (id, game, body) = app.played_session("Opal", 60).await;
     let r = app.finish(&id, &body).await;
     assert_eq!(r.status(), StatusCode::OK, "play goes on without NATS");
     let (status, ready) = ready_status(&app).await;

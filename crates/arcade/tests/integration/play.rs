@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use arcade_testkit::{BotGame, StatusCode, spawn_app, spawn_app_with};
+use arcade_testkit::{StatusCode, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -84,23 +84,10 @@ async fn a_worse_game_keeps_the_personal_best() {
     assert_eq!(board["entries"][0]["score"], first["score"]);
 }
 
-async fn finished_game(app: &arcade_testkit::TestApp) -> (String, BotGame, Value) {
-    let (id, seed, _) = app.start_ok("Dana", None).await;
-    let game = BotGame::play(seed, 70);
-    app.advance_ticks(game.outcome.ticks);
-    let body = json!({
-        "offset": 0,
-        "inputs": game.inputs_json(0, game.inputs.len()),
-        "tick": game.outcome.ticks,
-        "score": game.outcome.score,
-    });
-    (id, game, body)
-}
-
 #[tokio::test]
 async fn a_repeated_finish_returns_the_first_result_and_stores_one_score() {
     let app = spawn_app().await;
-    let (id, _, body) = finished_game(&app).await;
+    let (id, _, body) = app.played_session("Dana", 70).await;
     let first: Value = app.finish(&id, &body).await.json().await.unwrap();
     app.advance(Duration::from_secs(5));
     let r = app.finish(&id, &body).await;
@@ -122,7 +109,7 @@ async fn a_repeated_finish_returns_the_first_result_and_stores_one_score() {
 #[tokio::test]
 async fn concurrent_finishes_of_one_session_make_one_entry() {
     let app = spawn_app().await;
-    let (id, game, body) = finished_game(&app).await;
+    let (id, game, body) = app.played_session("Dana", 70).await;
     let finishes = (0..8).map(|_| app.finish(&id, &body));
     let results = futures::future::join_all(finishes).await;
     for r in results {
@@ -142,7 +129,7 @@ async fn concurrent_finishes_of_one_session_make_one_entry() {
 #[tokio::test]
 async fn a_wrong_score_claim_is_rejected_and_counted() {
     let app = spawn_app().await;
-    let (id, game, mut body) = finished_game(&app).await;
+    let (id, game, mut body) = app.played_session("Dana", 70).await;
     body["score"] = json!(game.outcome.score + 500);
     let r = app.finish(&id, &body).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

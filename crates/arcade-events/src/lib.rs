@@ -1,7 +1,8 @@
 //! Event bus adapters behind the domain's `EventBus` port: the in-process bus of the
 //! embedded default, NATS JetStream for fleets, and a retrying wrapper that keeps events
-//! until the bus takes them.
+//! until the bus takes them; and [`broadcast`], the webhook delivery of `arcade broadcast`.
 
+pub mod broadcast;
 mod nats;
 mod retrying;
 
@@ -14,20 +15,20 @@ use arcade_domain::ports::EventBus;
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use tokio::sync::broadcast;
+use tokio::sync::broadcast as fanout;
 use tokio_stream::wrappers::BroadcastStream;
 
 /// Delivers events to subscribers in this process. A subscriber that falls more than
 /// `capacity` events behind skips the ones it missed rather than slowing the publisher.
 #[derive(Debug, Clone)]
 pub struct InProcessBus {
-    sender: broadcast::Sender<Event>,
+    sender: fanout::Sender<Event>,
 }
 
 impl InProcessBus {
     pub fn new(capacity: usize) -> Self {
         Self {
-            sender: broadcast::channel(capacity.max(1)).0,
+            sender: fanout::channel(capacity.max(1)).0,
         }
     }
 }

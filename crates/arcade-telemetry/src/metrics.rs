@@ -22,6 +22,10 @@ const SCORE_BUCKETS: [f64; 12] = [
     0.0, 10.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0, 1500.0, 2500.0, 5000.0,
 ];
 
+/// Webhook attempt latency buckets in seconds: Discord and Slack answer in 0.1–1 s; the top
+/// buckets catch slow answers up to the broadcaster's request timeout (10 s by default).
+const WEBHOOK_DURATION_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0];
+
 /// Every metric family name exposed (as it appears in the text format, counters with their
 /// `_total` suffix, histograms by their base name).
 pub const METRIC_NAMES: &[&str] = &[
@@ -35,6 +39,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_leaderboard_requests_total",
     "arcade_events_published_total",
     "arcade_webhook_deliveries_total",
+    "arcade_webhook_delivery_duration_seconds",
     "arcade_dependency_up",
     "arcade_build_info",
     "arcade_sse_connections",
@@ -83,6 +88,11 @@ pub struct WebhookLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TargetLabels {
+    pub target: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DependencyLabels {
     pub dependency: String,
 }
@@ -109,6 +119,7 @@ pub struct Metrics {
     pub leaderboard_requests: Family<GameLabels, Counter>,
     pub events_published: Family<KindLabels, Counter>,
     pub webhook_deliveries: Family<WebhookLabels, Counter>,
+    pub webhook_duration: HistogramFamily<TargetLabels>,
     pub dependency_up: Family<DependencyLabels, Gauge>,
     pub sse_connections: Gauge,
     pub sse_dropped: Counter,
@@ -116,6 +127,10 @@ pub struct Metrics {
 
 fn http_histogram() -> Histogram {
     Histogram::new(HTTP_DURATION_BUCKETS)
+}
+
+fn webhook_histogram() -> Histogram {
+    Histogram::new(WEBHOOK_DURATION_BUCKETS)
 }
 
 fn score_histogram() -> Histogram {
@@ -139,6 +154,7 @@ impl Metrics {
             leaderboard_requests: Family::default(),
             events_published: Family::default(),
             webhook_deliveries: Family::default(),
+            webhook_duration: Family::new_with_constructor(webhook_histogram as fn() -> Histogram),
             dependency_up: Family::default(),
             sse_connections: Gauge::default(),
             sse_dropped: Counter::default(),
@@ -189,6 +205,11 @@ impl Metrics {
             "webhook_deliveries",
             "Notification deliveries to webhooks, by target and outcome",
             metrics.webhook_deliveries.clone(),
+        );
+        reg.register(
+            "webhook_delivery_duration_seconds",
+            "Webhook delivery attempt latency by target, answered or not",
+            metrics.webhook_duration.clone(),
         );
         reg.register(
             "dependency_up",
@@ -275,6 +296,11 @@ mod tests {
                 outcome: "delivered".into(),
             })
             .inc();
+        m.webhook_duration
+            .get_or_create(&TargetLabels {
+                target: "slack".into(),
+            })
+            .observe(0.2);
         m.dependency_up
             .get_or_create(&DependencyLabels {
                 dependency: "database".into(),

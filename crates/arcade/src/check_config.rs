@@ -31,12 +31,17 @@ pub fn check(role: Role, vars: &[(String, String)]) -> Result<Vec<String>, Vec<S
         Err(e) => problems.push(e.to_string().trim().to_owned()),
         Ok(cli) => {
             let result = match cli.command {
-                Some(Command::Serve(args)) => args.validate(),
-                Some(Command::Migrate(args)) => args.storage.database().map(|_| ()),
+                Some(Command::Serve(args)) => args.validate().map_err(|e| e.to_string()),
+                Some(Command::Migrate(args)) => args
+                    .storage
+                    .database()
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                Some(Command::Broadcast(args)) => args.validate().map_err(|e| e.to_string()),
                 _ => Ok(()),
             };
             if let Err(e) = result {
-                problems.push(e.to_string());
+                problems.push(e);
             }
         }
     }
@@ -70,6 +75,24 @@ mod tests {
         let migrate = accepted(Role::Migrate);
         assert!(migrate.contains(&"DATABASE_URL".to_owned()));
         assert!(!migrate.contains(&"ARCADE_LISTEN".to_owned()));
+        let broadcast = accepted(Role::Broadcast);
+        for name in [
+            "ARCADE_LISTEN",
+            "NATS_URL",
+            "ARCADE_LOG_FORMAT",
+            "ARCADE_LOG",
+            "ARCADE_DISCORD_WEBHOOK_URL",
+            "ARCADE_DISCORD_WEBHOOK_URL_FILE",
+            "ARCADE_SLACK_WEBHOOK_URL",
+            "ARCADE_SLACK_WEBHOOK_URL_FILE",
+            "ARCADE_PUBLIC_URL",
+            "ARCADE_WEBHOOK_MAX_ATTEMPTS",
+            "ARCADE_WEBHOOK_PER_MINUTE",
+            "ARCADE_BROADCAST_CONSUMER",
+        ] {
+            assert!(broadcast.contains(&name.to_owned()), "{name}");
+        }
+        assert!(!broadcast.contains(&"DATABASE_URL".to_owned()));
         let vars = vec![("ARCADE_LISTN".to_owned(), "0.0.0.0:8080".to_owned())];
         let problems = check(Role::Serve, &vars).unwrap_err();
         assert!(problems[0].contains("ARCADE_LISTN"), "{problems:?}");

@@ -32,6 +32,9 @@ pub enum Command {
     /// Check the environment for a role: every setting valid and every ARCADE_* variable one
     /// the role accepts. Exit 0 when it is, 1 with the reasons otherwise.
     CheckConfig(CheckConfigArgs),
+    /// Announce scores and new leaders on Discord and Slack webhooks, from the JetStream
+    /// stream (log-only when no webhook is configured).
+    Broadcast(crate::broadcast::BroadcastArgs),
 }
 
 /// The roles whose environment `check-config` can check.
@@ -39,6 +42,7 @@ pub enum Command {
 pub enum Role {
     Serve,
     Migrate,
+    Broadcast,
 }
 
 impl Role {
@@ -46,6 +50,7 @@ impl Role {
         match self {
             Self::Serve => "serve",
             Self::Migrate => "migrate",
+            Self::Broadcast => "broadcast",
         }
     }
 }

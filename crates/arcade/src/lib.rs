@@ -2,6 +2,7 @@
 //! `serve`, `migrate` and `healthcheck` commands. The only crate that picks adapters.
 
 pub mod app;
+pub mod broadcast;
 pub mod check_config;
 pub mod config;
 pub mod healthcheck;
@@ -42,6 +43,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Healthcheck(args)) => healthcheck::probe(&args).await,
+        Some(Command::Broadcast(args)) => {
+            let _telemetry = logging(&args.log)?;
+            broadcast::run(args).await
+        }
         Some(Command::CheckConfig(args)) => {
             let vars: Vec<(String, String)> = std::env::vars().collect();
             match check_config::check(args.role, &vars) {

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod boards;
+mod broadcast;
 mod faults;
 mod live;
 mod operations;

@@ -12,7 +12,7 @@ use arcade_domain::StoreError;
 use arcade_domain::ports::EventBus;
 use arcade_events::NatsBus;
 use arcade_events::broadcast::{
-    Broadcaster, DeliveryObserver, Outcome, RetryPolicy, Settings, Target, Webhook,
+    Broadcaster, DeliveryObserver, LogDeadLetters, Outcome, RetryPolicy, Settings, Target, Webhook,
     jetstream::{self, ConsumerSettings, NatsDeadLetters},
 };
 use arcade_server::state::{DependencyCheck, DependencyStatus, Health};
@@ -502,6 +502,35 @@ async fn metrics(State(ops): State<Ops>) -> Response {
         ops.metrics.encode(),
     )
         .into_response()
+}
+
+/// The embedded broadcaster: the same delivery, fed from a bus subscription (the in-process
+/// bus of `serve` without NATS). There is no durable consumer, so events published while the
+/// server is down are not announced, and dead letters go to the log. `None` without a webhook:
+/// the embedded default stays quiet.
+pub fn spawn_embedded(
+    bus: Arc<dyn EventBus>,
+    settings: &Settings,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if settings.webhooks.is_empty() {
+        return Ok(None);
+    }
+    let broadcaster = Broadcaster::start(
+        settings,
+        Arc::new(LogDeadLetters),
+        Arc::new(MetricsDeliveryObserver(metrics)),
+    )
+    .context("cannot build the webhook client")?;
+    let mut events = bus.subscribe();
+    Ok(Some(tokio::spawn(async move {
+        use futures::StreamExt;
+        while let Some(event) = events.next().await {
+            broadcaster
+                .handle(event, Box::new(|_| Box::pin(async {})))
+                .await;
+        }
+    })))
 }
 
 /// Run `arcade broadcast` until SIGTERM or Ctrl-C.

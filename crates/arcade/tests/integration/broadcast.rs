@@ -330,6 +330,32 @@ async fn a_burst_beyond_the_rate_becomes_one_digest() {
     );
 }
 
+#[tokio::test]
+async fn the_embedded_broadcaster_announces_from_the_in_process_bus() {
+    let (receiver, addr) = Receiver::start().await;
+    let bus: Arc<dyn EventBus> = Arc::new(arcade_events::InProcessBus::default());
+    let metrics = Arc::new(arcade_telemetry::Metrics::new("test", "test"));
+    let task = arcade::broadcast::spawn_embedded(
+        bus.clone(),
+        &fast_settings(hooks(addr, "d4", "s4")),
+        metrics.clone(),
+    )
+    .unwrap()
+    .expect("webhooks are configured");
+    let player = unique_player("Fay");
+    let event = score(&player, 120, 2);
+    bus.publish(&event).await.unwrap();
+    bus.publish(&event).await.unwrap();
+    wait_for("both targets", || {
+        !receiver.accepted("d4", &player).is_empty() && !receiver.accepted("s4", &player).is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.accepted("d4", &player).len(), 1);
+    assert!(metrics.encode().contains(r#"outcome="delivered""#));
+    task.abort();
+}
+
 fn broadcast_args(nats: &str, addr: SocketAddr, consumer: &str, extra: &[&str]) -> BroadcastArgs {
     let discord = format!("http://{addr}/hook/discord");
     let slack = format!("http://{addr}/hook/slack");

@@ -19,15 +19,17 @@ pub fn nats_url() -> Option<String> {
     std::env::var("NATS_URL").ok().filter(|u| !u.is_empty())
 }
 
-/// Print once per test binary that a backend's tests were skipped.
+/// Say once per test binary that a backend's tests were skipped. Written straight to stderr:
+/// the test harness captures `eprintln!`, which would hide the line.
 pub fn say_skipped(what: &'static str) {
     use std::collections::HashSet;
+    use std::io::Write;
     use std::sync::Mutex;
     static SAID: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
     if let Ok(mut said) = SAID.lock()
         && said.get_or_insert_with(HashSet::new).insert(what)
     {
-        eprintln!("{what}");
+        let _ = writeln!(std::io::stderr(), "{what}");
     }
 }
 

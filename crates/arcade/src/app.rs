@@ -131,6 +131,8 @@ pub struct Application {
     arcade: Arc<Arcade>,
     drain_delay: Duration,
     shutdown_timeout: Duration,
+    /// Webhook delivery inside the server (embedded mode with a webhook configured).
+    notifier: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -193,6 +195,18 @@ impl Application {
             }
             None => Arc::new(InProcessBus::default()),
         };
+        // Without NATS there is no broadcaster to consume events: deliver them from here.
+        let webhook_settings = args.webhooks.settings()?;
+        let notifier = if args.nats_url.is_none() {
+            crate::broadcast::spawn_embedded(events.clone(), &webhook_settings, metrics.clone())?
+        } else {
+            if !webhook_settings.webhooks.is_empty() {
+                tracing::warn!(
+                    "webhook settings are ignored by `serve` when NATS_URL is set: run `arcade broadcast`"
+                );
+            }
+            None
+        };
         let in_memory_ranks = args.redis_url.is_none();
         let observer: Arc<dyn Observer> = Arc::new(MetricsObserver::new(metrics.clone()));
         let rules = PlayRules {
@@ -235,6 +249,7 @@ impl Application {
             arcade,
             drain_delay: args.drain_delay,
             shutdown_timeout: args.shutdown_timeout,
+            notifier,
         })
     }
 
@@ -280,6 +295,7 @@ impl Application {
         .with_graceful_shutdown(graceful);
         let server = tokio::spawn(async move { server.await });
         let shutdown_timeout = self.shutdown_timeout;
+        let notifier = self.notifier;
         let result = tokio::select! {
             r = server => r.context("the server task failed")?.context("the server failed"),
             () = async {
@@ -291,6 +307,9 @@ impl Application {
             }
         };
         housekeeping.abort();
+        if let Some(n) = notifier {
+            n.abort();
+        }
         tracing::info!("stopped");
         result
     }

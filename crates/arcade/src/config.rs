@@ -128,6 +128,10 @@ pub struct ServeArgs {
     /// NATS URL for game events (JetStream stream ARCADE); without it events stay in process.
     #[arg(long, env = "NATS_URL", hide_env_values = true)]
     pub nats_url: Option<SecretString>,
+    /// Notifications straight from this server, for single-binary installs (no NATS): with a
+    /// webhook set, scores are announced the way `arcade broadcast` does in a fleet.
+    #[command(flatten)]
+    pub webhooks: crate::broadcast::WebhookArgs,
     /// How long a game session may last before it expires.
     #[arg(long, env = "ARCADE_SESSION_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub session_ttl: Duration,

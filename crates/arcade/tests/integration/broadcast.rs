@@ -564,3 +564,25 @@ async fn a_permanently_failing_webhook_ends_on_the_dead_letter_subject() {
     running.stop().await;
     jetstream::delete_consumer(&bus, &consumer).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_single_binary_server_with_a_webhook_announces_its_games() {
+    if arcade_testkit::backends::nats_url().is_some() {
+        // With NATS the server leaves delivery to `arcade broadcast` (tested above).
+        return arcade_testkit::backends::say_skipped(
+            "NATS_URL set: the embedded notification test runs without it",
+        );
+    }
+    let (receiver, addr) = Receiver::start().await;
+    let hook = format!("http://{addr}/hook/d-serve");
+    let app = arcade_testkit::spawn_app_with(&["--discord-webhook-url", &hook]).await;
+    let player = unique_player("Gus");
+    let (status, body, _, _) = app.play_game(&player, None, 70).await;
+    assert_eq!(status, arcade_testkit::StatusCode::OK, "{body}");
+    wait_for("the announcement", || {
+        !receiver.accepted("d-serve", &player).is_empty()
+    })
+    .await;
+    let sent = &receiver.accepted("d-serve", &player)[0];
+    assert!(sent["embeds"][0]["title"].is_string(), "{sent}");
+}

@@ -7,8 +7,8 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 use arcade_domain::ports::{RankIndex, SessionStore};
@@ -28,8 +28,7 @@ const T0: Timestamp = Timestamp(1_800_000_000_000);
 fn redis_url() -> Option<String> {
     let url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
     if url.is_none() {
-        static SKIPPED: Once = Once::new();
-        SKIPPED.call_once(|| eprintln!("REDIS_URL not set: skipping the Redis suite"));
+        arcade_testkit::backends::say_skipped("REDIS_URL not set: skipping the Redis suite");
     }
     url
 }

@@ -252,7 +252,19 @@ impl StorageArgs {
 
 /// Only the scheme of a URL is ever shown: the rest may hold a password.
 fn scheme_of(raw: &str) -> String {
-    raw.split(':').next().unwrap_or_default().to_owned()
+    match raw.split_once(':') {
+        // A scheme is short and plain; anything else may be the secret itself.
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme.len() <= 16
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            scheme.to_owned()
+        }
+        _ => "(no scheme)".to_owned(),
+    }
 }
 
 fn check_scheme(
@@ -339,5 +351,11 @@ mod tests {
         ));
         assert!(!msg.contains("hunter2"));
         assert!(!format!("{args:?}").contains("hunter2"));
+        let cli = Cli::try_parse_from(["arcade", "serve", "--database-url", "hunter2"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve")
+        };
+        let msg = args.validate().unwrap_err().to_string();
+        assert!(!msg.contains("hunter2"), "{msg}");
     }
 }

@@ -1,0 +1,354 @@
+//! Simulated players. Each one plays Egg Catcher the way a browser does: it starts a session,
+//! lets the deterministic bot play the whole game up front from the server's seed, then sends
+//! each heartbeat's slice of inputs on schedule (the server refuses ticks ahead of the wall
+//! clock), and finishes with the rest and the score the bot reached. The server's replay
+//! must agree with that score, so every finish is also a check of the replay path.
+//!
+//! [`finish_burst`] measures finishes alone: it starts many sessions, waits until the wall
+//! clock allows their games, then finishes them all as fast as the server answers.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use arcade_games::egg_catcher::{EGG_CATCHER, TICK_HZ, bot};
+use arcade_games::{Game as _, Input};
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+use serde_json::{Value, json};
+
+use crate::client::{Answer, Client};
+use crate::stats::Recorder;
+
+const GAME: &str = "egg-catcher";
+
+/// What every simulated player shares.
+#[derive(Debug)]
+pub struct PlayerPlan {
+    /// Player names are this prefix and the player's number.
+    pub name_prefix: String,
+    pub heartbeat: Duration,
+    /// Longest game a player plays before finishing (the bot may lose sooner).
+    pub game_ticks: u32,
+    pub skill_min: u8,
+    pub skill_max: u8,
+    /// Players stop starting requests after this.
+    pub deadline: Instant,
+    /// Requests sent before this are warm-up (see [`Recorder`]).
+    pub measure_from: Instant,
+    /// Which players have a finished game, so rank reads can ask for them.
+    pub finished: Vec<AtomicBool>,
+}
+
+impl PlayerPlan {
+    pub fn name(&self, index: usize) -> String {
+        format!("{}{index}", self.name_prefix)
+    }
+}
+
+/// A started session.
+struct Session {
+    id: String,
+    seed: u32,
+    started: Instant,
+}
+
+fn check(answer: &Answer, expected: u16) -> Result<(), String> {
+    match (answer.status, &answer.failure) {
+        (Some(s), _) if s.as_u16() == expected => Ok(()),
+        (Some(s), _) => Err(format!("status {}", s.as_u16())),
+        (None, Some(why)) => Err(why.clone()),
+        (None, None) => Err("no answer".to_owned()),
+    }
+}
+
+fn inputs_json(inputs: &[Input]) -> Value {
+    Value::Array(inputs.iter().map(|i| json!([i.tick, i.value])).collect())
+}
+
+async fn start(
+    client: &Client,
+    rec: &mut Recorder,
+    name: &str,
+    token: &mut Option<String>,
+) -> Option<Session> {
+    let mut body = json!({ "player": name });
+    if let Some(t) = token.as_deref() {
+        body["token"] = json!(t);
+    }
+    let sent = Instant::now();
+    let answer = client
+        .post_json(
+            &format!("/api/games/{GAME}/sessions"),
+            body.to_string().into_bytes(),
+        )
+        .await;
+    let outcome = check(&answer, 201);
+    rec.record("start", sent, answer.elapsed, outcome.clone());
+    outcome.ok()?;
+    let v: Value = serde_json::from_slice(&answer.body).ok()?;
+    if let Some(t) = v["player"]["token"].as_str() {
+        *token = Some(t.to_owned());
+    }
+    Some(Session {
+        id: v["session_id"].as_str()?.to_owned(),
+        seed: u32::try_from(v["seed"].as_u64()?).ok()?,
+        started: Instant::now(),
+    })
+}
+
+/// Finish `session` with `inputs[offset..]` up to `tick`; `score` is what the server's replay
+/// must find. A different verified score counts as an error.
+async fn finish(
+    client: &Client,
+    rec: &mut Recorder,
+    session: &Session,
+    offset: usize,
+    inputs: &[Input],
+    tick: u32,
+    score: u32,
+) -> bool {
+    let body = json!({
+        "offset": offset,
+        "inputs": inputs_json(inputs),
+        "tick": tick,
+        "score": score,
+    });
+    let sent = Instant::now();
+    let answer = client
+        .post_json(
+            &format!("/api/sessions/{}/finish", session.id),
+            body.to_string().into_bytes(),
+        )
+        .await;
+    let outcome = check(&answer, 200).and_then(|()| {
+        let v: Value = serde_json::from_slice(&answer.body).map_err(|e| e.to_string())?;
+        match v["score"].as_u64() {
+            Some(s) if s == u64::from(score) => Ok(()),
+            other => Err(format!("score mismatch (expected {score}, got {other:?})")),
+        }
+    });
+    let ok = outcome.is_ok();
+    rec.record("finish", sent, answer.elapsed, outcome);
+    ok
+}
+
+/// One simulated player: plays games back to back until the deadline. Starts after `delay`
+/// so that a crowd's heartbeats spread evenly over the interval.
+pub async fn play(
+    client: Client,
+    plan: Arc<PlayerPlan>,
+    index: usize,
+    delay: Duration,
+) -> Recorder {
+    let mut rec = Recorder::new(plan.measure_from);
+    let mut rng = StdRng::seed_from_u64(index as u64);
+    let name = plan.name(index);
+    let mut token = None;
+    let ticks_per_beat = (plan.heartbeat.as_millis() as u64 * u64::from(TICK_HZ) / 1000) as u32;
+    tokio::time::sleep(delay).await;
+    while Instant::now() < plan.deadline {
+        let Some(session) = start(&client, &mut rec, &name, &mut token).await else {
+            tokio::time::sleep(plan.heartbeat).await;
+            continue;
+        };
+        let skill = rng.random_range(plan.skill_min..=plan.skill_max);
+        let (inputs, outcome) = bot::play(session.seed, skill, plan.game_ticks);
+        let mut sent_inputs = 0;
+        let mut beat = 1u32;
+        loop {
+            let due = session.started + plan.heartbeat * beat;
+            if due >= plan.deadline {
+                // The run is over: leave the session to expire, as a closed tab would.
+                return rec;
+            }
+            tokio::time::sleep_until(due.into()).await;
+            let tick = ticks_per_beat.saturating_mul(beat);
+            if tick >= outcome.ticks {
+                if finish(
+                    &client,
+                    &mut rec,
+                    &session,
+                    sent_inputs,
+                    &inputs[sent_inputs..],
+                    outcome.ticks,
+                    outcome.score,
+                )
+                .await
+                {
+                    plan.finished[index].store(true, Ordering::Relaxed);
+                }
+                break;
+            }
+            let upto = sent_inputs + inputs[sent_inputs..].partition_point(|i| i.tick < tick);
+            let body = json!({
+                "offset": sent_inputs,
+                "inputs": inputs_json(&inputs[sent_inputs..upto]),
+                "tick": tick,
+            });
+            let sent = Instant::now();
+            let answer = client
+                .post_json(
+                    &format!("/api/sessions/{}/heartbeat", session.id),
+                    body.to_string().into_bytes(),
+                )
+                .await;
+            let outcome = check(&answer, 200);
+            let failed = outcome.is_err();
+            rec.record("heartbeat", sent, answer.elapsed, outcome);
+            if failed {
+                break; // start a new game
+            }
+            sent_inputs = upto;
+            beat += 1;
+        }
+        // A moment on the game-over screen before the next game.
+        let pause = rng.random_range(0..=plan.heartbeat.as_millis() as u64);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+    }
+    rec
+}
+
+/// Settings of a finish burst.
+#[derive(Debug, Clone)]
+pub struct BurstPlan {
+    pub name_prefix: String,
+    pub sessions: usize,
+    pub game_ticks: u32,
+    pub skill_min: u8,
+    pub skill_max: u8,
+    pub concurrency: usize,
+}
+
+/// What a finish burst measured.
+#[derive(Debug)]
+pub struct BurstResult {
+    pub starts: Recorder,
+    pub finishes: Recorder,
+    /// From the first finish sent to the last answered.
+    pub finish_window: Duration,
+    /// Game-minutes the server replayed in that window.
+    pub game_minutes: f64,
+}
+
+/// Start `sessions` sessions, let the bot play each (its games of up to `game_ticks`), wait
+/// until the wall clock allows every game, then finish them all with `concurrency` requests
+/// in flight.
+pub async fn finish_burst(client: Client, plan: BurstPlan) -> BurstResult {
+    let t0 = Instant::now();
+    let mut starts = Recorder::new(t0);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(plan.concurrency * 2);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..plan.concurrency {
+        let (client, plan, tx, next) = (client.clone(), plan.clone(), tx.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut rec = Recorder::new(t0);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= plan.sessions {
+                    return rec;
+                }
+                let name = format!("{}{i}", plan.name_prefix);
+                if let Some(s) = start(&client, &mut rec, &name, &mut None).await {
+                    let skill = StdRng::seed_from_u64(i as u64)
+                        .random_range(plan.skill_min..=plan.skill_max);
+                    let game = tokio::task::spawn_blocking(move || {
+                        bot::play(s.seed, skill, plan.game_ticks)
+                    })
+                    .await
+                    .ok();
+                    if let Some(game) = game {
+                        let _ = tx.send((s, game)).await;
+                    }
+                }
+            }
+        }));
+    }
+    drop(tx);
+    let mut games = Vec::with_capacity(plan.sessions);
+    while let Some(g) = rx.recv().await {
+        games.push(g);
+    }
+    for w in workers {
+        if let Ok(rec) = w.await {
+            starts.merge(rec);
+        }
+    }
+    // The server accepts elapsed_s * 66 + 180 ticks; wait for the last started game (with a
+    // second of margin) so that no finish is refused as too fast.
+    let ready_at = games
+        .iter()
+        .map(|(s, (_, o))| {
+            s.started + Duration::from_secs_f64(f64::from(o.ticks.saturating_sub(180)) / 60.0 + 1.0)
+        })
+        .max()
+        .unwrap_or(t0);
+    tokio::time::sleep_until(ready_at.into()).await;
+    let game_minutes = games
+        .iter()
+        .map(|(_, (_, o))| f64::from(o.ticks) / 3600.0)
+        .sum();
+    let burst_start = Instant::now();
+    let games = Arc::new(tokio::sync::Mutex::new(games));
+    let mut workers = Vec::new();
+    for _ in 0..plan.concurrency {
+        let (client, games) = (client.clone(), games.clone());
+        workers.push(tokio::spawn(async move {
+            let mut rec = Recorder::new(burst_start);
+            loop {
+                let Some((s, (inputs, outcome))) = games.lock().await.pop() else {
+                    return rec;
+                };
+                finish(
+                    &client,
+                    &mut rec,
+                    &s,
+                    0,
+                    &inputs,
+                    outcome.ticks,
+                    outcome.score,
+                )
+                .await;
+            }
+        }));
+    }
+    let mut finishes = Recorder::new(burst_start);
+    for w in workers {
+        if let Ok(rec) = w.await {
+            finishes.merge(rec);
+        }
+    }
+    BurstResult {
+        starts,
+        finishes,
+        finish_window: burst_start.elapsed(),
+        game_minutes,
+    }
+}
+
+/// The game's own check of a bot's inputs, for tests.
+pub fn valid(inputs: &[Input]) -> bool {
+    EGG_CATCHER.check_inputs(None, inputs, 0).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heartbeat_slice_holds_the_inputs_before_its_tick() {
+        let (inputs, outcome) = bot::play(7, 80, 3_000);
+        assert!(valid(&inputs));
+        let mut sent = 0;
+        let mut slices = Vec::new();
+        for tick in (120..outcome.ticks).step_by(120) {
+            let upto = sent + inputs[sent..].partition_point(|i| i.tick < tick);
+            slices.extend_from_slice(&inputs[sent..upto]);
+            assert!(inputs[sent..upto].iter().all(|i| i.tick < tick));
+            sent = upto;
+        }
+        slices.extend_from_slice(&inputs[sent..]);
+        assert_eq!(slices, inputs);
+    }
+}

@@ -1,0 +1,111 @@
+//! Read traffic at fixed rates, open loop: each worker has a schedule, and a request sent late
+//! because the previous answer was slow is timed from when it was due, not from when it was
+//! sent, so a server that falls behind shows it in the percentiles instead of quietly slowing
+//! the load down.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+
+use crate::client::Client;
+use crate::players::PlayerPlan;
+use crate::stats::Recorder;
+
+/// Requests a single worker schedules per second at most; faster rates get more workers.
+const PER_WORKER_RPS: f64 = 500.0;
+
+/// What a read endpoint asks for.
+#[derive(Debug, Clone)]
+pub enum Read {
+    /// A fixed path, e.g. the top-10 page or the home page.
+    Path { label: &'static str, path: String },
+    /// A player's rank: names `{prefix}{n}` for n in 0..count (e.g. seeded players).
+    SeededRank { prefix: String, count: usize },
+    /// A player's rank among the simulated players that have finished a game.
+    PlayerRank { plan: Arc<PlayerPlan> },
+}
+
+impl Read {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Path { label, .. } => label,
+            Self::SeededRank { .. } | Self::PlayerRank { .. } => "rank",
+        }
+    }
+
+    fn path(&self, rng: &mut StdRng) -> Option<String> {
+        let rank = |name: String| format!("/api/games/egg-catcher/players/{name}");
+        match self {
+            Self::Path { path, .. } => Some(path.clone()),
+            Self::SeededRank { prefix, count } => {
+                Some(rank(format!("{prefix}{}", rng.random_range(0..*count))))
+            }
+            Self::PlayerRank { plan } => {
+                // A few tries to find a player with a finished game; none yet early on.
+                (0..8).find_map(|_| {
+                    let i = rng.random_range(0..plan.finished.len());
+                    plan.finished[i]
+                        .load(Ordering::Relaxed)
+                        .then(|| rank(plan.name(i)))
+                })
+            }
+        }
+    }
+}
+
+/// Run `read` at `rps` until `deadline`, spread over enough workers.
+pub fn spawn(
+    client: &Client,
+    read: Read,
+    rps: f64,
+    deadline: Instant,
+    measure_from: Instant,
+) -> Vec<tokio::task::JoinHandle<Recorder>> {
+    if rps <= 0.0 {
+        return Vec::new();
+    }
+    let workers = (rps / PER_WORKER_RPS).ceil().max(1.0) as usize;
+    let period = Duration::from_secs_f64(workers as f64 / rps);
+    let start = Instant::now();
+    (0..workers)
+        .map(|w| {
+            let (client, read) = (client.clone(), read.clone());
+            // Workers are offset within the period so their requests interleave.
+            let first = start + period.mul_f64(w as f64 / workers as f64);
+            tokio::spawn(async move {
+                let mut rec = Recorder::new(measure_from);
+                let mut rng = StdRng::seed_from_u64(w as u64 ^ 0x5EED);
+                let label = read.label();
+                for n in 0u32.. {
+                    let due = first + period * n;
+                    if due >= deadline {
+                        break;
+                    }
+                    // On schedule, the clock starts when the timer fires (its lateness, up
+                    // to a millisecond, is the load generator's, not the server's). Behind
+                    // schedule, it started when the request was due.
+                    let start = if Instant::now() < due {
+                        tokio::time::sleep_until(due.into()).await;
+                        Instant::now()
+                    } else {
+                        due
+                    };
+                    let Some(path) = read.path(&mut rng) else {
+                        continue;
+                    };
+                    let answer = client.get(&path).await;
+                    let outcome = match (answer.status, answer.failure) {
+                        (Some(s), _) if s.is_success() => Ok(()),
+                        (Some(s), _) => Err(format!("status {}", s.as_u16())),
+                        (None, why) => Err(why.unwrap_or_default()),
+                    };
+                    rec.record(label, due, start.elapsed(), outcome);
+                }
+                rec
+            })
+        })
+        .collect()
+}

@@ -11,6 +11,8 @@ const WAIT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn an_open_page_sees_a_finished_score_and_can_resume_after_a_reconnect() {
     let app = spawn_app().await;
+    // With NATS configured, events reach pages once the bus is connected.
+    app.wait_ready().await;
     let mut page = SseClient::connect(&app.url("/api/events?game=egg-catcher"), None).await;
     let (status, body, _, _) = app.play_game("Rita", None, 70).await;
     assert_eq!(status, StatusCode::OK);
@@ -68,6 +70,7 @@ async fn other_games_are_filtered_out_and_unknown_games_refused() {
 #[tokio::test]
 async fn a_player_hears_when_someone_overtakes_them() {
     let app = spawn_app().await;
+    app.wait_ready().await;
     let (_, low, _, _) = app.play_game("Tess", None, 20).await;
     let mut page =
         SseClient::connect(&app.url("/api/events?game=egg-catcher&player=Tess"), None).await;

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Arcade's benchmark runs (see BENCHMARKS.md). Loopback only; every step is time-bounded.
+#
+#   bash bench/run.sh build      # release builds of arcade, loadgen, seed and the hello floor
+#   bash bench/run.sh floors     # wrk: hello floor, nginx, Arcade pages (embedded), open-loop p99
+#   bash bench/run.sh embedded   # cold start, idle RSS, SSE cost, 10,000 players (embedded)
+#   bash bench/run.sh full       # PostgreSQL+Redis+NATS: 1M seeded, ranks, 10,000 players, finishes
+#
+# Results go to $OUT (default /tmp/arcade-bench); CARGO_TARGET_DIR picks the build directory.
+set -euo pipefail
+
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+BIN=$TARGET_DIR/release
+OUT=${OUT:-/tmp/arcade-bench}
+WRK_SECONDS=${WRK_SECONDS:-10}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
+PLAYERS=${PLAYERS:-10000}
+SEED_PLAYERS=${SEED_PLAYERS:-1000000}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+REDIS=${REDIS:-redis://127.0.0.1:6379}
+NATS=${NATS:-nats://127.0.0.1:4222}
+ID=${BENCH_ID:-$$}
+mkdir -p "$OUT"
+
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+
+log() { printf '\n== %s\n' "$*" | tee -a "$OUT/summary.txt"; }
+
+wait_http() {
+    for _ in $(seq 1 200); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "no answer from $1" >&2
+    return 1
+}
+
+# wrk for WRK_SECONDS; prints "req/s p99" and appends the raw output to the summary.
+wrk_rate() {
+    local name=$1 url=$2 raw
+    raw=$(timeout $((WRK_SECONDS + 20)) wrk -t2 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency "$url")
+    printf '%s\n%s\n' "-- wrk $name $url" "$raw" >>"$OUT/wrk.txt"
+    local rps p99
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$raw")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$raw")
+    printf '%-28s %12s req/s  p99 %s\n' "$name" "$rps" "$p99" | tee -a "$OUT/summary.txt" >&2
+    echo "$rps"
+}
+
+start_arcade() { # port data-dir [extra flags...]
+    local port=$1 dir=$2
+    shift 2
+    "$BIN/arcade" serve --listen "127.0.0.1:$port" --data-dir "$dir" --log-level warn \
+        --starts-per-minute 1000000 "$@" >>"$OUT/arcade-$port.log" 2>&1 &
+    PIDS+=("$!")
+    ARCADE_PID=$!
+    wait_http "http://127.0.0.1:$port/health/ready"
+}
+
+build() {
+    cargo build --release --bin arcade -p arcade
+    cargo build --release -p arcade-loadgen --bins --examples
+}
+
+floors() {
+    local www=$OUT/www dir=$OUT/floors-data
+    rm -rf "$dir" && mkdir -p "$www" "$dir"
+    "$BIN/examples/hello" 127.0.0.1:18081 &
+    PIDS+=("$!")
+    start_arcade 18080 "$dir"
+    # A board to read: a few hundred players finish games first.
+    timeout 60 "$BIN/loadgen" run --target http://127.0.0.1:18080 --players 300 \
+        --game-seconds 4 --warmup 1s --duration 8s >"$OUT/floors-fill.txt"
+    curl -fsS -o "$www/play.html" http://127.0.0.1:18080/play/egg-catcher
+    cat >"$OUT/nginx.conf" <<NGINX
+worker_processes 2;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:18082 backlog=1024;
+        root $www;
+        location / { default_type text/html; }
+    }
+}
+NGINX
+    nginx -c "$OUT/nginx.conf"
+    wait_http http://127.0.0.1:18082/play.html
+    log "floors and Arcade (embedded), wrk -t2 -c$WRK_CONNECTIONS -d${WRK_SECONDS}s, same run"
+    local hello
+    hello=$(wrk_rate hello http://127.0.0.1:18081/)
+    wrk_rate nginx-game-page http://127.0.0.1:18082/play.html >/dev/null
+    wrk_rate arcade-top10 "http://127.0.0.1:18080/api/games/egg-catcher/leaderboard?limit=10" >/dev/null
+    wrk_rate arcade-game-page http://127.0.0.1:18080/play/egg-catcher >/dev/null
+    wrk_rate arcade-home http://127.0.0.1:18080/ >/dev/null
+    wrk_rate hello-again http://127.0.0.1:18081/ >/dev/null
+    nginx -c "$OUT/nginx.conf" -s stop || true
+    # p99 at half the hello floor's rate, open loop, split between the two endpoints.
+    local half
+    half=$(awk -v h="$hello" 'BEGIN { printf "%d", h / 4 }')
+    log "open loop at half the hello floor: $half req/s each for top-10 and the game page"
+    timeout 120 "$BIN/loadgen" run --target http://127.0.0.1:18080 --server-pid "$ARCADE_PID" \
+        --warmup 3s --duration 20s --leaderboard-rps "$half" --game-page-rps "$half" \
+        --json "$OUT/half-rate.json" | tee -a "$OUT/summary.txt"
+    cleanup
+    PIDS=()
+}
+
+embedded() {
+    local dir=$OUT/embedded-data
+    rm -rf "$dir" && mkdir -p "$dir"
+    log "cold start to ready (embedded, fresh data directory, then existing)"
+    for run in fresh existing; do
+        timeout 30 "$BIN/loadgen" cold-start --ready-url http://127.0.0.1:18083/health/ready \
+            -- "$BIN/arcade" serve --listen 127.0.0.1:18083 --data-dir "$dir" --log-level warn |
+            sed "s/^/$run: /" | tee -a "$OUT/summary.txt"
+    done
+    start_arcade 18083 "$dir"
+    log "idle live connections: 2,000 x GET /api/events"
+    timeout 60 "$BIN/loadgen" run --target http://127.0.0.1:18083 --server-pid "$ARCADE_PID" \
+        --sse 2000 --warmup 1s --duration 3s | tee -a "$OUT/summary.txt"
+    log "embedded: $PLAYERS players (heartbeat 2 s), reads alongside"
+    timeout 200 "$BIN/loadgen" run --target http://127.0.0.1:18083 --server-pid "$ARCADE_PID" \
+        --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 60 \
+        --leaderboard-rps 200 --rank-rps 100 --home-rps 20 --json "$OUT/embedded-players.json" |
+        tee -a "$OUT/summary.txt"
+    log "embedded: finish burst"
+    timeout 300 "$BIN/loadgen" finish-burst --target http://127.0.0.1:18083 \
+        --server-pid "$ARCADE_PID" --sessions 20000 --game-seconds 30 --concurrency 64 |
+        tee -a "$OUT/summary.txt"
+    cleanup
+    PIDS=()
+}
+
+DB=arcade_bench_$ID
+PREFIX=bench-$ID:
+drop_backends() {
+    cleanup
+    dropdb -h 127.0.0.1 -U postgres --if-exists "$DB" || true
+    redis-cli -u "$REDIS" --scan --pattern "$PREFIX*" |
+        xargs -r -n 1000 redis-cli -u "$REDIS" unlink >/dev/null || true
+}
+
+full() {
+    local db=$DB prefix=$PREFIX dir=$OUT/full-data
+    rm -rf "$dir" && mkdir -p "$dir"
+    dropdb -h 127.0.0.1 -U postgres --if-exists "$db"
+    createdb -h 127.0.0.1 -U postgres "$db"
+    local url=$PG/$db
+    trap drop_backends EXIT
+    "$BIN/arcade" migrate --database-url "$url"
+    log "seeding $SEED_PLAYERS players (PostgreSQL COPY, Redis through the rank index)"
+    /usr/bin/time -v "$BIN/seed" --database-url "$url" --redis-url "$REDIS" --redis-prefix "$prefix" \
+        --players "$SEED_PLAYERS" 2>&1 | grep -E 'rows|board|seeded|done|Maximum resident|Elapsed' |
+        tee -a "$OUT/summary.txt"
+    local flags=(--database-url "$url" --redis-url "$REDIS" --redis-prefix "$prefix" --nats-url "$NATS")
+    start_arcade 18084 "$dir" "${flags[@]}"
+    log "PostgreSQL+Redis+NATS: wrk on reads with $SEED_PLAYERS players on the board"
+    wrk_rate full-top10 "http://127.0.0.1:18084/api/games/egg-catcher/leaderboard?limit=10" >/dev/null
+    wrk_rate full-game-page http://127.0.0.1:18084/play/egg-catcher >/dev/null
+    wrk_rate full-rank-one-player "http://127.0.0.1:18084/api/games/egg-catcher/players/seed123456" >/dev/null
+    log "PostgreSQL+Redis+NATS: ranks of random seeded players, open loop"
+    timeout 120 "$BIN/loadgen" run --target http://127.0.0.1:18084 --server-pid "$ARCADE_PID" \
+        --warmup 3s --duration 20s --rank-rps 2000 --rank-prefix seed --rank-count "$SEED_PLAYERS" \
+        --leaderboard-rps 1000 --json "$OUT/full-ranks.json" | tee -a "$OUT/summary.txt"
+    log "PostgreSQL+Redis+NATS: $PLAYERS players (heartbeat 2 s) for 60 s, reads alongside"
+    timeout 200 "$BIN/loadgen" run --target http://127.0.0.1:18084 --server-pid "$ARCADE_PID" \
+        --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 60 \
+        --leaderboard-rps 200 --rank-rps 100 --rank-prefix seed --rank-count "$SEED_PLAYERS" \
+        --home-rps 20 --json "$OUT/full-players.json" | tee -a "$OUT/summary.txt"
+    log "PostgreSQL+Redis+NATS: finish burst"
+    timeout 300 "$BIN/loadgen" finish-burst --target http://127.0.0.1:18084 \
+        --server-pid "$ARCADE_PID" --sessions 20000 --game-seconds 30 --concurrency 64 \
+        --json "$OUT/full-finish.json" | tee -a "$OUT/summary.txt"
+}
+
+case ${1:-} in
+build) build ;;
+floors) floors ;;
+embedded) embedded ;;
+full) full ;;
+*)
+    echo "usage: $0 build|floors|embedded|full" >&2
+    exit 2
+    ;;
+esac

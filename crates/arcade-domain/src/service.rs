@@ -541,13 +541,16 @@ impl Arcade {
         Ok(boards)
     }
 
-    /// Forget old sessions and count active ones per game.
-    pub async fn housekeeping(
+    /// Forget sessions past their retention; returns how many.
+    pub async fn purge_sessions(&self) -> Result<usize, StoreError> {
+        self.ports.sessions.purge(self.now()).await
+    }
+
+    /// Sessions neither finished nor expired, per game.
+    pub async fn active_sessions(
         &self,
     ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
-        let now = self.now();
-        self.ports.sessions.purge(now).await?;
-        self.ports.sessions.count_active(now).await
+        self.ports.sessions.count_active(self.now()).await
     }
 }
 

@@ -3,7 +3,7 @@
 use arcade_domain::DomainError;
 use arcade_domain::query::Limit;
 use arcade_domain::time::Period;
-use arcade_telemetry::GameLabels;
+use arcade_telemetry::{GameLabels, Metrics};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,7 +13,7 @@ use crate::assets;
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
-use crate::state::AppState;
+use crate::state::{AppState, Health};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -272,9 +272,14 @@ pub async fn live() -> Json<Liveness> {
         (status = 503, description = "Draining after a shutdown signal, or a dependency is down", body = Readiness),
     ))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let dependencies = state.health.check_all(&state.metrics).await;
+    readiness(&state.health, &state.metrics).await
+}
+
+/// The `/health/ready` answer of any role: 503 while draining or when a dependency is down.
+pub async fn readiness(health: &Health, metrics: &Metrics) -> (StatusCode, Json<Readiness>) {
+    let dependencies = health.check_all(metrics).await;
     let all_up = dependencies.iter().all(|d| d.error.is_none());
-    let (code, status) = match (state.health.is_draining(), all_up) {
+    let (code, status) = match (health.is_draining(), all_up) {
         (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
         (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         (false, true) => (StatusCode::OK, "ready"),
@@ -293,8 +298,9 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Metrics in the OpenMetrics text format", body = String, content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    // Gauges that describe shared state are refreshed at scrape time so they are never stale.
-    if let Ok(active) = state.arcade.housekeeping().await {
+    // Gauges that describe shared state are refreshed at scrape time so they are never stale;
+    // forgetting old sessions is the background housekeeping's job, not the scrape's.
+    if let Ok(active) = state.arcade.active_sessions().await {
         for game in state.arcade.games() {
             let n = active.get(game.id()).copied().unwrap_or(0);
             state
@@ -306,13 +312,18 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
-    state.health.check_all(&state.metrics).await;
+    metrics_response(&state.health, &state.metrics).await
+}
+
+/// The `/metrics` answer of any role: dependency gauges refreshed, then every metric.
+pub async fn metrics_response(health: &Health, metrics: &Metrics) -> Response {
+    health.check_all(metrics).await;
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
         )],
-        state.metrics.encode(),
+        metrics.encode(),
     )
         .into_response()
 }

@@ -347,7 +347,7 @@ async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         tick.tick().await;
-        if let Err(e) = state.arcade.housekeeping().await {
+        if let Err(e) = state.arcade.purge_sessions().await {
             tracing::warn!(error = %e, "session housekeeping failed");
         }
         state.limiter.forget_idle();

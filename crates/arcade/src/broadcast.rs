@@ -15,13 +15,12 @@ use arcade_events::broadcast::{
     Broadcaster, DeliveryObserver, LogDeadLetters, Outcome, RetryPolicy, Settings, Target, Webhook,
     jetstream::{self, ConsumerSettings, NatsDeadLetters},
 };
-use arcade_server::state::{DependencyCheck, DependencyStatus, Health};
+use arcade_server::state::{DependencyCheck, Health};
 use arcade_telemetry::{Metrics, TargetLabels, WebhookLabels};
+use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use clap::Args;
 use futures::FutureExt;
 use secrecy::{ExposeSecret, SecretString};
@@ -457,51 +456,18 @@ fn check(
 
 fn router(ops: Ops) -> Router {
     Router::new()
-        .route("/health/live", get(live))
+        .route("/health/live", get(arcade_server::api::live))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(ops)
 }
 
-#[derive(serde::Serialize)]
-struct Readiness {
-    status: &'static str,
-    version: &'static str,
-    dependencies: Vec<DependencyStatus>,
-}
-
-async fn live() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "live"}))
-}
-
-async fn ready(State(ops): State<Ops>) -> (StatusCode, Json<Readiness>) {
-    let dependencies = ops.health.check_all(&ops.metrics).await;
-    let all_up = dependencies.iter().all(|d| d.error.is_none());
-    let (code, status) = match (ops.health.is_draining(), all_up) {
-        (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
-        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        (false, true) => (StatusCode::OK, "ready"),
-    };
-    (
-        code,
-        Json(Readiness {
-            status,
-            version: VERSION,
-            dependencies,
-        }),
-    )
+async fn ready(State(ops): State<Ops>) -> impl IntoResponse {
+    arcade_server::api::readiness(&ops.health, &ops.metrics).await
 }
 
 async fn metrics(State(ops): State<Ops>) -> Response {
-    ops.health.check_all(&ops.metrics).await;
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        )],
-        ops.metrics.encode(),
-    )
-        .into_response()
+    arcade_server::api::metrics_response(&ops.health, &ops.metrics).await
 }
 
 /// The embedded broadcaster: the same delivery, fed from a bus subscription (the in-process

@@ -21,6 +21,13 @@ pub enum StoreError {
         backend: &'static str,
         message: String,
     },
+    /// A cache that lost a board (flushed, restarted empty) refuses to answer for it until the
+    /// board is loaded again; whoever holds the truth answers meanwhile.
+    #[error("{backend} does not hold board {board} until it is rebuilt")]
+    NotLoaded {
+        backend: &'static str,
+        board: String,
+    },
 }
 
 /// Why a replay was refused: a stable snake_case `reason` (the label of
@@ -117,7 +124,9 @@ impl DomainError {
             Self::Rejected { .. } => "replay_rejected",
             Self::InvalidQuery(_) => "invalid_query",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Store(StoreError::Unavailable { .. }) => "service_unavailable",
+            Self::Store(StoreError::Unavailable { .. } | StoreError::NotLoaded { .. }) => {
+                "service_unavailable"
+            }
             Self::Store(StoreError::Failed { .. }) => "internal_error",
         }
     }

@@ -453,7 +453,9 @@ impl Arcade {
         })
     }
 
-    /// A player's best, rank and neighbours on a board.
+    /// A player's best, rank and neighbours on a board. One rank-index call answers a player
+    /// on the board (whose entry carries the registered name); only a player without a score
+    /// there costs a look-up, to tell "no score yet" from "no such player".
     pub async fn player_standing(
         &self,
         game_id: &str,
@@ -461,20 +463,23 @@ impl Arcade {
         period: Period,
     ) -> Result<PlayerStanding, DomainError> {
         let game = self.game(game_id)?;
-        let record = self.known_player(player).await?;
+        let name = PlayerName::parse(player)?;
         let board = BoardKey::current(game.id(), period, self.now());
-        let best = self.ports.ranks.get(&board, &record.key).await?;
-        let neighbours = match best {
-            Some(_) => {
-                self.ports
-                    .ranks
-                    .around(&board, &record.key, NEIGHBOURS, NEIGHBOURS)
-                    .await?
-            }
-            None => Vec::new(),
+        let neighbours = self
+            .ports
+            .ranks
+            .around(&board, name.key(), NEIGHBOURS, NEIGHBOURS)
+            .await?;
+        let best = neighbours
+            .iter()
+            .find(|r| r.standing.player_key == name.key())
+            .cloned();
+        let player = match &best {
+            Some(b) => b.standing.player_name.clone(),
+            None => self.known_player(player).await?.name,
         };
         Ok(PlayerStanding {
-            player: record.name,
+            player,
             game: game.id().to_owned(),
             period,
             best,

@@ -81,9 +81,9 @@ impl ApiError {
                 | DomainError::InputGap { .. }
                 | DomainError::InputConflict { .. } => StatusCode::CONFLICT,
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                DomainError::Store(StoreError::Unavailable { .. }) => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
+                DomainError::Store(
+                    StoreError::Unavailable { .. } | StoreError::NotLoaded { .. },
+                ) => StatusCode::SERVICE_UNAVAILABLE,
                 DomainError::Store(StoreError::Failed { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -108,9 +108,9 @@ impl ApiError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Domain(DomainError::RateLimited { retry_after }) => Some(*retry_after),
-            Self::Domain(DomainError::Store(StoreError::Unavailable { .. })) => {
-                Some(Duration::from_secs(UNAVAILABLE_RETRY_AFTER_SECS))
-            }
+            Self::Domain(DomainError::Store(
+                StoreError::Unavailable { .. } | StoreError::NotLoaded { .. },
+            )) => Some(Duration::from_secs(UNAVAILABLE_RETRY_AFTER_SECS)),
             _ => None,
         }
     }

@@ -19,6 +19,10 @@
 //! - `board:{game}:{period}:{bucket}:members`: hash player key -> member, to find a player;
 //! - `board:{game}:{period}:{bucket}:loaded`: set by `load`, gone when Redis lost the board.
 //!
+//! An index made [`RedisRankIndex::requiring_loaded`] refuses, inside each operation's script,
+//! a board whose marker is gone: a cache that lost its data says so in the same round trip
+//! instead of answering from an empty board.
+//!
 //! Day boards expire two days after their day ends, week boards eight days after their week
 //! ends; all-time boards never expire.
 
@@ -49,6 +53,7 @@ const MAX_SPAN: usize = 1 << 40;
 #[derive(Debug, Clone)]
 pub struct RedisRankIndex {
     redis: RedisBackend,
+    require_loaded: bool,
     submit: Script,
     get: Script,
     around: Script,
@@ -66,6 +71,7 @@ impl RedisRankIndex {
     pub(crate) fn new(redis: RedisBackend) -> Self {
         Self {
             redis,
+            require_loaded: false,
             submit: Script::new(include_str!("lua/rank_submit.lua")),
             get: Script::new(include_str!("lua/rank_get.lua")),
             around: Script::new(include_str!("lua/rank_around.lua")),
@@ -76,6 +82,30 @@ impl RedisRankIndex {
     /// Connect an index of its own; prefer one [`RedisBackend`] per process for both adapters.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
         Ok(RedisBackend::connect(url, prefix).await?.ranks())
+    }
+
+    /// Answer [`StoreError::NotLoaded`] for a board not loaded since Redis lost it, instead of
+    /// answering from what is left: for an index that caches the score store's boards.
+    pub fn requiring_loaded(mut self) -> Self {
+        self.require_loaded = true;
+        self
+    }
+
+    /// A script call on a board's keys, with the loaded marker last when it is required.
+    fn invocation<'a>(
+        &self,
+        script: &'a Script,
+        keys: &BoardKeys,
+        with_members: bool,
+    ) -> redis::ScriptInvocation<'a> {
+        let mut call = script.key(&keys.board);
+        if with_members {
+            call.key(&keys.members);
+        }
+        if self.require_loaded {
+            call.key(&keys.marker);
+        }
+        call
     }
 
     fn keys(&self, b: &BoardKey) -> BoardKeys {
@@ -90,6 +120,18 @@ impl RedisRankIndex {
             marker: format!("{board}:loaded"),
             board,
         }
+    }
+}
+
+/// The script's refusal of a board without its marker, or any other failure.
+fn script_error(e: redis::RedisError, board: &BoardKey) -> StoreError {
+    if e.code() == Some("NOTLOADED") {
+        StoreError::NotLoaded {
+            backend: "redis",
+            board: format!("{}:{}:{}", board.game, board.period.as_str(), board.bucket),
+        }
+    } else {
+        store_error(e)
     }
 }
 
@@ -180,16 +222,14 @@ impl RankIndex for RedisRankIndex {
     async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
         let keys = self.keys(board);
         let (outcome, rank, previous): (u8, u64, Vec<u8>) = self
-            .submit
-            .key(&keys.board)
-            .key(&keys.members)
+            .invocation(&self.submit, &keys, true)
             .arg(&standing.player_key)
             .arg(member(&standing)?)
             .arg(expires_at(board).unwrap_or(0))
             .arg(POSITION_LEN)
             .invoke_async(&mut self.redis.conn())
             .await
-            .map_err(store_error)?;
+            .map_err(|e| script_error(e, board))?;
         let rank = rank + 1;
         match outcome {
             0 => Ok(Submission::New { rank }),
@@ -216,27 +256,17 @@ impl RankIndex for RedisRankIndex {
         }
         let keys = self.keys(board);
         let limit = limit.min(i64::MAX as usize);
-        let mut conn = self.redis.conn();
-        let (first, members): (u64, Vec<Vec<u8>>) = match after {
-            None => {
-                let top = redis::cmd("ZRANGE")
-                    .arg(&keys.board)
-                    .arg(0)
-                    .arg(limit - 1)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(store_error)?;
-                (0, top)
-            }
-            Some(cursor) => self
-                .page
-                .key(&keys.board)
-                .arg(after_bound(cursor)?)
-                .arg(limit)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(store_error)?,
+        let bound = match after {
+            None => b"-".to_vec(),
+            Some(cursor) => after_bound(cursor)?,
         };
+        let (first, members): (u64, Vec<Vec<u8>>) = self
+            .invocation(&self.page, &keys, false)
+            .arg(bound)
+            .arg(limit)
+            .invoke_async(&mut self.redis.conn())
+            .await
+            .map_err(|e| script_error(e, board))?;
         ranked(first, &members)
     }
 
@@ -244,13 +274,11 @@ impl RankIndex for RedisRankIndex {
     async fn get(&self, board: &BoardKey, player_key: &str) -> Result<Option<Ranked>, StoreError> {
         let keys = self.keys(board);
         let found: Option<(u64, Vec<u8>)> = self
-            .get
-            .key(&keys.board)
-            .key(&keys.members)
+            .invocation(&self.get, &keys, true)
             .arg(player_key)
             .invoke_async(&mut self.redis.conn())
             .await
-            .map_err(store_error)?;
+            .map_err(|e| script_error(e, board))?;
         found
             .map(|(rank, m)| {
                 Ok(Ranked {
@@ -271,15 +299,13 @@ impl RankIndex for RedisRankIndex {
     ) -> Result<Vec<Ranked>, StoreError> {
         let keys = self.keys(board);
         let found: Option<(u64, Vec<Vec<u8>>)> = self
-            .around
-            .key(&keys.board)
-            .key(&keys.members)
+            .invocation(&self.around, &keys, true)
             .arg(player_key)
             .arg(before.min(MAX_SPAN))
             .arg(after.min(MAX_SPAN))
             .invoke_async(&mut self.redis.conn())
             .await
-            .map_err(store_error)?;
+            .map_err(|e| script_error(e, board))?;
         match found {
             Some((first, members)) => ranked(first, &members),
             None => Ok(Vec::new()),

@@ -1,7 +1,9 @@
 //! A rank index kept in a fast cache (Redis) with the score store as the truth behind it.
-//! Reads go to the cache while its board is loaded; when the cache is down, or lost its data
-//! (flushed, restarted empty), reads are answered from the store and the board is rebuilt in
-//! the background, so requests never wait for a rebuild and answers stay correct meanwhile.
+//! Every operation goes to the cache first; when the cache is down, or refuses a board it lost
+//! (flushed, restarted empty), the store answers and the board is rebuilt in the background,
+//! so requests never wait for a rebuild and answers stay correct meanwhile. The cache checks
+//! that it holds the board in the same round trip as its answer, so the common case costs one
+//! round trip.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -48,17 +50,19 @@ impl FailoverRankIndex {
         }
     }
 
-    /// Whether reads of `board` may use the cache; starts a rebuild when it lost the board.
-    async fn cache_ready(&self, board: &BoardKey) -> bool {
-        match self.cache.is_loaded(board).await {
-            Ok(true) => true,
-            Ok(false) => {
+    /// The cache's answer, or `None` when the store must answer instead: the cache is down,
+    /// or lost the board (which starts its rebuild). The cache must refuse lost boards
+    /// itself ([`StoreError::NotLoaded`]), in the same round trip as the answer.
+    fn cached<T>(&self, board: &BoardKey, answer: Result<T, StoreError>) -> Option<T> {
+        match answer {
+            Ok(t) => Some(t),
+            Err(StoreError::NotLoaded { .. }) => {
                 self.rebuild_in_background(board);
-                false
+                None
             }
             Err(e) => {
                 tracing::warn!(error = %e, "rank cache unavailable; answering from the database");
-                false
+                None
             }
         }
     }
@@ -130,13 +134,11 @@ pub async fn rebuild(
 #[async_trait]
 impl RankIndex for FailoverRankIndex {
     async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
-        if self.cache_ready(board).await {
-            match self.cache.submit(board, standing.clone()).await {
-                Ok(s) => return Ok(s),
-                Err(e) => tracing::warn!(error = %e, "rank cache submit failed"),
-            }
+        let answer = self.cache.submit(board, standing.clone()).await;
+        match self.cached(board, answer) {
+            Some(s) => Ok(s),
+            None => self.truth.submit(board, standing).await,
         }
-        self.truth.submit(board, standing).await
     }
 
     async fn page(
@@ -145,21 +147,19 @@ impl RankIndex for FailoverRankIndex {
         after: Option<&Standing>,
         limit: usize,
     ) -> Result<Vec<Ranked>, StoreError> {
-        if self.cache_ready(board).await
-            && let Ok(page) = self.cache.page(board, after, limit).await
-        {
-            return Ok(page);
+        let answer = self.cache.page(board, after, limit).await;
+        match self.cached(board, answer) {
+            Some(page) => Ok(page),
+            None => self.truth.page(board, after, limit).await,
         }
-        self.truth.page(board, after, limit).await
     }
 
     async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
-        if self.cache_ready(board).await
-            && let Ok(r) = self.cache.get(board, key).await
-        {
-            return Ok(r);
+        let answer = self.cache.get(board, key).await;
+        match self.cached(board, answer) {
+            Some(r) => Ok(r),
+            None => self.truth.get(board, key).await,
         }
-        self.truth.get(board, key).await
     }
 
     async fn around(
@@ -169,12 +169,11 @@ impl RankIndex for FailoverRankIndex {
         before: usize,
         after: usize,
     ) -> Result<Vec<Ranked>, StoreError> {
-        if self.cache_ready(board).await
-            && let Ok(r) = self.cache.around(board, key, before, after).await
-        {
-            return Ok(r);
+        let answer = self.cache.around(board, key, before, after).await;
+        match self.cached(board, answer) {
+            Some(r) => Ok(r),
+            None => self.truth.around(board, key, before, after).await,
         }
-        self.truth.around(board, key, before, after).await
     }
 
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {

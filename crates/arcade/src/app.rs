@@ -165,7 +165,7 @@ impl Application {
                         }
                     }));
                     let ranks = FailoverRankIndex::new(
-                        Arc::new(redis.ranks()),
+                        Arc::new(redis.ranks().requiring_loaded()),
                         pg.clone(),
                         scores.clone(),
                         clock.clone(),

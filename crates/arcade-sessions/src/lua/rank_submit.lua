@@ -8,6 +8,10 @@
 -- Returns {outcome, 0-based rank of the kept member, the player's previous member or ''}
 -- with outcome 0 (new), 1 (improved: the previous member was replaced) or 2 (not improved:
 -- the previous member is still the best).
+-- KEYS[3], when given: the board's loaded marker, required as in rank_page.lua.
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 0 then
+  return redis.error_reply('NOTLOADED the board is not loaded')
+end
 
 -- Byte order, whatever the server's locale (Lua's '<' on strings uses strcoll).
 local function ahead(a, b, n)

@@ -415,6 +415,43 @@ async fn a_board_whose_keys_were_deleted_is_no_longer_loaded() {
     .await;
 }
 
+#[tokio::test]
+async fn a_caching_index_refuses_boards_it_does_not_hold_in_the_same_round_trip() {
+    with_redis(|redis| async move {
+        let ranks = redis.ranks().requiring_loaded();
+        let board = all_time();
+        let refused = |r: Result<(), StoreError>| {
+            assert!(
+                matches!(&r, Err(StoreError::NotLoaded { board, .. }) if board.contains("egg-catcher")),
+                "{r:?}"
+            )
+        };
+        let cursor = standing("a", 1, 1);
+        refused(ranks.submit(&board, standing("a", 1, 1)).await.map(drop));
+        refused(ranks.page(&board, None, 10).await.map(drop));
+        refused(ranks.page(&board, Some(&cursor), 10).await.map(drop));
+        refused(ranks.get(&board, "a").await.map(drop));
+        refused(ranks.around(&board, "a", 2, 2).await.map(drop));
+        // A refused submit leaves nothing behind for a later rebuild to trip over.
+        assert!(redis.ranks().page(&board, None, 10).await.unwrap().is_empty());
+
+        ranks
+            .load(&board, vec![standing("a", 1, 1), standing("b", 2, 2)])
+            .await
+            .unwrap();
+        assert_eq!(ranks.get(&board, "a").await.unwrap().unwrap().rank, 2);
+        assert_eq!(ranks.around(&board, "a", 2, 2).await.unwrap().len(), 2);
+        assert_eq!(ranks.page(&board, Some(&standing("b", 2, 2)), 10).await.unwrap().len(), 1);
+        ranks.submit(&board, standing("c", 3, 3)).await.unwrap();
+        assert_eq!(ranks.page(&board, None, 10).await.unwrap().len(), 3);
+
+        redis.clear().await.unwrap();
+        refused(ranks.page(&board, None, 10).await.map(drop));
+        refused(ranks.submit(&board, standing("c", 3, 3)).await.map(drop));
+    })
+    .await;
+}
+
 fn assert_unavailable_soon<T: std::fmt::Debug>(
     result: Result<T, StoreError>,
     started: Instant,

@@ -15,13 +15,11 @@ pub mod state;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -66,9 +64,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().split_for_parts().1
 }
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' data:; \
-                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
-
 /// The whole application: routes, pages and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api_router().split_for_parts();
@@ -83,37 +78,17 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
         );
-    let security_headers = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
-        ));
     api.merge(pages)
         .fallback(api::not_found)
         .layer(
-            // Outermost first: ids exist before anything logs; the observer sees the final
-            // status of everything inside it, timeouts and panics included.
+            // Outermost first: the observer sees the final status of everything inside it,
+            // timeouts and panics included.
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     middleware::observe,
                 ))
                 .layer(CatchPanicLayer::new())
-                .layer(security_headers)
                 .layer(CompressionLayer::new())
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,

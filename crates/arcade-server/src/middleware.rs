@@ -1,5 +1,6 @@
-//! Cross-cutting HTTP behaviour: one middleware that times, counts and logs every request and
-//! writes every error as problem+json (with the request id), plus the layer stack.
+//! Cross-cutting HTTP behaviour: one middleware that gives every request an id, times, counts
+//! and logs it, writes every error as problem+json (with the request id) and sets the
+//! security headers.
 
 use std::time::{Duration, Instant};
 
@@ -20,41 +21,70 @@ const PROBLEM_JSON: &str = "application/problem+json";
 /// Route label for requests that matched no route: raw paths would explode cardinality.
 const UNMATCHED: &str = "unmatched";
 
-pub async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Headers every response carries unless its handler chose otherwise.
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+];
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The outermost layer, one pass per request (each extra layer costs every response a move
+/// through its future): gives the request an id (kept when the client sent one) and echoes
+/// it, times, counts and logs, writes error bodies as problem+json and sets the security
+/// headers.
+pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED, MatchedPath::as_str)
-        .to_owned();
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let request_id = match request.headers().get(&REQUEST_ID) {
+        Some(id) => id.clone(),
+        None => {
+            let mut buf = uuid::Uuid::encode_buffer();
+            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+            let id = HeaderValue::from_str(id).expect("a UUID is a valid header value");
+            request.headers_mut().insert(REQUEST_ID, id.clone());
+            id
+        }
+    };
+    let method = request.method().clone();
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+    let id = request_id.to_str().unwrap_or_default();
     let span = tracing::info_span!(
         "http_request",
-        otel.name = %format!("{method} {route}"),
+        otel.name = %format_args!("{method} {route}"),
         otel.kind = "server",
         http.request.method = %method,
         http.route = %route,
         http.response.status_code = tracing::field::Empty,
-        request_id = %request_id,
+        request_id = %id,
     );
     let response = next.run(request).instrument(span.clone()).await;
-    let response = problem_body(response, &request_id);
+    let mut response = problem_body(response, id);
     let status = response.status();
-    span.record("http.response.status_code", status.as_u16());
-    let trace_id = arcade_telemetry::trace_id(&span);
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    headers.insert(REQUEST_ID, request_id.clone());
+    let trace_id = if span.is_disabled() {
+        None
+    } else {
+        span.record("http.response.status_code", status.as_u16());
+        arcade_telemetry::trace_id(&span)
+    };
     let latency = started.elapsed();
+    let method = method.as_str();
     state
         .metrics
         .http_requests
         .get_or_create(&HttpLabels {
-            method: method.clone(),
-            route: route.clone(),
+            method: method.to_owned(),
+            route: route.to_owned(),
             status: status.as_u16(),
         })
         .inc();
@@ -62,16 +92,16 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         .metrics
         .http_duration
         .get_or_create(&RouteLabels {
-            method: method.clone(),
-            route: route.clone(),
+            method: method.to_owned(),
+            route: route.to_owned(),
         })
         .observe(latency.as_secs_f64());
     log(
         &response,
-        &request_id,
+        id,
         trace_id.as_deref(),
-        &method,
-        &route,
+        method,
+        route,
         status,
         latency,
     );

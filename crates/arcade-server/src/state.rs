@@ -147,15 +147,26 @@ impl StartLimiter {
     }
 }
 
-/// Everything handlers share.
+/// Everything handlers share, behind one pointer: cloned for every request, so a clone is a
+/// single reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub arcade: Arc<Arcade>,
     pub live: Arc<crate::live::LiveFeed>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
     pub limiter: Arc<StartLimiter>,
     pub settings: Arc<HttpSettings>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -165,13 +176,13 @@ impl AppState {
         health: Arc<Health>,
         settings: HttpSettings,
     ) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             limiter: Arc::new(StartLimiter::new(settings.starts_per_minute)),
             live: crate::live::LiveFeed::start(arcade.ports().events.subscribe(), metrics.clone()),
             arcade,
             metrics,
             health,
             settings: Arc::new(settings),
-        }
+        }))
     }
 }

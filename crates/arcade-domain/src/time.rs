@@ -164,6 +164,14 @@ pub struct BoardKey {
     pub bucket: i64,
 }
 
+/// `{game}:{period}:{bucket}`, e.g. `egg-catcher:day:20780`: how boards are named in keys and
+/// messages.
+impl std::fmt::Display for BoardKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.game, self.period.as_str(), self.bucket)
+    }
+}
+
 impl BoardKey {
     pub fn current(game: &str, period: Period, now: Timestamp) -> Self {
         Self {
@@ -199,6 +207,12 @@ mod tests {
         assert_eq!(Period::Week.bucket(monday), Period::Week.bucket(sunday) + 1);
         assert_eq!(Period::Day.bucket(monday), Period::Day.bucket(sunday) + 1);
         assert_eq!(Period::All.bucket(monday), 0);
+    }
+
+    #[test]
+    fn board_keys_name_game_period_and_bucket() {
+        let key = BoardKey::current("egg-catcher", Period::Day, Timestamp(1_795_392_000_000));
+        assert_eq!(key.to_string(), "egg-catcher:day:20780");
     }
 
     #[test]

@@ -109,12 +109,7 @@ impl RedisRankIndex {
     }
 
     fn keys(&self, b: &BoardKey) -> BoardKeys {
-        let board = self.redis.key(format_args!(
-            "board:{}:{}:{}",
-            b.game,
-            b.period.as_str(),
-            b.bucket
-        ));
+        let board = self.redis.key(format_args!("board:{b}"));
         BoardKeys {
             members: format!("{board}:members"),
             marker: format!("{board}:loaded"),
@@ -128,7 +123,7 @@ fn script_error(e: redis::RedisError, board: &BoardKey) -> StoreError {
     if e.code() == Some("NOTLOADED") {
         StoreError::NotLoaded {
             backend: "redis",
-            board: format!("{}:{}:{}", board.game, board.period.as_str(), board.bucket),
+            board: board.to_string(),
         }
     } else {
         store_error(e)

@@ -24,6 +24,11 @@ pub const NEIGHBOURS: usize = 2;
 /// Boards whose top this many places announce changes.
 pub const TOP_PLACES: u64 = 10;
 
+/// The game a stored session plays.
+fn game_of(session: &Session) -> Result<&'static dyn Game, DomainError> {
+    arcade_games::find(&session.game).ok_or_else(|| DomainError::UnknownGame(session.game.clone()))
+}
+
 /// The adapters a service runs on.
 #[derive(Clone)]
 pub struct Ports {
@@ -191,14 +196,6 @@ impl Arcade {
         Ok((record, Some(issued.token)))
     }
 
-    async fn live_session(&self, id: SessionId) -> Result<Session, DomainError> {
-        self.ports
-            .sessions
-            .get(id)
-            .await?
-            .ok_or_else(|| DomainError::SessionNotFound(id.to_string()))
-    }
-
     /// Record the inputs so far.
     pub async fn heartbeat(
         &self,
@@ -206,13 +203,15 @@ impl Arcade {
         batch: InputBatch,
     ) -> Result<HeartbeatAck, DomainError> {
         let id = SessionId::parse(session_id)?;
-        let game = self.game(&self.live_session(id).await?.game)?;
         let now = self.now();
         let rules = self.rules;
+        // The game is looked up inside the change, so a heartbeat reads the session once.
         let result = self
             .ports
             .sessions
-            .update(id, &|s: &mut Session| s.record(game, &batch, now, &rules))
+            .update(id, &|s: &mut Session| {
+                s.record(game_of(s)?, &batch, now, &rules)
+            })
             .await;
         match result {
             Ok(s) => Ok(HeartbeatAck {
@@ -236,37 +235,36 @@ impl Arcade {
         batch: InputBatch,
     ) -> Result<FinishReceipt, DomainError> {
         let id = SessionId::parse(session_id)?;
-        let Some(session) = self.ports.sessions.get(id).await? else {
-            // Forgotten after retention: the stored score still answers.
-            return match self.ports.scores.score_by_session(id).await? {
-                Some(row) => self.receipt_for(&row).await,
-                None => Err(DomainError::SessionNotFound(id.to_string())),
-            };
-        };
-        if let Some(done) = &session.finish {
-            return finished_answer(done, &session.game);
-        }
-        let game = self.game(&session.game)?;
         let now = self.now();
         let rules = self.rules;
+        // One read-modify-write: an already finished session is left as it is and answers
+        // with its result below.
         let recorded = self
             .ports
             .sessions
             .update(id, &|s: &mut Session| match s.finish {
                 Some(_) => Ok(()),
-                None => s.record(game, &batch, now, &rules),
+                None => s.record(game_of(s)?, &batch, now, &rules),
             })
             .await;
         let session = match recorded {
             Ok(s) => s,
-            Err(DomainError::Rejected { rejection, .. }) => {
-                return self.reject(id, game, rejection).await;
+            Err(DomainError::SessionNotFound(_)) => {
+                // Forgotten after retention: the stored score still answers.
+                return match self.ports.scores.score_by_session(id).await? {
+                    Some(row) => self.receipt_for(&row).await,
+                    None => Err(DomainError::SessionNotFound(id.to_string())),
+                };
+            }
+            Err(DomainError::Rejected { game, rejection }) => {
+                return self.reject(id, self.game(&game)?, rejection).await;
             }
             Err(e) => return Err(e),
         };
         if let Some(done) = &session.finish {
             return finished_answer(done, &session.game);
         }
+        let game = self.game(&session.game)?;
         let outcome = match session.replay(game) {
             Ok(o) => o,
             Err(rejection) => return self.reject(id, game, rejection).await,
@@ -297,9 +295,15 @@ impl Arcade {
             week: 0,
         };
         let mut entered_top = Vec::new();
-        for period in Period::ALL {
+        // The three boards are independent: submit to them at once (one round trip on a
+        // multiplexed connection instead of three).
+        let submissions = futures::future::try_join_all(Period::ALL.map(|period| {
             let board = BoardKey::current(&row.game, period, row.achieved_at);
-            let submission = self.ports.ranks.submit(&board, standing.clone()).await?;
+            let standing = standing.clone();
+            async move { self.ports.ranks.submit(&board, standing).await }
+        }))
+        .await?;
+        for (period, submission) in Period::ALL.into_iter().zip(submissions) {
             let (rank, improved) = match submission {
                 Submission::New { rank } | Submission::Improved { rank, .. } => (rank, true),
                 Submission::NotImproved { rank, .. } => (rank, false),
@@ -371,14 +375,13 @@ impl Arcade {
             day: 0,
             week: 0,
         };
-        for period in Period::ALL {
+        let found = futures::future::try_join_all(Period::ALL.map(|period| {
             let board = BoardKey::current(&row.game, period, row.achieved_at);
-            let rank = self
-                .ports
-                .ranks
-                .get(&board, &row.player_key)
-                .await?
-                .map_or(0, |r| r.rank);
+            async move { self.ports.ranks.get(&board, &row.player_key).await }
+        }))
+        .await?;
+        for (period, found) in Period::ALL.into_iter().zip(found) {
+            let rank = found.map_or(0, |r| r.rank);
             match period {
                 Period::All => ranks.all = rank,
                 Period::Day => ranks.day = rank,

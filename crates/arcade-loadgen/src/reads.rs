@@ -1,7 +1,8 @@
-//! Read traffic at fixed rates, open loop: each worker has a schedule, and a request sent late
-//! because the previous answer was slow is timed from when it was due, not from when it was
-//! sent, so a server that falls behind shows it in the percentiles instead of quietly slowing
-//! the load down.
+//! Read traffic at fixed rates, open loop: each worker has a schedule and sends every due
+//! request on a task of its own, as independent users would, so one slow answer never holds
+//! back the requests due after it. A request the worker itself sent late is timed from when it
+//! was due, so a server that falls behind shows it in the percentiles instead of quietly
+//! slowing the load down.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -79,6 +80,7 @@ pub fn spawn(
                 let mut rec = Recorder::new(measure_from);
                 let mut rng = StdRng::seed_from_u64(w as u64 ^ 0x5EED);
                 let label = read.label();
+                let mut in_flight = tokio::task::JoinSet::new();
                 for n in 0u32.. {
                     let due = first + period * n;
                     if due >= deadline {
@@ -93,19 +95,40 @@ pub fn spawn(
                     } else {
                         due
                     };
+                    while let Some(done) = in_flight.try_join_next() {
+                        record(&mut rec, label, done);
+                    }
                     let Some(path) = read.path(&mut rng) else {
                         continue;
                     };
-                    let answer = client.get(&path).await;
-                    let outcome = match (answer.status, answer.failure) {
-                        (Some(s), _) if s.is_success() => Ok(()),
-                        (Some(s), _) => Err(format!("status {}", s.as_u16())),
-                        (None, why) => Err(why.unwrap_or_default()),
-                    };
-                    rec.record(label, due, start.elapsed(), outcome);
+                    let client = client.clone();
+                    in_flight.spawn(async move {
+                        let answer = client.get(&path).await;
+                        (due, start.elapsed(), outcome(answer))
+                    });
+                }
+                while let Some(done) = in_flight.join_next().await {
+                    record(&mut rec, label, done);
                 }
                 rec
             })
         })
         .collect()
+}
+
+type Done = Result<(Instant, Duration, Result<(), String>), tokio::task::JoinError>;
+
+fn record(rec: &mut Recorder, label: &'static str, done: Done) {
+    match done {
+        Ok((due, latency, outcome)) => rec.record(label, due, latency, outcome),
+        Err(e) => rec.record(label, Instant::now(), Duration::ZERO, Err(e.to_string())),
+    }
+}
+
+fn outcome(answer: crate::client::Answer) -> Result<(), String> {
+    match (answer.status, answer.failure) {
+        (Some(s), _) if s.is_success() => Ok(()),
+        (Some(s), _) => Err(format!("status {}", s.as_u16())),
+        (None, why) => Err(why.unwrap_or_default()),
+    }
 }

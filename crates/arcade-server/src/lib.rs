@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod board_cache;
 pub mod dto;
 pub mod error;
 pub mod extract;

@@ -144,9 +144,7 @@ fn count_board_read(state: &AppState, game: &str) {
     state
         .metrics
         .leaderboard_requests
-        .get_or_create(&GameLabels {
-            game: game.to_owned(),
-        })
+        .get_or_create(&crate::observer::game(game))
         .inc();
 }
 
@@ -364,7 +362,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 .metrics
                 .active_sessions
                 .get_or_create(&GameLabels {
-                    game: game.id().to_owned(),
+                    game: game.id().into(),
                 })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }

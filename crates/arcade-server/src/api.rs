@@ -2,14 +2,17 @@
 
 use arcade_domain::DomainError;
 use arcade_domain::query::Limit;
+use arcade_domain::service::BoardPage;
 use arcade_domain::time::Period;
 use arcade_telemetry::{GameLabels, Metrics};
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
+use crate::board_cache::{Lookup, PageKey};
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
@@ -131,6 +134,9 @@ pub async fn finish(
     ApiJson(body): ApiJson<InputsRequest>,
 ) -> ApiResult<Json<FinishResult>> {
     let receipt = state.arcade.finish(&id, body.into()).await?;
+    // The score's event reaches this replica's cache through the bus a moment later; drop
+    // the game's pages now so this replica's next board read shows the score.
+    state.boards.invalidate(&receipt.game);
     Ok(Json(receipt.into()))
 }
 
@@ -138,9 +144,7 @@ fn count_board_read(state: &AppState, game: &str) {
     state
         .metrics
         .leaderboard_requests
-        .get_or_create(&GameLabels {
-            game: game.to_owned(),
-        })
+        .get_or_create(&crate::observer::game(game))
         .inc();
 }
 
@@ -156,20 +160,71 @@ pub async fn leaderboard(
     State(state): State<AppState>,
     ApiPath(game): ApiPath<String>,
     ApiQuery(q): ApiQuery<BoardQuery>,
-) -> ApiResult<Json<Leaderboard>> {
+) -> ApiResult<Response> {
     let period = period(q.period.as_deref())?;
     let limit = Limit::parse(q.limit)?;
-    let page = state
-        .arcade
-        .leaderboard(&game, period, limit, q.cursor.as_deref())
-        .await?;
-    count_board_read(&state, &page.game);
-    Ok(Json(Leaderboard {
+    if q.cursor.is_some() {
+        // Later pages are read far less often than the first: never cached.
+        let page = state
+            .arcade
+            .leaderboard(&game, period, limit, q.cursor.as_deref())
+            .await?;
+        count_board_read(&state, &page.game);
+        return Ok(json_body(encode_board(page)));
+    }
+    let game = state.arcade.game(&game)?.id();
+    let key = PageKey {
+        game,
+        period,
+        bucket: period.bucket(state.arcade.now()),
+        limit: limit.get(),
+    };
+    let ticket = match state.boards.get(key) {
+        Lookup::Hit(body) => {
+            count_board_read(&state, game);
+            return Ok(json_body(Ok(body)));
+        }
+        Lookup::Miss(ticket) => ticket,
+    };
+    let page = state.arcade.leaderboard(game, period, limit, None).await?;
+    count_board_read(&state, game);
+    let body = encode_board(page);
+    // A read across midnight may have read the new day's board: keep it under no old key.
+    if let Ok(body) = &body
+        && period.bucket(state.arcade.now()) == key.bucket
+    {
+        state.boards.put(ticket, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+/// A board page as the API answers it.
+fn encode_board(page: BoardPage) -> Result<Bytes, serde_json::Error> {
+    serde_json::to_vec(&Leaderboard {
         game: page.game,
         period: page.period.as_str().to_owned(),
         entries: page.entries.into_iter().map(BoardEntry::from).collect(),
         next_cursor: page.next_cursor,
-    }))
+    })
+    .map(Bytes::from)
+}
+
+/// An encoded JSON body, answered as `Json` would (a failed encoding is a 500).
+fn json_body(body: Result<Bytes, serde_json::Error>) -> Response {
+    match body {
+        Ok(body) => {
+            let mut r = Response::new(Body::from(body));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a leaderboard page did not encode");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// A player's best score, rank and neighbours on a board.
@@ -307,7 +362,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 .metrics
                 .active_sessions
                 .get_or_create(&GameLabels {
-                    game: game.id().to_owned(),
+                    game: game.id().into(),
                 })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }

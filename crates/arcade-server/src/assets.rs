@@ -1,6 +1,9 @@
 //! The browser side, embedded in the binary at build time so one file is the whole deploy.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{LazyLock, OnceLock};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,12 +24,181 @@ struct Web;
 const ASSET_MAX_AGE: &str = "public, max-age=300";
 /// Pages are always revalidated so a new release shows at once.
 const PAGE_CACHE: &str = "no-cache";
+/// Files smaller than this are sent as they are: a compressed copy would save less than the
+/// headers that announce it cost.
+const MIN_COMPRESS_BYTES: usize = 512;
+/// A compressed copy is kept only if it is at most this share of the original (in percent).
+const MAX_COMPRESSED_PERCENT: usize = 90;
 
-/// Serve an embedded file by its path under `web/`, honouring `If-None-Match`. Release builds
-/// serve the embedded bytes as they are, without a copy.
+/// Marks a response whose encoding this module chose, so the compression layer leaves it as
+/// it is (a file not worth compressing is not compressed there either, on every request).
+#[derive(Debug, Clone, Copy)]
+pub struct Negotiated;
+
+/// A content coding this module serves files in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+}
+
+impl Coding {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gzip",
+        }
+    }
+
+    /// Appended to the file's ETag, so each representation revalidates on its own.
+    fn etag_suffix(self) -> &'static [u8] {
+        match self {
+            Self::Brotli => b"-br",
+            Self::Gzip => b"-gz",
+        }
+    }
+
+    fn compress(self, data: &[u8]) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(data.len() / 2);
+        match self {
+            Self::Brotli => {
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 11,
+                    lgwin: 22,
+                    size_hint: data.len(),
+                    ..Default::default()
+                };
+                brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
+            }
+            Self::Gzip => {
+                let mut encoder = flate2::write::GzEncoder::new(out, flate2::Compression::best());
+                encoder.write_all(data)?;
+                out = encoder.finish()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A file's compressed copy in one coding, made on its first request; `None` when it did not
+/// come out small enough to be worth sending.
+#[derive(Debug)]
+struct Compressed {
+    /// The SHA-256 of what was compressed: debug builds read files from disk, which may change.
+    source: [u8; 32],
+    body: Option<Bytes>,
+}
+
+/// The compressed copies of one file.
+#[derive(Debug, Default)]
+struct Variants {
+    br: OnceLock<Compressed>,
+    gzip: OnceLock<Compressed>,
+}
+
+/// Every embedded file's slots for compressed copies. Only the map of empty slots is made at
+/// first use: each copy is made on the first request that wants it, so start-up stays fast.
+static VARIANTS: LazyLock<HashMap<String, Variants>> = LazyLock::new(|| {
+    Web::iter()
+        .map(|p| (p.into_owned(), Variants::default()))
+        .collect()
+});
+
+fn compress_worthwhile(data: &[u8], coding: Coding) -> Option<Bytes> {
+    let out = coding.compress(data).ok()?;
+    (out.len() * 100 <= data.len() * MAX_COMPRESSED_PERCENT).then(|| Bytes::from(out))
+}
+
+/// The file's body in `coding`, compressing it on first use.
+fn compressed(path: &str, coding: Coding, sha256: &[u8; 32], data: &[u8]) -> Option<Bytes> {
+    let Some(variants) = VARIANTS.get(path) else {
+        return compress_worthwhile(data, coding);
+    };
+    let slot = match coding {
+        Coding::Brotli => &variants.br,
+        Coding::Gzip => &variants.gzip,
+    };
+    let kept = slot.get_or_init(|| Compressed {
+        source: *sha256,
+        body: compress_worthwhile(data, coding),
+    });
+    if kept.source == *sha256 {
+        kept.body.clone()
+    } else {
+        compress_worthwhile(data, coding)
+    }
+}
+
+/// Text compresses well; images (other than SVG), fonts and archives are compressed already.
+fn compressible(mime: &str, len: usize) -> bool {
+    len >= MIN_COMPRESS_BYTES
+        && (mime.starts_with("text/")
+            || mime.starts_with("application/javascript")
+            || mime.starts_with("application/json")
+            || mime.starts_with("application/xml")
+            || mime.starts_with("application/wasm")
+            || mime.starts_with("image/svg+xml"))
+}
+
+/// The codings the client accepts, best first: higher q-value first, brotli before gzip at
+/// equal q; codings with q=0 (directly, or through `*`) are left out.
+fn accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
+    let (mut br, mut gzip, mut any) = (None, None, None);
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("q").then(|| v.trim())
+                })
+                .next()
+                .map_or(Some(1.0), |v| {
+                    v.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))
+                });
+            let Some(q) = q else { continue };
+            if coding.eq_ignore_ascii_case("br") {
+                br = Some(q);
+            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                gzip = Some(gzip.map_or(q, |g: f32| g.max(q)));
+            } else if coding == "*" {
+                any = Some(q);
+            }
+        }
+    }
+    let br = br.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    match (br > 0.0, gzip > 0.0) {
+        (true, true) if gzip > br => [Some(Coding::Gzip), Some(Coding::Brotli)],
+        (true, true) => [Some(Coding::Brotli), Some(Coding::Gzip)],
+        (true, false) => [Some(Coding::Brotli), None],
+        (false, true) => [Some(Coding::Gzip), None],
+        (false, false) => [None, None],
+    }
+}
+
+/// Serve an embedded file by its path under `web/`, honouring `If-None-Match`, in the best
+/// coding the client accepts (brotli, then gzip, else as it is). Compressed copies are made
+/// once per file on first request; release builds serve the identity bytes without a copy.
 pub fn serve(path: &str, request_headers: &HeaderMap) -> Option<Response> {
     let file = Web::get(path)?;
-    let etag = etag(&file.metadata.sha256_hash());
+    let sha256 = file.metadata.sha256_hash();
+    let mime = file.metadata.mimetype();
+    let negotiable = compressible(mime, file.data.len());
+    let encoded = if negotiable {
+        accepted(request_headers)
+            .into_iter()
+            .flatten()
+            .find_map(|c| compressed(path, c, &sha256, &file.data).map(|body| (c, body)))
+    } else {
+        None
+    };
+    let etag = etag(
+        &sha256,
+        encoded.as_ref().map_or(&b""[..], |(c, _)| c.etag_suffix()),
+    );
     let cache = if path.ends_with(".html") {
         PAGE_CACHE
     } else {
@@ -39,31 +211,48 @@ pub fn serve(path: &str, request_headers: &HeaderMap) -> Option<Response> {
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let body = match file.data {
-            Cow::Borrowed(bytes) => Bytes::from_static(bytes),
-            Cow::Owned(bytes) => Bytes::from(bytes),
+        let (body, coding) = match encoded {
+            Some((coding, body)) => (body, Some(coding)),
+            None => match file.data {
+                Cow::Borrowed(bytes) => (Bytes::from_static(bytes), None),
+                Cow::Owned(bytes) => (Bytes::from(bytes), None),
+            },
         };
         let mut r = Response::new(Body::from(body));
-        if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
+        if let Ok(v) = HeaderValue::from_str(mime) {
             r.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        if let Some(coding) = coding {
+            r.headers_mut().insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(coding.name()),
+            );
         }
         r
     };
+    response.extensions_mut().insert(Negotiated);
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::ETAG, etag);
+    if negotiable {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     Some(response)
 }
 
-/// A strong ETag from the first 16 bytes of the content's SHA-256, as 32 hex digits in quotes.
-fn etag(sha256: &[u8; 32]) -> HeaderValue {
+/// A strong ETag from the first 16 bytes of the content's SHA-256, as 32 hex digits (and the
+/// coding's suffix, if any) in quotes.
+fn etag(sha256: &[u8; 32], suffix: &[u8]) -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut tag = [b'"'; 34];
+    let mut tag = [b'"'; 40];
     for (i, b) in sha256[..16].iter().enumerate() {
         tag[1 + 2 * i] = HEX[usize::from(b >> 4)];
         tag[2 + 2 * i] = HEX[usize::from(b & 0xf)];
     }
-    HeaderValue::from_bytes(&tag).expect("hex digits in quotes are a valid header value")
+    let end = 33 + suffix.len().min(6);
+    tag[33..end].copy_from_slice(&suffix[..end - 33]);
+    HeaderValue::from_bytes(&tag[..=end])
+        .expect("hex digits and a suffix in quotes are a valid header value")
 }
 
 /// Every embedded path, for tests.
@@ -82,7 +271,7 @@ mod tests {
             *b = (i as u8).wrapping_mul(37) ^ 0xa5;
         }
         let expected: String = hash[..16].iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(etag(&hash), format!("\"{expected}\"").as_str());
+        assert_eq!(etag(&hash, b""), format!("\"{expected}\"").as_str());
     }
 
     #[test]
@@ -97,5 +286,147 @@ mod tests {
         let again = serve("play.html", &headers).unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(again.headers()[header::ETAG], tag);
+    }
+
+    fn accepting(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        headers
+    }
+
+    fn original(path: &str) -> Vec<u8> {
+        Web::get(path).unwrap().data.into_owned()
+    }
+
+    async fn body(response: Response) -> Vec<u8> {
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec()
+    }
+
+    fn encoding(response: &Response) -> Option<&str> {
+        response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap())
+    }
+
+    fn decode(coding: &str, bytes: &[u8]) -> Vec<u8> {
+        use std::io::Read;
+        let mut out = Vec::new();
+        match coding {
+            "br" => brotli::Decompressor::new(bytes, 4096)
+                .read_to_end(&mut out)
+                .unwrap(),
+            "gzip" => flate2::read::GzDecoder::new(bytes)
+                .read_to_end(&mut out)
+                .unwrap(),
+            other => panic!("unexpected coding {other}"),
+        };
+        out
+    }
+
+    #[tokio::test]
+    async fn brotli_is_chosen_when_accepted_and_decodes_to_the_file() {
+        let r = serve("play.html", &accepting("gzip, deflate, br, zstd")).unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(encoding(&r), Some("br"));
+        assert_eq!(r.headers()[header::VARY], "accept-encoding");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html");
+        let tag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert!(tag.ends_with("-br\""), "{tag}");
+        assert!(r.extensions().get::<Negotiated>().is_some());
+        let bytes = body(r).await;
+        let original = original("play.html");
+        assert!(bytes.len() < original.len());
+        assert_eq!(decode("br", &bytes), original);
+    }
+
+    #[tokio::test]
+    async fn gzip_is_chosen_when_it_is_the_only_coding_accepted() {
+        let r = serve("assets/js/play.js", &accepting("gzip")).unwrap();
+        assert_eq!(encoding(&r), Some("gzip"));
+        let tag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert!(tag.ends_with("-gz\""), "{tag}");
+        let bytes = body(r).await;
+        assert_eq!(decode("gzip", &bytes), original("assets/js/play.js"));
+    }
+
+    #[tokio::test]
+    async fn identity_is_served_when_no_coding_is_accepted() {
+        let plain = serve("play.html", &HeaderMap::new()).unwrap();
+        let tag = plain.headers()[header::ETAG].clone();
+        for headers in [
+            HeaderMap::new(),
+            accepting("identity"),
+            accepting("deflate"),
+        ] {
+            let r = serve("play.html", &headers).unwrap();
+            assert_eq!(encoding(&r), None, "{headers:?}");
+            assert_eq!(r.headers()[header::ETAG], tag);
+            assert_eq!(r.headers()[header::VARY], "accept-encoding");
+            assert_eq!(body(r).await, original("play.html"));
+        }
+        assert_eq!(tag.len(), 34, "the identity ETag has no suffix");
+    }
+
+    #[test]
+    fn a_q_value_of_zero_refuses_a_coding() {
+        let chosen = |value: &str| {
+            encoding(&serve("play.html", &accepting(value)).unwrap()).map(str::to_owned)
+        };
+        assert_eq!(chosen("br;q=0, gzip").as_deref(), Some("gzip"));
+        assert_eq!(chosen("br; q=0.0, gzip;q=0").as_deref(), None);
+        assert_eq!(chosen("*;q=0").as_deref(), None);
+        assert_eq!(chosen("*").as_deref(), Some("br"));
+        assert_eq!(chosen("gzip, *;q=0").as_deref(), Some("gzip"));
+        assert_eq!(chosen("br;q=0.5, gzip;q=0.8").as_deref(), Some("gzip"));
+        assert_eq!(chosen("gzip;q=0.5, br;q=0.5").as_deref(), Some("br"));
+        assert_eq!(chosen("BR;Q=1").as_deref(), Some("br"));
+    }
+
+    #[test]
+    fn each_representation_revalidates_with_its_own_etag() {
+        let br = serve("play.html", &accepting("br")).unwrap();
+        let br_tag = br.headers()[header::ETAG].clone();
+        let mut headers = accepting("br");
+        headers.insert(header::IF_NONE_MATCH, br_tag.clone());
+        let again = serve("play.html", &headers).unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(again.headers()[header::ETAG], br_tag);
+        assert_eq!(again.headers()[header::VARY], "accept-encoding");
+        // The brotli tag does not match the gzip or the identity representation.
+        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let gzip = serve("play.html", &headers).unwrap();
+        assert_eq!(gzip.status(), StatusCode::OK);
+        assert_eq!(encoding(&gzip), Some("gzip"));
+        headers.remove(header::ACCEPT_ENCODING);
+        let plain = serve("play.html", &headers).unwrap();
+        assert_eq!(plain.status(), StatusCode::OK);
+        assert_eq!(encoding(&plain), None);
+    }
+
+    #[test]
+    fn only_text_large_enough_to_gain_is_compressed() {
+        assert!(compressible("text/css", 16_000));
+        assert!(compressible("image/svg+xml", 1_262));
+        assert!(!compressible("text/css", MIN_COMPRESS_BYTES - 1));
+        assert!(!compressible("image/png", 100_000));
+        assert!(!compressible("font/woff2", 100_000));
+        // Data that does not shrink is not kept compressed.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 32) as u8
+            })
+            .collect();
+        assert!(compress_worthwhile(&noise, Coding::Gzip).is_none());
     }
 }

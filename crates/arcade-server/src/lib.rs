@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod board_cache;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -20,6 +21,7 @@ use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,6 +66,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().split_for_parts().1
 }
 
+/// Embedded files choose their own encoding from precompressed copies ([`assets::serve`]);
+/// the compression layer leaves them alone (including those not worth compressing) and
+/// compresses only the other responses.
+fn not_negotiated(
+    _: StatusCode,
+    _: axum::http::Version,
+    _: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> bool {
+    extensions.get::<assets::Negotiated>().is_none()
+}
+
 /// The whole application: routes, pages and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api_router().split_for_parts();
@@ -89,7 +103,9 @@ pub fn router(state: AppState) -> Router {
                     middleware::observe,
                 ))
                 .layer(CatchPanicLayer::new())
-                .layer(CompressionLayer::new())
+                .layer(CompressionLayer::new().compress_when(
+                    DefaultPredicate::new().and(not_negotiated as fn(_, _, &_, &_) -> bool),
+                ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
                     settings.request_timeout,

@@ -19,6 +19,8 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+use crate::board_cache::BoardCache;
+
 /// Events kept for clients that reconnect: a few minutes of a busy arcade.
 const HISTORY: usize = 1024;
 /// Events a client may fall behind before it is dropped (and resumes by reconnecting).
@@ -83,8 +85,13 @@ impl std::fmt::Debug for LiveFeed {
 }
 
 impl LiveFeed {
-    /// Follow `events` (the bus) in a background task.
-    pub fn start(events: BoxStream<'static, Event>, metrics: Arc<Metrics>) -> Arc<Self> {
+    /// Follow `events` (the bus) in a background task, dropping the cached pages of a game
+    /// whenever one of its boards changed on any replica.
+    pub fn start(
+        events: BoxStream<'static, Event>,
+        metrics: Arc<Metrics>,
+        boards: Arc<BoardCache>,
+    ) -> Arc<Self> {
         let feed = Arc::new(Self {
             sender: broadcast::channel(CLIENT_BUFFER).0,
             history: Mutex::new(VecDeque::with_capacity(HISTORY)),
@@ -95,6 +102,9 @@ impl LiveFeed {
             let mut events = events;
             while let Some(e) = events.next().await {
                 let Some(feed) = weak.upgrade() else { break };
+                if e.kind != EventKind::SessionStarted {
+                    boards.invalidate(&e.game);
+                }
                 feed.push(&e);
             }
         });
@@ -316,6 +326,7 @@ mod tests {
         let feed = LiveFeed::start(
             tokio_stream::wrappers::UnboundedReceiverStream::new(rx).boxed(),
             metrics.clone(),
+            Arc::new(BoardCache::new([])),
         );
         let mut reader = feed.stream(None, None);
         let mut sleeper = feed.stream(None, None);
@@ -351,6 +362,7 @@ mod tests {
         let feed = LiveFeed::start(
             tokio_stream::wrappers::UnboundedReceiverStream::new(rx).boxed(),
             metrics,
+            Arc::new(BoardCache::new([])),
         );
         let mut reader = feed.stream(None, None);
         tx.send(score_event(1)).unwrap();
@@ -360,5 +372,40 @@ mod tests {
         let second = reader.next().await;
         assert!(matches!(first, Some(Item::Event(e)) if e.score == Some(1)));
         assert!(matches!(second, Some(Item::Event(e)) if e.score == Some(2)));
+    }
+
+    #[tokio::test]
+    async fn a_score_from_the_bus_drops_the_cached_pages_of_its_game() {
+        use crate::board_cache::{Lookup, PageKey};
+        use axum::body::Bytes;
+
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let boards = Arc::new(BoardCache::new(["egg-catcher"]));
+        let feed = LiveFeed::start(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx).boxed(),
+            Arc::new(Metrics::new("test", "test")),
+            boards.clone(),
+        );
+        let key = PageKey {
+            game: "egg-catcher",
+            period: Period::All,
+            bucket: 0,
+            limit: 10,
+        };
+        let Lookup::Miss(ticket) = boards.get(key) else {
+            panic!("an empty cache has no page");
+        };
+        boards.put(ticket, Bytes::from_static(b"{}"));
+        assert!(matches!(boards.get(key), Lookup::Hit(_)));
+        // Pages wait for the event: once a client sees it, the page is gone.
+        let mut reader = feed.stream(None, None);
+        tx.send(Event {
+            kind: EventKind::SessionStarted,
+            ..score_event(1)
+        })
+        .unwrap();
+        tx.send(score_event(2)).unwrap();
+        assert!(matches!(reader.next().await, Some(Item::Event(_))));
+        assert!(matches!(boards.get(key), Lookup::Miss(_)));
     }
 }

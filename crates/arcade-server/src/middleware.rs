@@ -2,12 +2,15 @@
 //! and logs it, writes every error as problem+json (with the request id) and sets the
 //! security headers.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::{LazyLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use arcade_telemetry::{HttpLabels, RouteLabels};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -78,13 +81,14 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         arcade_telemetry::trace_id(&span)
     };
     let latency = started.elapsed();
-    let method = method.as_str();
+    let method_label = method_label(&method);
+    let route_label = route_label(route);
     state
         .metrics
         .http_requests
         .get_or_create(&HttpLabels {
-            method: method.to_owned(),
-            route: route.to_owned(),
+            method: method_label.clone(),
+            route: route_label.clone(),
             status: status.as_u16(),
         })
         .inc();
@@ -92,10 +96,11 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .metrics
         .http_duration
         .get_or_create(&RouteLabels {
-            method: method.to_owned(),
-            route: route.to_owned(),
+            method: method_label,
+            route: route_label,
         })
         .observe(latency.as_secs_f64());
+    let method = method.as_str();
     log(
         &response,
         id,
@@ -106,6 +111,56 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         latency,
     );
     response
+}
+
+/// The `method` label: a static name for the standard methods, a copy for any other.
+fn method_label(method: &Method) -> Cow<'static, str> {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    const NAMES: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    match STANDARD.iter().position(|m| m == method) {
+        Some(i) => Cow::Borrowed(NAMES[i]),
+        None => Cow::Owned(method.as_str().to_owned()),
+    }
+}
+
+/// Route templates seen so far, each kept once for the life of the process.
+static ROUTES: LazyLock<RwLock<HashSet<&'static str>>> = LazyLock::new(Default::default);
+/// More distinct routes than any router of ours has; past it, labels are copied per request.
+const MAX_ROUTES: usize = 256;
+
+/// The `route` label as a `&'static str`. Routes are `MatchedPath` templates (or
+/// [`UNMATCHED`]), a fixed set defined by the router, so keeping each one for good costs a
+/// few hundred bytes and saves two copies on every request.
+fn route_label(route: &str) -> Cow<'static, str> {
+    if let Some(known) = ROUTES
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(route)
+    {
+        return Cow::Borrowed(known);
+    }
+    let mut routes = ROUTES.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = routes.get(route) {
+        return Cow::Borrowed(known);
+    }
+    if routes.len() >= MAX_ROUTES {
+        return Cow::Owned(route.to_owned());
+    }
+    let kept: &'static str = Box::leak(route.to_owned().into_boxed_str());
+    routes.insert(kept);
+    Cow::Borrowed(kept)
 }
 
 fn log(
@@ -217,4 +272,27 @@ fn default_problem(status: StatusCode) -> Problem {
         _ => ("bad_request", "the request could not be handled"),
     };
     Problem::new(status, kind, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_methods_and_seen_routes_are_labelled_without_a_copy() {
+        assert!(matches!(method_label(&Method::GET), Cow::Borrowed("GET")));
+        assert!(matches!(
+            method_label(&Method::PATCH),
+            Cow::Borrowed("PATCH")
+        ));
+        let custom = Method::from_bytes(b"PURGE").unwrap();
+        assert_eq!(method_label(&custom), "PURGE");
+        let route = String::from("/api/games/{game}/leaderboard");
+        let first = route_label(&route);
+        let again = route_label(&route);
+        assert_eq!(first, route.as_str());
+        assert!(
+            matches!((&first, &again), (Cow::Borrowed(a), Cow::Borrowed(b)) if std::ptr::eq(*a, *b))
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Counts what the use cases report into Prometheus metrics and logs what needs attention.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arcade_domain::StoreError;
@@ -18,9 +19,12 @@ impl MetricsObserver {
     }
 }
 
-fn game(game: &str) -> GameLabels {
+/// The `game` label, borrowing the catalogue's id when the game is known (it always is once
+/// a use case accepted it), so counting allocates nothing.
+pub(crate) fn game(game: &str) -> GameLabels {
     GameLabels {
-        game: game.to_owned(),
+        game: arcade_games::find(game)
+            .map_or_else(|| Cow::Owned(game.to_owned()), |g| Cow::Borrowed(g.id())),
     }
 }
 

@@ -154,6 +154,8 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub arcade: Arc<Arcade>,
+    /// The encoded first pages of the boards, dropped on score events.
+    pub boards: Arc<crate::board_cache::BoardCache>,
     pub live: Arc<crate::live::LiveFeed>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
@@ -176,9 +178,17 @@ impl AppState {
         health: Arc<Health>,
         settings: HttpSettings,
     ) -> Self {
+        let boards = Arc::new(crate::board_cache::BoardCache::new(
+            arcade.games().iter().map(|g| g.id()),
+        ));
         Self(Arc::new(Shared {
             limiter: Arc::new(StartLimiter::new(settings.starts_per_minute)),
-            live: crate::live::LiveFeed::start(arcade.ports().events.subscribe(), metrics.clone()),
+            live: crate::live::LiveFeed::start(
+                arcade.ports().events.subscribe(),
+                metrics.clone(),
+                boards.clone(),
+            ),
+            boards,
             arcade,
             metrics,
             health,

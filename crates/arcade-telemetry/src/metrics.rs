@@ -1,6 +1,8 @@
 //! Arcade's metrics. The names are a contract with the dashboards and alert rules: see
 //! [`METRIC_NAMES`], which a test checks against the `/metrics` output.
 
+use std::borrow::Cow;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -52,22 +54,27 @@ pub const METRIC_NAMES: &[&str] = &[
     "process_start_time_seconds",
 ];
 
+// The labels recorded on every request take `Cow<'static, str>`: a hit on an existing series
+// then borrows static names (methods, route templates, game ids) instead of allocating a
+// String per label per request only to look the series up. Borrowed and owned values hash
+// and compare alike, so both find the same series.
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub method: String,
-    pub route: String,
+    pub method: Cow<'static, str>,
+    pub route: Cow<'static, str>,
     pub status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
-    pub route: String,
+    pub method: Cow<'static, str>,
+    pub route: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct GameLabels {
-    pub game: String,
+    pub game: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -282,11 +289,17 @@ mod tests {
         m.score.get_or_create(&g).observe(10.0);
         m.replays_rejected
             .get_or_create(&RejectLabels {
-                game: g.game.clone(),
+                game: g.game.to_string(),
                 reason: "too_fast".into(),
             })
             .inc();
-        m.leaderboard_requests.get_or_create(&g).inc();
+        // An owned label finds the series a borrowed one made.
+        m.leaderboard_requests
+            .get_or_create(&GameLabels {
+                game: Cow::Owned("egg-catcher".to_owned()),
+            })
+            .inc();
+        assert_eq!(m.leaderboard_requests.get_or_create(&g).get(), 1);
         m.events_published
             .get_or_create(&KindLabels { kind: "x".into() })
             .inc();
@@ -314,5 +327,11 @@ mod tests {
             );
         }
         assert!(text.contains("arcade_build_info{version=\"0.1.0\",revision=\"abc\"} 1"));
+        assert!(
+            text.contains(
+                "arcade_http_requests_total{method=\"GET\",route=\"/\",status=\"200\"} 1"
+            )
+        );
+        assert!(text.contains("arcade_leaderboard_requests_total{game=\"egg-catcher\"} 1"));
     }
 }

@@ -138,3 +138,35 @@ async fn the_board_survives_a_restart() {
     assert_eq!(before["entries"], after["entries"]);
     assert_eq!(after["entries"].as_array().unwrap().len(), played.len());
 }
+
+#[tokio::test]
+async fn a_board_read_right_after_a_finish_shows_the_new_score() {
+    let app = spawn_app().await;
+    populate(&app, 1).await;
+    let paths = [
+        "/api/games/egg-catcher/leaderboard",
+        "/api/games/egg-catcher/leaderboard?period=day&limit=5",
+    ];
+    for path in paths {
+        // The second read is answered from memory, with the same bytes and headers.
+        let first = app.get(path).await;
+        assert_eq!(first.headers()["content-type"], "application/json");
+        let first = first.bytes().await.unwrap();
+        let again = app.get(path).await;
+        assert_eq!(again.headers()["content-type"], "application/json");
+        assert_eq!(again.bytes().await.unwrap(), first, "{path}");
+    }
+    let (id, game, body) = app.played_session("Rory", 80).await;
+    let r = app.finish(&id, &body).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for path in paths {
+        let board = json(&app, path).await;
+        let rory = board["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["player"] == "Rory")
+            .unwrap_or_else(|| panic!("{path} shows the new score: {board}"));
+        assert_eq!(rory["score"], game.outcome.score);
+    }
+}

@@ -224,6 +224,59 @@ async fn pages_and_assets_are_served_with_caching_security_and_compression() {
 }
 
 #[tokio::test]
+async fn the_game_page_is_served_precompressed_with_its_own_etag() {
+    let app = spawn_app().await;
+    let get = |accept: &'static str, if_none_match: Option<String>| {
+        let mut request = app
+            .client
+            .get(app.url("/play/egg-catcher"))
+            .header("accept-encoding", accept);
+        if let Some(tag) = if_none_match {
+            request = request.header("if-none-match", tag);
+        }
+        request.send()
+    };
+    let br = get("gzip, deflate, br", None).await.unwrap();
+    assert_eq!(br.status(), StatusCode::OK);
+    let headers = br.headers().clone();
+    assert_eq!(headers["content-encoding"], "br");
+    assert_eq!(headers["vary"], "accept-encoding");
+    assert_eq!(headers.get_all("vary").iter().count(), 1);
+    assert_eq!(headers["content-type"], "text/html");
+    assert_eq!(headers["cache-control"], "no-cache");
+    assert!(headers.contains_key("content-security-policy"));
+    let tag = headers["etag"].to_str().unwrap().to_owned();
+    assert!(tag.ends_with("-br\""), "{tag}");
+    let length: usize = headers["content-length"].to_str().unwrap().parse().unwrap();
+    assert_eq!(br.bytes().await.unwrap().len(), length);
+    let plain = get("identity", None).await.unwrap();
+    assert!(!plain.headers().contains_key("content-encoding"));
+    let plain_tag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(format!("{}-br\"", plain_tag.trim_end_matches('"')), tag);
+    assert!(plain.bytes().await.unwrap().len() > length);
+
+    let again = get("br", Some(tag.clone())).await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["etag"], tag.as_str());
+    let other = get("gzip", Some(tag)).await.unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+    assert_eq!(other.headers()["content-encoding"], "gzip");
+
+    // Other responses are still compressed on the way out.
+    let doc = get_with_gzip(&app, "/openapi.json").await;
+    assert_eq!(doc.headers()["content-encoding"], "gzip");
+}
+
+async fn get_with_gzip(app: &arcade_testkit::TestApp, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
 async fn the_healthcheck_command_passes_on_a_ready_server_and_fails_otherwise() {
     let app = spawn_app().await;
     app.wait_ready().await;

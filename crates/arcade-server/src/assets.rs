@@ -129,6 +129,22 @@ fn compressed(path: &str, coding: Coding, sha256: &[u8; 32], data: &[u8]) -> Opt
     }
 }
 
+/// Make every embedded file's compressed copies now (they are otherwise made on the first
+/// request that asks for them, which would then wait). Blocking: run it on a blocking thread.
+pub fn precompress() {
+    for path in Web::iter() {
+        let Some(file) = Web::get(&path) else {
+            continue;
+        };
+        if compressible(file.metadata.mimetype(), file.data.len()) {
+            let sha256 = file.metadata.sha256_hash();
+            for coding in [Coding::Brotli, Coding::Gzip] {
+                compressed(&path, coding, &sha256, &file.data);
+            }
+        }
+    }
+}
+
 /// Text compresses well; images (other than SVG), fonts and archives are compressed already.
 fn compressible(mime: &str, len: usize) -> bool {
     len >= MIN_COMPRESS_BYTES
@@ -344,6 +360,16 @@ mod tests {
         let original = original("play.html");
         assert!(bytes.len() < original.len());
         assert_eq!(decode("br", &bytes), original);
+    }
+
+    #[test]
+    fn precompressing_fills_every_compressible_files_copies() {
+        precompress();
+        let page = &VARIANTS["play.html"];
+        assert!(page.br.get().is_some_and(|c| c.body.is_some()));
+        assert!(page.gzip.get().is_some_and(|c| c.body.is_some()));
+        let script = &VARIANTS["assets/js/play.js"];
+        assert!(script.br.get().is_some_and(|c| c.body.is_some()));
     }
 
     #[tokio::test]

@@ -287,6 +287,9 @@ impl Application {
             let _ = closing_tx.send(());
         };
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        // Compressing the pages and scripts takes tens of milliseconds: off the request path
+        // and after the listener is up, so neither start-up nor a first visitor waits for it.
+        tokio::task::spawn_blocking(arcade_server::assets::precompress);
         let router = arcade_server::router(self.state);
         let server = axum::serve(
             self.listener,

@@ -41,10 +41,15 @@ wait_http() {
     return 1
 }
 
-# wrk for WRK_SECONDS; prints "req/s p99" and appends the raw output to the summary.
+# What browsers send: responses to them may be compressed.
+BROWSER_ENCODINGS='Accept-Encoding: gzip, deflate, br, zstd'
+
+# wrk for WRK_SECONDS; prints "req/s p99" and appends the raw output to the summary. Extra
+# arguments go to wrk (e.g. -H "$BROWSER_ENCODINGS").
 wrk_rate() {
     local name=$1 url=$2 raw
-    raw=$(timeout $((WRK_SECONDS + 20)) wrk -t2 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency "$url")
+    shift 2
+    raw=$(timeout $((WRK_SECONDS + 20)) wrk -t2 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency "$@" "$url")
     printf '%s\n%s\n' "-- wrk $name $url" "$raw" >>"$OUT/wrk.txt"
     local rps p99
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$raw")
@@ -78,6 +83,7 @@ floors() {
     timeout 60 "$BIN/loadgen" run --target http://127.0.0.1:18080 --players 300 \
         --game-seconds 4 --warmup 1s --duration 8s >"$OUT/floors-fill.txt"
     curl -fsS -o "$www/play.html" http://127.0.0.1:18080/play/egg-catcher
+    gzip -9 -k -f "$www/play.html"
     cat >"$OUT/nginx.conf" <<NGINX
 worker_processes 2;
 pid $OUT/nginx.pid;
@@ -88,7 +94,7 @@ http {
     server {
         listen 127.0.0.1:18082 backlog=1024;
         root $www;
-        location / { default_type text/html; }
+        location / { default_type text/html; gzip_static on; }
     }
 }
 NGINX
@@ -98,8 +104,13 @@ NGINX
     local hello top10 page
     hello=$(wrk_rate hello http://127.0.0.1:18081/)
     wrk_rate nginx-game-page http://127.0.0.1:18082/play.html >/dev/null
+    wrk_rate nginx-game-page-gzip http://127.0.0.1:18082/play.html -H 'Accept-Encoding: gzip' >/dev/null
     top10=$(wrk_rate arcade-top10 "http://127.0.0.1:18080/api/games/egg-catcher/leaderboard?limit=10")
+    wrk_rate arcade-top10-browser "http://127.0.0.1:18080/api/games/egg-catcher/leaderboard?limit=10" \
+        -H "$BROWSER_ENCODINGS" >/dev/null
     page=$(wrk_rate arcade-game-page http://127.0.0.1:18080/play/egg-catcher)
+    wrk_rate arcade-game-page-gzip http://127.0.0.1:18080/play/egg-catcher -H 'Accept-Encoding: gzip' >/dev/null
+    wrk_rate arcade-game-page-browser http://127.0.0.1:18080/play/egg-catcher -H "$BROWSER_ENCODINGS" >/dev/null
     wrk_rate arcade-home http://127.0.0.1:18080/ >/dev/null
     wrk_rate hello-again http://127.0.0.1:18081/ >/dev/null
     nginx -c "$OUT/nginx.conf" -s stop || true

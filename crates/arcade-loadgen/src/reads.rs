@@ -1,4 +1,5 @@
-//! Read traffic at fixed rates, open loop: each worker has a schedule and sends every due
+//! Read traffic at fixed rates, open loop, sent as a browser sends it (accepting compressed
+//! bodies): each worker has a schedule and sends every due
 //! request on a task of its own, as independent users would, so one slow answer never holds
 //! back the requests due after it. A request the worker itself sent late is timed from when it
 //! was due, so a server that falls behind shows it in the percentiles instead of quietly
@@ -17,6 +18,10 @@ use crate::stats::Recorder;
 
 /// Requests a single worker schedules per second at most; faster rates get more workers.
 const PER_WORKER_RPS: f64 = 500.0;
+/// Requests of one endpoint in flight at most (each holds a connection): past it, the workers
+/// wait and fall behind schedule, which the percentiles then show, instead of opening
+/// connections until the load generator runs out of file descriptors.
+const MAX_IN_FLIGHT: usize = 512;
 
 /// What a read endpoint asks for.
 #[derive(Debug, Clone)]
@@ -71,9 +76,10 @@ pub fn spawn(
     let workers = (rps / PER_WORKER_RPS).ceil().max(1.0) as usize;
     let period = Duration::from_secs_f64(workers as f64 / rps);
     let start = Instant::now();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
     (0..workers)
         .map(|w| {
-            let (client, read) = (client.clone(), read.clone());
+            let (client, read, slots) = (client.clone(), read.clone(), slots.clone());
             // Workers are offset within the period so their requests interleave.
             let first = start + period.mul_f64(w as f64 / workers as f64);
             tokio::spawn(async move {
@@ -101,9 +107,13 @@ pub fn spawn(
                     let Some(path) = read.path(&mut rng) else {
                         continue;
                     };
+                    let Ok(slot) = slots.clone().acquire_owned().await else {
+                        break;
+                    };
                     let client = client.clone();
                     in_flight.spawn(async move {
-                        let answer = client.get(&path).await;
+                        let answer = client.get_as_browser(&path).await;
+                        drop(slot);
                         (due, start.elapsed(), outcome(answer))
                     });
                 }

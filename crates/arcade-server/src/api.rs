@@ -1,5 +1,7 @@
 //! Handlers: each translates HTTP to one use case and back. No game or storage logic here.
 
+use std::sync::Arc;
+
 use arcade_domain::DomainError;
 use arcade_domain::query::Limit;
 use arcade_domain::service::BoardPage;
@@ -14,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use crate::assets;
 use crate::board_cache::{Lookup, PageKey};
 use crate::dto::*;
+use crate::encoding::SharedBody;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::state::{AppState, Health};
@@ -160,6 +163,7 @@ pub async fn leaderboard(
     State(state): State<AppState>,
     ApiPath(game): ApiPath<String>,
     ApiQuery(q): ApiQuery<BoardQuery>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let period = period(q.period.as_deref())?;
     let limit = Limit::parse(q.limit)?;
@@ -182,21 +186,26 @@ pub async fn leaderboard(
     let ticket = match state.boards.get(key) {
         Lookup::Hit(body) => {
             count_board_read(&state, game);
-            return Ok(json_body(Ok(body)));
+            return Ok(body.respond(&headers, JSON));
         }
         Lookup::Miss(ticket) => ticket,
     };
     let page = state.arcade.leaderboard(game, period, limit, None).await?;
     count_board_read(&state, game);
-    let body = encode_board(page);
+    let body = match encode_board(page) {
+        Ok(body) => body,
+        Err(e) => return Ok(json_body(Err(e))),
+    };
     // A read across midnight may have read the new day's board: keep it under no old key.
-    if let Ok(body) = &body
-        && period.bucket(state.arcade.now()) == key.bucket
-    {
-        state.boards.put(ticket, body.clone());
-    }
-    Ok(json_body(body))
+    let shared = if period.bucket(state.arcade.now()) == key.bucket {
+        state.boards.put(ticket, body)
+    } else {
+        Arc::new(SharedBody::new(body))
+    };
+    Ok(shared.respond(&headers, JSON))
 }
+
+const JSON: &str = "application/json";
 
 /// A board page as the API answers it.
 fn encode_board(page: BoardPage) -> Result<Bytes, serde_json::Error> {

@@ -2,13 +2,15 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::{LazyLock, OnceLock};
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
+
+pub use crate::encoding::Negotiated;
+use crate::encoding::{Coding, Quality, accepted};
 
 #[derive(Embed)]
 #[folder = "../../web/"]
@@ -29,56 +31,6 @@ const PAGE_CACHE: &str = "no-cache";
 const MIN_COMPRESS_BYTES: usize = 512;
 /// A compressed copy is kept only if it is at most this share of the original (in percent).
 const MAX_COMPRESSED_PERCENT: usize = 90;
-
-/// Marks a response whose encoding this module chose, so the compression layer leaves it as
-/// it is (a file not worth compressing is not compressed there either, on every request).
-#[derive(Debug, Clone, Copy)]
-pub struct Negotiated;
-
-/// A content coding this module serves files in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
-    Brotli,
-    Gzip,
-}
-
-impl Coding {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Brotli => "br",
-            Self::Gzip => "gzip",
-        }
-    }
-
-    /// Appended to the file's ETag, so each representation revalidates on its own.
-    fn etag_suffix(self) -> &'static [u8] {
-        match self {
-            Self::Brotli => b"-br",
-            Self::Gzip => b"-gz",
-        }
-    }
-
-    fn compress(self, data: &[u8]) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(data.len() / 2);
-        match self {
-            Self::Brotli => {
-                let params = brotli::enc::BrotliEncoderParams {
-                    quality: 11,
-                    lgwin: 22,
-                    size_hint: data.len(),
-                    ..Default::default()
-                };
-                brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
-            }
-            Self::Gzip => {
-                let mut encoder = flate2::write::GzEncoder::new(out, flate2::Compression::best());
-                encoder.write_all(data)?;
-                out = encoder.finish()?;
-            }
-        }
-        Ok(out)
-    }
-}
 
 /// A file's compressed copy in one coding, made on its first request; `None` when it did not
 /// come out small enough to be worth sending.
@@ -105,7 +57,7 @@ static VARIANTS: LazyLock<HashMap<String, Variants>> = LazyLock::new(|| {
 });
 
 fn compress_worthwhile(data: &[u8], coding: Coding) -> Option<Bytes> {
-    let out = coding.compress(data).ok()?;
+    let out = coding.compress(data, Quality::Best).ok()?;
     (out.len() * 100 <= data.len() * MAX_COMPRESSED_PERCENT).then(|| Bytes::from(out))
 }
 
@@ -154,45 +106,6 @@ fn compressible(mime: &str, len: usize) -> bool {
             || mime.starts_with("application/xml")
             || mime.starts_with("application/wasm")
             || mime.starts_with("image/svg+xml"))
-}
-
-/// The codings the client accepts, best first: higher q-value first, brotli before gzip at
-/// equal q; codings with q=0 (directly, or through `*`) are left out.
-fn accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
-    let (mut br, mut gzip, mut any) = (None, None, None);
-    for value in headers.get_all(header::ACCEPT_ENCODING) {
-        let Ok(value) = value.to_str() else { continue };
-        for item in value.split(',') {
-            let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or_default().trim();
-            let q = parts
-                .filter_map(|p| {
-                    let (k, v) = p.split_once('=')?;
-                    k.trim().eq_ignore_ascii_case("q").then(|| v.trim())
-                })
-                .next()
-                .map_or(Some(1.0), |v| {
-                    v.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))
-                });
-            let Some(q) = q else { continue };
-            if coding.eq_ignore_ascii_case("br") {
-                br = Some(q);
-            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-                gzip = Some(gzip.map_or(q, |g: f32| g.max(q)));
-            } else if coding == "*" {
-                any = Some(q);
-            }
-        }
-    }
-    let br = br.or(any).unwrap_or(0.0);
-    let gzip = gzip.or(any).unwrap_or(0.0);
-    match (br > 0.0, gzip > 0.0) {
-        (true, true) if gzip > br => [Some(Coding::Gzip), Some(Coding::Brotli)],
-        (true, true) => [Some(Coding::Brotli), Some(Coding::Gzip)],
-        (true, false) => [Some(Coding::Brotli), None],
-        (false, true) => [Some(Coding::Gzip), None],
-        (false, false) => [None, None],
-    }
 }
 
 /// Serve an embedded file by its path under `web/`, honouring `If-None-Match`, in the best

@@ -8,11 +8,13 @@
 //! long. Keys carry the period's bucket, so a new day or week never reads the old one's page.
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use arcade_domain::time::Period;
 use axum::body::Bytes;
+
+use crate::encoding::SharedBody;
 
 /// How long a page may be served from memory. Invalidation by event keeps pages fresh in the
 /// normal case; this bounds the staleness when it fails: a bus message lost or late (NATS
@@ -41,8 +43,8 @@ pub struct PageKey {
 /// The answer to a look-up.
 #[derive(Debug)]
 pub enum Lookup {
-    /// The encoded page, fresh.
-    Hit(Bytes),
+    /// The encoded page, fresh (with its compressed copies, made on first demand).
+    Hit(Arc<SharedBody>),
     /// Nothing fresh: read the board, then hand the page to [`BoardCache::put`] with this.
     Miss(Ticket),
 }
@@ -58,7 +60,7 @@ pub struct Ticket {
 
 #[derive(Debug)]
 struct Page {
-    body: Bytes,
+    body: Arc<SharedBody>,
     stored_at: Instant,
 }
 
@@ -111,15 +113,16 @@ impl BoardCache {
     }
 
     /// Keep `body` as the page of the ticket's key, unless its game's boards changed since the
-    /// ticket was taken. Only successful pages belong here.
-    pub fn put(&self, ticket: Ticket, body: Bytes) {
-        self.put_at(ticket, body, Instant::now());
+    /// ticket was taken, and hand it back ready to send. Only successful pages belong here.
+    pub fn put(&self, ticket: Ticket, body: Bytes) -> Arc<SharedBody> {
+        self.put_at(ticket, body, Instant::now())
     }
 
-    fn put_at(&self, ticket: Ticket, body: Bytes, now: Instant) {
+    fn put_at(&self, ticket: Ticket, body: Bytes, now: Instant) -> Arc<SharedBody> {
+        let body = Arc::new(SharedBody::new(body));
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         if inner.generations.get(ticket.key.game) != Some(&ticket.generation) {
-            return;
+            return body;
         }
         if inner.pages.len() >= MAX_PAGES && !inner.pages.contains_key(&ticket.key) {
             let max_age = self.max_age;
@@ -127,16 +130,17 @@ impl BoardCache {
                 .pages
                 .retain(|_, p| now.saturating_duration_since(p.stored_at) < max_age);
             if inner.pages.len() >= MAX_PAGES {
-                return;
+                return body;
             }
         }
         inner.pages.insert(
             ticket.key,
             Page {
-                body,
+                body: body.clone(),
                 stored_at: now,
             },
         );
+        body
     }
 
     /// Drop every page of `game`: one of its boards changed.
@@ -192,7 +196,7 @@ mod tests {
 
     fn hit(cache: &BoardCache, key: PageKey) -> Option<Bytes> {
         match cache.get(key) {
-            Lookup::Hit(b) => Some(b),
+            Lookup::Hit(b) => Some(b.identity().clone()),
             Lookup::Miss(_) => None,
         }
     }

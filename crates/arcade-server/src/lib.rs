@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod board_cache;
 pub mod dto;
+pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod live;

@@ -170,3 +170,36 @@ async fn a_board_read_right_after_a_finish_shows_the_new_score() {
         assert_eq!(rory["score"], game.outcome.score);
     }
 }
+
+#[tokio::test]
+async fn a_board_is_sent_compressed_to_clients_that_accept_it_and_decodes_to_the_plain_page() {
+    use std::io::Read as _;
+
+    let app = spawn_app().await;
+    populate(&app, 12).await;
+    let path = "/api/games/egg-catcher/leaderboard";
+    let plain = app.get(path).await;
+    assert!(!plain.headers().contains_key("content-encoding"));
+    let plain = plain.bytes().await.unwrap();
+    // Twice: once as the page is stored, once from memory.
+    for _ in 0..2 {
+        let r = app
+            .client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(r.headers()["vary"], "accept-encoding");
+        let packed = r.bytes().await.unwrap();
+        assert!(packed.len() < plain.len());
+        let mut page = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..])
+            .read_to_end(&mut page)
+            .unwrap();
+        assert_eq!(page, plain);
+    }
+}

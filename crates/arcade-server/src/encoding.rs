@@ -1,0 +1,256 @@
+//! Content codings for bodies that are compressed once and sent many times: the embedded web
+//! files (for the life of the process) and the cached leaderboard pages (for a second). The
+//! client's `Accept-Encoding` picks among the copies; nothing is compressed per request.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+
+/// Marks a response whose encoding was chosen from copies compressed once, so the compression
+/// layer leaves it as it is (a body not worth compressing is not compressed there either).
+#[derive(Debug, Clone, Copy)]
+pub struct Negotiated;
+
+/// How hard to compress: files embedded in the binary are compressed once per process, so
+/// they get the smallest output; a leaderboard page lives a second, so it gets a fast pass
+/// that still shrinks JSON to a fraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quality {
+    Best,
+    Fast,
+}
+
+impl Quality {
+    fn brotli(self) -> i32 {
+        match self {
+            Self::Best => 11,
+            Self::Fast => 4,
+        }
+    }
+
+    fn gzip(self) -> flate2::Compression {
+        match self {
+            Self::Best => flate2::Compression::best(),
+            Self::Fast => flate2::Compression::new(5),
+        }
+    }
+}
+
+/// A content coding responses are served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Coding {
+    Brotli,
+    Gzip,
+}
+
+impl Coding {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gzip",
+        }
+    }
+
+    /// Appended to the file's ETag, so each representation revalidates on its own.
+    pub(crate) fn etag_suffix(self) -> &'static [u8] {
+        match self {
+            Self::Brotli => b"-br",
+            Self::Gzip => b"-gz",
+        }
+    }
+
+    pub(crate) fn compress(self, data: &[u8], quality: Quality) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(data.len() / 2);
+        match self {
+            Self::Brotli => {
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: quality.brotli(),
+                    lgwin: 22,
+                    size_hint: data.len(),
+                    ..Default::default()
+                };
+                brotli::BrotliCompress(&mut &data[..], &mut out, &params)?;
+            }
+            Self::Gzip => {
+                let mut encoder = flate2::write::GzEncoder::new(out, quality.gzip());
+                encoder.write_all(data)?;
+                out = encoder.finish()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The codings the client accepts, best first: higher q-value first, brotli before gzip at
+/// equal q; codings with q=0 (directly, or through `*`) are left out.
+pub(crate) fn accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
+    let (mut br, mut gzip, mut any) = (None, None, None);
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .filter_map(|p| {
+                    let (k, v) = p.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("q").then(|| v.trim())
+                })
+                .next()
+                .map_or(Some(1.0), |v| {
+                    v.parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))
+                });
+            let Some(q) = q else { continue };
+            if coding.eq_ignore_ascii_case("br") {
+                br = Some(q);
+            } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                gzip = Some(gzip.map_or(q, |g: f32| g.max(q)));
+            } else if coding == "*" {
+                any = Some(q);
+            }
+        }
+    }
+    let br = br.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    match (br > 0.0, gzip > 0.0) {
+        (true, true) if gzip > br => [Some(Coding::Gzip), Some(Coding::Brotli)],
+        (true, true) => [Some(Coding::Brotli), Some(Coding::Gzip)],
+        (true, false) => [Some(Coding::Brotli), None],
+        (false, true) => [Some(Coding::Gzip), None],
+        (false, false) => [None, None],
+    }
+}
+
+/// A body kept for many responses, with its compressed copies made on first demand.
+#[derive(Debug)]
+pub struct SharedBody {
+    identity: Bytes,
+    br: OnceLock<Option<Bytes>>,
+    gzip: OnceLock<Option<Bytes>>,
+}
+
+/// Bodies smaller than this are sent as they are: compressing them saves less than the
+/// header announcing it costs.
+const MIN_COMPRESS_BYTES: usize = 512;
+
+impl SharedBody {
+    pub fn new(identity: Bytes) -> Self {
+        Self {
+            identity,
+            br: OnceLock::new(),
+            gzip: OnceLock::new(),
+        }
+    }
+
+    pub fn identity(&self) -> &Bytes {
+        &self.identity
+    }
+
+    fn copy(&self, coding: Coding) -> Option<Bytes> {
+        if self.identity.len() < MIN_COMPRESS_BYTES {
+            return None;
+        }
+        let slot = match coding {
+            Coding::Brotli => &self.br,
+            Coding::Gzip => &self.gzip,
+        };
+        slot.get_or_init(|| {
+            let out = coding.compress(&self.identity, Quality::Fast).ok()?;
+            (out.len() < self.identity.len()).then(|| Bytes::from(out))
+        })
+        .clone()
+    }
+
+    /// A response with this body in the best coding `request` accepts, marked
+    /// [`Negotiated`] and varying on `Accept-Encoding`.
+    pub fn respond(&self, request: &HeaderMap, content_type: &'static str) -> Response {
+        let chosen = accepted(request)
+            .into_iter()
+            .flatten()
+            .find_map(|c| self.copy(c).map(|body| (c, body)));
+        let (body, coding) = match chosen {
+            Some((c, body)) => (body, Some(c)),
+            None => (self.identity.clone(), None),
+        };
+        let mut r = Response::new(Body::from(body));
+        let headers = r.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if let Some(c) = coding {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
+        }
+        r.extensions_mut().insert(Negotiated);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn accepting(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+        h
+    }
+
+    fn json(entries: usize) -> Bytes {
+        let rows: Vec<String> = (0..entries)
+            .map(|i| {
+                format!(
+                    r#"{{"rank":{i},"player":"player{i}","score":{}}}"#,
+                    1000 - i
+                )
+            })
+            .collect();
+        Bytes::from(format!("[{}]", rows.join(",")))
+    }
+
+    async fn body_of(r: Response) -> Bytes {
+        axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_shared_body_is_sent_in_the_coding_the_client_prefers_and_decodes_to_itself() {
+        let original = json(50);
+        let shared = SharedBody::new(original.clone());
+        let r = shared.respond(&accepting("gzip, deflate, br"), "application/json");
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(r.headers()[header::VARY], "accept-encoding");
+        assert!(r.extensions().get::<Negotiated>().is_some());
+        let bytes = body_of(r).await;
+        assert!(bytes.len() < original.len() / 2);
+        let mut plain = Vec::new();
+        brotli::Decompressor::new(&bytes[..], 4096)
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, original);
+
+        let r = shared.respond(&accepting("gzip"), "application/json");
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&body_of(r).await[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, original);
+    }
+
+    #[tokio::test]
+    async fn small_bodies_and_clients_without_codings_get_the_body_as_it_is() {
+        let small = SharedBody::new(Bytes::from_static(br#"{"entries":[]}"#));
+        let r = small.respond(&accepting("br, gzip"), "application/json");
+        assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(body_of(r).await, Bytes::from_static(br#"{"entries":[]}"#));
+
+        let large = SharedBody::new(json(50));
+        let r = large.respond(&HeaderMap::new(), "application/json");
+        assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(body_of(r).await, json(50));
+    }
+}

@@ -94,4 +94,22 @@ impl SseClient {
             }
         }
     }
+
+    /// The next `event` about `player`, skipping others: tests that share a NATS server see
+    /// each other's games on the same subjects.
+    pub async fn next_about(
+        &mut self,
+        event: &str,
+        player: &str,
+        wait: Duration,
+    ) -> Option<SseMessage> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let msg = self.next_named(event, left).await?;
+            if msg.json()["player"] == player {
+                return Some(msg);
+            }
+        }
+    }
 }

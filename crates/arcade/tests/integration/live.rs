@@ -16,11 +16,16 @@ async fn an_open_page_sees_a_finished_score_and_can_resume_after_a_reconnect() {
     let mut page = SseClient::connect(&app.url("/api/events?game=egg-catcher"), None).await;
     let (status, body, _, _) = app.play_game("Rita", None, 70).await;
     assert_eq!(status, StatusCode::OK);
-    let score = page.next_named("score", WAIT).await.expect("a score event");
-    assert_eq!(score.json()["player"], "Rita");
+    let score = page
+        .next_about("score", "Rita", WAIT)
+        .await
+        .expect("a score event");
     assert_eq!(score.json()["score"], body["score"]);
     assert_eq!(score.json()["rank"], 1);
-    let top = page.next_named("top", WAIT).await.expect("a top-10 event");
+    let top = page
+        .next_about("top", "Rita", WAIT)
+        .await
+        .expect("a top-10 event");
     let mut last_seen = top.id.clone().expect("events carry ids");
     // Read the rest of this game's events (one top-10 event per board) before leaving.
     while let Some(m) = page.next(Duration::from_millis(300)).await {

@@ -27,6 +27,10 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
+    # Gone before anything binds the same port again.
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
 }
 trap cleanup EXIT
 
@@ -143,6 +147,11 @@ embedded() {
     log "idle live connections: 2,000 x GET /api/events"
     timeout 60 "$BIN/loadgen" run --target http://127.0.0.1:18083 --server-pid "$ARCADE_PID" \
         --sse 2000 --warmup 1s --duration 3s | tee -a "$OUT/summary.txt"
+    # A fresh process for the players, so its memory is the sessions' and not what the idle
+    # connections above left behind.
+    cleanup
+    PIDS=()
+    start_arcade 18083 "$dir"
     log "embedded: $PLAYERS players (heartbeat 2 s), reads alongside"
     timeout 200 "$BIN/loadgen" run --target http://127.0.0.1:18083 --server-pid "$ARCADE_PID" \
         --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 60 \

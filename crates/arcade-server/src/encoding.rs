@@ -39,6 +39,16 @@ impl Quality {
     }
 }
 
+/// The smallest brotli window (log2 of its size, 10 to 24) that holds `len` bytes: the
+/// encoder's tables grow with the window, so a window no larger than the body keeps a
+/// compression at the highest quality to a few megabytes instead of tens, which the process
+/// would otherwise keep as resident memory after it is done.
+fn brotli_window(len: usize) -> i32 {
+    // A window of 2^w holds 2^w - 16 bytes.
+    let bits = usize::BITS - len.saturating_add(15).leading_zeros();
+    i32::try_from(bits).unwrap_or(24).clamp(10, 24)
+}
+
 /// A content coding responses are served in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Coding {
@@ -68,7 +78,7 @@ impl Coding {
             Self::Brotli => {
                 let params = brotli::enc::BrotliEncoderParams {
                     quality: quality.brotli(),
-                    lgwin: 22,
+                    lgwin: brotli_window(data.len()),
                     size_hint: data.len(),
                     ..Default::default()
                 };
@@ -213,6 +223,17 @@ mod tests {
         axum::body::to_bytes(r.into_body(), usize::MAX)
             .await
             .unwrap()
+    }
+
+    #[test]
+    fn brotli_windows_hold_the_body_and_no_more() {
+        assert_eq!(brotli_window(0), 10);
+        assert_eq!(brotli_window(1008), 10);
+        assert_eq!(brotli_window(1009), 11);
+        assert_eq!(brotli_window(20_000), 15);
+        assert_eq!(brotli_window(65_520), 16);
+        assert_eq!(brotli_window(65_521), 17);
+        assert_eq!(brotli_window(usize::MAX / 2), 24);
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 # Arcade's benchmark runs (see BENCHMARKS.md). Loopback only; every step is time-bounded.
 #
 #   bash bench/run.sh build      # release builds of arcade, loadgen, seed and the hello floor
-#   bash bench/run.sh floors     # wrk: hello floor, nginx, Arcade pages (embedded), open-loop p99
+#   bash bench/run.sh floors     # wrk rounds: hello floor, nginx, Arcade pages (embedded); open-loop p99
 #   bash bench/run.sh embedded   # cold start, idle RSS, SSE cost, 10,000 players (embedded)
 #   bash bench/run.sh full       # PostgreSQL+Redis+NATS: 1M seeded, ranks, 10,000 players, finishes
 #
@@ -13,6 +13,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET_DIR/release
 OUT=${OUT:-/tmp/arcade-bench}
 WRK_SECONDS=${WRK_SECONDS:-10}
+FLOOR_ROUNDS=${FLOOR_ROUNDS:-5}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 PLAYERS=${PLAYERS:-10000}
 SEED_PLAYERS=${SEED_PLAYERS:-1000000}
@@ -104,29 +105,57 @@ http {
 NGINX
     nginx -c "$OUT/nginx.conf"
     wait_http http://127.0.0.1:18082/play.html
-    log "floors and Arcade (embedded), wrk -t2 -c$WRK_CONNECTIONS -d${WRK_SECONDS}s, same run"
-    local hello top10 page
-    hello=$(wrk_rate hello http://127.0.0.1:18081/)
-    wrk_rate nginx-game-page http://127.0.0.1:18082/play.html >/dev/null
-    wrk_rate nginx-game-page-gzip http://127.0.0.1:18082/play.html -H 'Accept-Encoding: gzip' >/dev/null
-    top10=$(wrk_rate arcade-top10 "http://127.0.0.1:18080/api/games/egg-catcher/leaderboard?limit=10")
-    wrk_rate arcade-top10-browser "http://127.0.0.1:18080/api/games/egg-catcher/leaderboard?limit=10" \
-        -H "$BROWSER_ENCODINGS" >/dev/null
-    page=$(wrk_rate arcade-game-page http://127.0.0.1:18080/play/egg-catcher)
-    wrk_rate arcade-game-page-gzip http://127.0.0.1:18080/play/egg-catcher -H 'Accept-Encoding: gzip' >/dev/null
-    wrk_rate arcade-game-page-browser http://127.0.0.1:18080/play/egg-catcher -H "$BROWSER_ENCODINGS" >/dev/null
-    wrk_rate arcade-home http://127.0.0.1:18080/ >/dev/null
-    wrk_rate hello-again http://127.0.0.1:18081/ >/dev/null
+    # Interleaved rounds: the machine's speed drifts by tens of percent within minutes
+    # (neighbours on the host), so each round measures every server once, each ratio is taken
+    # against the hello floor of its own round, and the medians are reported.
+    local board="http://127.0.0.1:18080/api/games/egg-catcher/leaderboard?limit=10"
+    local page_url=http://127.0.0.1:18080/play/egg-catcher
+    local rates=$OUT/floor-rates.txt
+    : >"$rates"
+    log "floors and Arcade (embedded), $FLOOR_ROUNDS interleaved rounds of wrk -t2 -c$WRK_CONNECTIONS -d${WRK_SECONDS}s"
+    for round in $(seq 1 "$FLOOR_ROUNDS"); do
+        {
+            echo "$round hello $(wrk_rate hello http://127.0.0.1:18081/)"
+            echo "$round nginx-game-page $(wrk_rate nginx-game-page http://127.0.0.1:18082/play.html)"
+            echo "$round nginx-game-page-gzip $(wrk_rate nginx-game-page-gzip \
+                http://127.0.0.1:18082/play.html -H 'Accept-Encoding: gzip')"
+            echo "$round arcade-top10 $(wrk_rate arcade-top10 "$board")"
+            echo "$round arcade-top10-browser $(wrk_rate arcade-top10-browser "$board" \
+                -H "$BROWSER_ENCODINGS")"
+            echo "$round arcade-game-page $(wrk_rate arcade-game-page "$page_url")"
+            echo "$round arcade-game-page-browser $(wrk_rate arcade-game-page-browser "$page_url" \
+                -H "$BROWSER_ENCODINGS")"
+            echo "$round arcade-home $(wrk_rate arcade-home http://127.0.0.1:18080/)"
+        } >>"$rates"
+    done
+    log "median req/s over the rounds, and the median of each round's ratio to its hello floor"
+    awk '
+        { rate[$2] = rate[$2] " " $3; r[$1, $2] = $3; names[$2] = 1; rounds[$1] = 1 }
+        function median(list,    n, v, i, j, t) {
+            n = split(list, v, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+            return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        }
+        END {
+            for (name in names) {
+                ratios = ""
+                for (k in rounds) ratios = ratios " " r[k, name] / r[k, "hello"]
+                printf "%-26s %10.0f req/s  ratio to hello %.2f (rounds:%s)\n", name, median(rate[name]), median(ratios), ratios
+            }
+        }' "$rates" | sort | tee -a "$OUT/summary.txt"
+    local top10 page
+    top10=$(awk '$2 == "arcade-top10-browser" { print $3 }' "$rates" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    page=$(awk '$2 == "arcade-game-page-browser" { print $3 }' "$rates" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
     nginx -c "$OUT/nginx.conf" -s stop || true
     # p99 at half of each endpoint's own peak, open loop, one endpoint at a time.
     local half
     half=$(awk -v r="$top10" 'BEGIN { printf "%d", r / 2 }')
-    log "open loop at half the top-10 peak: $half req/s"
+    log "open loop at half the top-10 peak (browser encodings, as the load generator sends): $half req/s"
     timeout 120 "$BIN/loadgen" run --target http://127.0.0.1:18080 --server-pid "$ARCADE_PID" \
         --warmup 3s --duration 20s --leaderboard-rps "$half" \
         --json "$OUT/half-rate-top10.json" | tee -a "$OUT/summary.txt"
     half=$(awk -v r="$page" 'BEGIN { printf "%d", r / 2 }')
-    log "open loop at half the game page peak: $half req/s"
+    log "open loop at half the game page peak (browser encodings): $half req/s"
     timeout 120 "$BIN/loadgen" run --target http://127.0.0.1:18080 --server-pid "$ARCADE_PID" \
         --warmup 3s --duration 20s --game-page-rps "$half" \
         --json "$OUT/half-rate-page.json" | tee -a "$OUT/summary.txt"

@@ -67,9 +67,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().split_for_parts().1
 }
 
-/// Embedded files choose their own encoding from precompressed copies ([`assets::serve`]);
-/// the compression layer leaves them alone (including those not worth compressing) and
-/// compresses only the other responses.
+/// Responses that chose their own coding from copies compressed once (board pages, see
+/// [`encoding`]) are left alone by the compression layer, including those not worth
+/// compressing; it compresses the other API responses.
 fn not_negotiated(
     _: StatusCode,
     _: axum::http::Version,
@@ -84,16 +84,29 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = api_router().split_for_parts();
     let doc_json = serde_json::to_string(&doc).unwrap_or_default();
     let settings = state.settings.clone();
-    let pages = Router::new()
+    // The embedded files are answered from memory, in the coding they negotiate themselves:
+    // no timeout (there is nothing to wait for) and no compression layer to pass through.
+    let files = Router::new()
         .route("/", get(api::home))
         .route("/play/{game}", get(api::play))
         .route("/assets/{*path}", get(api::asset))
-        .route("/favicon.ico", get(api::favicon))
+        .route("/favicon.ico", get(api::favicon));
+    let api = api
         .route(
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
+        )
+        .layer(
+            ServiceBuilder::new()
+                .layer(CompressionLayer::new().compress_when(
+                    DefaultPredicate::new().and(not_negotiated as fn(_, _, &_, &_) -> bool),
+                ))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    settings.request_timeout,
+                )),
         );
-    api.merge(pages)
+    api.merge(files)
         .fallback(api::not_found)
         .layer(
             // Outermost first: the observer sees the final status of everything inside it,
@@ -104,13 +117,6 @@ pub fn router(state: AppState) -> Router {
                     middleware::observe,
                 ))
                 .layer(CatchPanicLayer::new())
-                .layer(CompressionLayer::new().compress_when(
-                    DefaultPredicate::new().and(not_negotiated as fn(_, _, &_, &_) -> bool),
-                ))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    settings.request_timeout,
-                ))
                 .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
         )
         .with_state(state)

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use arcade_domain::DomainError;
 use arcade_domain::query::Limit;
 use arcade_domain::service::BoardPage;
 use arcade_domain::time::Period;
+use arcade_domain::{DomainError, StoreError};
 use arcade_telemetry::{GameLabels, Metrics};
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -169,12 +169,18 @@ pub async fn leaderboard(
     let limit = Limit::parse(q.limit)?;
     if q.cursor.is_some() {
         // Later pages are read far less often than the first: never cached.
-        let page = state
-            .arcade
-            .leaderboard(&game, period, limit, q.cursor.as_deref())
-            .await?;
+        let page = within(
+            &state,
+            state
+                .arcade
+                .leaderboard(&game, period, limit, q.cursor.as_deref()),
+        )
+        .await?;
         count_board_read(&state, &page.game);
-        return Ok(json_body(encode_board(page)));
+        return Ok(match encode_board(page) {
+            Ok(body) => SharedBody::new(body).respond(&headers, JSON),
+            Err(e) => json_body(Err(e)),
+        });
     }
     let game = state.arcade.game(&game)?.id();
     let key = PageKey {
@@ -190,7 +196,7 @@ pub async fn leaderboard(
         }
         Lookup::Miss(ticket) => ticket,
     };
-    let page = state.arcade.leaderboard(game, period, limit, None).await?;
+    let page = within(&state, state.arcade.leaderboard(game, period, limit, None)).await?;
     count_board_read(&state, game);
     let body = match encode_board(page) {
         Ok(body) => body,
@@ -206,6 +212,24 @@ pub async fn leaderboard(
 }
 
 const JSON: &str = "application/json";
+
+/// The request timeout for a board read. Board pages skip the timeout layer, which would
+/// arm a timer for every cached page too; only the storage read can wait, so only it is
+/// bounded, with the same limit and the same 503 as any slow request.
+async fn within<T>(
+    state: &AppState,
+    read: impl Future<Output = Result<T, DomainError>>,
+) -> ApiResult<T> {
+    let limit = state.settings.request_timeout;
+    match tokio::time::timeout(limit, read).await {
+        Ok(answer) => Ok(answer?),
+        Err(_) => Err(DomainError::Store(StoreError::Unavailable {
+            backend: "rank index",
+            message: format!("the board did not answer within {limit:?}"),
+        })
+        .into()),
+    }
+}
 
 /// A board page as the API answers it.
 fn encode_board(page: BoardPage) -> Result<Bytes, serde_json::Error> {

@@ -1,11 +1,14 @@
 //! A TCP proxy that tests put between the server and a real backend (PostgreSQL, Redis, NATS)
 //! to take the backend away and bring it back: while cut, existing connections are closed and
-//! new ones are closed as soon as they are accepted, as if the service had gone.
+//! new ones are closed as soon as they are accepted, as if the service had gone; while held,
+//! connections stay open but nothing gets through, as if the service had stopped answering.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -13,6 +16,7 @@ pub struct FaultProxy {
     pub addr: SocketAddr,
     up: Arc<AtomicBool>,
     cut: watch::Sender<u64>,
+    held: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -25,9 +29,11 @@ impl FaultProxy {
         let addr = listener.local_addr().expect("an address");
         let up = Arc::new(AtomicBool::new(true));
         let (cut, _) = watch::channel(0u64);
+        let (held, _) = watch::channel(false);
         let task = {
             let up = up.clone();
             let cut = cut.clone();
+            let held = held.clone();
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     if !up.load(Ordering::SeqCst) {
@@ -35,13 +41,16 @@ impl FaultProxy {
                         continue;
                     }
                     let mut cut_rx = cut.subscribe();
+                    let (up_held, down_held) = (held.subscribe(), held.subscribe());
                     tokio::spawn(async move {
-                        let Ok(mut server) = TcpStream::connect(target).await else {
+                        let Ok(server) = TcpStream::connect(target).await else {
                             return;
                         };
-                        let mut client = client;
+                        let (client_read, client_write) = client.into_split();
+                        let (server_read, server_write) = server.into_split();
                         tokio::select! {
-                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            () = pump(client_read, server_write, up_held) => {}
+                            () = pump(server_read, client_write, down_held) => {}
                             _ = cut_rx.changed() => {}
                         }
                     });
@@ -52,6 +61,7 @@ impl FaultProxy {
             addr,
             up,
             cut,
+            held,
             task,
         }
     }
@@ -65,6 +75,16 @@ impl FaultProxy {
     /// Accept connections again.
     pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
+    }
+
+    /// Keep every connection open but pass nothing on, in either direction.
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    /// Pass on again what was held, and what comes next.
+    pub fn release(&self) {
+        self.held.send_replace(false);
     }
 
     /// `url` with its host and port replaced by this proxy's (e.g. for a DATABASE_URL).
@@ -83,6 +103,20 @@ impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.cut();
         self.task.abort();
+    }
+}
+
+/// Copy `from` to `to` until either closes; while held, what was read waits.
+async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut held: watch::Receiver<bool>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if held.wait_for(|h| !*h).await.is_err() || to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
 

@@ -126,6 +126,56 @@ async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
 }
 
 #[tokio::test]
+async fn a_board_read_that_hangs_on_redis_is_a_503_within_the_request_timeout() {
+    let (Some(_), Some(redis)) = (postgres_url(), redis_url()) else {
+        return backends::say_skipped(
+            "DATABASE_URL and REDIS_URL not both set: skipping the Redis fault tests",
+        );
+    };
+    let env = TestEnv::new().await;
+    let proxy = FaultProxy::start(target_of(&redis)).await;
+    let proxied = proxy.rewrite_url(&redis);
+    let app = spawn_app_in(
+        env,
+        &["--redis-url", &proxied, "--request-timeout", "300ms"],
+    )
+    .await;
+    let (status, body, _, _) = app.play_game("Odin", None, 60).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Redis stops answering (the connection stays open): the board read, not yet cached for
+    // this period and limit, would wait for Redis's own 2 s response timeout.
+    proxy.hold();
+    let asked = std::time::Instant::now();
+    let board = app.get("/api/games/egg-catcher/leaderboard?limit=7").await;
+    let waited = asked.elapsed();
+    assert_eq!(board.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(board.headers().contains_key("retry-after"));
+    let problem: Value = board.json().await.unwrap();
+    assert_eq!(problem["type"], "service_unavailable");
+    assert!(
+        waited < Duration::from_millis(1500),
+        "answered after {waited:?}"
+    );
+
+    proxy.release();
+    let mut answered = false;
+    for _ in 0..50 {
+        if app
+            .get("/api/games/egg-catcher/leaderboard?limit=7")
+            .await
+            .status()
+            == StatusCode::OK
+        {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(answered, "boards answer again once Redis does");
+}
+
+#[tokio::test]
 async fn nats_down_does_not_stop_play_and_events_flow_when_it_returns() {
     let Some(nats) = nats_url() else {
         return backends::say_skipped("NATS_URL not set: skipping the NATS fault tests");

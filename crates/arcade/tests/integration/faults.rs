@@ -81,17 +81,29 @@ async fn postgres_down_at_finish_is_a_503_and_nothing_is_lost_when_it_returns() 
     app.wait_ready().await;
 }
 
-#[tokio::test]
-async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
+/// A server whose Redis is behind a fault proxy, with `flags` added; `None` (said on stderr)
+/// when PostgreSQL and Redis are not both configured.
+async fn behind_a_redis_proxy(flags: &[&str]) -> Option<(FaultProxy, TestApp)> {
     let (Some(_), Some(redis)) = (postgres_url(), redis_url()) else {
-        return backends::say_skipped(
+        backends::say_skipped(
             "DATABASE_URL and REDIS_URL not both set: skipping the Redis fault tests",
         );
+        return None;
     };
     let env = TestEnv::new().await;
     let proxy = FaultProxy::start(target_of(&redis)).await;
     let proxied = proxy.rewrite_url(&redis);
-    let app = spawn_app_in(env, &["--redis-url", &proxied]).await;
+    let mut args = vec!["--redis-url", proxied.as_str()];
+    args.extend_from_slice(flags);
+    let app = spawn_app_in(env, &args).await;
+    Some((proxy, app))
+}
+
+#[tokio::test]
+async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
+    let Some((proxy, app)) = behind_a_redis_proxy(&[]).await else {
+        return;
+    };
     let (status, body, game, token) = app.play_game("Nico", None, 80).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
@@ -127,19 +139,9 @@ async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
 
 #[tokio::test]
 async fn a_board_read_that_hangs_on_redis_is_a_503_within_the_request_timeout() {
-    let (Some(_), Some(redis)) = (postgres_url(), redis_url()) else {
-        return backends::say_skipped(
-            "DATABASE_URL and REDIS_URL not both set: skipping the Redis fault tests",
-        );
+    let Some((proxy, app)) = behind_a_redis_proxy(&["--request-timeout", "300ms"]).await else {
+        return;
     };
-    let env = TestEnv::new().await;
-    let proxy = FaultProxy::start(target_of(&redis)).await;
-    let proxied = proxy.rewrite_url(&redis);
-    let app = spawn_app_in(
-        env,
-        &["--redis-url", &proxied, "--request-timeout", "300ms"],
-    )
-    .await;
     let (status, body, _, _) = app.play_game("Odin", None, 60).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 

@@ -142,3 +142,72 @@ fn outcome(answer: crate::client::Answer) -> Result<(), String> {
         (None, why) => Err(why.unwrap_or_default()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    use axum::Router;
+    use axum::http::HeaderMap;
+    use axum::routing::get;
+
+    use crate::target::Target;
+
+    /// A server whose first answer takes `stall`; every later one is immediate. It notes
+    /// whether every request accepted compressed bodies, as a browser's does.
+    async fn stalling_server(stall: Duration) -> (String, Arc<AtomicBool>) {
+        let first = Arc::new(AtomicBool::new(true));
+        let all_as_browser = Arc::new(AtomicBool::new(true));
+        let seen = all_as_browser.clone();
+        let app = Router::new().route(
+            "/board",
+            get(move |headers: HeaderMap| {
+                let first = first.clone();
+                let seen = seen.clone();
+                async move {
+                    let accepts = headers
+                        .get("accept-encoding")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.contains("br") && v.contains("gzip"));
+                    if !accepts {
+                        seen.store(false, Ordering::SeqCst);
+                    }
+                    if first.swap(false, Ordering::SeqCst) {
+                        tokio::time::sleep(stall).await;
+                    }
+                    "{}"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, all_as_browser)
+    }
+
+    #[tokio::test]
+    async fn one_slow_answer_does_not_delay_the_requests_due_after_it() {
+        let (url, all_as_browser) = stalling_server(Duration::from_millis(400)).await;
+        let client = Client::new(Target::parse(&url).unwrap(), Duration::from_secs(5));
+        let now = Instant::now();
+        let read = Read::Path {
+            label: "board",
+            path: "/board".to_owned(),
+        };
+        let mut rec = Recorder::new(now);
+        for worker in spawn(&client, read, 40.0, now + Duration::from_secs(1), now) {
+            rec.merge(worker.await.unwrap());
+        }
+        let summary = rec.summary(Duration::from_secs(1));
+        let board = summary.iter().find(|s| s.endpoint == "board").unwrap();
+        assert_eq!(board.requests, 40);
+        assert_eq!(board.errors, 0);
+        // The stalled answer is counted in full...
+        assert!(board.max_ms >= 400.0, "{board:?}");
+        // ...and only it: requests sent one after another would have queued ten or more
+        // behind it, each timed from when it was due.
+        assert!(board.p95_ms < 100.0, "{board:?}");
+        assert!(all_as_browser.load(Ordering::SeqCst));
+    }
+}

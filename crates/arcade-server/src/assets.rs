@@ -9,8 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
-pub use crate::encoding::Negotiated;
-use crate::encoding::{Coding, Quality, accepted};
+use crate::encoding::{Coding, Copies, MIN_COMPRESS_BYTES, Quality};
 
 #[derive(Embed)]
 #[folder = "../../web/"]
@@ -26,59 +25,30 @@ struct Web;
 const ASSET_MAX_AGE: &str = "public, max-age=300";
 /// Pages are always revalidated so a new release shows at once.
 const PAGE_CACHE: &str = "no-cache";
-/// Files smaller than this are sent as they are: a compressed copy would save less than the
-/// headers that announce it cost.
-const MIN_COMPRESS_BYTES: usize = 512;
-/// A compressed copy is kept only if it is at most this share of the original (in percent).
-const MAX_COMPRESSED_PERCENT: usize = 90;
-
-/// A file's compressed copy in one coding, made on its first request; `None` when it did not
-/// come out small enough to be worth sending.
+/// A file's compressed copies, with the SHA-256 of what they were made from: debug builds
+/// read files from disk, which may change under a running server.
 #[derive(Debug)]
-struct Compressed {
-    /// The SHA-256 of what was compressed: debug builds read files from disk, which may change.
+struct Kept {
     source: [u8; 32],
-    body: Option<Bytes>,
+    copies: Copies,
 }
 
-/// The compressed copies of one file.
-#[derive(Debug, Default)]
-struct Variants {
-    br: OnceLock<Compressed>,
-    gzip: OnceLock<Compressed>,
-}
-
-/// Every embedded file's slots for compressed copies. Only the map of empty slots is made at
-/// first use: each copy is made on the first request that wants it, so start-up stays fast.
-static VARIANTS: LazyLock<HashMap<String, Variants>> = LazyLock::new(|| {
+/// Every embedded file's slot for its copies. Only the map of empty slots is made at first
+/// use: each copy is made when first asked for (or by [`precompress`]), so start-up stays fast.
+static KEPT: LazyLock<HashMap<String, OnceLock<Kept>>> = LazyLock::new(|| {
     Web::iter()
-        .map(|p| (p.into_owned(), Variants::default()))
+        .map(|p| (p.into_owned(), OnceLock::new()))
         .collect()
 });
 
-fn compress_worthwhile(data: &[u8], coding: Coding) -> Option<Bytes> {
-    let out = coding.compress(data, Quality::Best).ok()?;
-    (out.len() * 100 <= data.len() * MAX_COMPRESSED_PERCENT).then(|| Bytes::from(out))
-}
-
-/// The file's body in `coding`, compressing it on first use.
-fn compressed(path: &str, coding: Coding, sha256: &[u8; 32], data: &[u8]) -> Option<Bytes> {
-    let Some(variants) = VARIANTS.get(path) else {
-        return compress_worthwhile(data, coding);
-    };
-    let slot = match coding {
-        Coding::Brotli => &variants.br,
-        Coding::Gzip => &variants.gzip,
-    };
-    let kept = slot.get_or_init(|| Compressed {
+/// The kept copies of the file at `path` as it is now; `None` for a file that changed since
+/// (debug builds), whose copies are then made afresh and not kept.
+fn kept(path: &str, sha256: &[u8; 32]) -> Option<&'static Copies> {
+    let kept = KEPT.get(path)?.get_or_init(|| Kept {
         source: *sha256,
-        body: compress_worthwhile(data, coding),
+        copies: Copies::default(),
     });
-    if kept.source == *sha256 {
-        kept.body.clone()
-    } else {
-        compress_worthwhile(data, coding)
-    }
+    (kept.source == *sha256).then_some(&kept.copies)
 }
 
 /// Make every embedded file's compressed copies now (they are otherwise made on the first
@@ -88,10 +58,12 @@ pub fn precompress() {
         let Some(file) = Web::get(&path) else {
             continue;
         };
-        if compressible(file.metadata.mimetype(), file.data.len()) {
-            let sha256 = file.metadata.sha256_hash();
+        if !compressible(file.metadata.mimetype(), file.data.len()) {
+            continue;
+        }
+        if let Some(copies) = kept(&path, &file.metadata.sha256_hash()) {
             for coding in [Coding::Brotli, Coding::Gzip] {
-                compressed(&path, coding, &sha256, &file.data);
+                copies.copy(coding, &file.data, Quality::Best);
             }
         }
     }
@@ -117,10 +89,10 @@ pub fn serve(path: &str, request_headers: &HeaderMap) -> Option<Response> {
     let mime = file.metadata.mimetype();
     let negotiable = compressible(mime, file.data.len());
     let encoded = if negotiable {
-        accepted(request_headers)
-            .into_iter()
-            .flatten()
-            .find_map(|c| compressed(path, c, &sha256, &file.data).map(|body| (c, body)))
+        match kept(path, &sha256) {
+            Some(copies) => copies.pick(request_headers, &file.data, Quality::Best),
+            None => Copies::default().pick(request_headers, &file.data, Quality::Best),
+        }
     } else {
         None
     };
@@ -159,7 +131,6 @@ pub fn serve(path: &str, request_headers: &HeaderMap) -> Option<Response> {
         }
         r
     };
-    response.extensions_mut().insert(Negotiated);
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::ETAG, etag);
@@ -268,7 +239,6 @@ mod tests {
         assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html");
         let tag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
         assert!(tag.ends_with("-br\""), "{tag}");
-        assert!(r.extensions().get::<Negotiated>().is_some());
         let bytes = body(r).await;
         let original = original("play.html");
         assert!(bytes.len() < original.len());
@@ -278,11 +248,10 @@ mod tests {
     #[test]
     fn precompressing_fills_every_compressible_files_copies() {
         precompress();
-        let page = &VARIANTS["play.html"];
-        assert!(page.br.get().is_some_and(|c| c.body.is_some()));
-        assert!(page.gzip.get().is_some_and(|c| c.body.is_some()));
-        let script = &VARIANTS["assets/js/play.js"];
-        assert!(script.br.get().is_some_and(|c| c.body.is_some()));
+        let kept = |path: &str| &KEPT[path].get().expect("kept").copies;
+        assert!(kept("play.html").holds(Coding::Brotli));
+        assert!(kept("play.html").holds(Coding::Gzip));
+        assert!(kept("assets/js/play.js").holds(Coding::Brotli));
     }
 
     #[tokio::test]
@@ -366,6 +335,8 @@ mod tests {
                 (x >> 32) as u8
             })
             .collect();
-        assert!(compress_worthwhile(&noise, Coding::Gzip).is_none());
+        let copies = Copies::default();
+        assert!(copies.copy(Coding::Gzip, &noise, Quality::Best).is_none());
+        assert!(!copies.holds(Coding::Gzip));
     }
 }

@@ -1,6 +1,7 @@
 //! Content codings for bodies that are compressed once and sent many times: the embedded web
 //! files (for the life of the process) and the cached leaderboard pages (for a second). The
-//! client's `Accept-Encoding` picks among the copies; nothing is compressed per request.
+//! client's `Accept-Encoding` picks among the copies; nothing is compressed per request. Both
+//! are served outside the compression layer, which handles the other API responses.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -9,10 +10,11 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 
-/// Marks a response whose encoding was chosen from copies compressed once, so the compression
-/// layer leaves it as it is (a body not worth compressing is not compressed there either).
-#[derive(Debug, Clone, Copy)]
-pub struct Negotiated;
+/// Bodies smaller than this are sent as they are: a compressed copy would save less than the
+/// header announcing it costs.
+pub(crate) const MIN_COMPRESS_BYTES: usize = 512;
+/// A compressed copy is kept only if it is at most this share of the original (in percent).
+const MAX_COMPRESSED_PERCENT: usize = 90;
 
 /// How hard to compress: files embedded in the binary are compressed once per process, so
 /// they get the smallest output; a leaderboard page lives a second, so it gets a fast pass
@@ -133,24 +135,67 @@ pub(crate) fn accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
     }
 }
 
-/// A body kept for many responses, with its compressed copies made on first demand.
-#[derive(Debug)]
-pub struct SharedBody {
-    identity: Bytes,
+/// The compressed copies of one body, each made on first demand and kept; a coding whose copy
+/// would not pay is kept as `None`, and the body then goes out as it is.
+#[derive(Debug, Default)]
+pub(crate) struct Copies {
     br: OnceLock<Option<Bytes>>,
     gzip: OnceLock<Option<Bytes>>,
 }
 
-/// Bodies smaller than this are sent as they are: compressing them saves less than the
-/// header announcing it costs.
-const MIN_COMPRESS_BYTES: usize = 512;
+impl Copies {
+    /// The best coding `request` accepts that pays for `body`, with its copy.
+    pub(crate) fn pick(
+        &self,
+        request: &HeaderMap,
+        body: &[u8],
+        quality: Quality,
+    ) -> Option<(Coding, Bytes)> {
+        if body.len() < MIN_COMPRESS_BYTES {
+            return None;
+        }
+        accepted(request)
+            .into_iter()
+            .flatten()
+            .find_map(|c| self.copy(c, body, quality).map(|copy| (c, copy)))
+    }
+
+    /// `body` in `coding`, compressed on the first call; `None` when that does not pay.
+    pub(crate) fn copy(&self, coding: Coding, body: &[u8], quality: Quality) -> Option<Bytes> {
+        self.slot(coding)
+            .get_or_init(|| {
+                let out = coding.compress(body, quality).ok()?;
+                (out.len() * 100 <= body.len() * MAX_COMPRESSED_PERCENT).then(|| Bytes::from(out))
+            })
+            .clone()
+    }
+
+    /// Whether the copy in `coding` was made and kept.
+    #[cfg(test)]
+    pub(crate) fn holds(&self, coding: Coding) -> bool {
+        self.slot(coding).get().is_some_and(Option::is_some)
+    }
+
+    fn slot(&self, coding: Coding) -> &OnceLock<Option<Bytes>> {
+        match coding {
+            Coding::Brotli => &self.br,
+            Coding::Gzip => &self.gzip,
+        }
+    }
+}
+
+/// A body kept for many responses, with its compressed copies made on first demand.
+#[derive(Debug)]
+pub struct SharedBody {
+    identity: Bytes,
+    copies: Copies,
+}
 
 impl SharedBody {
     pub fn new(identity: Bytes) -> Self {
         Self {
             identity,
-            br: OnceLock::new(),
-            gzip: OnceLock::new(),
+            copies: Copies::default(),
         }
     }
 
@@ -158,28 +203,10 @@ impl SharedBody {
         &self.identity
     }
 
-    fn copy(&self, coding: Coding) -> Option<Bytes> {
-        if self.identity.len() < MIN_COMPRESS_BYTES {
-            return None;
-        }
-        let slot = match coding {
-            Coding::Brotli => &self.br,
-            Coding::Gzip => &self.gzip,
-        };
-        slot.get_or_init(|| {
-            let out = coding.compress(&self.identity, Quality::Fast).ok()?;
-            (out.len() < self.identity.len()).then(|| Bytes::from(out))
-        })
-        .clone()
-    }
-
-    /// A response with this body in the best coding `request` accepts, marked
-    /// [`Negotiated`] and varying on `Accept-Encoding`.
+    /// A response with this body in the best coding `request` accepts, varying on
+    /// `Accept-Encoding`.
     pub fn respond(&self, request: &HeaderMap, content_type: &'static str) -> Response {
-        let chosen = accepted(request)
-            .into_iter()
-            .flatten()
-            .find_map(|c| self.copy(c).map(|body| (c, body)));
+        let chosen = self.copies.pick(request, &self.identity, Quality::Fast);
         let (body, coding) = match chosen {
             Some((c, body)) => (body, Some(c)),
             None => (self.identity.clone(), None),
@@ -191,7 +218,6 @@ impl SharedBody {
         if let Some(c) = coding {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
         }
-        r.extensions_mut().insert(Negotiated);
         r
     }
 }
@@ -243,7 +269,6 @@ mod tests {
         let r = shared.respond(&accepting("gzip, deflate, br"), "application/json");
         assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");
         assert_eq!(r.headers()[header::VARY], "accept-encoding");
-        assert!(r.extensions().get::<Negotiated>().is_some());
         let bytes = body_of(r).await;
         assert!(bytes.len() < original.len() / 2);
         let mut plain = Vec::new();

@@ -22,7 +22,6 @@ use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -73,18 +72,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().merge(board_router()).split_for_parts().1
 }
 
-/// Responses that chose their own coding from copies compressed once (board pages, see
-/// [`encoding`]) are left alone by the compression layer, including those not worth
-/// compressing; it compresses the other API responses.
-fn not_negotiated(
-    _: StatusCode,
-    _: axum::http::Version,
-    _: &axum::http::HeaderMap,
-    extensions: &axum::http::Extensions,
-) -> bool {
-    extensions.get::<assets::Negotiated>().is_none()
-}
-
 /// The whole application: routes, pages and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, mut doc) = api_router().split_for_parts();
@@ -105,16 +92,12 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
         )
-        .layer(
-            ServiceBuilder::new()
-                .layer(CompressionLayer::new().compress_when(
-                    DefaultPredicate::new().and(not_negotiated as fn(_, _, &_, &_) -> bool),
-                ))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    settings.request_timeout,
-                )),
-        );
+        .layer(ServiceBuilder::new().layer(CompressionLayer::new()).layer(
+            TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                settings.request_timeout,
+            ),
+        ));
     api.merge(boards)
         .merge(files)
         .fallback(api::not_found)

@@ -289,11 +289,7 @@ impl Arcade {
             .await?;
         let row = stored.row;
         let standing = standing_of(&row);
-        let mut ranks = PeriodRanks {
-            all: 0,
-            day: 0,
-            week: 0,
-        };
+        let mut ranks = PeriodRanks::default();
         let mut entered_top = Vec::new();
         // The three boards are independent: submit to them at once (one round trip on a
         // multiplexed connection instead of three).
@@ -308,11 +304,7 @@ impl Arcade {
                 Submission::New { rank } | Submission::Improved { rank, .. } => (rank, true),
                 Submission::NotImproved { rank, .. } => (rank, false),
             };
-            match period {
-                Period::All => ranks.all = rank,
-                Period::Day => ranks.day = rank,
-                Period::Week => ranks.week = rank,
-            }
+            ranks.set(period, rank);
             if improved && rank <= TOP_PLACES {
                 entered_top.push((period, rank));
             }
@@ -370,23 +362,14 @@ impl Arcade {
     }
 
     async fn receipt_for(&self, row: &ScoreRow) -> Result<FinishReceipt, DomainError> {
-        let mut ranks = PeriodRanks {
-            all: 0,
-            day: 0,
-            week: 0,
-        };
+        let mut ranks = PeriodRanks::default();
         let found = futures::future::try_join_all(Period::ALL.map(|period| {
             let board = BoardKey::current(&row.game, period, row.achieved_at);
             async move { self.ports.ranks.get(&board, &row.player_key).await }
         }))
         .await?;
         for (period, found) in Period::ALL.into_iter().zip(found) {
-            let rank = found.map_or(0, |r| r.rank);
-            match period {
-                Period::All => ranks.all = rank,
-                Period::Day => ranks.day = rank,
-                Period::Week => ranks.week = rank,
-            }
+            ranks.set(period, found.map_or(0, |r| r.rank));
         }
         Ok(receipt_from(row, ranks))
     }

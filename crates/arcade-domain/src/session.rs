@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{DomainError, Rejection};
-use crate::time::Timestamp;
+use crate::time::{Period, Timestamp};
 
 /// A session's id: a random UUID (v4), unguessable so nobody can post to another's game.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -86,12 +86,22 @@ pub struct InputBatch {
     pub score: Option<u32>,
 }
 
-/// Ranks of the player's best in each period's board, after a finish.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Ranks of the player's best in each period's board, after a finish (0: not on that board).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodRanks {
     pub all: u64,
     pub day: u64,
     pub week: u64,
+}
+
+impl PeriodRanks {
+    pub fn set(&mut self, period: Period, rank: u64) {
+        match period {
+            Period::All => self.all = rank,
+            Period::Day => self.day = rank,
+            Period::Week => self.week = rank,
+        }
+    }
 }
 
 /// What a successful finish tells the player. Stored with the session so that repeating the
@@ -270,6 +280,22 @@ impl Session {
 mod tests {
     use super::*;
     use arcade_games::egg_catcher::EGG_CATCHER;
+
+    #[test]
+    fn each_period_rank_lands_in_its_own_field() {
+        let mut ranks = PeriodRanks::default();
+        ranks.set(Period::Week, 4);
+        ranks.set(Period::All, 7);
+        ranks.set(Period::Day, 2);
+        assert_eq!(
+            ranks,
+            PeriodRanks {
+                all: 7,
+                day: 2,
+                week: 4
+            }
+        );
+    }
 
     const T0: Timestamp = Timestamp(1_800_000_000_000);
 

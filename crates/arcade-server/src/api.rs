@@ -10,15 +10,15 @@ use arcade_telemetry::{GameLabels, Metrics};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
 use crate::board_cache::{Lookup, PageKey};
 use crate::dto::*;
-use crate::encoding::SharedBody;
+use crate::encoding::{Negotiation, SharedBody};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, LastEventId};
 use crate::state::{AppState, Health};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -163,7 +163,7 @@ pub async fn leaderboard(
     State(state): State<AppState>,
     ApiPath(game): ApiPath<String>,
     ApiQuery(q): ApiQuery<BoardQuery>,
-    headers: HeaderMap,
+    negotiation: Negotiation,
 ) -> ApiResult<Response> {
     let period = period(q.period.as_deref())?;
     let limit = Limit::parse(q.limit)?;
@@ -178,7 +178,7 @@ pub async fn leaderboard(
         .await?;
         count_board_read(&state, &page.game);
         return Ok(match encode_board(page) {
-            Some(body) => SharedBody::new(body).respond(&headers, JSON),
+            Some(body) => SharedBody::new(body).respond(&negotiation, JSON),
             None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         });
     }
@@ -192,7 +192,7 @@ pub async fn leaderboard(
     let ticket = match state.boards.get(key) {
         Lookup::Hit(body) => {
             count_board_read(&state, game);
-            return Ok(body.respond(&headers, JSON));
+            return Ok(body.respond(&negotiation, JSON));
         }
         Lookup::Miss(ticket) => ticket,
     };
@@ -207,7 +207,7 @@ pub async fn leaderboard(
     } else {
         Arc::new(SharedBody::new(body))
     };
-    Ok(shared.respond(&headers, JSON))
+    Ok(shared.respond(&negotiation, JSON))
 }
 
 const JSON: &str = "application/json";
@@ -315,15 +315,11 @@ pub async fn player_scores(
 pub async fn events(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<EventsQuery>,
-    headers: HeaderMap,
+    LastEventId(last): LastEventId,
 ) -> ApiResult<Response> {
     if let Some(g) = &q.game {
         state.arcade.game(g)?;
     }
-    let last = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let watch = q.player.map(|p| (state.arcade.clone(), p));
     Ok(crate::live::response(&state.live, q.game, last, watch)
         .await
@@ -401,28 +397,31 @@ pub async fn metrics_response(health: &Health, metrics: &Metrics) -> Response {
 }
 
 /// The arcade's home page.
-pub async fn home(headers: HeaderMap) -> ApiResult<Response> {
-    assets::serve("index.html", &headers).ok_or_else(missing_asset)
+pub async fn home(negotiation: Negotiation) -> ApiResult<Response> {
+    assets::serve("index.html", &negotiation).ok_or_else(missing_asset)
 }
 
 /// A game's page.
 pub async fn play(
     State(state): State<AppState>,
     ApiPath(game): ApiPath<String>,
-    headers: HeaderMap,
+    negotiation: Negotiation,
 ) -> ApiResult<Response> {
     state.arcade.game(&game)?;
-    assets::serve("play.html", &headers).ok_or_else(missing_asset)
+    assets::serve("play.html", &negotiation).ok_or_else(missing_asset)
 }
 
 /// Static files under `/assets/`.
-pub async fn asset(ApiPath(path): ApiPath<String>, headers: HeaderMap) -> ApiResult<Response> {
-    assets::serve(&format!("assets/{path}"), &headers)
+pub async fn asset(
+    ApiPath(path): ApiPath<String>,
+    negotiation: Negotiation,
+) -> ApiResult<Response> {
+    assets::serve(&format!("assets/{path}"), &negotiation)
         .ok_or_else(|| ApiError::NotFound(format!("there is no asset '{path}'")))
 }
 
-pub async fn favicon(headers: HeaderMap) -> ApiResult<Response> {
-    assets::serve("assets/img/favicon.svg", &headers)
+pub async fn favicon(negotiation: Negotiation) -> ApiResult<Response> {
+    assets::serve("assets/img/favicon.svg", &negotiation)
         .ok_or_else(|| ApiError::NotFound("there is no favicon".to_owned()))
 }
 

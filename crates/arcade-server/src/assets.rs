@@ -4,12 +4,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
-use crate::encoding::{Coding, Copies, MIN_COMPRESS_BYTES, Quality};
+use crate::encoding::{Coding, Copies, MIN_COMPRESS_BYTES, Negotiation, Quality, sized_response};
 
 #[derive(Embed)]
 #[folder = "../../web/"]
@@ -83,15 +83,15 @@ fn compressible(mime: &str, len: usize) -> bool {
 /// Serve an embedded file by its path under `web/`, honouring `If-None-Match`, in the best
 /// coding the client accepts (brotli, then gzip, else as it is). Compressed copies are made
 /// once per file on first request; release builds serve the identity bytes without a copy.
-pub fn serve(path: &str, request_headers: &HeaderMap) -> Option<Response> {
+pub fn serve(path: &str, request: &Negotiation) -> Option<Response> {
     let file = Web::get(path)?;
     let sha256 = file.metadata.sha256_hash();
     let mime = file.metadata.mimetype();
     let negotiable = compressible(mime, file.data.len());
     let encoded = if negotiable {
         match kept(path, &sha256) {
-            Some(copies) => copies.pick(request_headers, &file.data, Quality::Best),
-            None => Copies::default().pick(request_headers, &file.data, Quality::Best),
+            Some(copies) => copies.pick(request, &file.data, Quality::Best),
+            None => Copies::default().pick(request, &file.data, Quality::Best),
         }
     } else {
         None
@@ -105,11 +105,7 @@ pub fn serve(path: &str, request_headers: &HeaderMap) -> Option<Response> {
     } else {
         ASSET_MAX_AGE
     };
-    let not_modified = request_headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().as_bytes() == etag.as_bytes()));
-    let mut response = if not_modified {
+    let mut response = if request.holds(&etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let (body, coding) = match encoded {
@@ -119,7 +115,7 @@ pub fn serve(path: &str, request_headers: &HeaderMap) -> Option<Response> {
                 Cow::Owned(bytes) => (Bytes::from(bytes), None),
             },
         };
-        let mut r = Response::new(Body::from(body));
+        let mut r = sized_response(body);
         if let Ok(v) = HeaderValue::from_str(mime) {
             r.headers_mut().insert(header::CONTENT_TYPE, v);
         }
@@ -163,6 +159,11 @@ pub fn paths() -> impl Iterator<Item = String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderMap;
+
+    fn with(headers: &HeaderMap) -> Negotiation {
+        Negotiation::from_headers(headers)
+    }
 
     #[test]
     fn etags_are_the_quoted_hex_of_the_first_half_of_the_hash() {
@@ -176,19 +177,42 @@ mod tests {
 
     #[test]
     fn a_matching_if_none_match_answers_not_modified() {
-        let first = serve("play.html", &HeaderMap::new()).expect("the game page is embedded");
+        let first = serve("play.html", &Negotiation::default()).expect("the game page is embedded");
         let tag = first.headers()[header::ETAG].clone();
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::IF_NONE_MATCH,
-            HeaderValue::from_str(&format!("\"other\", {}", tag.to_str().unwrap())).unwrap(),
+        let tag = tag.to_str().unwrap();
+        let asking = |values: &[&str]| {
+            let mut headers = HeaderMap::new();
+            for v in values {
+                headers.append(header::IF_NONE_MATCH, HeaderValue::from_str(v).unwrap());
+            }
+            serve("play.html", &with(&headers)).unwrap().status()
+        };
+        assert_eq!(
+            asking(&[&format!("\"other\", {tag}")]),
+            StatusCode::NOT_MODIFIED
         );
-        let again = serve("play.html", &headers).unwrap();
-        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        // Weak comparison, a list over several header lines, and the wildcard all match.
+        assert_eq!(asking(&[&format!("W/{tag}")]), StatusCode::NOT_MODIFIED);
+        assert_eq!(asking(&["\"other\"", tag]), StatusCode::NOT_MODIFIED);
+        assert_eq!(asking(&["*"]), StatusCode::NOT_MODIFIED);
+        assert_eq!(asking(&["\"other\", W/\"another\""]), StatusCode::OK);
+        let again = serve(
+            "play.html",
+            &with(&{
+                let mut h = HeaderMap::new();
+                h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(tag).unwrap());
+                h
+            }),
+        )
+        .unwrap();
         assert_eq!(again.headers()[header::ETAG], tag);
     }
 
-    fn accepting(value: &str) -> HeaderMap {
+    fn accepting(value: &str) -> Negotiation {
+        with(&accepting_headers(value))
+    }
+
+    fn accepting_headers(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::ACCEPT_ENCODING,
@@ -266,10 +290,10 @@ mod tests {
 
     #[tokio::test]
     async fn identity_is_served_when_no_coding_is_accepted() {
-        let plain = serve("play.html", &HeaderMap::new()).unwrap();
+        let plain = serve("play.html", &Negotiation::default()).unwrap();
         let tag = plain.headers()[header::ETAG].clone();
         for headers in [
-            HeaderMap::new(),
+            Negotiation::default(),
             accepting("identity"),
             accepting("deflate"),
         ] {
@@ -301,19 +325,19 @@ mod tests {
     fn each_representation_revalidates_with_its_own_etag() {
         let br = serve("play.html", &accepting("br")).unwrap();
         let br_tag = br.headers()[header::ETAG].clone();
-        let mut headers = accepting("br");
+        let mut headers = accepting_headers("br");
         headers.insert(header::IF_NONE_MATCH, br_tag.clone());
-        let again = serve("play.html", &headers).unwrap();
+        let again = serve("play.html", &with(&headers)).unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(again.headers()[header::ETAG], br_tag);
         assert_eq!(again.headers()[header::VARY], "accept-encoding");
         // The brotli tag does not match the gzip or the identity representation.
         headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-        let gzip = serve("play.html", &headers).unwrap();
+        let gzip = serve("play.html", &with(&headers)).unwrap();
         assert_eq!(gzip.status(), StatusCode::OK);
         assert_eq!(encoding(&gzip), Some("gzip"));
         headers.remove(header::ACCEPT_ENCODING);
-        let plain = serve("play.html", &headers).unwrap();
+        let plain = serve("play.html", &with(&headers)).unwrap();
         assert_eq!(plain.status(), StatusCode::OK);
         assert_eq!(encoding(&plain), None);
     }

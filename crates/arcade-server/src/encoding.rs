@@ -3,10 +3,13 @@
 //! client's `Accept-Encoding` picks among the copies; nothing is compressed per request. Both
 //! are served outside the compression layer, which handles the other API responses.
 
+use std::convert::Infallible;
 use std::io::Write;
 use std::sync::OnceLock;
 
 use axum::body::{Body, Bytes};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 
@@ -96,9 +99,60 @@ impl Coding {
     }
 }
 
+/// What a request says about the representation it wants: the codings it accepts, best
+/// first, and the entity tags of the copies it already holds. As an extractor it reads just
+/// these two headers, where taking the whole `HeaderMap` would copy every header of every
+/// request.
+#[derive(Debug, Clone, Default)]
+pub struct Negotiation {
+    codings: [Option<Coding>; 2],
+    if_none_match: Vec<HeaderValue>,
+}
+
+impl Negotiation {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self {
+            codings: accepted(headers),
+            if_none_match: headers
+                .get_all(header::IF_NONE_MATCH)
+                .iter()
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The codings the client accepts, best first.
+    pub(crate) fn codings(&self) -> impl Iterator<Item = Coding> + '_ {
+        self.codings.iter().flatten().copied()
+    }
+
+    /// Whether the client holds the representation tagged `etag`: `If-None-Match` lists it
+    /// (weak comparison, as RFC 9110 asks for this header) or is `*`.
+    pub(crate) fn holds(&self, etag: &HeaderValue) -> bool {
+        fn opaque(tag: &[u8]) -> &[u8] {
+            tag.strip_prefix(b"W/").unwrap_or(tag)
+        }
+        let wanted = opaque(etag.as_bytes());
+        self.if_none_match
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .any(|t| t == "*" || opaque(t.as_bytes()) == wanted)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Negotiation {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(&parts.headers))
+    }
+}
+
 /// The codings the client accepts, best first: higher q-value first, brotli before gzip at
 /// equal q; codings with q=0 (directly, or through `*`) are left out.
-pub(crate) fn accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
+fn accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
     let (mut br, mut gzip, mut any) = (None, None, None);
     for value in headers.get_all(header::ACCEPT_ENCODING) {
         let Ok(value) = value.to_str() else { continue };
@@ -147,16 +201,15 @@ impl Copies {
     /// The best coding `request` accepts that pays for `body`, with its copy.
     pub(crate) fn pick(
         &self,
-        request: &HeaderMap,
+        request: &Negotiation,
         body: &[u8],
         quality: Quality,
     ) -> Option<(Coding, Bytes)> {
         if body.len() < MIN_COMPRESS_BYTES {
             return None;
         }
-        accepted(request)
-            .into_iter()
-            .flatten()
+        request
+            .codings()
             .find_map(|c| self.copy(c, body, quality).map(|copy| (c, copy)))
     }
 
@@ -205,13 +258,13 @@ impl SharedBody {
 
     /// A response with this body in the best coding `request` accepts, varying on
     /// `Accept-Encoding`.
-    pub fn respond(&self, request: &HeaderMap, content_type: &'static str) -> Response {
+    pub fn respond(&self, request: &Negotiation, content_type: &'static str) -> Response {
         let chosen = self.copies.pick(request, &self.identity, Quality::Fast);
         let (body, coding) = match chosen {
             Some((c, body)) => (body, Some(c)),
             None => (self.identity.clone(), None),
         };
-        let mut r = Response::new(Body::from(body));
+        let mut r = sized_response(body);
         let headers = r.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
@@ -222,15 +275,27 @@ impl SharedBody {
     }
 }
 
+/// Headers a kept body's response ends up with: its own (type, coding, vary, validators,
+/// caching, length), the security headers and the request id.
+const RESPONSE_HEADERS: usize = 12;
+
+/// A response for `body` whose header map already has room for all its headers, so adding
+/// them one by one never regrows it.
+pub(crate) fn sized_response(body: Bytes) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.headers_mut() = HeaderMap::with_capacity(RESPONSE_HEADERS);
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Read;
 
-    fn accepting(value: &'static str) -> HeaderMap {
+    fn accepting(value: &'static str) -> Negotiation {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
-        h
+        Negotiation::from_headers(&h)
     }
 
     fn json(entries: usize) -> Bytes {
@@ -294,7 +359,7 @@ mod tests {
         assert_eq!(body_of(r).await, Bytes::from_static(br#"{"entries":[]}"#));
 
         let large = SharedBody::new(json(50));
-        let r = large.respond(&HeaderMap::new(), "application/json");
+        let r = large.respond(&Negotiation::default(), "application/json");
         assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
         assert_eq!(body_of(r).await, json(50));

@@ -21,6 +21,24 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
+/// The `Last-Event-ID` an event stream's client resumes after, if it sent one.
+#[derive(Debug, Clone, Default)]
+pub struct LastEventId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .headers
+                .get("last-event-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
+
 /// The client's IP: the socket peer, or the first `X-Forwarded-For` entry when the server is
 /// configured to trust its proxy.
 #[derive(Debug, Clone, Copy)]

@@ -2,21 +2,24 @@
 //! and logs it, writes every error as problem+json (with the request id) and sets the
 //! security headers.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::{LazyLock, PoisonError, RwLock};
+use std::convert::Infallible;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use arcade_telemetry::{HttpLabels, RouteLabels};
+use arcade_telemetry::{HttpLabels, Metrics, RouteLabels};
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use tracing::Instrument;
+use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service};
 
 use crate::error::{InternalCause, Problem};
-use crate::state::AppState;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -35,81 +38,208 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
 const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// The outermost layer, one pass per request (each extra layer costs every response a move
-/// through its future): gives the request an id (kept when the client sent one) and echoes
-/// it, times, counts and logs, writes error bodies as problem+json and sets the security
-/// headers.
-pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = match request.headers().get(&REQUEST_ID) {
-        Some(id) => id.clone(),
-        None => {
-            let mut buf = uuid::Uuid::encode_buffer();
-            let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-            let id = HeaderValue::from_str(id).expect("a UUID is a valid header value");
-            request.headers_mut().insert(REQUEST_ID, id.clone());
-            id
-        }
-    };
-    let method = request.method().clone();
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let route = matched.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    let id = request_id.to_str().unwrap_or_default();
-    let span = tracing::info_span!(
-        "http_request",
-        otel.name = %format_args!("{method} {route}"),
-        otel.kind = "server",
-        http.request.method = %method,
-        http.route = %route,
-        http.response.status_code = tracing::field::Empty,
-        request_id = %id,
-    );
-    let response = next.run(request).instrument(span.clone()).await;
-    let mut response = problem_body(response, id);
-    let status = response.status();
-    let headers = response.headers_mut();
-    for (name, value) in SECURITY_HEADERS {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
+/// The outermost layer, one pass per request: gives the request an id (kept when the client
+/// sent one) and echoes it, times, counts and logs, turns a panic into a 500, writes error
+/// bodies as problem+json and sets the security headers. A plain tower service rather than
+/// `from_fn` and a panic-catching layer, each of which would box the rest of the stack, its
+/// future or its body again for every request.
+#[derive(Clone)]
+pub struct ObserveLayer {
+    metrics: Arc<Metrics>,
+}
+
+impl ObserveLayer {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self { metrics }
+    }
+}
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            inner,
+            metrics: self.metrics.clone(),
         }
     }
-    headers.insert(REQUEST_ID, request_id.clone());
-    let trace_id = if span.is_disabled() {
-        None
-    } else {
-        span.record("http.response.status_code", status.as_u16());
-        arcade_telemetry::trace_id(&span)
-    };
-    let latency = started.elapsed();
-    let method_label = method_label(&method);
-    let route_label = route_label(route);
-    state
-        .metrics
-        .http_requests
-        .get_or_create(&HttpLabels {
-            method: method_label.clone(),
-            route: route_label.clone(),
-            status: status.as_u16(),
-        })
-        .inc();
-    state
-        .metrics
-        .http_duration
-        .get_or_create(&RouteLabels {
-            method: method_label,
-            route: route_label,
-        })
-        .observe(latency.as_secs_f64());
-    let method = method.as_str();
-    log(
-        &response,
-        id,
-        trace_id.as_deref(),
-        method,
-        route,
-        status,
-        latency,
-    );
+}
+
+#[derive(Clone)]
+pub struct Observe<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Observed<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let request_id = match request.headers().get(&REQUEST_ID) {
+            Some(id) => id.clone(),
+            None => {
+                let mut buf = uuid::Uuid::encode_buffer();
+                let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+                HeaderValue::from_str(id).expect("a UUID is a valid header value")
+            }
+        };
+        let method = request.method().clone();
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(Cow::Borrowed(UNMATCHED), |m| route_label(m.as_str()));
+        let span = tracing::info_span!(
+            "http_request",
+            otel.name = %format_args!("{method} {route}"),
+            otel.kind = "server",
+            http.request.method = %method,
+            http.route = %route,
+            http.response.status_code = tracing::field::Empty,
+            request_id = %request_id.to_str().unwrap_or_default(),
+        );
+        let (inner, panic) =
+            match span.in_scope(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))) {
+                Ok(future) => (Some(future), None),
+                Err(panic) => (None, Some(panic)),
+            };
+        Observed {
+            inner,
+            panic,
+            request: Some(Observing {
+                metrics: self.metrics.clone(),
+                started,
+                request_id,
+                method,
+                route,
+                span,
+            }),
+        }
+    }
+}
+
+/// What the observer keeps of a request until its response is ready.
+struct Observing {
+    metrics: Arc<Metrics>,
+    started: Instant,
+    request_id: HeaderValue,
+    method: Method,
+    route: Cow<'static, str>,
+    span: tracing::Span,
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Observe`]: the inner one, polled inside the request's span
+    /// (`None` when calling the inner service panicked).
+    pub struct Observed<F> {
+        #[pin]
+        inner: Option<F>,
+        panic: Option<Box<dyn Any + Send>>,
+        request: Option<Observing>,
+    }
+}
+
+impl<F> Future for Observed<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let request = this
+            .request
+            .as_ref()
+            .expect("an observed future is not polled after it is ready");
+        let response = match this.inner.as_pin_mut() {
+            Some(inner) => {
+                let _entered = request.span.enter();
+                match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+                    Ok(Poll::Pending) => return Poll::Pending,
+                    Ok(Poll::Ready(Ok(response))) => response,
+                    Err(panic) => panicked(&*panic),
+                }
+            }
+            None => panicked(&*this.panic.take().unwrap_or_else(|| Box::new(()))),
+        };
+        let request = this.request.take().expect("checked above");
+        Poll::Ready(Ok(request.finish(response)))
+    }
+}
+
+impl Observing {
+    fn finish(self, response: Response) -> Response {
+        let id = self.request_id.to_str().unwrap_or_default();
+        let mut response = problem_body(response, id);
+        let status = response.status();
+        let headers = response.headers_mut();
+        headers.reserve(SECURITY_HEADERS.len() + 1);
+        for (name, value) in SECURITY_HEADERS {
+            if !headers.contains_key(&name) {
+                headers.insert(name, HeaderValue::from_static(value));
+            }
+        }
+        headers.insert(REQUEST_ID, self.request_id.clone());
+        let trace_id = if self.span.is_disabled() {
+            None
+        } else {
+            self.span
+                .record("http.response.status_code", status.as_u16());
+            arcade_telemetry::trace_id(&self.span)
+        };
+        let latency = self.started.elapsed();
+        let method_label = method_label(&self.method);
+        let metrics = &self.metrics;
+        metrics
+            .http_requests
+            .get_or_create(&HttpLabels {
+                method: method_label.clone(),
+                route: self.route.clone(),
+                status: status.as_u16(),
+            })
+            .inc();
+        metrics
+            .http_duration
+            .get_or_create(&RouteLabels {
+                method: method_label,
+                route: self.route.clone(),
+            })
+            .observe(latency.as_secs_f64());
+        let _entered = self.span.enter();
+        log(
+            &response,
+            id,
+            trace_id.as_deref(),
+            self.method.as_str(),
+            &self.route,
+            status,
+            latency,
+        );
+        response
+    }
+}
+
+/// The answer to a request whose handler panicked: a 500 whose cause (the panic message) is
+/// logged, with the generic problem body.
+fn panicked(panic: &(dyn Any + Send)) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    response
+        .extensions_mut()
+        .insert(InternalCause(format!("the handler panicked: {message}")));
     response
 }
 
@@ -277,6 +407,69 @@ fn default_problem(status: StatusCode) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    fn observed(metrics: &Arc<Metrics>) -> Router {
+        Router::new()
+            .route("/fine", get(|| async { "fine" }))
+            .route(
+                "/boom",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("the board exploded");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(ObserveLayer::new(metrics.clone()))
+    }
+
+    async fn get_from(router: &Router, path: &str) -> Response {
+        router
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header(&REQUEST_ID, "req-42")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_problem_and_the_server_goes_on() {
+        let metrics = Arc::new(Metrics::new("test", "test"));
+        let router = observed(&metrics);
+        let r = get_from(&router, "/boom").await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert_eq!(r.headers()[&REQUEST_ID], "req-42");
+        assert_eq!(r.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["type"], "internal_error", "{problem}");
+        assert_eq!(problem["request_id"], "req-42");
+        assert!(
+            !problem.to_string().contains("exploded"),
+            "the panic message stays in the log: {problem}"
+        );
+
+        let r = get_from(&router, "/fine").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let text = metrics.encode();
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("arcade_http_requests_total{")
+                    && l.contains("route=\"/boom\"")
+                    && l.contains("status=\"500\"")),
+            "{text}"
+        );
+    }
 
     #[test]
     fn standard_methods_and_seen_routes_are_labelled_without_a_copy() {

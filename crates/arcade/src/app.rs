@@ -267,6 +267,11 @@ impl Application {
         self.arcade.clone()
     }
 
+    /// The routes and middleware this server answers with, for driving it without a socket.
+    pub fn router(&self) -> axum::Router {
+        arcade_server::router(self.state.clone())
+    }
+
     /// Serve until `shutdown` resolves; then report draining for `drain_delay`, stop
     /// accepting, and give in-flight requests `shutdown_timeout` to finish.
     pub async fn run_until(
@@ -290,7 +295,7 @@ impl Application {
         // Compressing the pages and scripts takes tens of milliseconds: off the request path
         // and after the listener is up, so neither start-up nor a first visitor waits for it.
         tokio::task::spawn_blocking(arcade_server::assets::precompress);
-        let router = arcade_server::router(self.state);
+        let router = self.router();
         let server = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),

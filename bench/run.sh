@@ -2,13 +2,14 @@
 # Arcade's benchmark runs (see BENCHMARKS.md). Loopback only; every step is time-bounded.
 #
 #   bash bench/run.sh build      # release builds of arcade, loadgen, seed and the hello floor
-#   bash bench/run.sh floors     # wrk rounds: hello floor, nginx, Arcade pages (embedded); open-loop p99
+#   bash bench/run.sh floors     # wrk rounds: hello floor, nginx, Arcade pages (embedded); p99 at half the peak
 #   bash bench/run.sh embedded   # cold start, idle RSS, SSE cost, 10,000 players (embedded)
 #   bash bench/run.sh full       # PostgreSQL+Redis+NATS: 1M seeded, ranks, 10,000 players, finishes
 #
 # Results go to $OUT (default /tmp/arcade-bench); CARGO_TARGET_DIR picks the build directory.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 BIN=$TARGET_DIR/release
 OUT=${OUT:-/tmp/arcade-bench}
@@ -159,6 +160,17 @@ NGINX
     timeout 120 "$BIN/loadgen" run --target http://127.0.0.1:18080 --server-pid "$ARCADE_PID" \
         --warmup 3s --duration 20s --game-page-rps "$half" \
         --json "$OUT/half-rate-page.json" | tee -a "$OUT/summary.txt"
+    # The same rates from wrk, paced by a pause after each answer: a generator in C costs a
+    # fraction of the load generator's CPU per request, which matters when both share two
+    # cores. Being closed loop, a late answer delays that connection's next request instead of
+    # queueing it, so this shows the server's own tail, not queueing behind a slow answer.
+    # One cycle is the 2 ms pause, the answer and wrk's timer slack: about 3.3 ms here.
+    log "paced wrk near half of each peak (2 ms pause per connection after each answer)"
+    local conns
+    conns=$(awk -v r="$top10" 'BEGIN { printf "%d", r / 2 * 0.0033 }')
+    WRK_CONNECTIONS=$conns wrk_rate "paced-top10-c$conns" "$board" -s "$HERE/paced.lua" >/dev/null
+    conns=$(awk -v r="$page" 'BEGIN { printf "%d", r / 2 * 0.0033 }')
+    WRK_CONNECTIONS=$conns wrk_rate "paced-game-page-c$conns" "$page_url" -s "$HERE/paced.lua" >/dev/null
     cleanup
     PIDS=()
 }

@@ -1,9 +1,8 @@
 //! Read traffic at fixed rates, open loop, sent as a browser sends it (accepting compressed
-//! bodies): each worker has a schedule and sends every due
-//! request on a task of its own, as independent users would, so one slow answer never holds
-//! back the requests due after it. A request the worker itself sent late is timed from when it
-//! was due, so a server that falls behind shows it in the percentiles instead of quietly
-//! slowing the load down.
+//! bodies): each worker has a schedule and sends every due request on a task of its own, as
+//! independent users would, so one slow answer never holds back the requests due after it. A
+//! request the worker itself sent late is timed from when it was due, so a server that falls
+//! behind shows it in the percentiles instead of quietly slowing the load down.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
-use crate::encoding::{Coding, Copies, MIN_COMPRESS_BYTES, Negotiation, Quality, sized_response};
+use crate::encoding::{Coding, Copies, MIN_COMPRESS_BYTES, Negotiation, Quality, coded_response};
 
 #[derive(Embed)]
 #[folder = "../../web/"]
@@ -108,24 +108,11 @@ pub fn serve(path: &str, request: &Negotiation) -> Option<Response> {
     let mut response = if request.holds(&etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let (body, coding) = match encoded {
-            Some((coding, body)) => (body, Some(coding)),
-            None => match file.data {
-                Cow::Borrowed(bytes) => (Bytes::from_static(bytes), None),
-                Cow::Owned(bytes) => (Bytes::from(bytes), None),
-            },
+        let identity = || match file.data {
+            Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+            Cow::Owned(bytes) => Bytes::from(bytes),
         };
-        let mut r = sized_response(body);
-        if let Ok(v) = HeaderValue::from_str(mime) {
-            r.headers_mut().insert(header::CONTENT_TYPE, v);
-        }
-        if let Some(coding) = coding {
-            r.headers_mut().insert(
-                header::CONTENT_ENCODING,
-                HeaderValue::from_static(coding.name()),
-            );
-        }
-        r
+        coded_response(encoded, identity, HeaderValue::from_str(mime).ok())
     };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));

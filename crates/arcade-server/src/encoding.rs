@@ -260,17 +260,13 @@ impl SharedBody {
     /// `Accept-Encoding`.
     pub fn respond(&self, request: &Negotiation, content_type: &'static str) -> Response {
         let chosen = self.copies.pick(request, &self.identity, Quality::Fast);
-        let (body, coding) = match chosen {
-            Some((c, body)) => (body, Some(c)),
-            None => (self.identity.clone(), None),
-        };
-        let mut r = sized_response(body);
-        let headers = r.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        if let Some(c) = coding {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
-        }
+        let mut r = coded_response(
+            chosen,
+            || self.identity.clone(),
+            Some(HeaderValue::from_static(content_type)),
+        );
+        r.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         r
     }
 }
@@ -279,11 +275,27 @@ impl SharedBody {
 /// caching, length), the security headers and the request id.
 const RESPONSE_HEADERS: usize = 12;
 
-/// A response for `body` whose header map already has room for all its headers, so adding
-/// them one by one never regrows it.
-pub(crate) fn sized_response(body: Bytes) -> Response {
+/// A response with the copy [`Copies::pick`] chose, labelled with its coding, or else with
+/// `identity`. Its header map already has room for all its headers, so adding them one by one
+/// never regrows it.
+pub(crate) fn coded_response(
+    chosen: Option<(Coding, Bytes)>,
+    identity: impl FnOnce() -> Bytes,
+    content_type: Option<HeaderValue>,
+) -> Response {
+    let (body, coding) = match chosen {
+        Some((coding, copy)) => (copy, Some(coding)),
+        None => (identity(), None),
+    };
     let mut r = Response::new(Body::from(body));
-    *r.headers_mut() = HeaderMap::with_capacity(RESPONSE_HEADERS);
+    let headers = r.headers_mut();
+    *headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
+    if let Some(v) = content_type {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Some(c) = coding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
+    }
     r
 }
 

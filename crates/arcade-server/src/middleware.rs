@@ -107,14 +107,14 @@ where
             http.response.status_code = tracing::field::Empty,
             request_id = %request_id.to_str().unwrap_or_default(),
         );
-        let (inner, panic) =
+        let (inner, panicked_call) =
             match span.in_scope(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))) {
                 Ok(future) => (Some(future), None),
-                Err(panic) => (None, Some(panic)),
+                Err(panic) => (None, Some(panicked(&*panic))),
             };
         Observed {
             inner,
-            panic,
+            panicked_call,
             request: Some(Observing {
                 metrics: self.metrics.clone(),
                 started,
@@ -138,12 +138,12 @@ struct Observing {
 }
 
 pin_project_lite::pin_project! {
-    /// The response future of [`Observe`]: the inner one, polled inside the request's span
-    /// (`None` when calling the inner service panicked).
+    /// The response future of [`Observe`]: the inner one, polled inside the request's span,
+    /// or the 500 for a call of the inner service that panicked.
     pub struct Observed<F> {
         #[pin]
         inner: Option<F>,
-        panic: Option<Box<dyn Any + Send>>,
+        panicked_call: Option<Response>,
         request: Option<Observing>,
     }
 }
@@ -169,7 +169,10 @@ where
                     Err(panic) => panicked(&*panic),
                 }
             }
-            None => panicked(&*this.panic.take().unwrap_or_else(|| Box::new(()))),
+            None => this
+                .panicked_call
+                .take()
+                .expect("without an inner future there is the panic's answer"),
         };
         let request = this.request.take().expect("checked above");
         Poll::Ready(Ok(request.finish(response)))

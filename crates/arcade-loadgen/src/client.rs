@@ -12,9 +12,6 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::target::Target;
 
-/// What browsers put in `Accept-Encoding`.
-const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
-
 /// What one request got: the status (None when it failed or timed out) and the body.
 #[derive(Debug)]
 pub struct Answer {
@@ -48,32 +45,16 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        self.send(Method::GET, path, None, None).await
-    }
-
-    /// A GET with the `Accept-Encoding` browsers send, as a page or a board read from a
-    /// browser would be; the body is kept as it came (only its status is looked at).
-    pub async fn get_as_browser(&self, path: &str) -> Answer {
-        self.send(Method::GET, path, None, Some(BROWSER_ENCODINGS))
-            .await
+        self.send(Method::GET, path, None).await
     }
 
     pub async fn post_json(&self, path: &str, body: Vec<u8>) -> Answer {
-        self.send(Method::POST, path, Some(body), None).await
+        self.send(Method::POST, path, Some(body)).await
     }
 
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-        accept_encoding: Option<&'static str>,
-    ) -> Answer {
+    async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Answer {
         let started = Instant::now();
         let mut request = Request::builder().method(method).uri(self.target.url(path));
-        if let Some(codings) = accept_encoding {
-            request = request.header("accept-encoding", codings);
-        }
         if body.is_some() {
             request = request.header("content-type", "application/json");
         }

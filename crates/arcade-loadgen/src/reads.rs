@@ -1,26 +1,35 @@
 //! Read traffic at fixed rates, open loop, sent as a browser sends it (accepting compressed
-//! bodies): each worker has a schedule and sends every due request on a task of its own, as
-//! independent users would, so one slow answer never holds back the requests due after it. A
-//! request the worker itself sent late is timed from when it was due, so a server that falls
-//! behind shows it in the percentiles instead of quietly slowing the load down.
+//! bodies): each worker has a schedule and sends every due request on one of its idle
+//! connections, opening another when none is idle, as independent users would, so one slow
+//! answer never holds back the requests due after it. A request the worker itself sent late
+//! is timed from when it was due, so a server that falls behind shows it in the percentiles
+//! instead of quietly slowing the load down. A worker drives its connections itself (no pool,
+//! no task per request), so that the generator leaves most of the CPU to the server.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt as _;
+use futures::StreamExt as _;
+use futures::stream::FuturesUnordered;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
-use crate::client::Client;
+use crate::connection::{BROWSER_ENCODINGS, Connection};
 use crate::players::PlayerPlan;
 use crate::stats::Recorder;
+use crate::target::Target;
 
 /// Requests a single worker schedules per second at most; faster rates get more workers.
 const PER_WORKER_RPS: f64 = 500.0;
-/// Requests of one endpoint in flight at most (each holds a connection): past it, the workers
-/// wait and fall behind schedule, which the percentiles then show, instead of opening
+/// Connections of one endpoint at most (each holds one request in flight): past it, the
+/// workers wait and fall behind schedule, which the percentiles then show, instead of opening
 /// connections until the load generator runs out of file descriptors.
-const MAX_IN_FLIGHT: usize = 512;
+const MAX_CONNECTIONS: usize = 512;
+/// Connections a worker may hold however many workers share the limit.
+const MIN_CONNECTIONS_PER_WORKER: usize = 8;
 
 /// What a read endpoint asks for.
 #[derive(Debug, Clone)]
@@ -63,7 +72,8 @@ impl Read {
 
 /// Run `read` at `rps` until `deadline`, spread over enough workers.
 pub fn spawn(
-    client: &Client,
+    target: &Target,
+    timeout: Duration,
     read: Read,
     rps: f64,
     deadline: Instant,
@@ -74,71 +84,156 @@ pub fn spawn(
     }
     let workers = (rps / PER_WORKER_RPS).ceil().max(1.0) as usize;
     let period = Duration::from_secs_f64(workers as f64 / rps);
+    let connections = (MAX_CONNECTIONS / workers).max(MIN_CONNECTIONS_PER_WORKER);
     let start = Instant::now();
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
     (0..workers)
         .map(|w| {
-            let (client, read, slots) = (client.clone(), read.clone(), slots.clone());
+            let (addr, read) = (target.addr, read.clone());
             // Workers are offset within the period so their requests interleave.
             let first = start + period.mul_f64(w as f64 / workers as f64);
-            tokio::spawn(async move {
-                let mut rec = Recorder::new(measure_from);
-                let mut rng = StdRng::seed_from_u64(w as u64 ^ 0x5EED);
-                let label = read.label();
-                let mut in_flight = tokio::task::JoinSet::new();
-                for n in 0u32.. {
-                    let due = first + period * n;
-                    if due >= deadline {
-                        break;
-                    }
-                    // On schedule, the clock starts when the timer fires (its lateness, up
-                    // to a millisecond, is the load generator's, not the server's). Behind
-                    // schedule, it started when the request was due.
-                    let start = if Instant::now() < due {
-                        tokio::time::sleep_until(due.into()).await;
-                        Instant::now()
-                    } else {
-                        due
-                    };
-                    while let Some(done) = in_flight.try_join_next() {
-                        record(&mut rec, label, done);
-                    }
-                    let Some(path) = read.path(&mut rng) else {
-                        continue;
-                    };
-                    let Ok(slot) = slots.clone().acquire_owned().await else {
-                        break;
-                    };
-                    let client = client.clone();
-                    in_flight.spawn(async move {
-                        let answer = client.get_as_browser(&path).await;
-                        drop(slot);
-                        (due, start.elapsed(), outcome(answer))
-                    });
-                }
-                while let Some(done) = in_flight.join_next().await {
-                    record(&mut rec, label, done);
-                }
-                rec
-            })
+            let schedule = Schedule {
+                first,
+                period,
+                deadline,
+            };
+            let lane = Lane::new(addr, connections, Recorder::new(measure_from));
+            tokio::spawn(lane.run(read, schedule, timeout, w as u64 ^ 0x5EED))
         })
         .collect()
 }
 
-type Done = Result<(Instant, Duration, Result<(), String>), tokio::task::JoinError>;
-
-fn record(rec: &mut Recorder, label: &'static str, done: Done) {
-    match done {
-        Ok((due, latency, outcome)) => rec.record(label, due, latency, outcome),
-        Err(e) => rec.record(label, Instant::now(), Duration::ZERO, Err(e.to_string())),
-    }
+struct Schedule {
+    first: Instant,
+    period: Duration,
+    deadline: Instant,
 }
 
-fn outcome(answer: crate::client::Answer) -> Result<(), String> {
-    match (answer.status, answer.failure) {
-        (Some(s), _) if s.is_success() => Ok(()),
-        (Some(s), _) => Err(format!("status {}", s.as_u16())),
-        (None, why) => Err(why.unwrap_or_default()),
+/// One worker: its connections and what it has recorded.
+struct Lane {
+    addr: SocketAddr,
+    /// `Host` for every request.
+    host: String,
+    idle: Vec<Connection>,
+    /// Connections held, idle or in flight.
+    held: usize,
+    max_held: usize,
+    rec: Recorder,
+}
+
+/// A request's end: when it was due, how long it took, its outcome, and its connection when
+/// that can carry the next request.
+type Done = (Instant, Duration, Result<(), String>, Option<Connection>);
+
+impl Lane {
+    fn new(addr: SocketAddr, max_held: usize, rec: Recorder) -> Self {
+        Self {
+            addr,
+            host: addr.to_string(),
+            idle: Vec::new(),
+            held: 0,
+            max_held,
+            rec,
+        }
+    }
+
+    async fn run(
+        mut self,
+        read: Read,
+        schedule: Schedule,
+        timeout: Duration,
+        seed: u64,
+    ) -> Recorder {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let label = read.label();
+        let (addr, host) = (self.addr, self.host.clone());
+        let mut in_flight = FuturesUnordered::new();
+        let sleep = tokio::time::sleep_until(schedule.first.into());
+        tokio::pin!(sleep);
+        for n in 0u32.. {
+            let due = schedule.first + schedule.period * n;
+            if due >= schedule.deadline {
+                break;
+            }
+            // On schedule, the clock starts when the timer fires (its lateness, up to a
+            // millisecond, is the load generator's, not the server's). Behind schedule, it
+            // started when the request was due. Answers are taken in while waiting.
+            let start = if Instant::now() < due {
+                sleep.as_mut().reset(due.into());
+                loop {
+                    tokio::select! {
+                        biased;
+                        () = &mut sleep => break,
+                        Some(done) = in_flight.next() => self.settle(label, done),
+                    }
+                }
+                Instant::now()
+            } else {
+                due
+            };
+            let Some(path) = read.path(&mut rng) else {
+                continue;
+            };
+            let connection = match self.idle.pop() {
+                Some(c) => Some(c),
+                None if self.held < self.max_held => None,
+                // Every connection is busy: the request waits (and its wait is timed).
+                None => loop {
+                    let Some(done) = in_flight.next().await else {
+                        break None;
+                    };
+                    self.settle(label, done);
+                    if let Some(c) = self.idle.pop() {
+                        break Some(c);
+                    }
+                },
+            };
+            if connection.is_none() {
+                self.held += 1;
+            }
+            let host = &host;
+            in_flight.push(async move {
+                let mut connection = match connection {
+                    Some(c) => c,
+                    None => match Connection::open(addr).await {
+                        Ok(c) => c,
+                        Err(e) => return (due, start.elapsed(), Err(e), None),
+                    },
+                };
+                let answer =
+                    tokio::time::timeout(timeout, connection.get(host, &path, BROWSER_ENCODINGS))
+                        .await;
+                let latency = start.elapsed();
+                match answer {
+                    Ok(Ok(status)) if status.is_success() => {
+                        (due, latency, Ok(()), Some(connection))
+                    }
+                    Ok(Ok(status)) => (
+                        due,
+                        latency,
+                        Err(format!("status {}", status.as_u16())),
+                        Some(connection),
+                    ),
+                    Ok(Err(e)) => (due, latency, Err(e), None),
+                    Err(_) => (due, latency, Err("timeout".to_owned()), None),
+                }
+            });
+            // Send it now, and take in whatever has already been answered.
+            while let Some(Some(done)) = in_flight.next().now_or_never() {
+                self.settle(label, done);
+            }
+        }
+        while let Some(done) = in_flight.next().await {
+            self.settle(label, done);
+        }
+        self.rec
+    }
+
+    fn settle(&mut self, label: &'static str, (due, latency, outcome, connection): Done) {
+        self.rec.record(label, due, latency, outcome);
+        match connection {
+            Some(c) => self.idle.push(c),
+            None => self.held -= 1,
+        }
     }
 }
 
@@ -150,8 +245,6 @@ mod tests {
     use axum::Router;
     use axum::http::HeaderMap;
     use axum::routing::get;
-
-    use crate::target::Target;
 
     /// A server whose first answer takes `stall`; every later one is immediate. It notes
     /// whether every request accepted compressed bodies, as a browser's does.
@@ -188,14 +281,21 @@ mod tests {
     #[tokio::test]
     async fn one_slow_answer_does_not_delay_the_requests_due_after_it() {
         let (url, all_as_browser) = stalling_server(Duration::from_millis(400)).await;
-        let client = Client::new(Target::parse(&url).unwrap(), Duration::from_secs(5));
+        let target = Target::parse(&url).unwrap();
         let now = Instant::now();
         let read = Read::Path {
             label: "board",
             path: "/board".to_owned(),
         };
         let mut rec = Recorder::new(now);
-        for worker in spawn(&client, read, 40.0, now + Duration::from_secs(1), now) {
+        for worker in spawn(
+            &target,
+            Duration::from_secs(5),
+            read,
+            40.0,
+            now + Duration::from_secs(1),
+            now,
+        ) {
             rec.merge(worker.await.unwrap());
         }
         let summary = rec.summary(Duration::from_secs(1));

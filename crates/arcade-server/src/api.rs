@@ -177,10 +177,7 @@ pub async fn leaderboard(
         )
         .await?;
         count_board_read(&state, &page.game);
-        return Ok(match encode_board(page) {
-            Some(body) => SharedBody::new(body).respond(&negotiation, JSON),
-            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        });
+        return Ok(SharedBody::new(encode_board(page)?).respond(&negotiation, JSON));
     }
     let game = state.arcade.game(&game)?.id();
     let key = PageKey {
@@ -198,9 +195,7 @@ pub async fn leaderboard(
     };
     let page = within(&state, state.arcade.leaderboard(game, period, limit, None)).await?;
     count_board_read(&state, game);
-    let Some(body) = encode_board(page) else {
-        return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
-    };
+    let body = encode_board(page)?;
     // A read across midnight may have read the new day's board: keep it under no old key.
     let shared = if period.bucket(state.arcade.now()) == key.bucket {
         state.boards.put(ticket, body)
@@ -232,7 +227,7 @@ async fn within<T>(
 
 /// A board page as the API answers it. Encoding plain data fails only with a bug: then the
 /// cause goes to the log and the reader gets a 500.
-fn encode_board(page: BoardPage) -> Option<Bytes> {
+fn encode_board(page: BoardPage) -> ApiResult<Bytes> {
     serde_json::to_vec(&Leaderboard {
         game: page.game,
         period: page.period.as_str().to_owned(),
@@ -240,8 +235,7 @@ fn encode_board(page: BoardPage) -> Option<Bytes> {
         next_cursor: page.next_cursor,
     })
     .map(Bytes::from)
-    .inspect_err(|e| tracing::error!(error = %e, "a leaderboard page did not encode"))
-    .ok()
+    .map_err(|e| ApiError::Internal(format!("a leaderboard page did not encode: {e}")))
 }
 
 /// A player's best score, rank and neighbours on a board.

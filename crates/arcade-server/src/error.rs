@@ -60,6 +60,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     NotFound(String),
+    /// A fault of the server's own (not of storage): the cause is logged, never sent.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -91,6 +94,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -102,6 +106,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound(_) => "not_found",
+            Self::Internal(_) => "internal_error",
         }
     }
 
@@ -237,6 +242,13 @@ mod tests {
         let p = r.extensions().get::<Problem>().unwrap();
         assert!(!p.detail.contains("secret"));
         assert!(r.extensions().get::<InternalCause>().is_some());
+        let r = ApiError::Internal("a page did not encode: secret".into()).into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let p = r.extensions().get::<Problem>().unwrap();
+        assert_eq!(p.kind, "internal_error");
+        assert!(!p.detail.contains("secret"));
+        let cause = r.extensions().get::<InternalCause>().unwrap();
+        assert!(cause.0.contains("did not encode"));
         let r = ApiError::from(DomainError::RateLimited {
             retry_after: Duration::from_millis(1500),
         })

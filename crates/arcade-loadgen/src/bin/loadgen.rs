@@ -277,7 +277,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         (path("home", "/"), args.home_rps),
         (path("game_page", "/play/egg-catcher"), args.game_page_rps),
     ] {
-        handles.extend(reads::spawn(&client, read, rps, deadline, measure_from));
+        handles.extend(reads::spawn(
+            &target,
+            args.common.timeout,
+            read,
+            rps,
+            deadline,
+            measure_from,
+        ));
     }
 
     let sampling = deadline;

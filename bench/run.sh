@@ -85,6 +85,11 @@ print(sys.argv[2], sys.argv[3], round(float(sys.argv[4])), round(e["rps"]), e["p
 PY
 }
 
+# The median req/s of server `name` over the rounds in a "round name req/s" file.
+median_rate() { # name file
+    awk -v n="$1" '$2 == n { print $3 }' "$2" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 start_arcade() { # port data-dir [extra flags...]
     local port=$1 dir=$2
     shift 2
@@ -192,8 +197,8 @@ NGINX
     # One cycle is the 2 ms pause, the answer and wrk's timer slack: about 3.3 ms here.
     log "paced wrk near half of each peak (2 ms pause per connection after each answer)"
     local top10 page conns
-    top10=$(awk '$2 == "arcade-top10-browser" { print $3 }' "$rates" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    page=$(awk '$2 == "arcade-game-page-browser" { print $3 }' "$rates" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    top10=$(median_rate arcade-top10-browser "$rates")
+    page=$(median_rate arcade-game-page-browser "$rates")
     conns=$(awk -v r="$top10" 'BEGIN { printf "%d", r / 2 * 0.0033 }')
     WRK_CONNECTIONS=$conns wrk_rate "paced-top10-c$conns" "$board" -s "$HERE/paced.lua" >/dev/null
     conns=$(awk -v r="$page" 'BEGIN { printf "%d", r / 2 * 0.0033 }')

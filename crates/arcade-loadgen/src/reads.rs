@@ -96,8 +96,8 @@ pub fn spawn(
                 period,
                 deadline,
             };
-            let lane = Lane::new(addr, connections, Recorder::new(measure_from));
-            tokio::spawn(lane.run(read, schedule, timeout, w as u64 ^ 0x5EED))
+            let lane = Lane::new(connections, Recorder::new(measure_from));
+            tokio::spawn(lane.run(addr, read, schedule, timeout, w as u64 ^ 0x5EED))
         })
         .collect()
 }
@@ -110,9 +110,6 @@ struct Schedule {
 
 /// One worker: its connections and what it has recorded.
 struct Lane {
-    addr: SocketAddr,
-    /// `Host` for every request.
-    host: String,
     idle: Vec<Connection>,
     /// Connections held, idle or in flight.
     held: usize,
@@ -125,10 +122,8 @@ struct Lane {
 type Done = (Instant, Duration, Result<(), String>, Option<Connection>);
 
 impl Lane {
-    fn new(addr: SocketAddr, max_held: usize, rec: Recorder) -> Self {
+    fn new(max_held: usize, rec: Recorder) -> Self {
         Self {
-            addr,
-            host: addr.to_string(),
             idle: Vec::new(),
             held: 0,
             max_held,
@@ -138,6 +133,7 @@ impl Lane {
 
     async fn run(
         mut self,
+        addr: SocketAddr,
         read: Read,
         schedule: Schedule,
         timeout: Duration,
@@ -145,7 +141,7 @@ impl Lane {
     ) -> Recorder {
         let mut rng = StdRng::seed_from_u64(seed);
         let label = read.label();
-        let (addr, host) = (self.addr, self.host.clone());
+        let host = addr.to_string();
         let mut in_flight = FuturesUnordered::new();
         let sleep = tokio::time::sleep_until(schedule.first.into());
         tokio::pin!(sleep);
@@ -190,33 +186,7 @@ impl Lane {
             if connection.is_none() {
                 self.held += 1;
             }
-            let host = &host;
-            in_flight.push(async move {
-                let mut connection = match connection {
-                    Some(c) => c,
-                    None => match Connection::open(addr).await {
-                        Ok(c) => c,
-                        Err(e) => return (due, start.elapsed(), Err(e), None),
-                    },
-                };
-                let answer =
-                    tokio::time::timeout(timeout, connection.get(host, &path, BROWSER_ENCODINGS))
-                        .await;
-                let latency = start.elapsed();
-                match answer {
-                    Ok(Ok(status)) if status.is_success() => {
-                        (due, latency, Ok(()), Some(connection))
-                    }
-                    Ok(Ok(status)) => (
-                        due,
-                        latency,
-                        Err(format!("status {}", status.as_u16())),
-                        Some(connection),
-                    ),
-                    Ok(Err(e)) => (due, latency, Err(e), None),
-                    Err(_) => (due, latency, Err("timeout".to_owned()), None),
-                }
-            });
+            in_flight.push(exchange(connection, addr, &host, path, timeout, due, start));
             // Send it now, and take in whatever has already been answered.
             while let Some(Some(done)) = in_flight.next().now_or_never() {
                 self.settle(label, done);
@@ -234,6 +204,40 @@ impl Lane {
             Some(c) => self.idle.push(c),
             None => self.held -= 1,
         }
+    }
+}
+
+/// One request due at `due` and timed from `start`, on `connection` or, without one, on a
+/// new connection to `addr`.
+async fn exchange(
+    connection: Option<Connection>,
+    addr: SocketAddr,
+    host: &str,
+    path: String,
+    timeout: Duration,
+    due: Instant,
+    start: Instant,
+) -> Done {
+    let mut connection = match connection {
+        Some(c) => c,
+        None => match Connection::open(addr).await {
+            Ok(c) => c,
+            Err(e) => return (due, start.elapsed(), Err(e), None),
+        },
+    };
+    let answer =
+        tokio::time::timeout(timeout, connection.get(host, &path, BROWSER_ENCODINGS)).await;
+    let latency = start.elapsed();
+    match answer {
+        Ok(Ok(status)) if status.is_success() => (due, latency, Ok(()), Some(connection)),
+        Ok(Ok(status)) => (
+            due,
+            latency,
+            Err(format!("status {}", status.as_u16())),
+            Some(connection),
+        ),
+        Ok(Err(e)) => (due, latency, Err(e), None),
+        Err(_) => (due, latency, Err("timeout".to_owned()), None),
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! - [`target`]: the server to load, refused unless it is on the loopback interface;
 //! - [`client`]: a small keep-alive HTTP/1.1 client (hyper) that times every request;
-//! - [`connection`]: one keep-alive connection driven by the task that sends on it, for read
-//!   traffic at tens of thousands of requests per second;
+//! - [`connection`]: one lean keep-alive HTTP/1.1 connection (requests written as bytes,
+//!   answers framed by httparse), for read traffic at tens of thousands of requests per second;
 //! - [`stats`]: per-endpoint latency series and their summary (rate, percentiles, errors);
 //! - [`procstat`]: a server's RSS and CPU, sampled from `/proc/<pid>/`;
 //! - [`players`]: simulated players that start, heartbeat in real time and finish with bot

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::FutureExt as _;
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
-use crate::connection::{BROWSER_ENCODINGS, Connection};
+use crate::connection::{BROWSER_ENCODINGS, Connection, get_request};
 use crate::players::PlayerPlan;
 use crate::stats::Recorder;
 use crate::target::Target;
@@ -142,6 +143,12 @@ impl Lane {
         let mut rng = StdRng::seed_from_u64(seed);
         let label = read.label();
         let host = addr.to_string();
+        let encode = |path: &str| Bytes::from(get_request(&host, path, BROWSER_ENCODINGS));
+        // A fixed path's request is encoded once.
+        let fixed = match &read {
+            Read::Path { path, .. } => Some(encode(path)),
+            Read::SeededRank { .. } | Read::PlayerRank { .. } => None,
+        };
         let mut in_flight = FuturesUnordered::new();
         let sleep = tokio::time::sleep_until(schedule.first.into());
         tokio::pin!(sleep);
@@ -166,8 +173,12 @@ impl Lane {
             } else {
                 due
             };
-            let Some(path) = read.path(&mut rng) else {
-                continue;
+            let request = match &fixed {
+                Some(request) => request.clone(),
+                None => match read.path(&mut rng) {
+                    Some(path) => encode(&path),
+                    None => continue,
+                },
             };
             let connection = match self.idle.pop() {
                 Some(c) => Some(c),
@@ -186,7 +197,7 @@ impl Lane {
             if connection.is_none() {
                 self.held += 1;
             }
-            in_flight.push(exchange(connection, addr, &host, path, timeout, due, start));
+            in_flight.push(exchange(connection, addr, request, timeout, due, start));
             // Send it now, and take in whatever has already been answered.
             while let Some(Some(done)) = in_flight.next().now_or_never() {
                 self.settle(label, done);
@@ -212,8 +223,7 @@ impl Lane {
 async fn exchange(
     connection: Option<Connection>,
     addr: SocketAddr,
-    host: &str,
-    path: String,
+    request: Bytes,
     timeout: Duration,
     due: Instant,
     start: Instant,
@@ -225,17 +235,17 @@ async fn exchange(
             Err(e) => return (due, start.elapsed(), Err(e), None),
         },
     };
-    let answer =
-        tokio::time::timeout(timeout, connection.get(host, &path, BROWSER_ENCODINGS)).await;
+    let answer = tokio::time::timeout(timeout, connection.send(&request)).await;
     let latency = start.elapsed();
     match answer {
-        Ok(Ok(status)) if status.is_success() => (due, latency, Ok(()), Some(connection)),
-        Ok(Ok(status)) => (
-            due,
-            latency,
-            Err(format!("status {}", status.as_u16())),
-            Some(connection),
-        ),
+        Ok(Ok(answer)) => {
+            let outcome = if answer.is_success() {
+                Ok(())
+            } else {
+                Err(format!("status {}", answer.status))
+            };
+            (due, latency, outcome, answer.reusable.then_some(connection))
+        }
         Ok(Err(e)) => (due, latency, Err(e), None),
         Err(_) => (due, latency, Err("timeout".to_owned()), None),
     }

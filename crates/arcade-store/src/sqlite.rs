@@ -1,4 +1,5 @@
-//! SQLite score store: one file in the data directory, WAL mode, migrated on open.
+//! SQLite score store: one file in the data directory, WAL mode, migrated on open; one writing
+//! connection beside a pool of readers.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,8 +25,17 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// The embedded score store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    /// Reads, which WAL lets run beside the write in progress.
+    reads: SqlitePool,
+    /// The one connection that writes. SQLite lets one connection write at a time; with
+    /// writers on several connections the losers sleep in SQLite's busy handler (1, 2, 5, …
+    /// up to 100 ms a try) while holding pooled connections that reads then queue for. On one
+    /// connection, writes wait their turn in the pool's queue instead, in order and awake.
+    writes: SqlitePool,
 }
+
+/// Reading connections; WAL readers do not wait for the writer.
+const READERS: u32 = 4;
 
 fn err(e: sqlx::Error) -> StoreError {
     store_error(BACKEND, e)
@@ -58,21 +68,28 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+        let pool = |connections| {
+            SqlitePoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options.clone())
+        };
+        // The writer first: it creates the file and switches it to WAL before readers open it.
+        let writes = pool(1).await.map_err(err)?;
+        MIGRATOR
+            .run(&writes)
             .await
-            .map_err(err)?;
-        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Failed {
-            backend: BACKEND,
-            message: format!("migration failed: {e}"),
-        })?;
-        Ok(Self { pool })
+            .map_err(|e| StoreError::Failed {
+                backend: BACKEND,
+                message: format!("migration failed: {e}"),
+            })?;
+        let reads = pool(READERS).await.map_err(err)?;
+        Ok(Self { reads, writes })
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.writes.close().await;
+        self.reads.close().await;
     }
 }
 
@@ -116,7 +133,7 @@ impl ScoreStore for SqliteStore {
         let row =
             sqlx::query("SELECT key, name, token_digest, created_at FROM players WHERE key = ?")
                 .bind(key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reads)
                 .await
                 .map_err(err)?;
         row.map(|r| {
@@ -144,7 +161,7 @@ impl ScoreStore for SqliteStore {
         .bind(&player.name)
         .bind(&player.token_digest.0[..])
         .bind(player.created_at.0)
-        .execute(&self.pool)
+        .execute(&self.writes)
         .await
         .map_err(err)?;
         Ok(done.rows_affected() == 1)
@@ -161,9 +178,9 @@ impl ScoreStore for SqliteStore {
             backend: BACKEND,
             message: e.to_string(),
         })?;
-        let mut tx = self.pool.begin().await.map_err(err)?;
+        let mut tx = self.writes.begin().await.map_err(err)?;
         // Write first so the transaction takes SQLite's write lock at once (a deferred read
-        // that later upgrades can fail with SQLITE_BUSY under concurrency).
+        // that later upgrades can fail with SQLITE_BUSY when another process writes).
         let inserted = sqlx::query(
             "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
              rules_version, seed, stats, replay, achieved_at) \
@@ -245,7 +262,7 @@ impl ScoreStore for SqliteStore {
              WHERE s.session_id = ?"
         ))
         .bind(id.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await
         .map_err(err)?;
         row.as_ref().map(row_to_score).transpose()
@@ -277,7 +294,7 @@ impl ScoreStore for SqliteStore {
         .bind(&sid)
         .bind(&sid)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await
         .map_err(err)?;
         rows.iter().map(row_to_score).collect()
@@ -299,7 +316,7 @@ impl ScoreStore for SqliteStore {
         .bind(board.period.as_str())
         .bind(board.bucket)
         .bind(since.map_or(i64::MIN, |t| t.0))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reads)
         .await
         .map_err(err)?;
         rows.iter()
@@ -316,7 +333,7 @@ impl ScoreStore for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(&self.reads)
             .await
             .map(|_| ())
             .map_err(err)

@@ -108,6 +108,43 @@ pub async fn concurrent_records_store_one_row(store: Arc<dyn ScoreStore>) {
     );
 }
 
+/// Many players finishing at once all land, each with its own best, and reads made while the
+/// writes are in flight are answered.
+pub async fn concurrent_records_of_many_players_all_land(store: Arc<dyn ScoreStore>) {
+    const PLAYERS: u32 = 48;
+    let key = |i: u32| format!("crowd-{i}");
+    for i in 0..PLAYERS {
+        store.create_player(&player(&key(i))).await.unwrap();
+    }
+    let writes: Vec<_> = (0..PLAYERS)
+        .map(|i| {
+            let (store, s) = (store.clone(), score(&key(i), 10 + i, T0));
+            tokio::spawn(async move { store.record_score(&s).await.unwrap().inserted })
+        })
+        .collect();
+    let reads: Vec<_> = (0..PLAYERS)
+        .map(|i| {
+            let (store, key) = (store.clone(), key(i));
+            tokio::spawn(async move { store.find_player(&key).await.unwrap().is_some() })
+        })
+        .collect();
+    for (w, r) in writes.into_iter().zip(reads) {
+        assert!(w.await.unwrap(), "a new session's score is inserted");
+        assert!(r.await.unwrap(), "a claimed player is found");
+    }
+    let best = store
+        .best_standings(&board(Period::All, T0), None)
+        .await
+        .unwrap();
+    let crowd: Vec<_> = best
+        .iter()
+        .filter(|s| s.player_key.starts_with("crowd-"))
+        .map(|s| s.score)
+        .collect();
+    let expected: Vec<_> = (0..PLAYERS).rev().map(|i| u64::from(10 + i)).collect();
+    assert_eq!(crowd, expected, "every best, in board order");
+}
+
 /// Bests keep the higher score, and the earlier one on a tie; previous_best is fixed at insert.
 pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
     store.create_player(&player("dee")).await.unwrap();

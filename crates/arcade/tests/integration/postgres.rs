@@ -41,6 +41,7 @@ pg_suite!(
     players_are_claimed_once,
     recording_is_idempotent_per_session,
     concurrent_records_store_one_row,
+    concurrent_records_of_many_players_all_land,
     bests_follow_board_order,
     history_pages_newest_first,
     the_store_answers_pings,

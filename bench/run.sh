@@ -67,7 +67,8 @@ wrk_rate() {
 
 # One round of p99 at half the peak: wrk measures the peak of `url` (browser encodings), then
 # the load generator sends half that rate, open loop, for 20 s, watching the server `pid`. Appends
-# "round name peak rate p99 p95 p50 errors" to $OUT/half-rates.txt.
+# "round name peak rate p99 p95 p50 errors sent-late-p99" to $OUT/half-rates.txt (the last: how
+# late the generator itself sent the requests, which shows when the tail is the shared cores').
 half_rate_round() { # round name url rate-flag server-pid
     local round=$1 name=$2 url=$3 flag=$4 pid=$5 peak half
     local base=${url#http://}
@@ -81,7 +82,7 @@ half_rate_round() { # round name url rate-flag server-pid
 import json, sys
 run = json.load(open(sys.argv[1]))
 e = run["endpoints"][0]
-print(sys.argv[2], sys.argv[3], round(float(sys.argv[4])), round(e["rps"]), e["p99_ms"], e["p95_ms"], e["p50_ms"], e["errors"])
+print(sys.argv[2], sys.argv[3], round(float(sys.argv[4])), round(e["rps"]), e["p99_ms"], e["p95_ms"], e["p50_ms"], e["errors"], e.get("sent_late_p99_ms"))
 PY
 }
 
@@ -178,7 +179,7 @@ NGINX
     local half_rates=$OUT/half-rates.txt
     : >"$half_rates"
     log "open loop at half of a peak measured just before (browser encodings), $HALF_ROUNDS rounds"
-    echo "round endpoint peak-req/s sent-req/s p99-ms p95-ms p50-ms errors" | tee -a "$OUT/summary.txt"
+    echo "round endpoint peak-req/s sent-req/s p99-ms p95-ms p50-ms errors sent-late-p99-ms" | tee -a "$OUT/summary.txt"
     for round in $(seq 1 "$HALF_ROUNDS"); do
         # The floor's own tail under the same generator: what the two shared cores allow.
         half_rate_round "$round" hello http://127.0.0.1:18081/ --home-rps "$hello_pid"

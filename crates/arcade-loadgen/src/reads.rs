@@ -3,7 +3,8 @@
 //! connections, opening another when none is idle, as independent users would, so one slow
 //! answer never holds back the requests due after it. A request the worker itself sent late
 //! is timed from when it was due, so a server that falls behind shows it in the percentiles
-//! instead of quietly slowing the load down. A worker drives its connections itself (no pool,
+//! instead of quietly slowing the load down; how late each request went out is recorded too,
+//! to tell the generator's delay from the server's. A worker drives its connections itself (no pool,
 //! no task per request), so that the generator leaves most of the CPU to the server.
 
 use std::net::SocketAddr;
@@ -192,11 +193,16 @@ impl Lane {
                     if let Some(c) = self.idle.pop() {
                         break Some(c);
                     }
+                    // A connection that failed freed its slot for a new one.
+                    if self.held < self.max_held {
+                        break None;
+                    }
                 },
             };
             if connection.is_none() {
                 self.held += 1;
             }
+            self.rec.sent_late(label, due, start.elapsed());
             in_flight.push(exchange(connection, addr, request, timeout, due, start));
             // Send it now, and take in whatever has already been answered.
             while let Some(Some(done)) = in_flight.next().now_or_never() {

@@ -13,6 +13,9 @@ struct Series {
     latencies_us: Vec<u32>,
     /// Failed requests by kind ("status 503", "timeout", "score mismatch", ...).
     errors: BTreeMap<String, u64>,
+    /// For open-loop traffic: how late the generator sent each request, in microseconds (0
+    /// when on schedule). Included in the latencies; kept apart to show the generator's share.
+    sent_late_us: Vec<u32>,
 }
 
 /// Requests recorded by one task, or merged from many.
@@ -44,18 +47,26 @@ impl Recorder {
             return;
         }
         let series = self.series.entry(endpoint).or_default();
-        series
-            .latencies_us
-            .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+        series.latencies_us.push(micros(latency));
         if let Err(kind) = outcome {
             *series.errors.entry(kind).or_default() += 1;
         }
+    }
+
+    /// Note that the open-loop request due at `due` went out `late` (zero when on schedule).
+    pub fn sent_late(&mut self, endpoint: &'static str, due: Instant, late: Duration) {
+        if due < self.measure_from {
+            return;
+        }
+        let series = self.series.entry(endpoint).or_default();
+        series.sent_late_us.push(micros(late));
     }
 
     pub fn merge(&mut self, other: Recorder) {
         for (endpoint, s) in other.series {
             let mine = self.series.entry(endpoint).or_default();
             mine.latencies_us.extend(s.latencies_us);
+            mine.sent_late_us.extend(s.sent_late_us);
             for (kind, n) in s.errors {
                 *mine.errors.entry(kind).or_default() += n;
             }
@@ -69,14 +80,8 @@ impl Recorder {
             .iter_mut()
             .map(|(endpoint, s)| {
                 s.latencies_us.sort_unstable();
-                let at = |q: f64| -> f64 {
-                    if s.latencies_us.is_empty() {
-                        return 0.0;
-                    }
-                    let i = ((s.latencies_us.len() as f64 * q).ceil() as usize)
-                        .clamp(1, s.latencies_us.len());
-                    f64::from(s.latencies_us[i - 1]) / 1000.0
-                };
+                s.sent_late_us.sort_unstable();
+                let at = |q: f64| percentile_ms(&s.latencies_us, q);
                 let requests = s.latencies_us.len() as u64;
                 EndpointSummary {
                     endpoint: (*endpoint).to_owned(),
@@ -86,12 +91,27 @@ impl Recorder {
                     p95_ms: at(0.95),
                     p99_ms: at(0.99),
                     max_ms: at(1.0),
+                    sent_late_p99_ms: (!s.sent_late_us.is_empty())
+                        .then(|| percentile_ms(&s.sent_late_us, 0.99)),
                     errors: s.errors.values().sum(),
                     error_kinds: s.errors.clone(),
                 }
             })
             .collect()
     }
+}
+
+fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+}
+
+/// The `q` quantile of `sorted` microseconds, in milliseconds (0 when empty).
+fn percentile_ms(sorted: &[u32], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+    f64::from(sorted[i - 1]) / 1000.0
 }
 
 /// One endpoint's numbers over the measured window.
@@ -104,6 +124,11 @@ pub struct EndpointSummary {
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// For open-loop traffic: the 99th percentile of how late the generator itself sent
+    /// requests. Near `p99_ms`, the tail is the generator's (or the shared cores'), not the
+    /// server's answer time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_late_p99_ms: Option<f64>,
     pub errors: u64,
     pub error_kinds: BTreeMap<String, u64>,
 }
@@ -119,6 +144,11 @@ pub fn table(rows: &[EndpointSummary]) -> String {
             "{:<14} {:>9} {:>10.1} {:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>7}\n",
             r.endpoint, r.requests, r.rps, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms, r.errors
         ));
+        if let Some(late) = r.sent_late_p99_ms {
+            out.push_str(&format!(
+                "    sent late by the generator: p99 {late:.2} ms\n"
+            ));
+        }
         for (kind, n) in &r.error_kinds {
             out.push_str(&format!("    {n} x {kind}\n"));
         }
@@ -152,5 +182,29 @@ mod tests {
         assert_eq!(s.p50_ms, 50.0);
         assert_eq!(s.p99_ms, 99.0);
         assert_eq!(s.max_ms, 100.0);
+        assert_eq!(
+            s.sent_late_p99_ms, None,
+            "closed-loop traffic has no schedule"
+        );
+    }
+
+    #[test]
+    fn lateness_is_summarised_over_every_scheduled_request() {
+        let t0 = Instant::now();
+        let mut a = Recorder::new(t0);
+        for n in 0..100u64 {
+            // Two requests in a hundred went out late, by 7 and 9 ms.
+            let late = match n {
+                10 => 7,
+                20 => 9,
+                _ => 0,
+            };
+            a.record("board", t0, Duration::from_millis(1 + late), Ok(()));
+            a.sent_late("board", t0, Duration::from_millis(late));
+        }
+        let s = &a.summary(Duration::from_secs(1))[0];
+        assert_eq!(s.sent_late_p99_ms, Some(7.0));
+        assert_eq!(s.p99_ms, 8.0);
+        assert!(table(std::slice::from_ref(s)).contains("sent late by the generator: p99 7.00 ms"));
     }
 }

@@ -64,18 +64,10 @@ impl Connection {
             .await
             .map_err(|e| format!("sending: {e}"))?;
         self.buf.clear();
-        let mut head = None;
+        let mut framer = Framer::default();
         loop {
-            if head.is_none() {
-                head = parse_head(&self.buf)?;
-            }
-            if let Some(head) = &mut head
-                && let Some(answer) = head.body.complete(&self.buf)?
-            {
-                return Ok(Answer {
-                    status: head.status,
-                    reusable: answer && head.keep_alive,
-                });
+            if let Some(answer) = framer.feed(&self.buf)? {
+                return Ok(answer);
             }
             self.buf.reserve(READ_SIZE);
             let read = self
@@ -84,18 +76,45 @@ impl Connection {
                 .await
                 .map_err(|e| format!("reading: {e}"))?;
             if read == 0 {
-                return match head {
-                    Some(Head {
-                        status,
-                        body: Body::UntilClose,
-                        ..
-                    }) => Ok(Answer {
-                        status,
-                        reusable: false,
-                    }),
-                    _ => Err("the server closed the connection".to_owned()),
-                };
+                return framer.closed();
             }
+        }
+    }
+}
+
+/// Frames one answer as its bytes arrive: the head once, then the body's end.
+#[derive(Debug, Default)]
+struct Framer {
+    head: Option<Head>,
+}
+
+impl Framer {
+    /// The answer once `buf` (everything read so far) holds all of it.
+    fn feed(&mut self, buf: &[u8]) -> Result<Option<Answer>, String> {
+        if self.head.is_none() {
+            self.head = parse_head(buf)?;
+        }
+        let Some(head) = &mut self.head else {
+            return Ok(None);
+        };
+        Ok(head.body.complete(buf)?.map(|exact| Answer {
+            status: head.status,
+            reusable: exact && head.keep_alive,
+        }))
+    }
+
+    /// The answer when the server closed the connection after what was fed.
+    fn closed(self) -> Result<Answer, String> {
+        match self.head {
+            Some(Head {
+                status,
+                body: Body::UntilClose,
+                ..
+            }) => Ok(Answer {
+                status,
+                reusable: false,
+            }),
+            _ => Err("the server closed the connection".to_owned()),
         }
     }
 }
@@ -232,16 +251,10 @@ mod tests {
     /// Frame `answer` as it would arrive in pieces of `step` bytes: the status, and whether
     /// exactly the whole answer was read.
     fn frame_in_steps(answer: &[u8], step: usize) -> Result<Option<(u16, bool)>, String> {
-        let mut head = None;
+        let mut framer = Framer::default();
         for end in (step..answer.len() + step).step_by(step) {
-            let buf = &answer[..end.min(answer.len())];
-            if head.is_none() {
-                head = parse_head(buf)?;
-            }
-            if let Some(h) = &mut head
-                && let Some(exact) = h.body.complete(buf)?
-            {
-                return Ok(Some((h.status, exact && h.keep_alive)));
+            if let Some(a) = framer.feed(&answer[..end.min(answer.len())])? {
+                return Ok(Some((a.status, a.reusable)));
             }
         }
         Ok(None)

@@ -1,13 +1,18 @@
 //! The server's own work per request, without sockets or the kernel: each request goes through
 //! the same router and middleware as a served one (cloned per request, as a connection does),
 //! beside an axum "hello world" route, the floor the HTTP benchmarks compare with. The gap
-//! between the two is what Arcade adds to every response. `cargo bench -p arcade --bench
-//! requests`.
+//! between the two is what Arcade adds to every response. Heartbeats and finishes of real bot
+//! games go the same way, on the backends the environment selects as for the tests
+//! (`DATABASE_URL` and `REDIS_URL` for PostgreSQL and Redis); their `_cpu` rows count the
+//! server's CPU time instead of the time waited, which includes the stores' round trips.
+//! `cargo bench -p arcade --bench requests`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arcade::app::{Application, system_clock};
+use arcade_domain::time::{Clock, ManualClock, SystemClock};
 use arcade_testkit::{TestEnv, spawn_app_in};
 use axum::Router;
 use axum::body::Body;
@@ -15,6 +20,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
@@ -34,6 +40,20 @@ fn arcade_router(rt: &tokio::runtime::Runtime) -> (Router, TestEnv) {
             .await
             .expect("the server builds");
         (app.router(), env)
+    })
+}
+
+/// A router on fresh backends whose clock the bench moves, so that a heartbeat can carry two
+/// seconds of play without the bench waiting two seconds.
+fn play_router(rt: &tokio::runtime::Runtime) -> (Router, Arc<ManualClock>, TestEnv) {
+    rt.block_on(async {
+        let env = TestEnv::new().await;
+        let args = env.serve_args(&["--starts-per-minute", "100000000"]).await;
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let app = Application::build(&args, clock.clone())
+            .await
+            .expect("the server builds");
+        (app.router(), clock, env)
     })
 }
 
@@ -74,6 +94,174 @@ async fn answer(router: &Router, path: &str, iters: u64) -> Duration {
     started.elapsed()
 }
 
+fn post(path: &str, body: Vec<u8>) -> Request<Body> {
+    let mut r = Request::post(path)
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
+        .body(Body::from(body))
+        .expect("a valid request");
+    r.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
+    r
+}
+
+async fn post_json(router: &Router, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let response = router
+        .clone()
+        .oneshot(post(path, body))
+        .await
+        .expect("routers are infallible");
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("an in-memory body");
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// A started session and the bodies a bot's game on its seed sends: heartbeats of two
+/// seconds of play each, as the load generator's players send them, then the finish.
+struct PlayedSession {
+    heartbeat_path: String,
+    heartbeats: std::vec::IntoIter<Vec<u8>>,
+    finish_path: String,
+    finish: Vec<u8>,
+}
+
+async fn played_session(router: &Router, token: &mut Option<String>) -> PlayedSession {
+    let mut start = json!({ "player": "bench player" });
+    if let Some(t) = token.as_deref() {
+        start["token"] = json!(t);
+    }
+    let (status, started) = post_json(
+        router,
+        "/api/games/egg-catcher/sessions",
+        start.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    if let Some(t) = started["player"]["token"].as_str() {
+        *token = Some(t.to_owned());
+    }
+    let seed = u32::try_from(started["seed"].as_u64().expect("a seed")).expect("a u32 seed");
+    let (inputs, outcome) = arcade_games::egg_catcher::bot::play(seed, 70, 60 * 60);
+    let batch = |from: usize, to: usize, tick: u32| {
+        let slice: Vec<_> = inputs[from..to].iter().map(|i| [i.tick, i.value]).collect();
+        json!({ "offset": from, "inputs": slice, "tick": tick })
+    };
+    let mut heartbeats = Vec::new();
+    let mut sent = 0;
+    for end in (120..).step_by(120).take_while(|&t| t < outcome.ticks) {
+        let fresh = inputs[sent..].iter().take_while(|i| i.tick < end).count();
+        heartbeats.push(batch(sent, sent + fresh, end).to_string().into_bytes());
+        sent += fresh;
+    }
+    let mut finish = batch(sent, inputs.len(), outcome.ticks);
+    finish["score"] = json!(outcome.score);
+    let id = started["session_id"].as_str().expect("a session id");
+    PlayedSession {
+        heartbeat_path: format!("/api/sessions/{id}/heartbeat"),
+        heartbeats: heartbeats.into_iter(),
+        finish_path: format!("/api/sessions/{id}/finish"),
+        finish: finish.to_string().into_bytes(),
+    }
+}
+
+/// CPU time this thread has run, from the kernel's scheduler statistics (nanoseconds).
+fn thread_cpu() -> Duration {
+    let stat =
+        std::fs::read_to_string("/proc/thread-self/schedstat").expect("Linux scheduler statistics");
+    let ns = stat
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a run time in nanoseconds");
+    Duration::from_nanos(ns)
+}
+
+/// What some requests took: wall time, and CPU time on this thread, which on a
+/// current-thread runtime is all the server's work for them (its store clients' included).
+#[derive(Debug, Clone, Copy, Default)]
+struct Spent {
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Spent {
+    fn pick(self, cpu: bool) -> Duration {
+        if cpu { self.cpu } else { self.wall }
+    }
+}
+
+/// Send one request and read its answer in full, adding what it took to `spent`.
+async fn timed_post(router: &Router, path: &str, body: Vec<u8>, spent: &mut Spent) {
+    let request = post(path, body);
+    let (cpu, wall) = (thread_cpu(), Instant::now());
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("routers are infallible");
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("an in-memory body");
+    spent.wall += wall.elapsed();
+    spent.cpu += thread_cpu() - cpu;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{path}: {}",
+        String::from_utf8_lossy(&body)
+    );
+}
+
+/// `iters` heartbeats, each the next of a session's (a new session when one runs out); only
+/// the heartbeats are counted.
+async fn heartbeats(
+    router: &Router,
+    clock: &ManualClock,
+    token: &mut Option<String>,
+    iters: u64,
+) -> Spent {
+    let mut spent = Spent::default();
+    let mut session: Option<PlayedSession> = None;
+    for _ in 0..iters {
+        let (path, body) = loop {
+            if let Some(s) = &mut session
+                && let Some(body) = s.heartbeats.next()
+            {
+                break (s.heartbeat_path.clone(), body);
+            }
+            session = Some(played_session(router, token).await);
+        };
+        clock.advance(Duration::from_secs(2));
+        timed_post(router, &path, body, &mut spent).await;
+    }
+    spent
+}
+
+/// `iters` finishes, each of a game whose heartbeats were sent first (not counted).
+async fn finishes(
+    router: &Router,
+    clock: &ManualClock,
+    token: &mut Option<String>,
+    iters: u64,
+) -> Spent {
+    let mut spent = Spent::default();
+    let mut untimed = Spent::default();
+    for _ in 0..iters {
+        let session = played_session(router, token).await;
+        for body in session.heartbeats {
+            clock.advance(Duration::from_secs(2));
+            timed_post(router, &session.heartbeat_path, body, &mut untimed).await;
+        }
+        clock.advance(Duration::from_secs(2));
+        timed_post(router, &session.finish_path, session.finish, &mut spent).await;
+    }
+    spent
+}
+
 fn requests(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -96,6 +284,26 @@ fn requests(c: &mut Criterion) {
     for (name, router, path) in cases {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| rt.block_on(answer(router, path, iters)))
+        });
+    }
+    // Sessions on their own backends, whose clock moves; the bench's player claims its name
+    // once and later sessions present the token.
+    let (router, clock, _play_env) = play_router(&rt);
+    let mut token = None;
+    for (name, cpu) in [("heartbeat", false), ("heartbeat_cpu", true)] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(heartbeats(&router, &clock, &mut token, iters))
+                    .pick(cpu)
+            })
+        });
+    }
+    for (name, cpu) in [("finish", false), ("finish_cpu", true)] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(finishes(&router, &clock, &mut token, iters))
+                    .pick(cpu)
+            })
         });
     }
     group.finish();

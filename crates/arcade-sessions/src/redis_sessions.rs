@@ -7,9 +7,18 @@
 //! - `games`: set of the games that ever had a session (the `active:` keys to look at);
 //! - `forget`: sorted set of every session id scored by `forget_at` (ms), so `purge` finds
 //!   what is due without scanning the keyspace, even with a clock that runs ahead of Redis's.
+//!
+//! Each replica remembers the JSON it last wrote or read for a session, in a cache bounded in
+//! bytes. An update starts from it instead of reading the session first, and the
+//! compare-and-set proves it is still current, so a heartbeat costs one round trip instead of
+//! two. A remembered session that another replica changed since is refused by the
+//! compare-and-set, which hands back the stored one; an update that would not write (a
+//! refused or empty change) always reads the stored session first, so no answer is ever made
+//! from a stale copy.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_domain::ports::{SessionChange, SessionStore};
@@ -17,6 +26,8 @@ use arcade_domain::session::{Session, SessionId};
 use arcade_domain::time::Timestamp;
 use arcade_domain::{DomainError, StoreError};
 use async_trait::async_trait;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
 use redis::Script;
 
 use crate::redis_backend::{RedisBackend, failed, store_error};
@@ -25,6 +36,32 @@ use crate::redis_backend::{RedisBackend, failed, store_error};
 const MAX_ATTEMPTS: u32 = 50;
 /// Sessions purged per round trip.
 const PURGE_BATCH: usize = 1000;
+/// Bytes of session JSON a replica remembers: about 16,000 sessions of a minute's play.
+const KNOWN_BYTES: u64 = 32 << 20;
+/// The sessions [`KNOWN_BYTES`] is expected to hold, to size the cache's table.
+const KNOWN_SESSIONS: usize = 16_384;
+
+/// Weighs a remembered session by its JSON (never zero: a zero weight is never evicted).
+#[derive(Debug, Clone, Copy)]
+struct JsonBytes;
+
+impl Weighter<SessionId, Arc<str>> for JsonBytes {
+    fn weight(&self, _id: &SessionId, json: &Arc<str>) -> u64 {
+        json.len().max(1) as u64
+    }
+}
+
+/// The JSON of each session as this replica last wrote or read it: a guess of what Redis
+/// holds, which only a compare-and-set may act on.
+type Known = Cache<SessionId, Arc<str>, JsonBytes>;
+
+/// A session's JSON at the start of an update attempt, and whether it was just read from
+/// Redis (so it may answer) or is this replica's remembered guess (so it may only be written
+/// over by a compare-and-set).
+struct Base {
+    json: Arc<str>,
+    read: bool,
+}
 
 /// The `SessionStore` on Redis. Build it with [`RedisBackend::sessions`] (or
 /// [`RedisSessionStore::connect`] when nothing else shares the connection).
@@ -32,6 +69,7 @@ const PURGE_BATCH: usize = 1000;
 pub struct RedisSessionStore {
     redis: RedisBackend,
     update: Script,
+    known: Arc<Known>,
 }
 
 impl RedisSessionStore {
@@ -39,6 +77,7 @@ impl RedisSessionStore {
         Self {
             redis,
             update: Script::new(include_str!("lua/session_update.lua")),
+            known: Arc::new(Cache::with_weighter(KNOWN_SESSIONS, KNOWN_BYTES, JsonBytes)),
         }
     }
 
@@ -70,6 +109,25 @@ impl RedisSessionStore {
             .await
             .map_err(store_error)
     }
+
+    /// The stored JSON of a session, remembered for the next update.
+    async fn read_base(&self, id: SessionId) -> Result<Option<Base>, StoreError> {
+        Ok(self.read(id).await?.map(|json| {
+            let json: Arc<str> = json.into();
+            self.known.insert(id, json.clone());
+            Base { json, read: true }
+        }))
+    }
+
+    /// Remember what was just written; a finished session is rarely changed again, so it
+    /// leaves room for active ones.
+    fn remember(&self, session: &Session, json: Arc<str>) {
+        if session.finish.is_some() {
+            self.known.remove(&session.id);
+        } else {
+            self.known.insert(session.id, json);
+        }
+    }
 }
 
 fn decode(json: &str) -> Result<Session, StoreError> {
@@ -95,14 +153,14 @@ async fn back_off(attempt: u32) {
 impl SessionStore for RedisSessionStore {
     #[tracing::instrument(name = "redis.insert", skip_all, fields(db.system = "redis"))]
     async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError> {
-        let json = encode(session)?;
+        let json: Arc<str> = encode(session)?.into();
         // PXAT must be positive; a session forgotten "before 1970" is simply gone at once.
         let forget_ms = forget_at.millis().max(1);
         let mut pipe = redis::pipe();
         pipe.atomic()
             .cmd("SET")
             .arg(self.session_key(session.id))
-            .arg(json)
+            .arg(&*json)
             .arg("PXAT")
             .arg(forget_ms)
             .ignore()
@@ -124,7 +182,9 @@ impl SessionStore for RedisSessionStore {
         }
         pipe.exec_async(&mut self.redis.conn())
             .await
-            .map_err(store_error)
+            .map_err(store_error)?;
+        self.remember(session, json);
+        Ok(())
     }
 
     #[tracing::instrument(name = "redis.get", skip_all, fields(db.system = "redis"))]
@@ -132,9 +192,10 @@ impl SessionStore for RedisSessionStore {
         self.read(id).await?.as_deref().map(decode).transpose()
     }
 
-    /// Optimistic concurrency: read, apply the change in Rust, then write with a
-    /// compare-and-set script that refuses if another replica wrote first; a refusal hands
-    /// back the newer JSON, so a retry costs one round trip.
+    /// Optimistic concurrency: apply the change in Rust to the remembered (or else the
+    /// stored) session, then write with a compare-and-set script that refuses if the stored
+    /// session is not the one the change was computed from; a refusal hands back the stored
+    /// JSON, so a retry costs one round trip.
     #[tracing::instrument(name = "redis.update", skip_all, fields(db.system = "redis"))]
     async fn update(
         &self,
@@ -143,13 +204,26 @@ impl SessionStore for RedisSessionStore {
     ) -> Result<Session, DomainError> {
         let not_found = || DomainError::SessionNotFound(id.to_string());
         let key = self.session_key(id);
-        let mut stored = self.read(id).await?.ok_or_else(not_found)?;
+        let mut base = match self.known.get(&id) {
+            Some(json) => Base { json, read: false },
+            None => self.read_base(id).await?.ok_or_else(not_found)?,
+        };
         for attempt in 0..MAX_ATTEMPTS {
-            let before = decode(&stored)?;
+            let before = decode(&base.json)?;
             let mut after = before.clone();
             // The change runs on a copy: when it fails, nothing is written.
-            change(&mut after)?;
-            if after == before {
+            let changed = change(&mut after);
+            if changed.is_err() || after == before {
+                if !base.read {
+                    // Only a write is checked by Redis: anything else answers from the
+                    // stored session, which may be newer than the remembered one.
+                    base = self.read_base(id).await?.ok_or_else(|| {
+                        self.known.remove(&id);
+                        not_found()
+                    })?;
+                    continue;
+                }
+                changed?;
                 return Ok(after);
             }
             let (action, expires) = if after.finish.is_some() {
@@ -159,12 +233,13 @@ impl SessionStore for RedisSessionStore {
             } else {
                 ("", 0)
             };
+            let json: Arc<str> = encode(&after)?.into();
             let reply: (i64, Option<String>) = self
                 .update
                 .key(&key)
                 .key(self.active_key(&before.game))
-                .arg(&stored)
-                .arg(encode(&after)?)
+                .arg(&*base.json)
+                .arg(&*json)
                 .arg(id.to_string())
                 .arg(action)
                 .arg(expires)
@@ -172,15 +247,26 @@ impl SessionStore for RedisSessionStore {
                 .await
                 .map_err(store_error)?;
             match reply {
-                (1, _) => return Ok(after),
-                // The first collision retries at once on the newer JSON the script returned;
-                // after that the key is contended, so wait a while and read it afresh.
-                (0, Some(current)) if attempt == 0 => stored = current,
+                (1, _) => {
+                    self.remember(&after, json);
+                    return Ok(after);
+                }
+                // A remembered session that was out of date, or the first collision: retry at
+                // once on the stored JSON the script returned. After that the key is
+                // contended, so wait a while and read it afresh.
+                (0, Some(current)) if attempt == 0 => {
+                    let json: Arc<str> = current.into();
+                    self.known.insert(id, json.clone());
+                    base = Base { json, read: true };
+                }
                 (0, Some(_)) => {
                     back_off(attempt).await;
-                    stored = self.read(id).await?.ok_or_else(not_found)?;
+                    base = self.read_base(id).await?.ok_or_else(not_found)?;
                 }
-                _ => return Err(not_found()),
+                _ => {
+                    self.known.remove(&id);
+                    return Err(not_found());
+                }
             }
         }
         tracing::warn!(session = %id, attempts = MAX_ATTEMPTS, "session update kept conflicting");
@@ -249,6 +335,11 @@ impl SessionStore for RedisSessionStore {
                     .ignore();
             }
             if !due.is_empty() {
+                for id in &due {
+                    if let Ok(id) = SessionId::parse(id) {
+                        self.known.remove(&id);
+                    }
+                }
                 let keys: Vec<String> = due
                     .iter()
                     .map(|id| self.redis.key(format_args!("session:{id}")))

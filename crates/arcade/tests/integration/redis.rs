@@ -156,6 +156,109 @@ async fn concurrent_updates_from_two_replicas_lose_nothing() {
     .await;
 }
 
+/// Each replica starts an update from the session as it last wrote it, which another replica
+/// may have changed since: its writes still land on top of the stored session, and a change
+/// that is refused or changes nothing answers from the stored session, never the old copy.
+#[tokio::test]
+async fn a_replica_never_acts_on_its_out_of_date_copy() {
+    with_redis(|redis| async move {
+        let other = replica(&redis).await;
+        let (a, b) = (redis.sessions(), other.sessions());
+        let s = new_session();
+        a.insert(&s, s.forget_at(&PlayRules::default()))
+            .await
+            .unwrap();
+        let push = |x: &mut Session| {
+            let tick = x.inputs.len() as u32 + 1;
+            x.inputs.push((tick, 7).into());
+        };
+        b.update(s.id, &|x: &mut Session| {
+            push(x);
+            push(x);
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+        let unchanged = a.update(s.id, &|_x: &mut Session| Ok(())).await.unwrap();
+        assert_eq!(
+            unchanged.inputs.len(),
+            2,
+            "an empty change answers as stored"
+        );
+
+        b.update(s.id, &|x: &mut Session| {
+            push(x);
+            Ok(())
+        })
+        .await
+        .unwrap();
+        // Refused on a's copy (two inputs), accepted on the stored session (three).
+        let needs_three = |x: &mut Session| match x.inputs.len() {
+            3 => {
+                push(x);
+                Ok(())
+            }
+            have => Err(DomainError::InputGap {
+                expected: have,
+                got: 3,
+            }),
+        };
+        assert_eq!(a.update(s.id, &needs_three).await.unwrap().inputs.len(), 4);
+
+        b.update(s.id, &|x: &mut Session| {
+            x.tick += 1;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let written = a
+            .update(s.id, &|x: &mut Session| {
+                x.tick += 10;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            written.tick, 11,
+            "a write on an old copy is redone on the stored one"
+        );
+        let stored = b.get(s.id).await.unwrap().unwrap();
+        assert_eq!((stored.tick, stored.inputs.len()), (11, 4));
+
+        // A refusal on the stored session is the answer.
+        b.update(s.id, &|x: &mut Session| {
+            push(x);
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let refused = a.update(s.id, &needs_three).await;
+        assert!(matches!(
+            refused,
+            Err(DomainError::InputGap {
+                expected: 5,
+                got: 3
+            })
+        ));
+
+        // Gone from Redis (forgotten by another replica's purge): not found, however it was
+        // remembered.
+        assert_eq!(
+            b.purge(s.forget_at(&PlayRules::default())).await.unwrap(),
+            1
+        );
+        let gone = a.update(s.id, &|x: &mut Session| {
+            x.tick += 1;
+            Ok(())
+        });
+        assert!(matches!(gone.await, Err(DomainError::SessionNotFound(_))));
+        let gone = a.update(s.id, &|_x: &mut Session| Ok(())).await;
+        assert!(matches!(gone, Err(DomainError::SessionNotFound(_))));
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn finishing_a_session_takes_it_out_of_the_active_count() {
     with_redis(|redis| async move {

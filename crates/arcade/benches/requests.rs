@@ -77,19 +77,8 @@ fn request(path: &str) -> Request<Body> {
 async fn answer(router: &Router, path: &str, iters: u64) -> Duration {
     let started = Instant::now();
     for _ in 0..iters {
-        let response = router
-            .clone()
-            .oneshot(request(path))
-            .await
-            .expect("routers are infallible");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("an in-memory body");
+        let (status, _) = send(router, request(path)).await;
+        assert!(status.is_success(), "{path}: {status}");
     }
     started.elapsed()
 }
@@ -106,16 +95,22 @@ fn post(path: &str, body: Vec<u8>) -> Request<Body> {
     r
 }
 
-async fn post_json(router: &Router, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+/// Answer `request` through a clone of `router`, as a connection does, body read in full.
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, axum::body::Bytes) {
     let response = router
         .clone()
-        .oneshot(post(path, body))
+        .oneshot(request)
         .await
         .expect("routers are infallible");
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("an in-memory body");
+    (status, body)
+}
+
+async fn post_json(router: &Router, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let (status, body) = send(router, post(path, body)).await;
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
@@ -197,15 +192,7 @@ impl Spent {
 async fn timed_post(router: &Router, path: &str, body: Vec<u8>, spent: &mut Spent) {
     let request = post(path, body);
     let (cpu, wall) = (thread_cpu(), Instant::now());
-    let response = router
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("routers are infallible");
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("an in-memory body");
+    let (status, body) = send(router, request).await;
     spent.wall += wall.elapsed();
     spent.cpu += thread_cpu() - cpu;
     assert_eq!(

@@ -38,28 +38,37 @@ const MIN_CONNECTIONS_PER_WORKER: usize = 8;
 pub enum Read {
     /// A fixed path, e.g. the top-10 page or the home page.
     Path { label: &'static str, path: String },
-    /// A player's rank: names `{prefix}{n}` for n in 0..count (e.g. seeded players).
-    SeededRank { prefix: String, count: usize },
-    /// A player's rank among the simulated players that have finished a game.
-    PlayerRank { plan: Arc<PlayerPlan> },
+    /// A random player's rank.
+    Rank(Ranks),
+}
+
+/// Whose rank a rank read asks for.
+#[derive(Debug, Clone)]
+pub enum Ranks {
+    /// Names `{prefix}{n}` for n in 0..count (e.g. seeded players).
+    Seeded { prefix: String, count: usize },
+    /// The simulated players that have finished a game.
+    Players { plan: Arc<PlayerPlan> },
 }
 
 impl Read {
     fn label(&self) -> &'static str {
         match self {
             Self::Path { label, .. } => label,
-            Self::SeededRank { .. } | Self::PlayerRank { .. } => "rank",
+            Self::Rank(_) => "rank",
         }
     }
+}
 
+impl Ranks {
+    /// The next rank's path, or none when there is nobody to ask for yet.
     fn path(&self, rng: &mut StdRng) -> Option<String> {
         let rank = |name: String| format!("/api/games/egg-catcher/players/{name}");
         match self {
-            Self::Path { path, .. } => Some(path.clone()),
-            Self::SeededRank { prefix, count } => {
+            Self::Seeded { prefix, count } => {
                 Some(rank(format!("{prefix}{}", rng.random_range(0..*count))))
             }
-            Self::PlayerRank { plan } => {
+            Self::Players { plan } => {
                 // A few tries to find a player with a finished game; none yet early on.
                 (0..8).find_map(|_| {
                     let i = rng.random_range(0..plan.finished.len());
@@ -145,10 +154,14 @@ impl Lane {
         let label = read.label();
         let host = addr.to_string();
         let encode = |path: &str| Bytes::from(get_request(&host, path, BROWSER_ENCODINGS));
-        // A fixed path's request is encoded once.
-        let fixed = match &read {
-            Read::Path { path, .. } => Some(encode(path)),
-            Read::SeededRank { .. } | Read::PlayerRank { .. } => None,
+        // A fixed path's request is encoded once; a rank's is drawn for each request.
+        enum Requests<'a> {
+            Fixed(Bytes),
+            Ranks(&'a Ranks),
+        }
+        let requests = match &read {
+            Read::Path { path, .. } => Requests::Fixed(encode(path)),
+            Read::Rank(ranks) => Requests::Ranks(ranks),
         };
         let mut in_flight = FuturesUnordered::new();
         let sleep = tokio::time::sleep_until(schedule.first.into());
@@ -174,9 +187,9 @@ impl Lane {
             } else {
                 due
             };
-            let request = match &fixed {
-                Some(request) => request.clone(),
-                None => match read.path(&mut rng) {
+            let request = match &requests {
+                Requests::Fixed(request) => request.clone(),
+                Requests::Ranks(ranks) => match ranks.path(&mut rng) {
                     Some(path) => encode(&path),
                     None => continue,
                 },

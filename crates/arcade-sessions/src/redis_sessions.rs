@@ -110,13 +110,23 @@ impl RedisSessionStore {
             .map_err(store_error)
     }
 
-    /// The stored JSON of a session, remembered for the next update.
-    async fn read_base(&self, id: SessionId) -> Result<Option<Base>, StoreError> {
-        Ok(self.read(id).await?.map(|json| {
-            let json: Arc<str> = json.into();
-            self.known.insert(id, json.clone());
-            Base { json, read: true }
-        }))
+    /// The stored JSON of a session, remembered for the next update; a session gone from
+    /// Redis is forgotten here too.
+    async fn read_base(&self, id: SessionId) -> Result<Base, DomainError> {
+        match self.read(id).await? {
+            Some(json) => Ok(self.adopt(id, json)),
+            None => {
+                self.known.remove(&id);
+                Err(DomainError::SessionNotFound(id.to_string()))
+            }
+        }
+    }
+
+    /// JSON just read from Redis: the base of the next attempt, and remembered.
+    fn adopt(&self, id: SessionId, json: String) -> Base {
+        let json: Arc<str> = json.into();
+        self.known.insert(id, json.clone());
+        Base { json, read: true }
     }
 
     /// Remember what was just written; a finished session is rarely changed again, so it
@@ -202,11 +212,10 @@ impl SessionStore for RedisSessionStore {
         id: SessionId,
         change: SessionChange<'_>,
     ) -> Result<Session, DomainError> {
-        let not_found = || DomainError::SessionNotFound(id.to_string());
         let key = self.session_key(id);
         let mut base = match self.known.get(&id) {
             Some(json) => Base { json, read: false },
-            None => self.read_base(id).await?.ok_or_else(not_found)?,
+            None => self.read_base(id).await?,
         };
         for attempt in 0..MAX_ATTEMPTS {
             let before = decode(&base.json)?;
@@ -217,10 +226,7 @@ impl SessionStore for RedisSessionStore {
                 if !base.read {
                     // Only a write is checked by Redis: anything else answers from the
                     // stored session, which may be newer than the remembered one.
-                    base = self.read_base(id).await?.ok_or_else(|| {
-                        self.known.remove(&id);
-                        not_found()
-                    })?;
+                    base = self.read_base(id).await?;
                     continue;
                 }
                 changed?;
@@ -254,18 +260,14 @@ impl SessionStore for RedisSessionStore {
                 // A remembered session that was out of date, or the first collision: retry at
                 // once on the stored JSON the script returned. After that the key is
                 // contended, so wait a while and read it afresh.
-                (0, Some(current)) if attempt == 0 => {
-                    let json: Arc<str> = current.into();
-                    self.known.insert(id, json.clone());
-                    base = Base { json, read: true };
-                }
+                (0, Some(current)) if attempt == 0 => base = self.adopt(id, current),
                 (0, Some(_)) => {
                     back_off(attempt).await;
-                    base = self.read_base(id).await?.ok_or_else(not_found)?;
+                    base = self.read_base(id).await?;
                 }
                 _ => {
                     self.known.remove(&id);
-                    return Err(not_found());
+                    return Err(DomainError::SessionNotFound(id.to_string()));
                 }
             }
         }

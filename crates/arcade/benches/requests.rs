@@ -61,16 +61,20 @@ fn hello_router() -> Router {
     Router::new().route("/", get(|| async { "Hello, world!" }))
 }
 
-/// A GET as a browser sends it, with the peer address a served connection attaches.
-fn request(path: &str) -> Request<Body> {
-    let mut r = Request::get(path)
+/// A request as a browser sends it, with the peer address a served connection attaches.
+fn from_browser(request: axum::http::request::Builder, body: Body) -> Request<Body> {
+    let mut r = request
         .header(header::HOST, "127.0.0.1:8080")
         .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
-        .body(Body::empty())
+        .body(body)
         .expect("a valid request");
     r.extensions_mut()
         .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
     r
+}
+
+fn request(path: &str) -> Request<Body> {
+    from_browser(Request::get(path), Body::empty())
 }
 
 /// `iters` requests to `path`, one after another, each answered in full (body included).
@@ -84,15 +88,10 @@ async fn answer(router: &Router, path: &str, iters: u64) -> Duration {
 }
 
 fn post(path: &str, body: Vec<u8>) -> Request<Body> {
-    let mut r = Request::post(path)
-        .header(header::HOST, "127.0.0.1:8080")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::ACCEPT_ENCODING, BROWSER_ENCODINGS)
-        .body(Body::from(body))
-        .expect("a valid request");
-    r.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))));
-    r
+    from_browser(
+        Request::post(path).header(header::CONTENT_TYPE, "application/json"),
+        Body::from(body),
+    )
 }
 
 /// Answer `request` through a clone of `router`, as a connection does, body read in full.

@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use arcade_loadgen::client::Client;
 use arcade_loadgen::players::{self, BurstPlan, PlayerPlan};
 use arcade_loadgen::procstat::{self, ProcessSummary, Sampler};
-use arcade_loadgen::reads::{self, Read};
+use arcade_loadgen::reads::{self, Ranks, Read};
 use arcade_loadgen::sse;
 use arcade_loadgen::stats::{self, EndpointSummary, Recorder};
 use arcade_loadgen::target::Target;
@@ -251,11 +251,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         )));
     }
     let rank = match (&args.rank_prefix, args.rank_count) {
-        (Some(prefix), Some(count)) => Read::SeededRank {
+        (Some(prefix), Some(count)) => Read::Rank(Ranks::Seeded {
             prefix: prefix.clone(),
             count,
-        },
-        _ if args.players > 0 => Read::PlayerRank { plan: plan.clone() },
+        }),
+        _ if args.players > 0 => Read::Rank(Ranks::Players { plan: plan.clone() }),
         _ if args.rank_rps > 0.0 => {
             bail!("rank reads need --players or --rank-prefix/--rank-count")
         }

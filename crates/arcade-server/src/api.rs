@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
-use crate::board_cache::{Lookup, PageKey};
+use crate::board_cache::{Lookup, PageKey, Ticket};
 use crate::dto::*;
 use crate::encoding::{Negotiation, SharedBody};
 use crate::error::{ApiError, Problem};
@@ -167,17 +167,10 @@ pub async fn leaderboard(
 ) -> ApiResult<Response> {
     let period = period(q.period.as_deref())?;
     let limit = Limit::parse(q.limit)?;
-    if q.cursor.is_some() {
-        // Later pages are read far less often than the first: never cached.
-        let page = within(
-            &state,
-            state
-                .arcade
-                .leaderboard(&game, period, limit, q.cursor.as_deref()),
-        )
-        .await?;
-        count_board_read(&state, &page.game);
-        return Ok(SharedBody::new(encode_board(page)?).respond(&negotiation, JSON));
+    // The reads are boxed: a page answered from memory, by far the most common case, then
+    // waits on nothing and its future stays a few hundred bytes.
+    if let Some(cursor) = q.cursor {
+        return Box::pin(later_page(state, game, period, limit, cursor, negotiation)).await;
     }
     let game = state.arcade.game(&game)?.id();
     let key = PageKey {
@@ -186,18 +179,52 @@ pub async fn leaderboard(
         bucket: period.bucket(state.arcade.now()),
         limit: limit.get(),
     };
-    let ticket = match state.boards.get(key) {
+    match state.boards.get(key) {
         Lookup::Hit(body) => {
             count_board_read(&state, game);
-            return Ok(body.respond(&negotiation, JSON));
+            Ok(body.respond(&negotiation, JSON))
         }
-        Lookup::Miss(ticket) => ticket,
-    };
-    let page = within(&state, state.arcade.leaderboard(game, period, limit, None)).await?;
-    count_board_read(&state, game);
+        Lookup::Miss(ticket) => Box::pin(first_page(state, key, limit, ticket, negotiation)).await,
+    }
+}
+
+/// A page after the first: read far less often, never cached.
+async fn later_page(
+    state: AppState,
+    game: String,
+    period: Period,
+    limit: Limit,
+    cursor: String,
+    negotiation: Negotiation,
+) -> ApiResult<Response> {
+    let page = within(
+        &state,
+        state
+            .arcade
+            .leaderboard(&game, period, limit, Some(&cursor)),
+    )
+    .await?;
+    count_board_read(&state, &page.game);
+    Ok(SharedBody::new(encode_board(page)?).respond(&negotiation, JSON))
+}
+
+/// A first page that is not in memory: read, kept for the next readers and answered.
+async fn first_page(
+    state: AppState,
+    key: PageKey,
+    limit: Limit,
+    ticket: Ticket,
+    negotiation: Negotiation,
+) -> ApiResult<Response> {
+    let page = within(
+        &state,
+        state.arcade.leaderboard(key.game, key.period, limit, None),
+    )
+    .await?;
+    count_board_read(&state, key.game);
     let body = encode_board(page)?;
     // A read across midnight may have read the new day's board: keep it under no old key.
-    let shared = if period.bucket(state.arcade.now()) == key.bucket {
+    let shared = if key.period.bucket(state.arcade.now()) == key.bucket {
         state.boards.put(ticket, body)
     } else {
         Arc::new(SharedBody::new(body))

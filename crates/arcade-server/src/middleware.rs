@@ -27,16 +27,30 @@ const PROBLEM_JSON: &str = "application/problem+json";
 /// Route label for requests that matched no route: raw paths would explode cardinality.
 const UNMATCHED: &str = "unmatched";
 
-/// Headers every response carries unless its handler chose otherwise.
-const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
-    (header::CONTENT_SECURITY_POLICY, CSP),
+/// Headers every response carries unless its handler chose otherwise, besides the content
+/// security policy (see [`content_security_policy`]).
+const SECURITY_HEADERS: [(HeaderName, &str); 3] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::REFERRER_POLICY, "no-referrer"),
     (header::X_FRAME_OPTIONS, "DENY"),
 ];
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' data:; \
-                   object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// The policy of the pages: their own scripts, styles, images and sounds only.
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' data:; \
+                        object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The policy of everything else (API answers, problems, scripts, styles): nothing may be
+/// loaded or framed by it, in the fewest bytes. A policy applies only to a document a browser
+/// renders, and an answer that is not HTML is one only when opened by hand.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// The policy for a response: the pages' for HTML, the closed one for anything else.
+fn content_security_policy(headers: &axum::http::HeaderMap) -> &'static str {
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html { PAGE_CSP } else { API_CSP }
+}
 
 /// The outermost layer, one pass per request: gives the request an id (kept when the client
 /// sent one) and echoes it, times, counts and logs, turns a panic into a 500, writes error
@@ -185,7 +199,14 @@ impl Observing {
         let mut response = problem_body(response, id);
         let status = response.status();
         let headers = response.headers_mut();
-        headers.reserve(SECURITY_HEADERS.len() + 1);
+        headers.reserve(SECURITY_HEADERS.len() + 2);
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            let policy = content_security_policy(headers);
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(policy),
+            );
+        }
         for (name, value) in SECURITY_HEADERS {
             if !headers.contains_key(&name) {
                 headers.insert(name, HeaderValue::from_static(value));
@@ -451,6 +472,7 @@ mod tests {
         assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
         assert_eq!(r.headers()[&REQUEST_ID], "req-42");
         assert_eq!(r.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(r.headers()[header::CONTENT_SECURITY_POLICY], API_CSP);
         let body = axum::body::to_bytes(r.into_body(), usize::MAX)
             .await
             .unwrap();

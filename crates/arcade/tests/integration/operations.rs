@@ -184,6 +184,12 @@ async fn pages_and_assets_are_served_with_caching_security_and_compression() {
             .contains("default-src 'self'")
     );
     assert_eq!(home.headers()["cache-control"], "no-cache");
+    // Answers that are not pages may load and frame nothing.
+    let games = app.get("/api/games").await;
+    assert_eq!(
+        games.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
     let play = app.get("/play/egg-catcher").await;
     assert_eq!(play.status(), StatusCode::OK);
     let sim = app.get("/assets/games/egg-catcher/sim.js").await;

@@ -197,14 +197,7 @@ async fn later_page(
     cursor: String,
     negotiation: Negotiation,
 ) -> ApiResult<Response> {
-    let page = within(
-        &state,
-        state
-            .arcade
-            .leaderboard(&game, period, limit, Some(&cursor)),
-    )
-    .await?;
-    count_board_read(&state, &page.game);
+    let page = read_board(&state, &game, period, limit, Some(&cursor)).await?;
     Ok(SharedBody::new(encode_board(page)?).respond(&negotiation, JSON))
 }
 
@@ -216,12 +209,7 @@ async fn first_page(
     ticket: Ticket,
     negotiation: Negotiation,
 ) -> ApiResult<Response> {
-    let page = within(
-        &state,
-        state.arcade.leaderboard(key.game, key.period, limit, None),
-    )
-    .await?;
-    count_board_read(&state, key.game);
+    let page = read_board(&state, key.game, key.period, limit, None).await?;
     let body = encode_board(page)?;
     // A read across midnight may have read the new day's board: keep it under no old key.
     let shared = if key.period.bucket(state.arcade.now()) == key.bucket {
@@ -230,6 +218,19 @@ async fn first_page(
         Arc::new(SharedBody::new(body))
     };
     Ok(shared.respond(&negotiation, JSON))
+}
+
+/// A board page read from the rank index within the request timeout, and counted.
+async fn read_board(
+    state: &AppState,
+    game: &str,
+    period: Period,
+    limit: Limit,
+    cursor: Option<&str>,
+) -> ApiResult<BoardPage> {
+    let page = within(state, state.arcade.leaderboard(game, period, limit, cursor)).await?;
+    count_board_read(state, &page.game);
+    Ok(page)
 }
 
 const JSON: &str = "application/json";

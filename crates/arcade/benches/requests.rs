@@ -202,50 +202,58 @@ async fn timed_post(router: &Router, path: &str, body: Vec<u8>, spent: &mut Spen
     );
 }
 
-/// `iters` heartbeats, each the next of a session's (a new session when one runs out); only
-/// the heartbeats are counted.
-async fn heartbeats(
-    router: &Router,
-    clock: &ManualClock,
-    token: &mut Option<String>,
-    iters: u64,
-) -> Spent {
-    let mut spent = Spent::default();
-    let mut session: Option<PlayedSession> = None;
-    for _ in 0..iters {
-        let (path, body) = loop {
-            if let Some(s) = &mut session
-                && let Some(body) = s.heartbeats.next()
-            {
-                break (s.heartbeat_path.clone(), body);
-            }
-            session = Some(played_session(router, token).await);
-        };
-        clock.advance(Duration::from_secs(2));
-        timed_post(router, &path, body, &mut spent).await;
-    }
-    spent
+/// The bench's player on the play router: sessions claim its name once, later ones present
+/// the token, and every post carries two seconds of play on the moved clock.
+struct Player<'a> {
+    router: &'a Router,
+    clock: &'a ManualClock,
+    token: Option<String>,
 }
 
-/// `iters` finishes, each of a game whose heartbeats were sent first (not counted).
-async fn finishes(
-    router: &Router,
-    clock: &ManualClock,
-    token: &mut Option<String>,
-    iters: u64,
-) -> Spent {
-    let mut spent = Spent::default();
-    let mut untimed = Spent::default();
-    for _ in 0..iters {
-        let session = played_session(router, token).await;
-        for body in session.heartbeats {
-            clock.advance(Duration::from_secs(2));
-            timed_post(router, &session.heartbeat_path, body, &mut untimed).await;
-        }
-        clock.advance(Duration::from_secs(2));
-        timed_post(router, &session.finish_path, session.finish, &mut spent).await;
+impl Player<'_> {
+    async fn session(&mut self) -> PlayedSession {
+        played_session(self.router, &mut self.token).await
     }
-    spent
+
+    /// Two seconds later, post `body` to `path`, adding what it took to `spent`.
+    async fn play(&self, path: &str, body: Vec<u8>, spent: &mut Spent) {
+        self.clock.advance(Duration::from_secs(2));
+        timed_post(self.router, path, body, spent).await;
+    }
+
+    /// `iters` heartbeats, each the next of a session's (a new session when one runs out);
+    /// only the heartbeats are counted.
+    async fn heartbeats(&mut self, iters: u64) -> Spent {
+        let mut spent = Spent::default();
+        let mut session: Option<PlayedSession> = None;
+        for _ in 0..iters {
+            let (path, body) = loop {
+                if let Some(s) = &mut session
+                    && let Some(body) = s.heartbeats.next()
+                {
+                    break (s.heartbeat_path.clone(), body);
+                }
+                session = Some(self.session().await);
+            };
+            self.play(&path, body, &mut spent).await;
+        }
+        spent
+    }
+
+    /// `iters` finishes, each of a game whose heartbeats were sent first (not counted).
+    async fn finishes(&mut self, iters: u64) -> Spent {
+        let mut spent = Spent::default();
+        let mut untimed = Spent::default();
+        for _ in 0..iters {
+            let session = self.session().await;
+            for body in session.heartbeats {
+                self.play(&session.heartbeat_path, body, &mut untimed).await;
+            }
+            self.play(&session.finish_path, session.finish, &mut spent)
+                .await;
+        }
+        spent
+    }
 }
 
 fn requests(c: &mut Criterion) {
@@ -272,24 +280,21 @@ fn requests(c: &mut Criterion) {
             b.iter_custom(|iters| rt.block_on(answer(router, path, iters)))
         });
     }
-    // Sessions on their own backends, whose clock moves; the bench's player claims its name
-    // once and later sessions present the token.
+    // Sessions on their own backends, whose clock moves.
     let (router, clock, _play_env) = play_router(&rt);
-    let mut token = None;
+    let mut player = Player {
+        router: &router,
+        clock: &clock,
+        token: None,
+    };
     for (name, cpu) in [("heartbeat", false), ("heartbeat_cpu", true)] {
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(heartbeats(&router, &clock, &mut token, iters))
-                    .pick(cpu)
-            })
+            b.iter_custom(|iters| rt.block_on(player.heartbeats(iters)).pick(cpu))
         });
     }
     for (name, cpu) in [("finish", false), ("finish_cpu", true)] {
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(finishes(&router, &clock, &mut token, iters))
-                    .pick(cpu)
-            })
+            b.iter_custom(|iters| rt.block_on(player.finishes(iters)).pick(cpu))
         });
     }
     group.finish();

@@ -25,30 +25,53 @@ struct Web;
 const ASSET_MAX_AGE: &str = "public, max-age=300";
 /// Pages are always revalidated so a new release shows at once.
 const PAGE_CACHE: &str = "no-cache";
-/// A file's compressed copies, with the SHA-256 of what they were made from: debug builds
-/// read files from disk, which may change under a running server.
+/// What a file's answers are made of, made once: its compressed copies, its content type and
+/// the ETag of each representation, with the SHA-256 of what they were made from (debug builds
+/// read files from disk, which may change under a running server).
 #[derive(Debug)]
 struct Kept {
     source: [u8; 32],
     copies: Copies,
+    content_type: Option<HeaderValue>,
+    /// As it is, then brotli, then gzip.
+    etags: [HeaderValue; 3],
 }
 
-/// Every embedded file's slot for its copies. Only the map of empty slots is made at first
-/// use: each copy is made when first asked for (or by [`precompress`]), so start-up stays fast.
+impl Kept {
+    fn new(sha256: &[u8; 32], mime: &str) -> Self {
+        Self {
+            source: *sha256,
+            copies: Copies::default(),
+            content_type: HeaderValue::from_str(mime).ok(),
+            etags: [None, Some(Coding::Brotli), Some(Coding::Gzip)]
+                .map(|c| etag(sha256, c.map_or(&b""[..], Coding::etag_suffix))),
+        }
+    }
+
+    fn etag(&self, coding: Option<Coding>) -> HeaderValue {
+        let i = match coding {
+            None => 0,
+            Some(Coding::Brotli) => 1,
+            Some(Coding::Gzip) => 2,
+        };
+        self.etags[i].clone()
+    }
+}
+
+/// Every embedded file's slot for what its answers are made of. Only the map of empty slots
+/// is made at first use: each slot is filled by the first request for its file, and each
+/// copy is made when first asked for (or by [`precompress`]), so start-up stays fast.
 static KEPT: LazyLock<HashMap<String, OnceLock<Kept>>> = LazyLock::new(|| {
     Web::iter()
         .map(|p| (p.into_owned(), OnceLock::new()))
         .collect()
 });
 
-/// The kept copies of the file at `path` as it is now; `None` for a file that changed since
-/// (debug builds), whose copies are then made afresh and not kept.
-fn kept(path: &str, sha256: &[u8; 32]) -> Option<&'static Copies> {
-    let kept = KEPT.get(path)?.get_or_init(|| Kept {
-        source: *sha256,
-        copies: Copies::default(),
-    });
-    (kept.source == *sha256).then_some(&kept.copies)
+/// What the answers of the file at `path` are made of, as it is now; `None` for a file that
+/// changed since (debug builds), whose parts are then made afresh and not kept.
+fn kept(path: &str, sha256: &[u8; 32], mime: &str) -> Option<&'static Kept> {
+    let kept = KEPT.get(path)?.get_or_init(|| Kept::new(sha256, mime));
+    (kept.source == *sha256).then_some(kept)
 }
 
 /// Make every embedded file's compressed copies now (they are otherwise made on the first
@@ -61,9 +84,13 @@ pub fn precompress() {
         if !compressible(file.metadata.mimetype(), file.data.len()) {
             continue;
         }
-        if let Some(copies) = kept(&path, &file.metadata.sha256_hash()) {
+        if let Some(kept) = kept(
+            &path,
+            &file.metadata.sha256_hash(),
+            file.metadata.mimetype(),
+        ) {
             for coding in [Coding::Brotli, Coding::Gzip] {
-                copies.copy(coding, &file.data, Quality::Best);
+                kept.copies.copy(coding, &file.data, Quality::Best);
             }
         }
     }
@@ -88,18 +115,20 @@ pub fn serve(path: &str, request: &Negotiation) -> Option<Response> {
     let sha256 = file.metadata.sha256_hash();
     let mime = file.metadata.mimetype();
     let negotiable = compressible(mime, file.data.len());
-    let encoded = if negotiable {
-        match kept(path, &sha256) {
-            Some(copies) => copies.pick(request, &file.data, Quality::Best),
-            None => Copies::default().pick(request, &file.data, Quality::Best),
+    let fresh;
+    let kept = match kept(path, &sha256, mime) {
+        Some(kept) => kept,
+        None => {
+            fresh = Kept::new(&sha256, mime);
+            &fresh
         }
+    };
+    let encoded = if negotiable {
+        kept.copies.pick(request, &file.data, Quality::Best)
     } else {
         None
     };
-    let etag = etag(
-        &sha256,
-        encoded.as_ref().map_or(&b""[..], |(c, _)| c.etag_suffix()),
-    );
+    let etag = kept.etag(encoded.as_ref().map(|(c, _)| *c));
     let cache = if path.ends_with(".html") {
         PAGE_CACHE
     } else {
@@ -112,7 +141,7 @@ pub fn serve(path: &str, request: &Negotiation) -> Option<Response> {
             Cow::Borrowed(bytes) => Bytes::from_static(bytes),
             Cow::Owned(bytes) => Bytes::from(bytes),
         };
-        coded_response(encoded, identity, HeaderValue::from_str(mime).ok())
+        coded_response(encoded, identity, kept.content_type.clone())
     };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));

@@ -3,6 +3,7 @@
 //! Migrations live in `migrations/<backend>/`.
 
 mod failover;
+mod group_commit;
 mod postgres;
 mod postgres_ranks;
 mod sqlite;

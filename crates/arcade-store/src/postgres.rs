@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 
+use crate::group_commit::{BatchWriter, GroupCommit};
 use crate::store_error;
 
 const BACKEND: &str = "postgres";
@@ -51,11 +52,19 @@ impl Default for PgSettings {
     }
 }
 
+/// Batches of finished games in flight at once: two let one batch commit while the next is
+/// written, and leave the rest of the pool to reads.
+const SCORE_WRITERS: usize = 2;
+
+/// Scores per statement, at most.
+const SCORE_BATCH: usize = 128;
+
 /// The production score store.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     primary: PgPool,
     reads: PgPool,
+    scores: GroupCommit<ScoreWriter>,
 }
 
 fn pool(url: &str, s: PgSettings) -> Result<PgPool, StoreError> {
@@ -87,7 +96,18 @@ impl PostgresStore {
             Some(r) => pool(r, settings)?,
             None => primary.clone(),
         };
-        Ok(Self { primary, reads })
+        let scores = GroupCommit::new(
+            ScoreWriter {
+                pool: primary.clone(),
+            },
+            SCORE_WRITERS,
+            SCORE_BATCH,
+        );
+        Ok(Self {
+            primary,
+            reads,
+            scores,
+        })
     }
 
     /// Apply every pending migration. Safe to run while older servers still serve: sqlx takes
@@ -124,6 +144,16 @@ impl PostgresStore {
             .collect())
     }
 
+    /// Whether the server runs autovacuum, which also keeps the planner's statistics. Without
+    /// them a new database's tables stay unanalyzed, and the planner may answer a player's
+    /// best from the board index by reading the whole board, for every finish.
+    pub async fn autovacuum_enabled(&self) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT current_setting('autovacuum')::boolean")
+            .fetch_one(&self.primary)
+            .await
+            .map_err(err)
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.primary
     }
@@ -157,6 +187,172 @@ fn row_to_score(r: &PgRow) -> Result<ScoreRow, StoreError> {
             .map_err(err)?
             .map(to_u32),
     })
+}
+
+/// A finished game ready to bind: its replay packed and its stats encoded once, by the caller.
+#[derive(Debug)]
+struct ScoreWrite {
+    session_id: uuid::Uuid,
+    game: String,
+    player_key: String,
+    score: i32,
+    ticks: i32,
+    game_over: bool,
+    rules_version: i32,
+    seed: i64,
+    stats: String,
+    replay: Vec<u8>,
+    achieved_at: i64,
+    day: i64,
+    week: i64,
+}
+
+impl ScoreWrite {
+    fn of(score: &NewScore) -> Result<Self, StoreError> {
+        let at = score.achieved_at;
+        Ok(Self {
+            session_id: score.session_id.0,
+            game: score.game.clone(),
+            player_key: score.player_key.clone(),
+            score: int(score.score),
+            ticks: int(score.ticks),
+            game_over: score.game_over,
+            rules_version: int(score.rules_version),
+            seed: i64::from(score.seed),
+            stats: serde_json::to_string(&score.stats).map_err(|e| failed(e.to_string()))?,
+            replay: replay_codec::pack(&score.inputs),
+            achieved_at: at.0,
+            day: Period::Day.bucket(at),
+            week: Period::Week.bucket(at),
+        })
+    }
+}
+
+/// What writing one score did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Inserted {
+        previous_best: Option<u32>,
+    },
+    /// The session's score was stored before; the stored row stands.
+    AlreadyStored,
+}
+
+/// Writes batches of scores, each in one statement (so one round trip, one commit, atomic):
+/// insert the scores (once per session), fix each player's previous best in the same row,
+/// and raise the three board bests. The previous best is a subquery per score, not a join (a
+/// join planned while `best_scores` is small, as in a new database, hashes the whole table).
+#[derive(Debug)]
+struct ScoreWriter {
+    pool: PgPool,
+}
+
+const INSERT_SCORES: &str = "\
+    WITH input AS ( \
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], \
+        $6::bool[], $7::int[], $8::bigint[], $9::text[], $10::bytea[], $11::bigint[], \
+        $12::bigint[], $13::bigint[]) \
+      AS u (session_id, game, player_key, score, ticks, game_over, rules_version, seed, \
+        stats, replay, achieved_at, day, week) \
+    ), ins AS ( \
+      INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
+        rules_version, seed, stats, replay, achieved_at, previous_best) \
+      SELECT i.session_id, i.game, i.player_key, i.score, i.ticks, i.game_over, \
+        i.rules_version, i.seed, i.stats::jsonb, i.replay, i.achieved_at, \
+        (SELECT b.score FROM best_scores b WHERE b.game = i.game AND b.period = 'all' \
+           AND b.bucket = 0 AND b.player_key = i.player_key) \
+      FROM input i \
+      ON CONFLICT (session_id) DO NOTHING \
+      RETURNING session_id, previous_best \
+    ), best AS ( \
+      INSERT INTO best_scores (game, period, bucket, player_key, score, achieved_at, \
+        session_id) \
+      SELECT i.game, p.period, p.bucket, i.player_key, i.score, i.achieved_at, i.session_id \
+      FROM ins JOIN input i USING (session_id) \
+      CROSS JOIN LATERAL (VALUES ('all', 0::bigint), ('day', i.day), ('week', i.week)) \
+        AS p (period, bucket) \
+      ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
+        score = excluded.score, achieved_at = excluded.achieved_at, \
+        session_id = excluded.session_id \
+      WHERE excluded.score > best_scores.score \
+         OR (excluded.score = best_scores.score \
+             AND excluded.achieved_at < best_scores.achieved_at) \
+    ) \
+    SELECT session_id, previous_best FROM ins";
+
+impl ScoreWriter {
+    /// The sessions inserted, with their previous bests; a session missing was stored before.
+    async fn insert(
+        &self,
+        batch: &[ScoreWrite],
+    ) -> Result<Vec<(uuid::Uuid, Option<i32>)>, sqlx::Error> {
+        fn column<'a, T>(batch: &'a [ScoreWrite], f: impl Fn(&'a ScoreWrite) -> T) -> Vec<T> {
+            batch.iter().map(f).collect()
+        }
+        sqlx::query_as(INSERT_SCORES)
+            .bind(column(batch, |s| s.session_id))
+            .bind(column(batch, |s| s.game.as_str()))
+            .bind(column(batch, |s| s.player_key.as_str()))
+            .bind(column(batch, |s| s.score))
+            .bind(column(batch, |s| s.ticks))
+            .bind(column(batch, |s| s.game_over))
+            .bind(column(batch, |s| s.rules_version))
+            .bind(column(batch, |s| s.seed))
+            .bind(column(batch, |s| s.stats.as_str()))
+            .bind(column(batch, |s| s.replay.as_slice()))
+            .bind(column(batch, |s| s.achieved_at))
+            .bind(column(batch, |s| s.day))
+            .bind(column(batch, |s| s.week))
+            .fetch_all(&self.pool)
+            .await
+    }
+}
+
+#[async_trait]
+impl BatchWriter for ScoreWriter {
+    type Item = ScoreWrite;
+    type Outcome = Written;
+
+    /// One statement may not upsert a board best twice (PostgreSQL refuses it), and a
+    /// session's second finish must see its first stored.
+    fn fits(batch: &[ScoreWrite], s: &ScoreWrite) -> bool {
+        batch.iter().all(|b| {
+            b.session_id != s.session_id && (b.player_key != s.player_key || b.game != s.game)
+        })
+    }
+
+    async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Written, StoreError>> {
+        let outcomes = |inserted: &[(uuid::Uuid, Option<i32>)], batch: &[ScoreWrite]| {
+            batch
+                .iter()
+                .map(|s| {
+                    Ok(inserted.iter().find(|(id, _)| *id == s.session_id).map_or(
+                        Written::AlreadyStored,
+                        |(_, p)| Written::Inserted {
+                            previous_best: p.map(to_u32),
+                        },
+                    ))
+                })
+                .collect::<Vec<_>>()
+        };
+        match self.insert(batch).await {
+            Ok(inserted) => outcomes(&inserted, batch),
+            Err(e) if batch.len() == 1 => vec![Err(err(e))],
+            // The statement is all or nothing: write each alone, so that only the item at
+            // fault (or every item, when the database is away) fails.
+            Err(_) => {
+                let mut out = Vec::with_capacity(batch.len());
+                for s in batch {
+                    let one = std::slice::from_ref(s);
+                    match self.insert(one).await {
+                        Ok(inserted) => out.extend(outcomes(&inserted, one)),
+                        Err(e) => out.push(Err(err(e))),
+                    }
+                }
+                out
+            }
+        }
+    }
 }
 
 const SCORE_COLUMNS: &str = "s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, \
@@ -207,53 +403,8 @@ impl ScoreStore for PostgresStore {
 
     #[tracing::instrument(name = "postgres.record_score", skip_all, fields(db.system = "postgresql"))]
     async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError> {
-        let stats = serde_json::to_value(&score.stats).map_err(|e| failed(e.to_string()))?;
-        let at = score.achieved_at;
-        // One statement, so one round trip and atomic: insert the score (once per session),
-        // fix the player's previous best in the same row, and raise the three board bests.
-        let inserted = sqlx::query(
-            "WITH ins AS ( \
-               INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
-                 rules_version, seed, stats, replay, achieved_at, previous_best) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                 (SELECT score FROM best_scores WHERE game = $2 AND period = 'all' \
-                    AND bucket = 0 AND player_key = $3)) \
-               ON CONFLICT (session_id) DO NOTHING \
-               RETURNING session_id, game, player_key, score, achieved_at, previous_best \
-             ), best AS ( \
-               INSERT INTO best_scores \
-                 (game, period, bucket, player_key, score, achieved_at, session_id) \
-               SELECT ins.game, b.period, b.bucket, ins.player_key, ins.score, \
-                 ins.achieved_at, ins.session_id \
-               FROM ins CROSS JOIN (VALUES ('all', 0::bigint), ('day', $12::bigint), \
-                 ('week', $13::bigint)) AS b (period, bucket) \
-               ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
-                 score = excluded.score, achieved_at = excluded.achieved_at, \
-                 session_id = excluded.session_id \
-               WHERE excluded.score > best_scores.score \
-                  OR (excluded.score = best_scores.score \
-                      AND excluded.achieved_at < best_scores.achieved_at) \
-             ) \
-             SELECT previous_best FROM ins",
-        )
-        .bind(score.session_id.0)
-        .bind(&score.game)
-        .bind(&score.player_key)
-        .bind(int(score.score))
-        .bind(int(score.ticks))
-        .bind(score.game_over)
-        .bind(int(score.rules_version))
-        .bind(i64::from(score.seed))
-        .bind(&stats)
-        .bind(replay_codec::pack(&score.inputs))
-        .bind(at.0)
-        .bind(Period::Day.bucket(at))
-        .bind(Period::Week.bucket(at))
-        .fetch_optional(&self.primary)
-        .await
-        .map_err(err)?;
-        if let Some(r) = inserted {
-            let previous: Option<i32> = r.try_get("previous_best").map_err(err)?;
+        let write = ScoreWrite::of(score)?;
+        if let Written::Inserted { previous_best } = self.scores.submit(write).await? {
             return Ok(Recorded {
                 row: ScoreRow {
                     session_id: score.session_id,
@@ -265,8 +416,8 @@ impl ScoreStore for PostgresStore {
                     game_over: score.game_over,
                     rules_version: score.rules_version,
                     stats: score.stats.clone(),
-                    achieved_at: at,
-                    previous_best: previous.map(to_u32),
+                    achieved_at: score.achieved_at,
+                    previous_best,
                 },
                 inserted: true,
             });

@@ -145,6 +145,92 @@ pub async fn concurrent_records_of_many_players_all_land(store: Arc<dyn ScoreSto
     assert_eq!(crowd, expected, "every best, in board order");
 }
 
+/// One player finishing many games at once (a session sent twice among them): every session
+/// is stored once, the board keeps the highest score, and each previous best is one of the
+/// player's other scores.
+pub async fn concurrent_records_of_one_player_keep_the_best(store: Arc<dyn ScoreStore>) {
+    store.create_player(&player("flo")).await.unwrap();
+    let games: Vec<NewScore> = (0..24u32)
+        .map(|i| score("flo", 100 + (i * 37) % 89, Timestamp(T0.0 + i64::from(i))))
+        .collect();
+    let mut sent = games.clone();
+    sent.push(games[5].clone());
+    let tasks: Vec<_> = sent
+        .into_iter()
+        .map(|s| {
+            let store = store.clone();
+            tokio::spawn(async move { store.record_score(&s).await.unwrap() })
+        })
+        .collect();
+    let mut recorded = Vec::new();
+    for t in tasks {
+        recorded.push(t.await.unwrap());
+    }
+    assert_eq!(recorded.iter().filter(|r| r.inserted).count(), games.len());
+    assert_eq!(
+        recorded[5].row,
+        recorded[games.len()].row,
+        "one row per session"
+    );
+    let scores: Vec<u32> = games.iter().map(|g| g.score).collect();
+    for r in &recorded {
+        if let Some(p) = r.row.previous_best {
+            assert!(
+                scores.contains(&p),
+                "previous best {p} is not one of {scores:?}"
+            );
+        }
+    }
+    let history = store
+        .history("egg-catcher", "flo", None, 100)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), games.len());
+    let top = *scores.iter().max().unwrap();
+    for period in Period::ALL {
+        let best = store
+            .best_standings(&board(period, T0), None)
+            .await
+            .unwrap();
+        let flo: Vec<_> = best.iter().filter(|s| s.player_key == "flo").collect();
+        assert_eq!(flo.len(), 1, "{period:?}");
+        assert_eq!(flo[0].score, u64::from(top), "{period:?}");
+    }
+}
+
+/// A score the store refuses (its player was never claimed) fails alone: the scores written
+/// beside it land.
+pub async fn a_refused_record_fails_alone(store: Arc<dyn ScoreStore>) {
+    const PLAYERS: u32 = 16;
+    let key = |i: u32| format!("side-{i}");
+    for i in 0..PLAYERS {
+        store.create_player(&player(&key(i))).await.unwrap();
+    }
+    let mut sent: Vec<NewScore> = (0..PLAYERS).map(|i| score(&key(i), 10 + i, T0)).collect();
+    sent.insert(PLAYERS as usize / 2, score("never-claimed", 999, T0));
+    let tasks: Vec<_> = sent
+        .into_iter()
+        .map(|s| {
+            let store = store.clone();
+            tokio::spawn(async move { (s.player_key.clone(), store.record_score(&s).await) })
+        })
+        .collect();
+    for t in tasks {
+        let (key, result) = t.await.unwrap();
+        if key == "never-claimed" {
+            assert!(result.is_err(), "a score of an unknown player is refused");
+        } else {
+            assert!(result.unwrap().inserted, "{key}");
+        }
+    }
+    let best = store
+        .best_standings(&board(Period::All, T0), None)
+        .await
+        .unwrap();
+    assert_eq!(best.len(), PLAYERS as usize);
+    assert!(best.iter().all(|s| s.player_key.starts_with("side-")));
+}
+
 /// Bests keep the higher score, and the earlier one on a tie; previous_best is fixed at insert.
 pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
     store.create_player(&player("dee")).await.unwrap();

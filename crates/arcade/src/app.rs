@@ -112,6 +112,14 @@ impl Store {
                     pending
                 );
             }
+            // Not fatal: the server runs, more slowly, and says why.
+            if let Ok(false) = pg.autovacuum_enabled().await {
+                tracing::warn!(
+                    "PostgreSQL runs with autovacuum off: tables are never analyzed, and without \
+                     statistics finishes can read a whole board each; turn autovacuum on or \
+                     ANALYZE the database regularly"
+                );
+            }
         }
         Ok(())
     }

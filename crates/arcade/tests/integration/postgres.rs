@@ -42,6 +42,8 @@ pg_suite!(
     recording_is_idempotent_per_session,
     concurrent_records_store_one_row,
     concurrent_records_of_many_players_all_land,
+    concurrent_records_of_one_player_keep_the_best,
+    a_refused_record_fails_alone,
     bests_follow_board_order,
     history_pages_newest_first,
     the_store_answers_pings,
@@ -65,6 +67,23 @@ async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
     store.migrate().await.unwrap();
     store.migrate().await.unwrap();
     assert!(store.pending_migrations().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_autovacuum_setting_is_read_as_the_server_reports_it() {
+    let Some(server) = server_url() else { return };
+    let db = TestDatabase::create(&server).await;
+    let store = migrated(&db).await;
+    let setting: String =
+        sqlx::query_scalar("SELECT setting FROM pg_settings WHERE name = 'autovacuum'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        store.autovacuum_enabled().await.unwrap(),
+        setting == "on",
+        "pg_settings says {setting}"
+    );
 }
 
 #[tokio::test]
@@ -112,6 +131,13 @@ async fn board_and_history_queries_use_their_indexes() {
             "SELECT COUNT(*) FROM best_scores b WHERE b.game = 'egg-catcher' AND b.period = 'all' \
              AND b.bucket = 0 AND (b.score > 4000 OR (b.score = 4000 AND b.achieved_at < 5))",
             "best_scores_board",
+        ),
+        (
+            // A finish's previous best: with statistics, the primary key, not the whole board.
+            "previous best",
+            "SELECT b.score FROM best_scores b WHERE b.game = 'egg-catcher' AND b.period = 'all' \
+             AND b.bucket = 0 AND b.player_key = 'p7'",
+            "best_scores_pkey",
         ),
         (
             "history",

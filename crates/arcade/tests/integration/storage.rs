@@ -34,6 +34,8 @@ mod sqlite_score_store {
         recording_is_idempotent_per_session,
         concurrent_records_store_one_row,
         concurrent_records_of_many_players_all_land,
+        concurrent_records_of_one_player_keep_the_best,
+        a_refused_record_fails_alone,
         bests_follow_board_order,
         history_pages_newest_first,
         the_store_answers_pings,

@@ -298,6 +298,18 @@ impl TestApp {
         self.clock.advance(d);
     }
 
+    /// Move the clock to just after the next midnight (UTC), so that a test whose games take
+    /// minutes of server time stays on one day's and one week's boards at whatever time of
+    /// day it runs.
+    pub fn start_a_new_day(&self) {
+        const DAY_MS: i64 = 86_400_000;
+        let now = self.clock.now().0;
+        let next_day = (now.div_euclid(DAY_MS) + 1) * DAY_MS + 1_000;
+        self.advance(Duration::from_millis(
+            u64::try_from(next_day - now).expect("the next day is ahead"),
+        ));
+    }
+
     /// Move the clock by as long as `ticks` take at 60 Hz.
     pub fn advance_ticks(&self, ticks: u32) {
         self.advance(Duration::from_millis(u64::from(ticks) * 1000 / 60 + 1));

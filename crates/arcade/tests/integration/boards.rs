@@ -63,6 +63,7 @@ async fn the_board_orders_by_score_then_earlier_achievement_and_ranks_agree() {
 #[tokio::test]
 async fn cursor_pages_cover_the_board_exactly_once() {
     let app = spawn_app().await;
+    app.start_a_new_day();
     populate(&app, 7).await;
     let mut seen = Vec::new();
     let mut path = "/api/games/egg-catcher/leaderboard?period=day&limit=3".to_owned();
@@ -142,6 +143,7 @@ async fn the_board_survives_a_restart() {
 #[tokio::test]
 async fn a_board_read_right_after_a_finish_shows_the_new_score() {
     let app = spawn_app().await;
+    app.start_a_new_day();
     populate(&app, 1).await;
     let paths = [
         "/api/games/egg-catcher/leaderboard",

@@ -308,6 +308,13 @@ impl ScoreWriter {
     }
 }
 
+/// Whether PostgreSQL refused the data itself (SQLSTATE classes 22, data exception, and 23,
+/// integrity constraint violation, such as a score of a player never claimed).
+fn refuses_content(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db)
+        if db.code().is_some_and(|c| c.starts_with("22") || c.starts_with("23")))
+}
+
 #[async_trait]
 impl BatchWriter for ScoreWriter {
     type Item = ScoreWrite;
@@ -337,9 +344,13 @@ impl BatchWriter for ScoreWriter {
         };
         match self.insert(batch).await {
             Ok(inserted) => outcomes(&inserted, batch),
-            Err(e) if batch.len() == 1 => vec![Err(err(e))],
-            // The statement is all or nothing: write each alone, so that only the item at
-            // fault (or every item, when the database is away) fails.
+            // The statement is all or nothing. When one score's content was refused, write
+            // each alone so that only that one fails; anything else (the database away, a
+            // timeout) would only fail again, score after score, so all of them fail now.
+            Err(e) if batch.len() == 1 || !refuses_content(&e) => {
+                let failure = err(e);
+                vec![Err(failure); batch.len()]
+            }
             Err(_) => {
                 let mut out = Vec::with_capacity(batch.len());
                 for s in batch {
@@ -513,5 +524,74 @@ impl ScoreStore for PostgresStore {
             .await
             .map(|_| ())
             .map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn score(i: u32) -> NewScore {
+        NewScore {
+            session_id: SessionId::random(),
+            game: "egg-catcher".into(),
+            player_key: format!("p{i}"),
+            player_name: format!("P{i}"),
+            score: i,
+            ticks: 600,
+            game_over: true,
+            rules_version: 1,
+            seed: 7,
+            stats: BTreeMap::new(),
+            inputs: Vec::new(),
+            achieved_at: Timestamp(1_800_000_000_000),
+        }
+    }
+
+    /// A database that takes connections and never answers makes every attempt wait out the
+    /// pool's timeout: a batch that fails so must fail at once, not be tried score by score.
+    #[tokio::test]
+    async fn a_batch_the_database_never_answers_fails_together() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let silent = {
+            let accepted = accepted.clone();
+            tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((connection, _)) = listener.accept().await {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    held.push(connection);
+                }
+            })
+        };
+        let store = PostgresStore::connect(
+            &format!("postgres://arcade@127.0.0.1:{port}/arcade"),
+            None,
+            PgSettings {
+                pool_size: 4,
+                connect_timeout: Duration::from_millis(200),
+                statement_timeout: Duration::from_secs(1),
+            },
+        )
+        .unwrap();
+        let writes: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.record_score(&score(i)).await })
+            })
+            .collect();
+        for write in writes {
+            let e = write.await.unwrap().unwrap_err();
+            assert!(matches!(e, StoreError::Unavailable { .. }), "{e}");
+        }
+        let attempts = accepted.load(Ordering::SeqCst);
+        assert!(
+            attempts <= SCORE_WRITERS * 2,
+            "{attempts} connection attempts for 16 scores in at most a few batches"
+        );
+        silent.abort();
     }
 }

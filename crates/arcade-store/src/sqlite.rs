@@ -144,187 +144,6 @@ fn row_to_score(r: &sqlx::sqlite::SqliteRow) -> Result<ScoreRow, StoreError> {
 const SCORE_COLUMNS: &str = "s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, \
      s.game_over, s.rules_version, s.stats, s.achieved_at, s.previous_best";
 
-/// A finished game ready to bind: its stats and replay encoded by the caller.
-#[derive(Debug)]
-struct ScoreWrite {
-    id: String,
-    game: String,
-    player_key: String,
-    score: i64,
-    ticks: i64,
-    game_over: bool,
-    rules_version: i64,
-    seed: i64,
-    stats: String,
-    replay: String,
-    achieved_at: Timestamp,
-}
-
-impl ScoreWrite {
-    fn of(score: &NewScore) -> Result<Self, StoreError> {
-        let encoded = |e: serde_json::Error| StoreError::Failed {
-            backend: BACKEND,
-            message: e.to_string(),
-        };
-        Ok(Self {
-            id: score.session_id.to_string(),
-            game: score.game.clone(),
-            player_key: score.player_key.clone(),
-            score: i64::from(score.score),
-            ticks: i64::from(score.ticks),
-            game_over: score.game_over,
-            rules_version: i64::from(score.rules_version),
-            seed: i64::from(score.seed),
-            stats: serde_json::to_string(&score.stats).map_err(encoded)?,
-            replay: serde_json::to_string(&score.inputs).map_err(encoded)?,
-            achieved_at: score.achieved_at,
-        })
-    }
-}
-
-/// Writes a batch of scores in one transaction on the writing connection, each score inside
-/// a savepoint of its own so that a score SQLite refuses leaves the others in.
-#[derive(Debug)]
-struct ScoreWriter {
-    writes: SqlitePool,
-}
-
-impl ScoreWriter {
-    /// Insert the score (once per session), fix the player's previous best in its row, raise
-    /// the three board bests, and read the stored row back (the earlier one for a session
-    /// recorded before).
-    async fn write_one(
-        conn: &mut sqlx::SqliteConnection,
-        score: &ScoreWrite,
-    ) -> Result<Recorded, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
-         rules_version, seed, stats, replay, achieved_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
-        )
-        .bind(&score.id)
-        .bind(&score.game)
-        .bind(&score.player_key)
-        .bind(score.score)
-        .bind(score.ticks)
-        .bind(score.game_over)
-        .bind(score.rules_version)
-        .bind(score.seed)
-        .bind(&score.stats)
-        .bind(&score.replay)
-        .bind(score.achieved_at.0)
-        .execute(&mut *conn)
-        .await
-        .map_err(err)?
-        .rows_affected()
-            == 1;
-        if inserted {
-            let previous: Option<i64> = sqlx::query_scalar(
-                "SELECT score FROM best_scores \
-             WHERE game = ? AND period = 'all' AND bucket = 0 AND player_key = ?",
-            )
-            .bind(&score.game)
-            .bind(&score.player_key)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(err)?;
-            sqlx::query("UPDATE scores SET previous_best = ? WHERE session_id = ?")
-                .bind(previous)
-                .bind(&score.id)
-                .execute(&mut *conn)
-                .await
-                .map_err(err)?;
-            for period in Period::ALL {
-                sqlx::query(
-                    "INSERT INTO best_scores \
-                 (game, period, bucket, player_key, score, achieved_at, session_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
-                   score = excluded.score, achieved_at = excluded.achieved_at, \
-                   session_id = excluded.session_id \
-                 WHERE excluded.score > best_scores.score \
-                    OR (excluded.score = best_scores.score \
-                        AND excluded.achieved_at < best_scores.achieved_at)",
-                )
-                .bind(&score.game)
-                .bind(period.as_str())
-                .bind(period.bucket(score.achieved_at))
-                .bind(&score.player_key)
-                .bind(score.score)
-                .bind(score.achieved_at.0)
-                .bind(&score.id)
-                .execute(&mut *conn)
-                .await
-                .map_err(err)?;
-            }
-        }
-        let row = sqlx::query(&format!(
-            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
-         WHERE s.session_id = ?"
-        ))
-        .bind(&score.id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(err)?;
-        Ok(Recorded {
-            row: row_to_score(&row)?,
-            inserted,
-        })
-    }
-
-    async fn write_all(
-        &self,
-        batch: &[ScoreWrite],
-    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
-        // BEGIN IMMEDIATE takes SQLite's write lock at once: a deferred transaction that
-        // upgrades later can fail with SQLITE_BUSY when another process writes.
-        let mut tx = self
-            .writes
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(err)?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for score in batch {
-            sqlx::query("SAVEPOINT score")
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            let outcome = Self::write_one(&mut tx, score).await;
-            if outcome.is_err() {
-                sqlx::query("ROLLBACK TO score")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
-            }
-            sqlx::query("RELEASE score")
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-            outcomes.push(outcome);
-        }
-        tx.commit().await.map_err(err)?;
-        Ok(outcomes)
-    }
-}
-
-#[async_trait]
-impl BatchWriter for ScoreWriter {
-    type Item = ScoreWrite;
-    type Outcome = Recorded;
-
-    /// Scores are written one after the other inside the transaction, so any may share it.
-    fn fits(_: &[ScoreWrite], _: &ScoreWrite) -> bool {
-        true
-    }
-
-    async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Recorded, StoreError>> {
-        // The transaction itself failing (the disk, the lock) fails every score in it.
-        self.write_all(batch)
-            .await
-            .unwrap_or_else(|e| vec![Err(e); batch.len()])
-    }
-}
-
 #[async_trait]
 impl ScoreStore for SqliteStore {
     #[tracing::instrument(name = "sqlite.find_player", skip_all, fields(db.system = "sqlite"))]
@@ -453,5 +272,186 @@ impl ScoreStore for SqliteStore {
             .await
             .map(|_| ())
             .map_err(err)
+    }
+}
+
+/// A finished game ready to bind: its stats and replay encoded by the caller.
+#[derive(Debug)]
+struct ScoreWrite {
+    id: String,
+    game: String,
+    player_key: String,
+    score: i64,
+    ticks: i64,
+    game_over: bool,
+    rules_version: i64,
+    seed: i64,
+    stats: String,
+    replay: String,
+    achieved_at: Timestamp,
+}
+
+impl ScoreWrite {
+    fn of(score: &NewScore) -> Result<Self, StoreError> {
+        let encoded = |e: serde_json::Error| StoreError::Failed {
+            backend: BACKEND,
+            message: e.to_string(),
+        };
+        Ok(Self {
+            id: score.session_id.to_string(),
+            game: score.game.clone(),
+            player_key: score.player_key.clone(),
+            score: i64::from(score.score),
+            ticks: i64::from(score.ticks),
+            game_over: score.game_over,
+            rules_version: i64::from(score.rules_version),
+            seed: i64::from(score.seed),
+            stats: serde_json::to_string(&score.stats).map_err(encoded)?,
+            replay: serde_json::to_string(&score.inputs).map_err(encoded)?,
+            achieved_at: score.achieved_at,
+        })
+    }
+}
+
+/// Writes a batch of scores in one transaction on the writing connection, each score inside
+/// a savepoint of its own so that a score SQLite refuses leaves the others in.
+#[derive(Debug)]
+struct ScoreWriter {
+    writes: SqlitePool,
+}
+
+impl ScoreWriter {
+    /// Insert the score (once per session), fix the player's previous best in its row, raise
+    /// the three board bests, and read the stored row back (the earlier one for a session
+    /// recorded before).
+    async fn write_one(
+        conn: &mut sqlx::SqliteConnection,
+        score: &ScoreWrite,
+    ) -> Result<Recorded, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
+             rules_version, seed, stats, replay, achieved_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+        )
+        .bind(&score.id)
+        .bind(&score.game)
+        .bind(&score.player_key)
+        .bind(score.score)
+        .bind(score.ticks)
+        .bind(score.game_over)
+        .bind(score.rules_version)
+        .bind(score.seed)
+        .bind(&score.stats)
+        .bind(&score.replay)
+        .bind(score.achieved_at.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if inserted {
+            let previous: Option<i64> = sqlx::query_scalar(
+                "SELECT score FROM best_scores \
+                 WHERE game = ? AND period = 'all' AND bucket = 0 AND player_key = ?",
+            )
+            .bind(&score.game)
+            .bind(&score.player_key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(err)?;
+            sqlx::query("UPDATE scores SET previous_best = ? WHERE session_id = ?")
+                .bind(previous)
+                .bind(&score.id)
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            for period in Period::ALL {
+                sqlx::query(
+                    "INSERT INTO best_scores \
+                     (game, period, bucket, player_key, score, achieved_at, session_id) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
+                       score = excluded.score, achieved_at = excluded.achieved_at, \
+                       session_id = excluded.session_id \
+                     WHERE excluded.score > best_scores.score \
+                        OR (excluded.score = best_scores.score \
+                            AND excluded.achieved_at < best_scores.achieved_at)",
+                )
+                .bind(&score.game)
+                .bind(period.as_str())
+                .bind(period.bucket(score.achieved_at))
+                .bind(&score.player_key)
+                .bind(score.score)
+                .bind(score.achieved_at.0)
+                .bind(&score.id)
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            }
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
+             WHERE s.session_id = ?"
+        ))
+        .bind(&score.id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(err)?;
+        Ok(Recorded {
+            row: row_to_score(&row)?,
+            inserted,
+        })
+    }
+
+    async fn write_all(
+        &self,
+        batch: &[ScoreWrite],
+    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+        // BEGIN IMMEDIATE takes SQLite's write lock at once: a deferred transaction that
+        // upgrades later can fail with SQLITE_BUSY when another process writes.
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for score in batch {
+            sqlx::query("SAVEPOINT score")
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            let outcome = Self::write_one(&mut tx, score).await;
+            if outcome.is_err() {
+                sqlx::query("ROLLBACK TO score")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            }
+            sqlx::query("RELEASE score")
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+            outcomes.push(outcome);
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(outcomes)
+    }
+}
+
+#[async_trait]
+impl BatchWriter for ScoreWriter {
+    type Item = ScoreWrite;
+    type Outcome = Recorded;
+
+    /// Scores are written one after the other inside the transaction, so any may share it.
+    fn fits(_: &[ScoreWrite], _: &ScoreWrite) -> bool {
+        true
+    }
+
+    async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Recorded, StoreError>> {
+        // The transaction itself failing (the disk, the lock) fails every score in it.
+        self.write_all(batch)
+            .await
+            .unwrap_or_else(|e| vec![Err(e); batch.len()])
     }
 }

@@ -98,7 +98,8 @@ impl Store {
         Ok(())
     }
 
-    /// Refuse to serve on a schema older than this build expects.
+    /// Refuse to serve on a schema older than this build expects, and warn about database
+    /// settings that make it slow.
     pub async fn ensure_current_schema(&self) -> anyhow::Result<()> {
         if let Self::Postgres(pg) = self {
             let pending = pg

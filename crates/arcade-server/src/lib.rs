@@ -55,7 +55,6 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::player_standing))
         .routes(routes!(api::player_scores))
         .routes(routes!(api::events))
-        .routes(routes!(api::live))
         .routes(routes!(api::ready))
         .routes(routes!(api::metrics))
 }
@@ -67,9 +66,19 @@ fn board_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(api::leaderboard))
 }
 
+/// Liveness answers at once with a few bytes: neither a timeout nor compression has anything
+/// to do for it, and a probe should cost the least the server can spend.
+fn liveness_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api::live))
+}
+
 /// The OpenAPI document of every API endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().merge(board_router()).split_for_parts().1
+    api_router()
+        .merge(board_router())
+        .merge(liveness_router())
+        .split_for_parts()
+        .1
 }
 
 /// Compression of the other API responses, per response. Bodies under the size the kept bodies
@@ -90,6 +99,8 @@ pub fn router(state: AppState) -> Router {
     let (api, mut doc) = api_router().split_for_parts();
     let (boards, board_doc) = board_router().split_for_parts();
     doc.merge(board_doc);
+    let (liveness, liveness_doc) = liveness_router().split_for_parts();
+    doc.merge(liveness_doc);
     let doc_json = serde_json::to_string(&doc).unwrap_or_default();
     let settings = state.settings.clone();
     // The embedded files are answered from memory, in the coding they negotiate themselves:
@@ -114,6 +125,7 @@ pub fn router(state: AppState) -> Router {
                 )),
         );
     api.merge(boards)
+        .merge(liveness)
         .merge(files)
         .fallback(api::not_found)
         .layer(

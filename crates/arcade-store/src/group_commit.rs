@@ -20,8 +20,8 @@ pub(crate) trait BatchWriter: Send + Sync + 'static {
     /// one row in one statement). An item that does not fit waits for a later batch, in order.
     fn fits(batch: &[Self::Item], item: &Self::Item) -> bool;
 
-    /// One outcome per item, in the items' order. A failure of the batch as a whole should be
-    /// retried item by item, so that one bad item never fails the others.
+    /// One outcome per item, in the items' order. One bad item should never fail the others
+    /// (a writer retries alone what the database refused, or keeps each item in a savepoint).
     async fn write(&self, batch: &[Self::Item]) -> Vec<Result<Self::Outcome, StoreError>>;
 }
 

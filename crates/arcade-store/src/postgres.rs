@@ -145,8 +145,8 @@ impl PostgresStore {
     }
 
     /// Whether the server runs autovacuum, which also keeps the planner's statistics. Without
-    /// them a new database's tables stay unanalyzed, and the planner may answer a player's
-    /// best from the board index by reading the whole board, for every finish.
+    /// it tables are never vacuumed or analyzed: they bloat, and every plan is made on
+    /// guesses.
     pub async fn autovacuum_enabled(&self) -> Result<bool, StoreError> {
         sqlx::query_scalar("SELECT current_setting('autovacuum')::boolean")
             .fetch_one(&self.primary)

@@ -116,9 +116,9 @@ impl Store {
             // Not fatal: the server runs, more slowly, and says why.
             if let Ok(false) = pg.autovacuum_enabled().await {
                 tracing::warn!(
-                    "PostgreSQL runs with autovacuum off: tables are never analyzed, and without \
-                     statistics finishes can read a whole board each; turn autovacuum on or \
-                     ANALYZE the database regularly"
+                    "PostgreSQL runs with autovacuum off: tables are never vacuumed or \
+                     analyzed, so they bloat and queries are planned without statistics; turn \
+                     autovacuum on or VACUUM ANALYZE the database regularly"
                 );
             }
         }

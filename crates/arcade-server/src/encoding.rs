@@ -153,6 +153,34 @@ impl<S: Send + Sync> FromRequestParts<S> for Negotiation {
 /// The codings the client accepts, best first: higher q-value first, brotli before gzip at
 /// equal q; codings with q=0 (directly, or through `*`) are left out.
 fn accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
+    let mut values = headers.get_all(header::ACCEPT_ENCODING).iter();
+    if let (Some(only), None) = (values.next(), values.next())
+        && let Some(&(_, codings)) = BROWSER_ACCEPTS
+            .iter()
+            .find(|(sent, _)| only.as_bytes() == sent.as_bytes())
+    {
+        return codings;
+    }
+    parse_accepted(headers)
+}
+
+/// What browsers send as their whole `Accept-Encoding` (Chromium, Firefox and Safari), with
+/// what [`parse_accepted`] makes of it: recognised in one comparison on every request they
+/// send.
+const BROWSER_ACCEPTS: [(&str, [Option<Coding>; 2]); 3] = [
+    (
+        "gzip, deflate, br, zstd",
+        [Some(Coding::Brotli), Some(Coding::Gzip)],
+    ),
+    (
+        "gzip, deflate, br",
+        [Some(Coding::Brotli), Some(Coding::Gzip)],
+    ),
+    ("gzip, deflate", [Some(Coding::Gzip), None]),
+];
+
+/// [`accepted`] for any header: every item and its q-value.
+fn parse_accepted(headers: &HeaderMap) -> [Option<Coding>; 2] {
     let (mut br, mut gzip, mut any) = (None, None, None);
     for value in headers.get_all(header::ACCEPT_ENCODING) {
         let Ok(value) = value.to_str() else { continue };
@@ -326,6 +354,28 @@ mod tests {
         axum::body::to_bytes(r.into_body(), usize::MAX)
             .await
             .unwrap()
+    }
+
+    #[test]
+    fn the_browsers_accept_encodings_mean_what_the_parser_makes_of_them() {
+        for (sent, codings) in BROWSER_ACCEPTS {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(sent));
+            assert_eq!(parse_accepted(&h), codings, "{sent}");
+            assert_eq!(accepted(&h), codings, "{sent}");
+            // Sent as two headers, the parser decides; here it decides the same.
+            h.append(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
+            assert_eq!(accepted(&h), codings, "{sent}, identity");
+        }
+        // Only the whole value is recognised: with a q-value the parser decides.
+        let gzip_first = accepting("gzip, deflate, br;q=0.5");
+        assert_eq!(
+            gzip_first.codings().collect::<Vec<_>>(),
+            [Coding::Gzip, Coding::Brotli]
+        );
     }
 
     #[test]

@@ -117,23 +117,21 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
         )
         .layer(
+            // Only these routes read a body, so only they carry its limit.
             ServiceBuilder::new()
                 .layer(compression())
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
                     settings.request_timeout,
-                )),
+                ))
+                .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
         );
     api.merge(boards)
         .merge(liveness)
         .merge(files)
         .fallback(api::not_found)
-        .layer(
-            // Outermost first: the observer sees the final status of everything inside it,
-            // timeouts included, and catches panics.
-            ServiceBuilder::new()
-                .layer(middleware::ObserveLayer::new(state.metrics.clone()))
-                .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
-        )
+        // The observer sees the final status of everything inside it, timeouts included,
+        // and catches panics.
+        .layer(middleware::ObserveLayer::new(state.metrics.clone()))
         .with_state(state)
 }

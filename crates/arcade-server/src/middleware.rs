@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use arcade_telemetry::{HttpLabels, Metrics, RouteLabels};
+use arcade_telemetry::Metrics;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -195,8 +195,7 @@ where
 
 impl Observing {
     fn finish(self, response: Response) -> Response {
-        let id = self.request_id.to_str().unwrap_or_default();
-        let mut response = problem_body(response, id);
+        let mut response = problem_body(response, &self.request_id);
         let status = response.status();
         let headers = response.headers_mut();
         headers.reserve(SECURITY_HEADERS.len() + 2);
@@ -221,27 +220,16 @@ impl Observing {
             arcade_telemetry::trace_id(&self.span)
         };
         let latency = self.started.elapsed();
-        let method_label = method_label(&self.method);
-        let metrics = &self.metrics;
-        metrics
-            .http_requests
-            .get_or_create(&HttpLabels {
-                method: method_label.clone(),
-                route: self.route.clone(),
-                status: status.as_u16(),
-            })
-            .inc();
-        metrics
-            .http_duration
-            .get_or_create(&RouteLabels {
-                method: method_label,
-                route: self.route.clone(),
-            })
-            .observe(latency.as_secs_f64());
+        self.metrics.observe_http(
+            method_label(&self.method).into(),
+            self.route.clone(),
+            status.as_u16(),
+            latency.as_secs_f64(),
+        );
         let _entered = self.span.enter();
         log(
             &response,
-            id,
+            &self.request_id,
             trace_id.as_deref(),
             self.method.as_str(),
             &self.route,
@@ -267,8 +255,9 @@ fn panicked(panic: &(dyn Any + Send)) -> Response {
     response
 }
 
-/// The `method` label: a static name for the standard methods, a copy for any other.
-fn method_label(method: &Method) -> Cow<'static, str> {
+/// The `method` label: the standard methods by name, any other as `_OTHER` (as OpenTelemetry
+/// names them), since a client may send any token as a method and each would be a new series.
+fn method_label(method: &Method) -> &'static str {
     const STANDARD: [Method; 9] = [
         Method::GET,
         Method::POST,
@@ -283,10 +272,10 @@ fn method_label(method: &Method) -> Cow<'static, str> {
     const NAMES: [&str; 9] = [
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
     ];
-    match STANDARD.iter().position(|m| m == method) {
-        Some(i) => Cow::Borrowed(NAMES[i]),
-        None => Cow::Owned(method.as_str().to_owned()),
-    }
+    STANDARD
+        .iter()
+        .position(|m| m == method)
+        .map_or("_OTHER", |i| NAMES[i])
 }
 
 /// Route templates seen so far, each kept once for the life of the process.
@@ -317,9 +306,14 @@ fn route_label(route: &str) -> Cow<'static, str> {
     Cow::Borrowed(kept)
 }
 
+/// The request id as text, for a log line or a problem (read only when one is written).
+fn id_text(request_id: &HeaderValue) -> &str {
+    request_id.to_str().unwrap_or_default()
+}
+
 fn log(
     response: &Response,
-    request_id: &str,
+    request_id: &HeaderValue,
     trace_id: Option<&str>,
     method: &str,
     route: &str,
@@ -332,7 +326,7 @@ fn log(
     let trace_id = trace_id.map(tracing::field::display);
     if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
         tracing::error!(
-            request_id,
+            request_id = id_text(request_id),
             trace_id,
             method,
             route,
@@ -343,7 +337,7 @@ fn log(
         );
     } else if status >= 500 {
         tracing::error!(
-            request_id,
+            request_id = id_text(request_id),
             trace_id,
             method,
             route,
@@ -354,7 +348,7 @@ fn log(
     } else if route == "/health/live" || route == "/health/ready" || route == "/metrics" {
         // Probes and scrapes arrive every few seconds; keep them out of the info stream.
         tracing::debug!(
-            request_id,
+            request_id = id_text(request_id),
             trace_id,
             method,
             route,
@@ -364,7 +358,7 @@ fn log(
         );
     } else {
         tracing::info!(
-            request_id,
+            request_id = id_text(request_id),
             trace_id,
             method,
             route,
@@ -377,7 +371,7 @@ fn log(
 
 /// Any 4xx/5xx without a problem body gets one: from the `Problem` an `ApiError` attached, or
 /// a generic one for errors raised by the framework (unknown route, wrong method, timeout).
-fn problem_body(response: Response, request_id: &str) -> Response {
+fn problem_body(response: Response, request_id: &HeaderValue) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -394,6 +388,7 @@ fn problem_body(response: Response, request_id: &str) -> Response {
         None if json_body => return Response::from_parts(parts, body),
         None => default_problem(status),
     };
+    let request_id = id_text(request_id);
     if !request_id.is_empty() {
         problem.request_id = Some(request_id.to_owned());
     }
@@ -497,14 +492,13 @@ mod tests {
     }
 
     #[test]
-    fn standard_methods_and_seen_routes_are_labelled_without_a_copy() {
-        assert!(matches!(method_label(&Method::GET), Cow::Borrowed("GET")));
-        assert!(matches!(
-            method_label(&Method::PATCH),
-            Cow::Borrowed("PATCH")
-        ));
-        let custom = Method::from_bytes(b"PURGE").unwrap();
-        assert_eq!(method_label(&custom), "PURGE");
+    fn standard_methods_by_name_any_other_as_one_label_and_seen_routes_without_a_copy() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for token in ["PURGE", "X-ANYTHING-1", "X-ANYTHING-2"] {
+            let custom = Method::from_bytes(token.as_bytes()).unwrap();
+            assert_eq!(method_label(&custom), "_OTHER");
+        }
         let route = String::from("/api/games/{game}/leaderboard");
         let first = route_label(&route);
         let again = route_label(&route);

@@ -2,6 +2,9 @@
 //! [`METRIC_NAMES`], which a test checks against the `/metrics` output.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::{PoisonError, RwLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -10,6 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use rustc_hash::FxHasher;
 
 use crate::process::ProcessCollector;
 
@@ -112,12 +116,51 @@ struct BuildLabels {
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
+/// Most distinct (method, route, status) series kept apart from their families; past it (a
+/// router has a few dozen routes) a request looks its series up in the families again.
+const MAX_HTTP_SERIES: usize = 1024;
+
+/// A request's series, known by the addresses of its `'static` labels and its status. Two
+/// labels with the same text at different addresses are two keys for the same series, so the
+/// key only has to be cheap, never unique.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+struct HttpSeriesKey {
+    method: (usize, usize),
+    route: (usize, usize),
+    status: u16,
+}
+
+impl HttpSeriesKey {
+    fn of(method: &'static str, route: &'static str, status: u16) -> Self {
+        let at = |s: &'static str| (s.as_ptr() as usize, s.len());
+        Self {
+            method: at(method),
+            route: at(route),
+            status,
+        }
+    }
+}
+
+/// The counter and the histogram one kind of request updates, as handles into their families
+/// (a family's members are shared, so a handle counts in the family itself).
+#[derive(Clone, Debug)]
+struct HttpSeries {
+    requests: Counter,
+    duration: Histogram,
+}
+
+/// HTTP series by [`HttpSeriesKey`]: a family look-up hashes every label's text with SipHash
+/// under the family's lock, and every request made two.
+type HttpSeriesCache = RwLock<HashMap<HttpSeriesKey, HttpSeries, BuildHasherDefault<FxHasher>>>;
+
 /// The registry and every metric family.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    pub http_requests: Family<HttpLabels, Counter>,
-    pub http_duration: HistogramFamily<RouteLabels>,
+    // Private: requests are counted through `observe_http`, whose handles must stay the
+    // families' own members (nothing prunes these two families).
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: HistogramFamily<RouteLabels>,
     pub active_sessions: Family<GameLabels, Gauge>,
     pub sessions_started: Family<GameLabels, Counter>,
     pub scores_submitted: Family<GameLabels, Counter>,
@@ -130,6 +173,7 @@ pub struct Metrics {
     pub dependency_up: Family<DependencyLabels, Gauge>,
     pub sse_connections: Gauge,
     pub sse_dropped: Counter,
+    http_series: HttpSeriesCache,
 }
 
 fn http_histogram() -> Histogram {
@@ -161,6 +205,7 @@ impl Metrics {
             leaderboard_requests: Family::default(),
             events_published: Family::default(),
             webhook_deliveries: Family::default(),
+            http_series: RwLock::default(),
             webhook_duration: Family::new_with_constructor(webhook_histogram as fn() -> Histogram),
             dependency_up: Family::default(),
             sse_connections: Gauge::default(),
@@ -169,7 +214,7 @@ impl Metrics {
         let reg = root.sub_registry_with_prefix("arcade");
         reg.register(
             "http_requests",
-            "HTTP requests by method, matched route and status",
+            "HTTP requests by method (_OTHER for any non-standard one), matched route and status",
             metrics.http_requests.clone(),
         );
         reg.register(
@@ -251,6 +296,58 @@ impl Metrics {
         }
     }
 
+    /// Count a request in `arcade_http_requests_total` and time it in
+    /// `arcade_http_request_duration_seconds`. With `'static` labels (standard methods and
+    /// interned routes) the series are found by their labels' addresses after the first time.
+    pub fn observe_http(
+        &self,
+        method: Cow<'static, str>,
+        route: Cow<'static, str>,
+        status: u16,
+        seconds: f64,
+    ) {
+        let key = match (&method, &route) {
+            (Cow::Borrowed(m), Cow::Borrowed(r)) => Some(HttpSeriesKey::of(m, r, status)),
+            _ => None,
+        };
+        if let Some(key) = key
+            && let Some(series) = self
+                .http_series
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+        {
+            series.requests.inc();
+            series.duration.observe(seconds);
+            return;
+        }
+        let series = HttpSeries {
+            requests: self
+                .http_requests
+                .get_or_create(&HttpLabels {
+                    method: method.clone(),
+                    route: route.clone(),
+                    status,
+                })
+                .clone(),
+            duration: self
+                .http_duration
+                .get_or_create(&RouteLabels { method, route })
+                .clone(),
+        };
+        series.requests.inc();
+        series.duration.observe(seconds);
+        if let Some(key) = key {
+            let mut cache = self
+                .http_series
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if cache.len() < MAX_HTTP_SERIES {
+                cache.insert(key, series);
+            }
+        }
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);
@@ -264,25 +361,67 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    /// The value of the sample line that starts with `series`.
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+    }
+
+    #[test]
+    fn a_request_kind_seen_before_counts_in_the_same_series_however_its_labels_are_held() {
+        let m = Metrics::new("0.1.0", "abc");
+        let route: &'static str = "/api/games/{game}/leaderboard";
+        m.observe_http("GET".into(), route.into(), 200, 0.0001);
+        m.observe_http("GET".into(), route.into(), 200, 0.0001);
+        // The same text at another address, owned text, another status.
+        let copy: &'static str = Box::leak(route.to_owned().into_boxed_str());
+        m.observe_http("GET".into(), copy.into(), 200, 0.0001);
+        m.observe_http("GET".into(), Cow::Owned(route.to_owned()), 200, 0.0001);
+        m.observe_http("GET".into(), route.into(), 404, 0.0001);
+        m.observe_http(Cow::Owned("GET".to_owned()), route.into(), 404, 0.0001);
+        let text = m.encode();
+        let labels = r#"method="GET",route="/api/games/{game}/leaderboard""#;
+        assert_eq!(
+            sample(
+                &text,
+                &format!("arcade_http_requests_total{{{labels},status=\"200\"}}")
+            ),
+            Some(4.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                &format!("arcade_http_requests_total{{{labels},status=\"404\"}}")
+            ),
+            Some(2.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                &format!("arcade_http_request_duration_seconds_count{{{labels}}}")
+            ),
+            Some(6.0),
+            "{text}"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                &format!("arcade_http_request_duration_seconds_bucket{{le=\"0.0005\",{labels}}}")
+            ),
+            Some(6.0),
+            "{text}"
+        );
+    }
+
     #[test]
     fn every_contract_name_appears_once_used() {
         let m = Metrics::new("0.1.0", "abc");
         let g = GameLabels {
             game: "egg-catcher".into(),
         };
-        m.http_requests
-            .get_or_create(&HttpLabels {
-                method: "GET".into(),
-                route: "/".into(),
-                status: 200,
-            })
-            .inc();
-        m.http_duration
-            .get_or_create(&RouteLabels {
-                method: "GET".into(),
-                route: "/".into(),
-            })
-            .observe(0.001);
+        m.observe_http("GET".into(), "/".into(), 200, 0.001);
         m.active_sessions.get_or_create(&g).set(1);
         m.sessions_started.get_or_create(&g).inc();
         m.scores_submitted.get_or_create(&g).inc();

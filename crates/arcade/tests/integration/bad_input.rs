@@ -149,6 +149,15 @@ async fn bad_pagination_is_400() {
         let body: Value = r.json().await.unwrap();
         assert!(body["type"] == "invalid_query", "{query}: {body}");
     }
+    // A query that does not decode is explained with the field that is wrong.
+    for (query, names) in [("limit=ten", "limit"), ("colour=blue", "colour")] {
+        let r = app
+            .get(&format!("/api/games/egg-catcher/leaderboard?{query}"))
+            .await;
+        let body: Value = r.json().await.unwrap();
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(names), "{query}: {body}");
+    }
     app.start_ok("Kim", None).await;
     let r = app
         .get("/api/games/egg-catcher/players/Kim/scores?cursor=%%%")

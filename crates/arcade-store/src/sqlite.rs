@@ -79,10 +79,17 @@ impl SqliteStore {
             SqlitePoolOptions::new()
                 .max_connections(connections)
                 .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options.clone())
         };
         // The writer first: it creates the file and switches it to WAL before readers open it.
-        let writes = pool(1).await.map_err(err)?;
+        // It stays open for good: reconnecting the one writer gains nothing, and an in-memory
+        // database (`sqlite::memory:`) lives only while some connection holds it.
+        let writes = pool(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await
+            .map_err(err)?;
         MIGRATOR
             .run(&writes)
             .await
@@ -90,7 +97,7 @@ impl SqliteStore {
                 backend: BACKEND,
                 message: format!("migration failed: {e}"),
             })?;
-        let reads = pool(READERS).await.map_err(err)?;
+        let reads = pool(READERS).connect_with(options).await.map_err(err)?;
         let scores = GroupCommit::new(
             ScoreWriter {
                 writes: writes.clone(),
@@ -453,5 +460,21 @@ impl BatchWriter for ScoreWriter {
         self.write_all(batch)
             .await
             .unwrap_or_else(|e| vec![Err(e); batch.len()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_keeps_its_connection_so_an_in_memory_database_lives_on() {
+        let store = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+        let writer = store.writes.options();
+        assert_eq!(writer.get_min_connections(), 1);
+        assert_eq!(writer.get_idle_timeout(), None);
+        assert_eq!(writer.get_max_lifetime(), None);
+        assert_eq!(store.writes.size(), 1, "the writer is open from the start");
+        store.close().await;
     }
 }

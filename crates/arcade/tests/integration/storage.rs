@@ -27,6 +27,29 @@ macro_rules! score_store_suite {
     )*};
 }
 
+/// `sqlite::memory:`: one database shared by the writer and the readers, for as long as the
+/// store is open.
+mod sqlite_in_memory_score_store {
+    use super::*;
+
+    macro_rules! in_memory_suite {
+        ($($name:ident),* $(,)?) => {$(
+            #[tokio::test]
+            async fn $name() {
+                let store = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+                suite::$name(Arc::new(store)).await;
+            }
+        )*};
+    }
+
+    in_memory_suite!(
+        players_are_claimed_once,
+        recording_is_idempotent_per_session,
+        bests_follow_board_order,
+        history_pages_newest_first,
+    );
+}
+
 mod sqlite_score_store {
     use super::*;
     score_store_suite!(

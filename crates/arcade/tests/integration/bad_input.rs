@@ -86,6 +86,43 @@ async fn a_body_without_json_content_type_is_415() {
 }
 
 #[tokio::test]
+async fn json_is_taken_with_any_json_content_type() {
+    let app = spawn_app().await;
+    for (player, content_type) in [
+        ("Kim", "application/json; charset=utf-8"),
+        ("Lee", "Application/JSON"),
+        ("Ana", "application/vnd.arcade+json"),
+    ] {
+        let r = app
+            .post_raw(
+                "/api/games/egg-catcher/sessions",
+                content_type,
+                &format!("{{\"player\":\"{player}\"}}"),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{content_type}");
+    }
+    // A body that does not decode is explained the same way whatever the route to it.
+    for content_type in [
+        "application/json; charset=utf-8",
+        "application/vnd.arcade+json",
+    ] {
+        let r = app
+            .post_raw(
+                "/api/games/egg-catcher/sessions",
+                content_type,
+                "{\"player\":7}",
+            )
+            .await;
+        let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("player"),
+            "{content_type}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn oversized_bodies_are_413() {
     let app = spawn_app_with(&["--max-body-bytes", "4096"]).await;
     let id = session(&app).await;

@@ -5,6 +5,7 @@
 #   bash bench/run.sh floors     # wrk rounds: hello floor, nginx, Arcade pages (embedded); p99 at half the peak
 #   bash bench/run.sh embedded   # cold start, idle RSS, SSE cost, 10,000 players (embedded)
 #   bash bench/run.sh full       # PostgreSQL+Redis+NATS: 1M seeded, ranks, 10,000 players, finishes
+#   bash bench/run.sh instructions  # instructions per request in process (callgrind; repeatable)
 #
 # Results go to $OUT (default /tmp/arcade-bench); CARGO_TARGET_DIR picks the build directory.
 set -euo pipefail
@@ -281,13 +282,41 @@ full() {
         --json "$OUT/full-finish.json" | tee -a "$OUT/summary.txt"
 }
 
+# Instructions per request through the real router, counted by callgrind on the `requests`
+# bench: the same count from run to run, where wall-clock rates on these machines move by
+# tens of percent. Needs valgrind; the bench is built with its symbols (function names).
+instructions() {
+    local bench
+    bench=$(CARGO_PROFILE_BENCH_STRIP=none cargo bench -p arcade --bench requests --no-run \
+        --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "requests" and m.get("executable"):
+        print(m["executable"])')
+    log "instructions per request in process (callgrind, requests bench, embedded backends)"
+    for name in hello_floor health_live leaderboard_top10 game_page games_list; do
+        # From the package's directory, as `cargo bench` runs it. A process the bench forks
+        # writes a profile of its own (%p); the bench's is the largest.
+        rm -f "$OUT"/callgrind-"$name".*.out
+        (cd "$HERE/../crates/arcade" && timeout 600 env -u DATABASE_URL -u REDIS_URL -u NATS_URL \
+            valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$name.%p.out" \
+            "$bench" --bench "request/$name\$" --profile-time 2 >/dev/null 2>&1)
+        local profile
+        profile=$(ls -S "$OUT"/callgrind-"$name".*.out | head -n 1)
+        printf '%-20s %s\n' "$name" "$(python3 "$HERE/instructions.py" \
+            "$profile" '^requests::send::\{\{closure\}\}$')" | tee -a "$OUT/summary.txt"
+    done
+}
+
 case ${1:-} in
 build) build ;;
+instructions) instructions ;;
 floors) floors ;;
 embedded) embedded ;;
 full) full ;;
 *)
-    echo "usage: $0 build|floors|embedded|full" >&2
+    echo "usage: $0 build|floors|embedded|full|instructions" >&2
     exit 2
     ;;
 esac

@@ -6,8 +6,8 @@
 Sums the inclusive cost (Ir) and the count of every call into a function whose name matches
 the pattern, from callers that do not match it themselves, and prints cost / calls. The
 `requests` bench answers each in-memory request in one poll of its `send` future, so for
-those requests this is the server's instructions per request. Instruction counts are the
-same from run to run for the same binary and inputs, whatever else the machine is doing.
+those requests this is the server's instructions per request. The counts stay within about
+2% from run to run for the same binary, whatever else the machine is doing.
 """
 
 import re

@@ -283,7 +283,7 @@ full() {
 }
 
 # Instructions per request through the real router, counted by callgrind on the `requests`
-# bench: the same count from run to run, where wall-clock rates on these machines move by
+# bench: within 2% from run to run (allocator state and iteration counts differ), where wall-clock rates on these machines move by
 # tens of percent. Needs valgrind; the bench is built with its symbols (function names).
 instructions() {
     local bench
@@ -303,7 +303,8 @@ for line in sys.stdin:
             valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$name.%p.out" \
             "$bench" --bench "request/$name\$" --profile-time 2 >/dev/null 2>&1)
         local profile
-        profile=$(ls -S "$OUT"/callgrind-"$name".*.out | head -n 1)
+        profile=$(find "$OUT" -maxdepth 1 -name "callgrind-$name.*.out" -printf '%s %p\n' |
+            sort -n | tail -n 1 | cut -d' ' -f2-)
         printf '%-20s %s\n' "$name" "$(python3 "$HERE/instructions.py" \
             "$profile" '^requests::send::\{\{closure\}\}$')" | tee -a "$OUT/summary.txt"
     done

@@ -283,8 +283,8 @@ full() {
 }
 
 # Instructions per request through the real router, counted by callgrind on the `requests`
-# bench: within 2% from run to run (allocator state and iteration counts differ), where wall-clock rates on these machines move by
-# tens of percent. Needs valgrind; the bench is built with its symbols (function names).
+# bench: within 2% from run to run, where wall-clock rates on these machines move by tens of
+# percent. Needs valgrind; the bench is built with its symbols (function names).
 instructions() {
     local bench
     bench=$(CARGO_PROFILE_BENCH_STRIP=none cargo bench -p arcade --bench requests --no-run \

@@ -178,6 +178,31 @@ async fn a_board_read_that_hangs_on_redis_is_a_503_within_the_request_timeout() 
 }
 
 #[tokio::test]
+async fn a_heartbeat_that_hangs_on_redis_is_a_503_within_the_request_timeout() {
+    let Some((proxy, app)) = behind_a_redis_proxy(&["--request-timeout", "300ms"]).await else {
+        return;
+    };
+    let (id, _, _) = app.start_ok("Sigrid", None).await;
+    proxy.hold();
+    let asked = std::time::Instant::now();
+    let r = app
+        .heartbeat(
+            &id,
+            &serde_json::json!({"offset": 0, "inputs": [], "tick": 0}),
+        )
+        .await;
+    let waited = asked.elapsed();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["type"], "timeout", "{problem}");
+    assert!(
+        waited < Duration::from_millis(1500),
+        "answered after {waited:?}"
+    );
+    proxy.release();
+}
+
+#[tokio::test]
 async fn nats_down_does_not_stop_play_and_events_flow_when_it_returns() {
     let Some(nats) = nats_url() else {
         return backends::say_skipped("NATS_URL not set: skipping the NATS fault tests");

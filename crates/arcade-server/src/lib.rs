@@ -58,7 +58,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// Playing: start, heartbeat, finish, the hottest writes. Their answers (and problems) are a
 /// few hundred bytes, under what the compression layer compresses, so they skip it: its
-/// checks and body wrapping were about a tenth of a heartbeat's own work.
+/// checks and body wrapping were about a sixth of a heartbeat's instructions.
 fn play_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::start_session))

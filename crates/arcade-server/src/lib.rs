@@ -113,7 +113,8 @@ pub fn router(state: AppState) -> Router {
     doc.merge(liveness_doc);
     let doc_json = serde_json::to_string(&doc).unwrap_or_default();
     let settings = state.settings.clone();
-    // Storage waits are bounded, and only the routes that read a body carry its limit.
+    // The API's storage waits are bounded, and its routes are the ones that read bodies, so
+    // the body limit goes with them (pages, boards and probes carry neither).
     let bounded = || {
         ServiceBuilder::new()
             .layer(TimeoutLayer::with_status_code(

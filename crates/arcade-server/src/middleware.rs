@@ -221,7 +221,7 @@ impl Observing {
         };
         let latency = self.started.elapsed();
         self.metrics.observe_http(
-            method_label(&self.method).into(),
+            method_label(&self.method),
             self.route.clone(),
             status.as_u16(),
             latency.as_secs_f64(),

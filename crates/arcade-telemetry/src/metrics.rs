@@ -297,18 +297,18 @@ impl Metrics {
     }
 
     /// Count a request in `arcade_http_requests_total` and time it in
-    /// `arcade_http_request_duration_seconds`. With `'static` labels (standard methods and
-    /// interned routes) the series are found by their labels' addresses after the first time.
+    /// `arcade_http_request_duration_seconds`. With a `'static` route (an interned template)
+    /// the series are found by their labels' addresses after the first time.
     pub fn observe_http(
         &self,
-        method: Cow<'static, str>,
+        method: &'static str,
         route: Cow<'static, str>,
         status: u16,
         seconds: f64,
     ) {
-        let key = match (&method, &route) {
-            (Cow::Borrowed(m), Cow::Borrowed(r)) => Some(HttpSeriesKey::of(m, r, status)),
-            _ => None,
+        let key = match route {
+            Cow::Borrowed(r) => Some(HttpSeriesKey::of(method, r, status)),
+            Cow::Owned(_) => None,
         };
         if let Some(key) = key
             && let Some(series) = self
@@ -325,14 +325,17 @@ impl Metrics {
             requests: self
                 .http_requests
                 .get_or_create(&HttpLabels {
-                    method: method.clone(),
+                    method: method.into(),
                     route: route.clone(),
                     status,
                 })
                 .clone(),
             duration: self
                 .http_duration
-                .get_or_create(&RouteLabels { method, route })
+                .get_or_create(&RouteLabels {
+                    method: method.into(),
+                    route,
+                })
                 .clone(),
         };
         series.requests.inc();
@@ -371,14 +374,15 @@ mod tests {
     fn a_request_kind_seen_before_counts_in_the_same_series_however_its_labels_are_held() {
         let m = Metrics::new("0.1.0", "abc");
         let route: &'static str = "/api/games/{game}/leaderboard";
-        m.observe_http("GET".into(), route.into(), 200, 0.0001);
-        m.observe_http("GET".into(), route.into(), 200, 0.0001);
+        m.observe_http("GET", route.into(), 200, 0.0001);
+        m.observe_http("GET", route.into(), 200, 0.0001);
         // The same text at another address, owned text, another status.
         let copy: &'static str = Box::leak(route.to_owned().into_boxed_str());
-        m.observe_http("GET".into(), copy.into(), 200, 0.0001);
-        m.observe_http("GET".into(), Cow::Owned(route.to_owned()), 200, 0.0001);
-        m.observe_http("GET".into(), route.into(), 404, 0.0001);
-        m.observe_http(Cow::Owned("GET".to_owned()), route.into(), 404, 0.0001);
+        m.observe_http("GET", copy.into(), 200, 0.0001);
+        m.observe_http("GET", Cow::Owned(route.to_owned()), 200, 0.0001);
+        m.observe_http("GET", route.into(), 404, 0.0001);
+        let get: &'static str = Box::leak("GET".to_owned().into_boxed_str());
+        m.observe_http(get, route.into(), 404, 0.0001);
         let text = m.encode();
         let labels = r#"method="GET",route="/api/games/{game}/leaderboard""#;
         assert_eq!(
@@ -421,7 +425,7 @@ mod tests {
         let g = GameLabels {
             game: "egg-catcher".into(),
         };
-        m.observe_http("GET".into(), "/".into(), 200, 0.001);
+        m.observe_http("GET", "/".into(), 200, 0.001);
         m.active_sessions.get_or_create(&g).set(1);
         m.sessions_started.get_or_create(&g).inc();
         m.scores_submitted.get_or_create(&g).inc();

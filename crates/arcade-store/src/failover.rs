@@ -4,6 +4,12 @@
 //! so requests never wait for a rebuild and answers stay correct meanwhile. The cache checks
 //! that it holds the board in the same round trip as its answer, so the common case costs one
 //! round trip.
+//!
+//! The store's answers are dearer (a rank is an index range count), so only a few run at once:
+//! a cache that times out because the whole machine is overloaded must not send every request
+//! to the database as well, which would keep the machine overloaded after the burst that
+//! started it is over. Requests beyond those wait a moment for their turn, then get the
+//! cache's error (503, retry).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -14,10 +20,18 @@ use arcade_domain::ports::{RankIndex, ScoreStore};
 use arcade_domain::ranking::{Ranked, Standing, Submission};
 use arcade_domain::time::{BoardKey, Clock, Timestamp};
 use async_trait::async_trait;
+use tokio::sync::Semaphore;
 
 /// Scores recorded this close to a rebuild's snapshot are submitted again after it, covering
 /// commits that raced the snapshot and clock differences between replicas.
 const CATCH_UP_MARGIN: Duration = Duration::from_secs(10);
+/// Requests the store answers at once in the cache's place. A few keep boards readable
+/// through a Redis outage at a steady few hundred requests per second; more would take the
+/// database connections and cores that starts and finishes need.
+const STORE_ANSWERS_AT_ONCE: usize = 4;
+/// How long a request waits for the store to answer it in the cache's place: a burst of
+/// finishes during an outage queues, a machine too busy to keep up sheds the excess.
+const STORE_TURN_WAIT: Duration = Duration::from_millis(500);
 
 pub struct FailoverRankIndex {
     cache: Arc<dyn RankIndex>,
@@ -25,6 +39,7 @@ pub struct FailoverRankIndex {
     scores: Arc<dyn ScoreStore>,
     clock: Arc<dyn Clock>,
     rebuilding: Arc<Mutex<HashSet<BoardKey>>>,
+    store_answers: Semaphore,
 }
 
 impl std::fmt::Debug for FailoverRankIndex {
@@ -47,24 +62,43 @@ impl FailoverRankIndex {
             scores,
             clock,
             rebuilding: Arc::default(),
+            store_answers: Semaphore::new(STORE_ANSWERS_AT_ONCE),
         }
     }
 
-    /// The cache's answer, or `None` when the store must answer instead: the cache is down,
-    /// or lost the board (which starts its rebuild). The cache must refuse lost boards
-    /// itself ([`StoreError::NotLoaded`]), in the same round trip as the answer.
-    fn cached<T>(&self, board: &BoardKey, answer: Result<T, StoreError>) -> Option<T> {
-        match answer {
-            Ok(t) => Some(t),
-            Err(StoreError::NotLoaded { .. }) => {
+    /// The cache's answer; else the store's, when the cache is down or lost the board (which
+    /// starts its rebuild) and one of the [`STORE_ANSWERS_AT_ONCE`] turns comes free within
+    /// [`STORE_TURN_WAIT`]. The cache must refuse lost boards itself ([`StoreError::NotLoaded`]), in the same round
+    /// trip as the answer.
+    async fn answer<T>(
+        &self,
+        board: &BoardKey,
+        cached: Result<T, StoreError>,
+        from_store: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let refused = match cached {
+            Ok(t) => return Ok(t),
+            Err(e @ StoreError::NotLoaded { .. }) => {
                 self.rebuild_in_background(board);
-                None
+                e
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "rank cache unavailable; answering from the database");
-                None
-            }
+            Err(e) => e,
+        };
+        let Ok(Ok(_turn)) =
+            tokio::time::timeout(STORE_TURN_WAIT, self.store_answers.acquire()).await
+        else {
+            return Err(StoreError::Unavailable {
+                backend: "postgres",
+                message: format!(
+                    "busy with {STORE_ANSWERS_AT_ONCE} rank requests in the cache's place for \
+                     {STORE_TURN_WAIT:?} ({refused})"
+                ),
+            });
+        };
+        if !matches!(refused, StoreError::NotLoaded { .. }) {
+            tracing::warn!(error = %refused, "rank cache unavailable; answering from the database");
         }
+        from_store.await
     }
 
     fn rebuild_in_background(&self, board: &BoardKey) {
@@ -134,11 +168,9 @@ pub async fn rebuild(
 #[async_trait]
 impl RankIndex for FailoverRankIndex {
     async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
-        let answer = self.cache.submit(board, standing.clone()).await;
-        match self.cached(board, answer) {
-            Some(s) => Ok(s),
-            None => self.truth.submit(board, standing).await,
-        }
+        let cached = self.cache.submit(board, standing.clone()).await;
+        self.answer(board, cached, self.truth.submit(board, standing))
+            .await
     }
 
     async fn page(
@@ -147,19 +179,14 @@ impl RankIndex for FailoverRankIndex {
         after: Option<&Standing>,
         limit: usize,
     ) -> Result<Vec<Ranked>, StoreError> {
-        let answer = self.cache.page(board, after, limit).await;
-        match self.cached(board, answer) {
-            Some(page) => Ok(page),
-            None => self.truth.page(board, after, limit).await,
-        }
+        let cached = self.cache.page(board, after, limit).await;
+        self.answer(board, cached, self.truth.page(board, after, limit))
+            .await
     }
 
     async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
-        let answer = self.cache.get(board, key).await;
-        match self.cached(board, answer) {
-            Some(r) => Ok(r),
-            None => self.truth.get(board, key).await,
-        }
+        let cached = self.cache.get(board, key).await;
+        self.answer(board, cached, self.truth.get(board, key)).await
     }
 
     async fn around(
@@ -169,11 +196,9 @@ impl RankIndex for FailoverRankIndex {
         before: usize,
         after: usize,
     ) -> Result<Vec<Ranked>, StoreError> {
-        let answer = self.cache.around(board, key, before, after).await;
-        match self.cached(board, answer) {
-            Some(r) => Ok(r),
-            None => self.truth.around(board, key, before, after).await,
-        }
+        let cached = self.cache.around(board, key, before, after).await;
+        self.answer(board, cached, self.truth.around(board, key, before, after))
+            .await
     }
 
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {
@@ -187,5 +212,171 @@ impl RankIndex for FailoverRankIndex {
     /// The index can answer as long as the database can.
     async fn ping(&self) -> Result<(), StoreError> {
         self.truth.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use arcade_domain::time::{Period, SystemClock};
+
+    use super::*;
+    use crate::SqliteStore;
+
+    /// A cache that times out on everything, as Redis does on an overloaded machine.
+    struct TimingOut;
+
+    fn timed_out() -> StoreError {
+        StoreError::Unavailable {
+            backend: "redis",
+            message: "timed out".into(),
+        }
+    }
+
+    #[async_trait]
+    impl RankIndex for TimingOut {
+        async fn submit(&self, _: &BoardKey, _: Standing) -> Result<Submission, StoreError> {
+            Err(timed_out())
+        }
+        async fn page(
+            &self,
+            _: &BoardKey,
+            _: Option<&Standing>,
+            _: usize,
+        ) -> Result<Vec<Ranked>, StoreError> {
+            Err(timed_out())
+        }
+        async fn get(&self, _: &BoardKey, _: &str) -> Result<Option<Ranked>, StoreError> {
+            Err(timed_out())
+        }
+        async fn around(
+            &self,
+            _: &BoardKey,
+            _: &str,
+            _: usize,
+            _: usize,
+        ) -> Result<Vec<Ranked>, StoreError> {
+            Err(timed_out())
+        }
+        async fn load(&self, _: &BoardKey, _: Vec<Standing>) -> Result<(), StoreError> {
+            Err(timed_out())
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Err(timed_out())
+        }
+    }
+
+    /// A store whose answers take until the test closes `release`, counting those running.
+    struct Slow {
+        running: AtomicUsize,
+        release: Semaphore,
+    }
+
+    impl Slow {
+        fn new() -> Self {
+            Self {
+                running: AtomicUsize::new(0),
+                release: Semaphore::new(0),
+            }
+        }
+
+        async fn hold(&self) {
+            self.running.fetch_add(1, Ordering::SeqCst);
+            drop(self.release.acquire().await);
+            self.running.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[async_trait]
+    impl RankIndex for Slow {
+        async fn submit(&self, _: &BoardKey, _: Standing) -> Result<Submission, StoreError> {
+            self.hold().await;
+            Ok(Submission::New { rank: 1 })
+        }
+        async fn page(
+            &self,
+            _: &BoardKey,
+            _: Option<&Standing>,
+            _: usize,
+        ) -> Result<Vec<Ranked>, StoreError> {
+            self.hold().await;
+            Ok(Vec::new())
+        }
+        async fn get(&self, _: &BoardKey, _: &str) -> Result<Option<Ranked>, StoreError> {
+            self.hold().await;
+            Ok(None)
+        }
+        async fn around(
+            &self,
+            _: &BoardKey,
+            _: &str,
+            _: usize,
+            _: usize,
+        ) -> Result<Vec<Ranked>, StoreError> {
+            self.hold().await;
+            Ok(Vec::new())
+        }
+        async fn load(&self, _: &BoardKey, _: Vec<Standing>) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn only_a_few_requests_fall_back_to_the_store_at_once() {
+        let scores = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+        let store = Arc::new(Slow::new());
+        let ranks = Arc::new(FailoverRankIndex::new(
+            Arc::new(TimingOut),
+            store.clone(),
+            Arc::new(scores),
+            Arc::new(SystemClock),
+        ));
+        let board = BoardKey::current("egg-catcher", Period::All, Timestamp(0));
+        let calls: Vec<_> = (0..3 * STORE_ANSWERS_AT_ONCE)
+            .map(|i| {
+                let (ranks, board) = (ranks.clone(), board.clone());
+                tokio::spawn(async move {
+                    match i % 3 {
+                        0 => ranks.get(&board, "ann").await.map(drop),
+                        1 => ranks.page(&board, None, 10).await.map(drop),
+                        _ => ranks.around(&board, "ann", 2, 2).await.map(drop),
+                    }
+                })
+            })
+            .collect();
+        // The calls beyond the limit give up after their wait, while the store still holds
+        // the others.
+        tokio::time::sleep(STORE_TURN_WAIT + Duration::from_millis(100)).await;
+        let mut refused = 0;
+        let mut pending = Vec::new();
+        for call in calls {
+            if call.is_finished() {
+                let error = call.await.unwrap().unwrap_err();
+                assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
+                assert!(error.to_string().contains("busy with"), "{error}");
+                refused += 1;
+            } else {
+                pending.push(call);
+            }
+        }
+        assert_eq!(store.running.load(Ordering::SeqCst), STORE_ANSWERS_AT_ONCE);
+        assert_eq!(refused, 2 * STORE_ANSWERS_AT_ONCE);
+        // Once the store is done with them, the next requests reach it again.
+        store.release.close();
+        for call in pending {
+            call.await.unwrap().unwrap();
+        }
+        let standing = Standing {
+            score: 10,
+            achieved_at_ms: 0,
+            player_key: "ann".into(),
+            player_name: "Ann".into(),
+        };
+        let submitted = ranks.submit(&board, standing).await.unwrap();
+        assert_eq!(submitted, Submission::New { rank: 1 });
     }
 }

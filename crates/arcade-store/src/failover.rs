@@ -224,75 +224,41 @@ mod tests {
     use super::*;
     use crate::SqliteStore;
 
-    /// A cache that times out on everything, as Redis does on an overloaded machine.
-    struct TimingOut;
-
-    fn timed_out() -> StoreError {
-        StoreError::Unavailable {
-            backend: "redis",
-            message: "timed out".into(),
-        }
-    }
-
-    #[async_trait]
-    impl RankIndex for TimingOut {
-        async fn submit(&self, _: &BoardKey, _: Standing) -> Result<Submission, StoreError> {
-            Err(timed_out())
-        }
-        async fn page(
-            &self,
-            _: &BoardKey,
-            _: Option<&Standing>,
-            _: usize,
-        ) -> Result<Vec<Ranked>, StoreError> {
-            Err(timed_out())
-        }
-        async fn get(&self, _: &BoardKey, _: &str) -> Result<Option<Ranked>, StoreError> {
-            Err(timed_out())
-        }
-        async fn around(
-            &self,
-            _: &BoardKey,
-            _: &str,
-            _: usize,
-            _: usize,
-        ) -> Result<Vec<Ranked>, StoreError> {
-            Err(timed_out())
-        }
-        async fn load(&self, _: &BoardKey, _: Vec<Standing>) -> Result<(), StoreError> {
-            Err(timed_out())
-        }
-        async fn ping(&self) -> Result<(), StoreError> {
-            Err(timed_out())
-        }
-    }
-
-    /// A store whose answers take until the test closes `release`, counting those running.
-    struct Slow {
+    /// A rank index that either times out on everything, as Redis does on an overloaded
+    /// machine, or answers only once the test closes `release`, counting the answers held.
+    struct TestIndex {
+        times_out: bool,
         running: AtomicUsize,
         release: Semaphore,
     }
 
-    impl Slow {
-        fn new() -> Self {
+    impl TestIndex {
+        fn new(times_out: bool) -> Self {
             Self {
+                times_out,
                 running: AtomicUsize::new(0),
                 release: Semaphore::new(0),
             }
         }
 
-        async fn hold(&self) {
+        async fn answer<T>(&self, answer: T) -> Result<T, StoreError> {
+            if self.times_out {
+                return Err(StoreError::Unavailable {
+                    backend: "redis",
+                    message: "timed out".into(),
+                });
+            }
             self.running.fetch_add(1, Ordering::SeqCst);
             drop(self.release.acquire().await);
             self.running.fetch_sub(1, Ordering::SeqCst);
+            Ok(answer)
         }
     }
 
     #[async_trait]
-    impl RankIndex for Slow {
+    impl RankIndex for TestIndex {
         async fn submit(&self, _: &BoardKey, _: Standing) -> Result<Submission, StoreError> {
-            self.hold().await;
-            Ok(Submission::New { rank: 1 })
+            self.answer(Submission::New { rank: 1 }).await
         }
         async fn page(
             &self,
@@ -300,12 +266,10 @@ mod tests {
             _: Option<&Standing>,
             _: usize,
         ) -> Result<Vec<Ranked>, StoreError> {
-            self.hold().await;
-            Ok(Vec::new())
+            self.answer(Vec::new()).await
         }
         async fn get(&self, _: &BoardKey, _: &str) -> Result<Option<Ranked>, StoreError> {
-            self.hold().await;
-            Ok(None)
+            self.answer(None).await
         }
         async fn around(
             &self,
@@ -314,23 +278,22 @@ mod tests {
             _: usize,
             _: usize,
         ) -> Result<Vec<Ranked>, StoreError> {
-            self.hold().await;
-            Ok(Vec::new())
+            self.answer(Vec::new()).await
         }
         async fn load(&self, _: &BoardKey, _: Vec<Standing>) -> Result<(), StoreError> {
-            Ok(())
+            self.answer(()).await
         }
         async fn ping(&self) -> Result<(), StoreError> {
-            Ok(())
+            self.answer(()).await
         }
     }
 
     #[tokio::test]
     async fn only_a_few_requests_fall_back_to_the_store_at_once() {
         let scores = SqliteStore::open_url("sqlite::memory:").await.unwrap();
-        let store = Arc::new(Slow::new());
+        let store = Arc::new(TestIndex::new(false));
         let ranks = Arc::new(FailoverRankIndex::new(
-            Arc::new(TimingOut),
+            Arc::new(TestIndex::new(true)),
             store.clone(),
             Arc::new(scores),
             Arc::new(SystemClock),

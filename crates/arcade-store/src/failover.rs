@@ -8,8 +8,8 @@
 //! The store's answers are dearer (a rank is an index range count), so only a few run at once:
 //! a cache that times out because the whole machine is overloaded must not send every request
 //! to the database as well, which would keep the machine overloaded after the burst that
-//! started it is over. Requests beyond those wait a moment for their turn, then get the
-//! cache's error (503, retry).
+//! started it is over. Requests beyond those wait a moment for their turn, then get
+//! `StoreError::Unavailable` (503, retry).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -68,8 +68,8 @@ impl FailoverRankIndex {
 
     /// The cache's answer; else the store's, when the cache is down or lost the board (which
     /// starts its rebuild) and one of the [`STORE_ANSWERS_AT_ONCE`] turns comes free within
-    /// [`STORE_TURN_WAIT`]. The cache must refuse lost boards itself ([`StoreError::NotLoaded`]), in the same round
-    /// trip as the answer.
+    /// [`STORE_TURN_WAIT`]. The cache must refuse lost boards itself
+    /// ([`StoreError::NotLoaded`]), in the same round trip as the answer.
     async fn answer<T>(
         &self,
         board: &BoardKey,

@@ -169,6 +169,9 @@ pub trait Observer: Send + Sync {
     fn replay_rejected(&self, _game: &str, _reason: &str) {}
     fn event_published(&self, _kind: EventKind) {}
     fn event_failed(&self, _kind: EventKind, _error: &StoreError) {}
+    /// A rank request the rank cache could not answer was answered by the database instead
+    /// (`answered`), or refused because the database was busy answering others.
+    fn rank_fallback(&self, _answered: bool) {}
 }
 
 /// An observer that ignores everything.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arcade_domain::StoreError;
 use arcade_domain::event::EventKind;
 use arcade_domain::ports::Observer;
-use arcade_telemetry::{GameLabels, KindLabels, Metrics, RejectLabels};
+use arcade_telemetry::{GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels};
 
 #[derive(Debug, Clone)]
 pub struct MetricsObserver {
@@ -63,5 +63,15 @@ impl Observer for MetricsObserver {
 
     fn event_failed(&self, kind: EventKind, error: &StoreError) {
         tracing::warn!(kind = kind.as_str(), %error, "event not published");
+    }
+
+    fn rank_fallback(&self, answered: bool) {
+        let outcome = if answered { "answered" } else { "refused" };
+        self.metrics
+            .rank_fallbacks
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arcade_domain::StoreError;
-use arcade_domain::ports::{RankIndex, ScoreStore};
+use arcade_domain::ports::{Observer, RankIndex, ScoreStore};
 use arcade_domain::ranking::{Ranked, Standing, Submission};
 use arcade_domain::time::{BoardKey, Clock, Timestamp};
 use async_trait::async_trait;
@@ -40,6 +40,7 @@ pub struct FailoverRankIndex {
     clock: Arc<dyn Clock>,
     rebuilding: Arc<Mutex<HashSet<BoardKey>>>,
     store_answers: Semaphore,
+    observer: Arc<dyn Observer>,
 }
 
 impl std::fmt::Debug for FailoverRankIndex {
@@ -49,12 +50,14 @@ impl std::fmt::Debug for FailoverRankIndex {
 }
 
 impl FailoverRankIndex {
-    /// `truth` answers from the score store (e.g. `PostgresStore`); `scores` feeds rebuilds.
+    /// `truth` answers from the score store (e.g. `PostgresStore`); `scores` feeds rebuilds;
+    /// `observer` hears of every request the cache could not answer.
     pub fn new(
         cache: Arc<dyn RankIndex>,
         truth: Arc<dyn RankIndex>,
         scores: Arc<dyn ScoreStore>,
         clock: Arc<dyn Clock>,
+        observer: Arc<dyn Observer>,
     ) -> Self {
         Self {
             cache,
@@ -63,6 +66,7 @@ impl FailoverRankIndex {
             clock,
             rebuilding: Arc::default(),
             store_answers: Semaphore::new(STORE_ANSWERS_AT_ONCE),
+            observer,
         }
     }
 
@@ -87,6 +91,7 @@ impl FailoverRankIndex {
         let Ok(Ok(_turn)) =
             tokio::time::timeout(STORE_TURN_WAIT, self.store_answers.acquire()).await
         else {
+            self.observer.rank_fallback(false);
             return Err(StoreError::Unavailable {
                 backend: "postgres",
                 message: format!(
@@ -95,6 +100,7 @@ impl FailoverRankIndex {
                 ),
             });
         };
+        self.observer.rank_fallback(true);
         if !matches!(refused, StoreError::NotLoaded { .. }) {
             tracing::warn!(error = %refused, "rank cache unavailable; answering from the database");
         }
@@ -288,15 +294,35 @@ mod tests {
         }
     }
 
+    /// Counts what the index reports of the requests the cache could not answer.
+    #[derive(Default)]
+    struct Fallbacks {
+        answered: AtomicUsize,
+        refused: AtomicUsize,
+    }
+
+    impl Observer for Fallbacks {
+        fn rank_fallback(&self, answered: bool) {
+            let count = if answered {
+                &self.answered
+            } else {
+                &self.refused
+            };
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     #[tokio::test]
     async fn only_a_few_requests_fall_back_to_the_store_at_once() {
         let scores = SqliteStore::open_url("sqlite::memory:").await.unwrap();
         let store = Arc::new(TestIndex::new(false));
+        let fallbacks = Arc::new(Fallbacks::default());
         let ranks = Arc::new(FailoverRankIndex::new(
             Arc::new(TestIndex::new(true)),
             store.clone(),
             Arc::new(scores),
             Arc::new(SystemClock),
+            fallbacks.clone(),
         ));
         let board = BoardKey::current("egg-catcher", Period::All, Timestamp(0));
         let calls: Vec<_> = (0..3 * STORE_ANSWERS_AT_ONCE)
@@ -341,5 +367,10 @@ mod tests {
         };
         let submitted = ranks.submit(&board, standing).await.unwrap();
         assert_eq!(submitted, Submission::New { rank: 1 });
+        assert_eq!(
+            fallbacks.answered.load(Ordering::SeqCst),
+            STORE_ANSWERS_AT_ONCE + 1
+        );
+        assert_eq!(fallbacks.refused.load(Ordering::SeqCst), refused);
     }
 }

@@ -9,5 +9,5 @@ mod process;
 pub use logging::{LogFormat, TelemetryGuard, init_logging, trace_id};
 pub use metrics::{
     DependencyLabels, GameLabels, HTTP_DURATION_BUCKETS, HttpLabels, KindLabels, METRIC_NAMES,
-    Metrics, RejectLabels, RouteLabels, TargetLabels, WebhookLabels,
+    Metrics, OutcomeLabels, RejectLabels, RouteLabels, TargetLabels, WebhookLabels,
 };

@@ -45,6 +45,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_leaderboard_requests_total",
     "arcade_events_published_total",
     "arcade_webhook_deliveries_total",
+    "arcade_rank_fallbacks_total",
     "arcade_webhook_delivery_duration_seconds",
     "arcade_dependency_up",
     "arcade_build_info",
@@ -90,6 +91,11 @@ pub struct RejectLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabels {
     pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -169,6 +175,7 @@ pub struct Metrics {
     pub leaderboard_requests: Family<GameLabels, Counter>,
     pub events_published: Family<KindLabels, Counter>,
     pub webhook_deliveries: Family<WebhookLabels, Counter>,
+    pub rank_fallbacks: Family<OutcomeLabels, Counter>,
     pub webhook_duration: HistogramFamily<TargetLabels>,
     pub dependency_up: Family<DependencyLabels, Gauge>,
     pub sse_connections: Gauge,
@@ -205,6 +212,7 @@ impl Metrics {
             leaderboard_requests: Family::default(),
             events_published: Family::default(),
             webhook_deliveries: Family::default(),
+            rank_fallbacks: Family::default(),
             http_series: RwLock::default(),
             webhook_duration: Family::new_with_constructor(webhook_histogram as fn() -> Histogram),
             dependency_up: Family::default(),
@@ -252,6 +260,12 @@ impl Metrics {
             "events_published",
             "Game events published, by kind",
             metrics.events_published.clone(),
+        );
+        reg.register(
+            "rank_fallbacks",
+            "Rank requests the rank cache could not answer: answered by the database, or refused \
+             (503) while the database was busy answering others",
+            metrics.rank_fallbacks.clone(),
         );
         reg.register(
             "webhook_deliveries",
@@ -445,6 +459,11 @@ mod tests {
         assert_eq!(m.leaderboard_requests.get_or_create(&g).get(), 1);
         m.events_published
             .get_or_create(&KindLabels { kind: "x".into() })
+            .inc();
+        m.rank_fallbacks
+            .get_or_create(&OutcomeLabels {
+                outcome: "answered".into(),
+            })
             .inc();
         m.webhook_deliveries
             .get_or_create(&WebhookLabels {

@@ -178,6 +178,7 @@ impl Application {
                         pg.clone(),
                         scores.clone(),
                         clock.clone(),
+                        Arc::new(MetricsObserver::new(metrics.clone())),
                     );
                     (sessions, Arc::new(ranks))
                 }

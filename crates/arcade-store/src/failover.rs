@@ -73,13 +73,17 @@ impl FailoverRankIndex {
     /// The cache's answer; else the store's, when the cache is down or lost the board (which
     /// starts its rebuild) and one of the [`STORE_ANSWERS_AT_ONCE`] turns comes free within
     /// [`STORE_TURN_WAIT`]. The cache must refuse lost boards itself
-    /// ([`StoreError::NotLoaded`]), in the same round trip as the answer.
-    async fn answer<T>(
+    /// ([`StoreError::NotLoaded`]), in the same round trip as the answer. `from_store` is
+    /// only called when the store answers, since each trait call boxes its future.
+    async fn answer<T, F>(
         &self,
         board: &BoardKey,
         cached: Result<T, StoreError>,
-        from_store: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
+        from_store: impl FnOnce() -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, StoreError>>,
+    {
         let refused = match cached {
             Ok(t) => return Ok(t),
             Err(e @ StoreError::NotLoaded { .. }) => {
@@ -104,7 +108,7 @@ impl FailoverRankIndex {
         if !matches!(refused, StoreError::NotLoaded { .. }) {
             tracing::warn!(error = %refused, "rank cache unavailable; answering from the database");
         }
-        from_store.await
+        from_store().await
     }
 
     fn rebuild_in_background(&self, board: &BoardKey) {
@@ -175,7 +179,7 @@ pub async fn rebuild(
 impl RankIndex for FailoverRankIndex {
     async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
         let cached = self.cache.submit(board, standing.clone()).await;
-        self.answer(board, cached, self.truth.submit(board, standing))
+        self.answer(board, cached, || self.truth.submit(board, standing))
             .await
     }
 
@@ -186,13 +190,14 @@ impl RankIndex for FailoverRankIndex {
         limit: usize,
     ) -> Result<Vec<Ranked>, StoreError> {
         let cached = self.cache.page(board, after, limit).await;
-        self.answer(board, cached, self.truth.page(board, after, limit))
+        self.answer(board, cached, || self.truth.page(board, after, limit))
             .await
     }
 
     async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
         let cached = self.cache.get(board, key).await;
-        self.answer(board, cached, self.truth.get(board, key)).await
+        self.answer(board, cached, || self.truth.get(board, key))
+            .await
     }
 
     async fn around(
@@ -203,8 +208,10 @@ impl RankIndex for FailoverRankIndex {
         after: usize,
     ) -> Result<Vec<Ranked>, StoreError> {
         let cached = self.cache.around(board, key, before, after).await;
-        self.answer(board, cached, self.truth.around(board, key, before, after))
-            .await
+        self.answer(board, cached, || {
+            self.truth.around(board, key, before, after)
+        })
+        .await
     }
 
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {

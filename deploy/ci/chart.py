@@ -38,6 +38,7 @@ BROKEN: list[tuple[str, dict]] = [
     ("an unknown log format", {"config": {"logFormat": "xml"}}),
     ("a duration without a unit", {"config": {"sessionTtl": "60"}}),
     ("a body limit below a heartbeat", {"config": {"maxBodyBytes": 100}}),
+    ("no request allowed in flight", {"config": {"maxRequestsInFlight": 0}}),
     ("external NATS without a URL", {"nats": {"bundled": {"enabled": False}}}),
     ("two broadcasters on one durable consumer", {"broadcaster": {"replicas": 2}}),
     ("an empty Secret name", {"secrets": {"existingSecret": ""}}),

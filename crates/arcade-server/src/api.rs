@@ -29,7 +29,10 @@ fn period(raw: Option<&str>) -> Result<Period, DomainError> {
 
 /// The games on offer.
 #[utoipa::path(get, path = "/api/games", tag = "games",
-    responses((status = 200, description = "Every game the arcade serves", body = GameList)))]
+    responses(
+        (status = 200, description = "Every game the arcade serves", body = GameList),
+        (status = 503, description = "Too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list_games(State(state): State<AppState>) -> Json<GameList> {
     Json(GameList {
         games: state
@@ -53,7 +56,7 @@ pub async fn list_games(State(state): State<AppState>) -> Json<GameList> {
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name (`invalid_player_name`) or body shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many starts from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn start_session(
     State(state): State<AppState>,
@@ -103,7 +106,7 @@ pub async fn start_session(
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inputs that cannot be a real game (`replay_rejected`), e.g. more ticks than time allows", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn heartbeat(
     State(state): State<AppState>,
@@ -129,7 +132,7 @@ pub async fn heartbeat(
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The replay was refused (`replay_rejected`): invalid inputs, too fast, or a score that does not match", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable; the session is kept: retry (see Retry-After)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); the session is kept: retry (see Retry-After)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn finish(
     State(state): State<AppState>,
@@ -274,6 +277,7 @@ fn encode_board(page: BoardPage) -> ApiResult<Bytes> {
         (status = 400, description = "Bad period", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game or player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn player_standing(
     State(state): State<AppState>,
@@ -304,6 +308,7 @@ pub async fn player_standing(
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game or player", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn player_scores(
     State(state): State<AppState>,
@@ -333,6 +338,7 @@ pub async fn player_scores(
         (status = 200, description = "An endless text/event-stream", content_type = "text/event-stream", body = String),
         (status = 400, description = "Unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn events(
     State(state): State<AppState>,

@@ -60,6 +60,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     NotFound(String),
+    /// More requests are in flight than the server takes on at once.
+    #[error("the server is answering as many requests as it takes on at once")]
+    Overloaded,
     /// A fault of the server's own (not of storage): the cause is logged, never sent.
     #[error("{0}")]
     Internal(String),
@@ -94,6 +97,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,6 +110,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::NotFound(_) => "not_found",
+            Self::Overloaded => "overloaded",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -116,6 +121,8 @@ impl ApiError {
             Self::Domain(DomainError::Store(
                 StoreError::Unavailable { .. } | StoreError::NotLoaded { .. },
             )) => Some(Duration::from_secs(UNAVAILABLE_RETRY_AFTER_SECS)),
+            // Requests in flight end within milliseconds; a second spreads the retries.
+            Self::Overloaded => Some(Duration::from_secs(1)),
             _ => None,
         }
     }
@@ -125,12 +132,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         // 5xx bodies stay generic: the cause goes to the log, not to the client.
-        let detail = match status {
-            StatusCode::SERVICE_UNAVAILABLE => {
+        let detail = match (&self, status) {
+            (Self::Overloaded, _) => {
+                "the arcade is busier than it can answer right now: try again in a second"
+                    .to_owned()
+            }
+            (_, StatusCode::SERVICE_UNAVAILABLE) => {
                 "the arcade cannot reach its storage right now: try again in a few seconds"
                     .to_owned()
             }
-            s if s.is_server_error() => {
+            (_, s) if s.is_server_error() => {
                 "something went wrong on our side; it has been logged".to_owned()
             }
             _ => self.to_string(),
@@ -254,5 +265,16 @@ mod tests {
         })
         .into_response();
         assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+    }
+
+    #[test]
+    fn an_overloaded_server_says_so_and_when_to_retry() {
+        let r = ApiError::Overloaded.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let p = r.extensions().get::<Problem>().unwrap();
+        assert_eq!(p.kind, "overloaded");
+        assert!(p.detail.contains("try again"), "{}", p.detail);
+        assert!(!p.detail.contains("storage"), "{}", p.detail);
     }
 }

@@ -15,11 +15,18 @@ mod middleware;
 pub mod observer;
 pub mod state;
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
-use tower::ServiceBuilder;
+use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
+use tower::load_shed::error::Overloaded;
+use tower::{BoxError, ServiceBuilder};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::timeout::TimeoutLayer;
@@ -27,6 +34,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::ApiError;
 pub use middleware::REQUEST_ID;
 pub use state::AppState;
 
@@ -52,6 +60,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::player_standing))
         .routes(routes!(api::player_scores))
         .routes(routes!(api::events))
+}
+
+/// Readiness and metrics: bounded in time like the API, but never refused for load, so a
+/// busy server stays visible to its probes and its scrapes.
+fn operations_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(api::ready))
         .routes(routes!(api::metrics))
 }
@@ -82,6 +96,7 @@ fn liveness_router() -> OpenApiRouter<AppState> {
 /// The OpenAPI document of every API endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router()
+        .merge(operations_router())
         .merge(play_router())
         .merge(board_router())
         .merge(liveness_router())
@@ -105,6 +120,8 @@ fn compression() -> CompressionLayer<impl Predicate> {
 /// The whole application: routes, pages and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, mut doc) = api_router().split_for_parts();
+    let (operations, operations_doc) = operations_router().split_for_parts();
+    doc.merge(operations_doc);
     let (play, play_doc) = play_router().split_for_parts();
     doc.merge(play_doc);
     let (boards, board_doc) = board_router().split_for_parts();
@@ -123,6 +140,24 @@ pub fn router(state: AppState) -> Router {
             ))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes))
     };
+    // One budget of requests in flight for the API and play routes together: past it a
+    // request is refused at once (503, Retry-After) instead of waiting in memory behind the
+    // others. The permit is held until the answer's head is ready, body read included.
+    let in_flight = Arc::new(Semaphore::new(settings.max_requests_in_flight.max(1)));
+    let limited = move || {
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|e: BoxError| async move {
+                if e.is::<Overloaded>() {
+                    ApiError::Overloaded
+                } else {
+                    ApiError::Internal(format!("the request limit failed: {e}"))
+                }
+            }))
+            .layer(LoadShedLayer::new())
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+                in_flight.clone(),
+            ))
+    };
     // The embedded files are answered from memory, in the coding they negotiate themselves:
     // no timeout (there is nothing to wait for) and no compression layer to pass through
     // (about 1.2 µs of a page's 10 per request).
@@ -136,9 +171,16 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
         )
-        .layer(ServiceBuilder::new().layer(compression()).layer(bounded()));
-    let play = play.layer(bounded());
+        .layer(
+            ServiceBuilder::new()
+                .layer(limited())
+                .layer(compression())
+                .layer(bounded()),
+        );
+    let operations = operations.layer(ServiceBuilder::new().layer(compression()).layer(bounded()));
+    let play = play.layer(ServiceBuilder::new().layer(limited()).layer(bounded()));
     api.merge(play)
+        .merge(operations)
         .merge(boards)
         .merge(liveness)
         .merge(files)

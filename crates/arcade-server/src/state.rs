@@ -18,8 +18,11 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct HttpSettings {
     /// Largest request body accepted (413 above).
     pub max_body_bytes: usize,
-    /// Requests taking longer are answered 408.
+    /// Requests taking longer are answered 503.
     pub request_timeout: Duration,
+    /// API requests (play, reads from storage) in flight at once; more are answered 503 at
+    /// once, so an overload shows as quick refusals instead of a queue that grows in memory.
+    pub max_requests_in_flight: usize,
     /// Session starts allowed per client IP per minute (429 above).
     pub starts_per_minute: NonZeroU32,
     /// Take the client IP from the first `X-Forwarded-For` entry (only behind a trusted proxy).
@@ -31,6 +34,7 @@ impl Default for HttpSettings {
         Self {
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(10),
+            max_requests_in_flight: 512,
             starts_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
             trust_forwarded_for: false,
         }

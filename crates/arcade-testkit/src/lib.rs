@@ -64,7 +64,7 @@ pub fn test_args(data_dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
         Ok(Cli {
             command: Some(Command::Serve(args)),
             ..
-        }) => args,
+        }) => *args,
         Ok(_) => unreachable!("the argv names the serve command"),
         Err(e) => panic!("bad test server arguments: {e}"),
     }

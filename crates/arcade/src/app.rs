@@ -248,6 +248,7 @@ impl Application {
         let settings = HttpSettings {
             max_body_bytes: args.max_body_bytes,
             request_timeout: args.request_timeout,
+            max_requests_in_flight: args.max_requests_in_flight.get(),
             starts_per_minute: args.starts_per_minute,
             trust_forwarded_for: args.trust_forwarded_for,
         };

@@ -2,7 +2,7 @@
 //! an env name), validated before anything starts. `arcade --help` documents every setting.
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the games, the API, health and metrics over HTTP.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(MigrateArgs),
     /// Probe a running server's readiness; exit 0 when ready, 1 otherwise.
@@ -144,6 +144,10 @@ pub struct ServeArgs {
     /// Requests taking longer than this are answered 503.
     #[arg(long, env = "ARCADE_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
+    /// API and play requests in flight at once; more are refused with 503 and Retry-After at
+    /// once rather than queued (probes, metrics, pages and cached boards are not counted).
+    #[arg(long, env = "ARCADE_MAX_REQUESTS_IN_FLIGHT", default_value = "512")]
+    pub max_requests_in_flight: NonZeroUsize,
     /// Session starts allowed per client IP per minute.
     #[arg(long, env = "ARCADE_STARTS_PER_MINUTE", default_value_t = NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN))]
     pub starts_per_minute: NonZeroU32,

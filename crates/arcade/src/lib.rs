@@ -32,7 +32,7 @@ fn logging(log: &LogArgs) -> anyhow::Result<TelemetryGuard> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Migrate(args)) => {
             let _telemetry = logging(&args.log)?;
             let db = args.storage.database()?;

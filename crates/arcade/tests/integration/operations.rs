@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use arcade::config::HealthcheckArgs;
-use arcade_testkit::{StatusCode, TestEnv, spawn_app};
+use arcade_testkit::{StatusCode, TestEnv, spawn_app, spawn_app_with};
 use serde_json::Value;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 #[tokio::test]
 async fn liveness_and_readiness_report_each_dependency() {
@@ -68,6 +69,61 @@ async fn readiness_turns_503_while_draining_and_in_flight_requests_finish() {
         .unwrap()
         .unwrap();
     assert!(ready(client, base).await.is_err(), "the listener is closed");
+}
+
+#[tokio::test]
+async fn past_the_in_flight_limit_requests_are_refused_at_once_but_probes_and_pages_are_not() {
+    let app = spawn_app_with(&["--max-requests-in-flight", "1"]).await;
+    app.wait_ready().await;
+    // A start whose body has not all arrived keeps its handler reading, and the one permit.
+    let body = br#"{"player":"held"}"#;
+    let mut held = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    let head = format!(
+        "POST /api/games/egg-catcher/sessions HTTP/1.1\r\nhost: arcade\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    held.write_all(head.as_bytes()).await.unwrap();
+    held.write_all(&body[..4]).await.unwrap();
+    let mut refused = None;
+    for _ in 0..200 {
+        let r = app.get("/api/games").await;
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let refused = refused.expect("a request is refused while another holds the only permit");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["type"], "overloaded");
+    assert_eq!(problem["status"], 503);
+    // Probes, scrapes, pages and cached boards are not counted against the limit.
+    for path in [
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/",
+        "/play/egg-catcher",
+        "/api/games/egg-catcher/leaderboard",
+    ] {
+        assert_eq!(app.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+    // The held request completes normally, and frees its permit.
+    held.write_all(&body[4..]).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), held.read_exact(&mut answer))
+        .await
+        .expect("the held request is answered")
+        .unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 201");
+    assert_eq!(app.get("/api/games").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]

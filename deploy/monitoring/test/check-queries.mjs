@@ -32,8 +32,6 @@ const VARIABLES = {
 const EXEMPT = {
   "Memory working set vs limit": "cAdvisor and kube-state-metrics exist only in a cluster",
   "Container restarts (1 h)": "kube-state-metrics exists only in a cluster",
-  "Webhook deliveries per minute": "the broadcaster worker (arcade broadcast) is not written yet; serve delivers no webhooks",
-  "Webhook failure ratio": "the broadcaster worker (arcade broadcast) is not written yet; serve delivers no webhooks",
   "Rank requests the database answered for Redis": "the embedded server scraped here has no rank cache to fall back from",
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a real Prometheus (Debian, 2.42) on loopback that scrapes a real `arcade serve` (embedded
-# SQLite) every second and evaluates both rule files, plays a short scripted game load
+# SQLite, with one webhook that answers and one that does not) every second and evaluates both
+# rule files, plays a short scripted game load
 # (load.mjs), then checks every dashboard query and every rule through Prometheus' HTTP API
 # (check-queries.mjs).
 #   prometheus-e2e.sh ARCADE_BINARY
@@ -23,9 +24,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Webhooks for the delivery panels: Slack to a local receiver (delivered), Discord to a port
+# nothing listens on, tried once (failed), so both outcomes have series.
+start_bg "$tmp/receiver.out" node "$here/webhook-receiver.mjs" "$tmp/receiver.port" "$tmp/received.jsonl"
+wait_file "$tmp/receiver.port" 10
+rport=$(cat "$tmp/receiver.port")
+closed=$(free_port)
+
 aport=$(free_port)
 arcade="http://127.0.0.1:$aport"
-start_bg "$tmp/arcade.log" "$bin" serve --listen "127.0.0.1:$aport" --data-dir "$tmp/data" --log-format json
+start_bg "$tmp/arcade.log" "$bin" serve --listen "127.0.0.1:$aport" --data-dir "$tmp/data" --log-format json \
+  --slack-webhook-url "http://127.0.0.1:$rport/slack" --discord-webhook-url "http://127.0.0.1:$closed/discord" \
+  --webhook-max-attempts 1
 if ! wait_http "$arcade/health/ready" 30 "$last_pid"; then
   show_log arcade "$tmp/arcade.log"
   exit 1

@@ -229,7 +229,7 @@ embedded() {
     start_arcade 18083 "$dir"
     log "embedded: $PLAYERS players (heartbeat 2 s), reads alongside"
     timeout 200 "$BIN/loadgen" run --target http://127.0.0.1:18083 --server-pid "$ARCADE_PID" \
-        --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 60 \
+        --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 30..300 \
         --leaderboard-rps 200 --rank-rps 100 --home-rps 20 --json "$OUT/embedded-players.json" |
         tee -a "$OUT/summary.txt"
     log "embedded: finish burst"
@@ -273,7 +273,7 @@ full() {
         --leaderboard-rps 1000 --json "$OUT/full-ranks.json" | tee -a "$OUT/summary.txt"
     log "PostgreSQL+Redis+NATS: $PLAYERS players (heartbeat 2 s) for 60 s, reads alongside"
     timeout 200 "$BIN/loadgen" run --target http://127.0.0.1:18084 --server-pid "$ARCADE_PID" \
-        --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 60 \
+        --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 30..300 \
         --leaderboard-rps 200 --rank-rps 100 --rank-prefix seed --rank-count "$SEED_PLAYERS" \
         --home-rps 20 --json "$OUT/full-players.json" | tee -a "$OUT/summary.txt"
     log "PostgreSQL+Redis+NATS: finish burst"

@@ -28,8 +28,8 @@ pub struct PlayerPlan {
     /// Player names are this prefix and the player's number.
     pub name_prefix: String,
     pub heartbeat: Duration,
-    /// Longest game a player plays before finishing (the bot may lose sooner).
-    pub game_ticks: u32,
+    /// How long a player plays each game before finishing it (the bot may lose sooner).
+    pub game_length: GameLength,
     pub skill_min: u8,
     pub skill_max: u8,
     /// Players stop starting requests after this.
@@ -43,6 +43,49 @@ pub struct PlayerPlan {
 impl PlayerPlan {
     pub fn name(&self, index: usize) -> String {
         format!("{}{index}", self.name_prefix)
+    }
+}
+
+/// The longest a game lasts before its player finishes it, in seconds of play: one length
+/// (`60`), or a range (`30..300`) that each game draws its own length from uniformly. A range
+/// keeps a crowd's games out of step, as real players' are: with one length, every game started
+/// during the ramp ends in the same few seconds, a wave of finishes no real crowd sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GameLength {
+    pub min_seconds: u32,
+    pub max_seconds: u32,
+}
+
+impl GameLength {
+    /// One game's limit, in ticks.
+    pub fn draw(&self, rng: &mut impl rand::Rng) -> u32 {
+        rng.random_range(self.min_seconds..=self.max_seconds)
+            .saturating_mul(TICK_HZ)
+    }
+}
+
+impl std::str::FromStr for GameLength {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let seconds = |part: &str| {
+            part.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("{part:?} is not a whole number of seconds above 0"))
+        };
+        let (min_seconds, max_seconds) = match s.split_once("..") {
+            Some((lo, hi)) => (seconds(lo)?, seconds(hi)?),
+            None => (seconds(s)?, seconds(s)?),
+        };
+        if min_seconds > max_seconds {
+            return Err(format!("{min_seconds}..{max_seconds} is an empty range"));
+        }
+        Ok(GameLength {
+            min_seconds,
+            max_seconds,
+        })
     }
 }
 
@@ -153,7 +196,8 @@ pub async fn play(
             continue;
         };
         let skill = rng.random_range(plan.skill_min..=plan.skill_max);
-        let (inputs, outcome) = bot::play(session.seed, skill, plan.game_ticks);
+        let game_ticks = plan.game_length.draw(&mut rng);
+        let (inputs, outcome) = bot::play(session.seed, skill, game_ticks);
         let mut sent_inputs = 0;
         let mut beat = 1u32;
         loop {
@@ -335,6 +379,23 @@ pub fn valid(inputs: &[Input]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_game_length_is_one_length_or_a_range_that_games_draw_from() {
+        let one: GameLength = "60".parse().unwrap();
+        let range: GameLength = "30..300".parse().unwrap();
+        assert_eq!((one.min_seconds, one.max_seconds), (60, 60));
+        assert_eq!((range.min_seconds, range.max_seconds), (30, 300));
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(one.draw(&mut rng), 60 * TICK_HZ);
+        let draws: Vec<u32> = (0..1000).map(|_| range.draw(&mut rng) / TICK_HZ).collect();
+        assert!(draws.iter().all(|s| (30..=300).contains(s)));
+        // Spread over the range, not bunched at one end.
+        assert!(draws.iter().any(|&s| s < 60) && draws.iter().any(|&s| s > 270));
+        for bad in ["", "0", "abc", "300..30", "10..", "..10", "-5"] {
+            assert!(bad.parse::<GameLength>().is_err(), "{bad:?} parsed");
+        }
+    }
 
     #[test]
     fn a_heartbeat_slice_holds_the_inputs_before_its_tick() {

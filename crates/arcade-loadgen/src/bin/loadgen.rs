@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use arcade_loadgen::client::Client;
-use arcade_loadgen::players::{self, BurstPlan, PlayerPlan};
+use arcade_loadgen::players::{self, BurstPlan, GameLength, PlayerPlan};
 use arcade_loadgen::procstat::{self, ProcessSummary, Sampler};
 use arcade_loadgen::reads::{self, Ranks, Read};
 use arcade_loadgen::sse;
@@ -70,9 +70,10 @@ struct RunArgs {
     /// Players start spread over this time (default: one heartbeat interval).
     #[arg(long, value_parser = humantime::parse_duration)]
     ramp: Option<Duration>,
-    /// Longest game, in seconds of play, before a player finishes it.
-    #[arg(long, default_value_t = 60)]
-    game_seconds: u32,
+    /// Longest game, in seconds of play, before a player finishes it: one length (60) or a
+    /// range each game draws from (30..300), which keeps the crowd's finishes out of step.
+    #[arg(long, default_value = "60")]
+    game_seconds: GameLength,
     #[arg(long, default_value_t = 30)]
     skill_min: u8,
     #[arg(long, default_value_t = 100)]
@@ -233,7 +234,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let plan = Arc::new(PlayerPlan {
         name_prefix: args.name_prefix.clone().unwrap_or_else(run_id),
         heartbeat: args.heartbeat,
-        game_ticks: args.game_seconds.saturating_mul(60),
+        game_length: args.game_seconds,
         skill_min: args.skill_min,
         skill_max: args.skill_max.max(args.skill_min),
         deadline,

@@ -25,9 +25,10 @@ use tokio::sync::Semaphore;
 /// Scores recorded this close to a rebuild's snapshot are submitted again after it, covering
 /// commits that raced the snapshot and clock differences between replicas.
 const CATCH_UP_MARGIN: Duration = Duration::from_secs(10);
-/// Requests the store answers at once in the cache's place. A few keep boards readable
-/// through a Redis outage at a steady few hundred requests per second; more would take the
-/// database connections and cores that starts and finishes need.
+/// Requests the store answers at once in the cache's place, unless set with
+/// [`FailoverRankIndex::with_store_answers_at_once`]. A few keep boards readable through a
+/// Redis outage at a steady few hundred requests per second; more would take the database
+/// connections and cores that starts and finishes need.
 const STORE_ANSWERS_AT_ONCE: usize = 4;
 /// How long a request waits for the store to answer it in the cache's place: a burst of
 /// finishes during an outage queues, a machine too busy to keep up sheds the excess.
@@ -40,6 +41,7 @@ pub struct FailoverRankIndex {
     clock: Arc<dyn Clock>,
     rebuilding: Arc<Mutex<HashSet<BoardKey>>>,
     store_answers: Semaphore,
+    store_answers_at_once: usize,
     observer: Arc<dyn Observer>,
 }
 
@@ -66,12 +68,27 @@ impl FailoverRankIndex {
             clock,
             rebuilding: Arc::default(),
             store_answers: Semaphore::new(STORE_ANSWERS_AT_ONCE),
+            store_answers_at_once: STORE_ANSWERS_AT_ONCE,
             observer,
         }
     }
 
+    /// Let `n` (at least 1) requests at once be answered by the store in the cache's place.
+    pub fn with_store_answers_at_once(mut self, n: usize) -> Self {
+        let n = n.max(1);
+        self.store_answers = Semaphore::new(n);
+        self.store_answers_at_once = n;
+        self
+    }
+
+    /// The store's share of a database pool of `connections`: two in five (4 of the default
+    /// 10), so that starts and finishes keep the rest through a cache outage.
+    pub fn store_answers_for_pool(connections: u32) -> usize {
+        (connections as usize * 2 / 5).max(1)
+    }
+
     /// The cache's answer; else the store's, when the cache is down or lost the board (which
-    /// starts its rebuild) and one of the [`STORE_ANSWERS_AT_ONCE`] turns comes free within
+    /// starts its rebuild) and one of the store's turns comes free within
     /// [`STORE_TURN_WAIT`]. The cache must refuse lost boards itself
     /// ([`StoreError::NotLoaded`]), in the same round trip as the answer. `from_store` is
     /// only called when the store answers, since each trait call boxes its future.
@@ -99,8 +116,9 @@ impl FailoverRankIndex {
             return Err(StoreError::Unavailable {
                 backend: "postgres",
                 message: format!(
-                    "busy with {STORE_ANSWERS_AT_ONCE} rank requests in the cache's place for \
-                     {STORE_TURN_WAIT:?} ({refused})"
+                    "busy with {} rank requests in the cache's place for {STORE_TURN_WAIT:?} \
+                     ({refused})",
+                    self.store_answers_at_once
                 ),
             });
         };
@@ -319,20 +337,36 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_store_takes_two_in_five_of_the_pool_and_always_one() {
+        assert_eq!(
+            FailoverRankIndex::store_answers_for_pool(10),
+            STORE_ANSWERS_AT_ONCE
+        );
+        assert_eq!(FailoverRankIndex::store_answers_for_pool(50), 20);
+        assert_eq!(FailoverRankIndex::store_answers_for_pool(2), 1);
+        assert_eq!(FailoverRankIndex::store_answers_for_pool(1), 1);
+    }
+
     #[tokio::test]
     async fn only_a_few_requests_fall_back_to_the_store_at_once() {
+        // Not the default, so the test also shows the setting is the one applied.
+        const LIMIT: usize = STORE_ANSWERS_AT_ONCE - 1;
         let scores = SqliteStore::open_url("sqlite::memory:").await.unwrap();
         let store = Arc::new(TestIndex::new(false));
         let fallbacks = Arc::new(Fallbacks::default());
-        let ranks = Arc::new(FailoverRankIndex::new(
-            Arc::new(TestIndex::new(true)),
-            store.clone(),
-            Arc::new(scores),
-            Arc::new(SystemClock),
-            fallbacks.clone(),
-        ));
+        let ranks = Arc::new(
+            FailoverRankIndex::new(
+                Arc::new(TestIndex::new(true)),
+                store.clone(),
+                Arc::new(scores),
+                Arc::new(SystemClock),
+                fallbacks.clone(),
+            )
+            .with_store_answers_at_once(LIMIT),
+        );
         let board = BoardKey::current("egg-catcher", Period::All, Timestamp(0));
-        let calls: Vec<_> = (0..3 * STORE_ANSWERS_AT_ONCE)
+        let calls: Vec<_> = (0..3 * LIMIT)
             .map(|i| {
                 let (ranks, board) = (ranks.clone(), board.clone());
                 tokio::spawn(async move {
@@ -359,8 +393,8 @@ mod tests {
                 pending.push(call);
             }
         }
-        assert_eq!(store.running.load(Ordering::SeqCst), STORE_ANSWERS_AT_ONCE);
-        assert_eq!(refused, 2 * STORE_ANSWERS_AT_ONCE);
+        assert_eq!(store.running.load(Ordering::SeqCst), LIMIT);
+        assert_eq!(refused, 2 * LIMIT);
         // Once the store is done with them, the next requests reach it again.
         store.release.close();
         for call in pending {
@@ -374,10 +408,7 @@ mod tests {
         };
         let submitted = ranks.submit(&board, standing).await.unwrap();
         assert_eq!(submitted, Submission::New { rank: 1 });
-        assert_eq!(
-            fallbacks.answered.load(Ordering::SeqCst),
-            STORE_ANSWERS_AT_ONCE + 1
-        );
+        assert_eq!(fallbacks.answered.load(Ordering::SeqCst), LIMIT + 1);
         assert_eq!(fallbacks.refused.load(Ordering::SeqCst), refused);
     }
 }

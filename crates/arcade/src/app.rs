@@ -179,6 +179,9 @@ impl Application {
                         scores.clone(),
                         clock.clone(),
                         Arc::new(MetricsObserver::new(metrics.clone())),
+                    )
+                    .with_store_answers_at_once(
+                        FailoverRankIndex::store_answers_for_pool(args.storage.database_pool_size),
                     );
                     (sessions, Arc::new(ranks))
                 }

@@ -10,23 +10,17 @@ pub mod dto;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod limit;
 pub mod live;
 mod middleware;
 pub mod observer;
 pub mod state;
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::routing::get;
-use tokio::sync::Semaphore;
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::load_shed::LoadShedLayer;
-use tower::load_shed::error::Overloaded;
-use tower::{BoxError, ServiceBuilder};
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::timeout::TimeoutLayer;
@@ -34,7 +28,6 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiError;
 pub use middleware::REQUEST_ID;
 pub use state::AppState;
 
@@ -140,24 +133,9 @@ pub fn router(state: AppState) -> Router {
             ))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes))
     };
-    // One budget of requests in flight for the API and play routes together: past it a
-    // request is refused at once (503, Retry-After) instead of waiting in memory behind the
-    // others. The permit is held until the answer's head is ready, body read included.
-    let in_flight = Arc::new(Semaphore::new(settings.max_requests_in_flight.max(1)));
-    let limited = move || {
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(|e: BoxError| async move {
-                if e.is::<Overloaded>() {
-                    ApiError::Overloaded
-                } else {
-                    ApiError::Internal(format!("the request limit failed: {e}"))
-                }
-            }))
-            .layer(LoadShedLayer::new())
-            .layer(GlobalConcurrencyLimitLayer::with_semaphore(
-                in_flight.clone(),
-            ))
-    };
+    // One budget of requests in flight for the API and play routes together (see
+    // [`limit`]); probes, scrapes, pages and cached boards stay outside it.
+    let in_flight = limit::InFlightLimitLayer::new(settings.max_requests_in_flight);
     // The embedded files are answered from memory, in the coding they negotiate themselves:
     // no timeout (there is nothing to wait for) and no compression layer to pass through
     // (about 1.2 µs of a page's 10 per request).
@@ -173,12 +151,12 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(
             ServiceBuilder::new()
-                .layer(limited())
                 .layer(compression())
+                .layer(in_flight.clone())
                 .layer(bounded()),
         );
     let operations = operations.layer(ServiceBuilder::new().layer(compression()).layer(bounded()));
-    let play = play.layer(ServiceBuilder::new().layer(limited()).layer(bounded()));
+    let play = play.layer(ServiceBuilder::new().layer(in_flight).layer(bounded()));
     api.merge(play)
         .merge(operations)
         .merge(boards)

@@ -135,7 +135,10 @@ pub fn router(state: AppState) -> Router {
     };
     // One budget of requests in flight for the API and play routes together (see
     // [`limit`]); probes, scrapes, pages and cached boards stay outside it.
-    let in_flight = limit::InFlightLimitLayer::new(settings.max_requests_in_flight);
+    let in_flight = limit::InFlightLimitLayer::new(
+        settings.max_requests_in_flight,
+        state.metrics.requests_refused.clone(),
+    );
     // The embedded files are answered from memory, in the coding they negotiate themselves:
     // no timeout (there is nothing to wait for) and no compression layer to pass through
     // (about 1.2 µs of a page's 10 per request).

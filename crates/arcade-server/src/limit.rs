@@ -15,6 +15,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service};
 
@@ -24,13 +25,15 @@ use crate::error::ApiError;
 #[derive(Clone)]
 pub struct InFlightLimitLayer {
     permits: Arc<Semaphore>,
+    refused: Counter,
 }
 
 impl InFlightLimitLayer {
-    /// A budget of `max` requests at once (at least 1).
-    pub fn new(max: usize) -> Self {
+    /// A budget of `max` requests at once (at least 1); `refused` counts the refusals.
+    pub fn new(max: usize, refused: Counter) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(max.max(1))),
+            refused,
         }
     }
 }
@@ -42,6 +45,7 @@ impl<S> Layer<S> for InFlightLimitLayer {
         InFlightLimit {
             inner,
             permits: self.permits.clone(),
+            refused: self.refused.clone(),
         }
     }
 }
@@ -50,6 +54,7 @@ impl<S> Layer<S> for InFlightLimitLayer {
 pub struct InFlightLimit<S> {
     inner: S,
     permits: Arc<Semaphore>,
+    refused: Counter,
 }
 
 impl<S> Service<Request> for InFlightLimit<S>
@@ -71,10 +76,13 @@ where
                 permit: Some(permit),
             },
             // The request is dropped unread: nothing of it was taken on.
-            Err(_) => Limited {
-                inner: None,
-                permit: None,
-            },
+            Err(_) => {
+                self.refused.inc();
+                Limited {
+                    inner: None,
+                    permit: None,
+                }
+            }
         }
     }
 }
@@ -136,7 +144,8 @@ mod tests {
     #[tokio::test]
     async fn requests_past_the_budget_are_refused_until_one_in_flight_answers() {
         let (service, mut releases) = held();
-        let limited = InFlightLimitLayer::new(2).layer(service);
+        let refused = Counter::default();
+        let limited = InFlightLimitLayer::new(2, refused.clone()).layer(service);
         let first = tokio::spawn(limited.clone().oneshot(Request::new(Body::empty())));
         let second = tokio::spawn(limited.clone().oneshot(Request::new(Body::empty())));
         let (r1, r2) = (
@@ -150,6 +159,7 @@ mod tests {
             releases.try_recv().is_err(),
             "a refused request reached the service"
         );
+        assert_eq!(refused.get(), 1);
         r1.send(()).unwrap();
         assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
         // The first answer gave its permit back.
@@ -158,12 +168,13 @@ mod tests {
         assert_eq!(fourth.await.unwrap().unwrap().status(), StatusCode::OK);
         r2.send(()).unwrap();
         assert_eq!(second.await.unwrap().unwrap().status(), StatusCode::OK);
+        assert_eq!(refused.get(), 1);
     }
 
     #[tokio::test]
     async fn a_request_given_up_by_its_client_gives_its_permit_back() {
         let (service, mut releases) = held();
-        let limited = InFlightLimitLayer::new(1).layer(service);
+        let limited = InFlightLimitLayer::new(1, Counter::default()).layer(service);
         let abandoned = tokio::spawn(limited.clone().oneshot(Request::new(Body::empty())));
         let _release = releases.recv().await.unwrap();
         abandoned.abort();

@@ -51,6 +51,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_build_info",
     "arcade_sse_connections",
     "arcade_sse_dropped_total",
+    "arcade_requests_refused_total",
     "process_resident_memory_bytes",
     "process_virtual_memory_bytes",
     "process_cpu_seconds_total",
@@ -180,6 +181,7 @@ pub struct Metrics {
     pub dependency_up: Family<DependencyLabels, Gauge>,
     pub sse_connections: Gauge,
     pub sse_dropped: Counter,
+    pub requests_refused: Counter,
     http_series: HttpSeriesCache,
 }
 
@@ -218,6 +220,7 @@ impl Metrics {
             dependency_up: Family::default(),
             sse_connections: Gauge::default(),
             sse_dropped: Counter::default(),
+            requests_refused: Counter::default(),
         };
         let reg = root.sub_registry_with_prefix("arcade");
         reg.register(
@@ -291,6 +294,12 @@ impl Metrics {
             "sse_dropped",
             "Live streams closed because the client fell too far behind (it resumes by reconnecting)",
             metrics.sse_dropped.clone(),
+        );
+        reg.register(
+            "requests_refused",
+            "API and play requests refused at once (503 overloaded) because as many as \
+             ARCADE_MAX_REQUESTS_IN_FLIGHT were already in flight",
+            metrics.requests_refused.clone(),
         );
         let build_info: Family<BuildLabels, Gauge> = Family::default();
         build_info

@@ -104,6 +104,13 @@ async fn past_the_in_flight_limit_requests_are_refused_at_once_but_probes_and_pa
     let problem: Value = refused.json().await.unwrap();
     assert_eq!(problem["type"], "overloaded");
     assert_eq!(problem["status"], 503);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("arcade_requests_refused_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
     // Probes, scrapes, pages and cached boards are not counted against the limit.
     for path in [
         "/health/live",

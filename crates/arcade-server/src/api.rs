@@ -361,24 +361,33 @@ pub async fn live() -> Json<Liveness> {
     Json(Liveness { status: "live" })
 }
 
-/// Readiness: every dependency answers and the server is not draining.
+/// Readiness: every required dependency answers and the server is not draining.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
     responses(
-        (status = 200, description = "Ready for traffic", body = Readiness),
-        (status = 503, description = "Draining after a shutdown signal, or a dependency is down", body = Readiness),
+        (status = 200, description = "Ready for traffic (`ready`), or ready with an optional dependency down (`degraded`)", body = Readiness),
+        (status = 503, description = "Draining after a shutdown signal, or a required dependency is down", body = Readiness),
     ))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     readiness(&state.health, &state.metrics).await
 }
 
-/// The `/health/ready` answer of any role: 503 while draining or when a dependency is down.
+/// The `/health/ready` answer of any role: 503 while draining or when a required dependency
+/// is down; 200 `degraded` when only optional ones are.
 pub async fn readiness(health: &Health, metrics: &Metrics) -> (StatusCode, Json<Readiness>) {
     let dependencies = health.check_all(metrics).await;
-    let all_up = dependencies.iter().all(|d| d.error.is_none());
-    let (code, status) = match (health.is_draining(), all_up) {
-        (true, _) => (StatusCode::SERVICE_UNAVAILABLE, "draining"),
-        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        (false, true) => (StatusCode::OK, "ready"),
+    let down = |required: bool| {
+        dependencies
+            .iter()
+            .any(|d| d.required == required && d.error.is_some())
+    };
+    let (code, status) = if health.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else if down(true) {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    } else if down(false) {
+        (StatusCode::OK, "degraded")
+    } else {
+        (StatusCode::OK, "ready")
     };
     (
         code,
@@ -460,4 +469,65 @@ fn missing_asset() -> ApiError {
 /// Any other address.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("there is nothing at this address: see /openapi.json for the API".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use arcade_domain::StoreError;
+    use arcade_telemetry::Metrics;
+    use axum::http::StatusCode;
+    use futures::FutureExt as _;
+
+    use super::readiness;
+    use crate::state::{DependencyCheck, Health};
+
+    fn check(name: &str, required: bool, up: bool) -> DependencyCheck {
+        DependencyCheck {
+            name: name.to_owned(),
+            backend: name.to_owned(),
+            required,
+            check: Arc::new(move || {
+                async move {
+                    if up {
+                        Ok(())
+                    } else {
+                        Err(StoreError::Unavailable {
+                            backend: "test",
+                            message: "down".into(),
+                        })
+                    }
+                }
+                .boxed()
+            }),
+        }
+    }
+
+    async fn answer(checks: Vec<DependencyCheck>) -> (StatusCode, &'static str) {
+        let health = Health::new(checks, Duration::from_secs(1));
+        let (code, body) = readiness(&health, &Metrics::new("test", "test")).await;
+        (code, body.0.status)
+    }
+
+    #[tokio::test]
+    async fn only_a_required_dependency_down_takes_the_server_out_of_service() {
+        let all_up = vec![check("database", true, true), check("nats", false, true)];
+        assert_eq!(answer(all_up).await, (StatusCode::OK, "ready"));
+        let bus_down = vec![check("database", true, true), check("nats", false, false)];
+        assert_eq!(answer(bus_down).await, (StatusCode::OK, "degraded"));
+        let database_down = vec![check("database", true, false), check("nats", false, false)];
+        assert_eq!(
+            answer(database_down).await,
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+        let health = Health::new(vec![check("nats", false, false)], Duration::from_secs(1));
+        health.start_draining();
+        let (code, body) = readiness(&health, &Metrics::new("test", "test")).await;
+        assert_eq!(
+            (code, body.0.status),
+            (StatusCode::SERVICE_UNAVAILABLE, "draining")
+        );
+    }
 }

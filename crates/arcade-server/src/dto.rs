@@ -285,7 +285,8 @@ pub struct Liveness {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready`, `draining` or `unavailable`.
+    /// `ready`, `degraded` (ready, with an optional dependency down), `draining` or
+    /// `unavailable` (a required dependency down).
     pub status: &'static str,
     pub version: &'static str,
     pub dependencies: Vec<crate::state::DependencyStatus>,

@@ -46,6 +46,11 @@ impl Default for HttpSettings {
 pub struct DependencyCheck {
     pub name: String,
     pub backend: String,
+    /// Whether the server can serve without it. A required dependency down makes readiness
+    /// 503; an optional one (the event bus for a server, whose events wait in the outbox)
+    /// only makes it `degraded`: every replica shares the dependency, and taking them all out
+    /// of the load balancer for it would stop play that works without it.
+    pub required: bool,
     pub check: Arc<dyn Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync>,
 }
 
@@ -54,6 +59,7 @@ impl std::fmt::Debug for DependencyCheck {
         f.debug_struct("DependencyCheck")
             .field("name", &self.name)
             .field("backend", &self.backend)
+            .field("required", &self.required)
             .finish()
     }
 }
@@ -63,6 +69,8 @@ impl std::fmt::Debug for DependencyCheck {
 pub struct DependencyStatus {
     pub name: String,
     pub backend: String,
+    /// Whether readiness fails while it is down (else the server is only `degraded`).
+    pub required: bool,
     /// `up` or `down`.
     pub status: &'static str,
     pub latency_ms: u64,
@@ -116,6 +124,7 @@ impl Health {
             DependencyStatus {
                 name: c.name.clone(),
                 backend: c.backend.clone(),
+                required: c.required,
                 status: if error.is_none() { "up" } else { "down" },
                 latency_ms: started.elapsed().as_millis() as u64,
                 error,

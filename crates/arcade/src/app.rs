@@ -152,7 +152,7 @@ impl Application {
         store.ensure_current_schema().await?;
         let metrics = Arc::new(Metrics::new(VERSION, revision()));
         let scores: Arc<dyn ScoreStore> = store.scores();
-        let mut checks = vec![dependency("database", store.backend(), {
+        let mut checks = vec![dependency("database", store.backend(), true, {
             let scores = scores.clone();
             move || {
                 let scores = scores.clone();
@@ -166,7 +166,7 @@ impl Application {
                         .await
                         .context("cannot connect to Redis (REDIS_URL)")?;
                     let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
-                    checks.push(dependency("redis", "redis", {
+                    checks.push(dependency("redis", "redis", true, {
                         let sessions = sessions.clone();
                         move || {
                             let sessions = sessions.clone();
@@ -197,7 +197,9 @@ impl Application {
                         .await
                         .context("cannot use NATS_URL")?,
                 );
-                checks.push(dependency("nats", "nats", {
+                // Play goes on without NATS (events wait in the outbox), so a NATS outage leaves
+                // the fleet serving, reported as degraded.
+                checks.push(dependency("nats", "nats", false, {
                     let nats = nats.clone();
                     move || {
                         let nats = nats.clone();
@@ -340,6 +342,7 @@ impl Application {
 fn dependency(
     name: &str,
     backend: &str,
+    required: bool,
     check: impl Fn() -> futures::future::BoxFuture<'static, Result<(), arcade_domain::StoreError>>
     + Send
     + Sync
@@ -348,6 +351,7 @@ fn dependency(
     DependencyCheck {
         name: name.to_owned(),
         backend: backend.to_owned(),
+        required,
         check: Arc::new(check),
     }
 }

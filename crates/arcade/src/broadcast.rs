@@ -447,9 +447,11 @@ fn check(
     name: &str,
     f: impl Fn() -> futures::future::BoxFuture<'static, Result<(), StoreError>> + Send + Sync + 'static,
 ) -> DependencyCheck {
+    // The broadcaster does nothing without the stream.
     DependencyCheck {
         name: name.to_owned(),
         backend: "nats".to_owned(),
+        required: true,
         check: Arc::new(f),
     }
 }

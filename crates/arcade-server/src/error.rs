@@ -45,6 +45,11 @@ impl Problem {
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);
 
+/// Marks a request refused for load: nothing failed, so the middleware logs it as a warning
+/// rather than an error.
+#[derive(Debug, Clone, Copy)]
+pub struct Refused;
+
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -153,7 +158,9 @@ impl IntoResponse for ApiError {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
-        if status.is_server_error() {
+        if matches!(self, Self::Overloaded) {
+            response.extensions_mut().insert(Refused);
+        } else if status.is_server_error() {
             response
                 .extensions_mut()
                 .insert(InternalCause(self.to_string()));
@@ -274,6 +281,8 @@ mod tests {
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
         let p = r.extensions().get::<Problem>().unwrap();
         assert_eq!(p.kind, "overloaded");
+        assert!(r.extensions().get::<Refused>().is_some());
+        assert!(r.extensions().get::<InternalCause>().is_none());
         assert!(p.detail.contains("try again"), "{}", p.detail);
         assert!(!p.detail.contains("storage"), "{}", p.detail);
     }

@@ -19,7 +19,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
-use crate::error::{InternalCause, Problem};
+use crate::error::{InternalCause, Problem, Refused};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -335,6 +335,17 @@ fn log(
             cause,
             "request failed"
         );
+    } else if response.extensions().get::<Refused>().is_some() {
+        // Load shedding working as meant, counted by arcade_requests_refused_total.
+        tracing::warn!(
+            request_id = id_text(request_id),
+            trace_id,
+            method,
+            route,
+            status,
+            latency_ms,
+            "request refused: too many in flight"
+        );
     } else if status >= 500 {
         tracing::error!(
             request_id = id_text(request_id),
@@ -487,6 +498,64 @@ mod tests {
                 .any(|l| l.starts_with("arcade_http_requests_total{")
                     && l.contains("route=\"/boom\"")
                     && l.contains("status=\"500\"")),
+            "{text}"
+        );
+    }
+
+    /// A log line sink for one test.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_request_refused_for_load_is_a_warning_and_a_failure_an_error() {
+        let lines = Lines::default();
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        let id = HeaderValue::from_static("req-7");
+        tracing::subscriber::with_default(subscriber, || {
+            for e in [
+                crate::error::ApiError::Overloaded,
+                crate::error::ApiError::Internal("boom".into()),
+            ] {
+                let r = e.into_response();
+                let status = r.status();
+                log(
+                    &r,
+                    &id,
+                    None,
+                    "POST",
+                    "/api/sessions/{id}/finish",
+                    status,
+                    Duration::ZERO,
+                );
+            }
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let mut logged = text.lines();
+        let refused = logged.next().unwrap_or_default();
+        assert!(
+            refused.contains("WARN") && refused.contains("request refused"),
+            "{text}"
+        );
+        let failed = logged.next().unwrap_or_default();
+        assert!(
+            failed.contains("ERROR") && failed.contains("boom"),
             "{text}"
         );
     }

@@ -77,7 +77,10 @@ impl std::str::FromStr for GameLength {
         };
         let (min_seconds, max_seconds) = match s.split_once("..") {
             Some((lo, hi)) => (seconds(lo)?, seconds(hi)?),
-            None => (seconds(s)?, seconds(s)?),
+            None => {
+                let n = seconds(s)?;
+                (n, n)
+            }
         };
         if min_seconds > max_seconds {
             return Err(format!("{min_seconds}..{max_seconds} is an empty range"));

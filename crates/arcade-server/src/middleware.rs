@@ -18,6 +18,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
+use tracing::Level;
 
 use crate::error::{InternalCause, Problem, Refused};
 
@@ -324,59 +325,35 @@ fn log(
     let status = status.as_u16();
     // Absent rather than empty when traces are off.
     let trace_id = trace_id.map(tracing::field::display);
+    // Every request line carries the same fields; only the level, the message and a 5xx's
+    // cause differ.
+    macro_rules! request_line {
+        ($level:expr, $($cause:ident,)? $message:literal) => {
+            tracing::event!(
+                $level,
+                request_id = id_text(request_id),
+                trace_id,
+                method,
+                route,
+                status,
+                latency_ms,
+                $($cause,)?
+                $message
+            )
+        };
+    }
     if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
-        tracing::error!(
-            request_id = id_text(request_id),
-            trace_id,
-            method,
-            route,
-            status,
-            latency_ms,
-            cause,
-            "request failed"
-        );
+        request_line!(Level::ERROR, cause, "request failed");
     } else if response.extensions().get::<Refused>().is_some() {
         // Load shedding working as meant, counted by arcade_requests_refused_total.
-        tracing::warn!(
-            request_id = id_text(request_id),
-            trace_id,
-            method,
-            route,
-            status,
-            latency_ms,
-            "request refused: too many in flight"
-        );
+        request_line!(Level::WARN, "request refused: too many in flight");
     } else if status >= 500 {
-        tracing::error!(
-            request_id = id_text(request_id),
-            trace_id,
-            method,
-            route,
-            status,
-            latency_ms,
-            "request failed"
-        );
+        request_line!(Level::ERROR, "request failed");
     } else if route == "/health/live" || route == "/health/ready" || route == "/metrics" {
         // Probes and scrapes arrive every few seconds; keep them out of the info stream.
-        tracing::debug!(
-            request_id = id_text(request_id),
-            trace_id,
-            method,
-            route,
-            status,
-            latency_ms,
-            "request completed"
-        );
+        request_line!(Level::DEBUG, "request completed");
     } else {
-        tracing::info!(
-            request_id = id_text(request_id),
-            trace_id,
-            method,
-            route,
-            status,
-            latency_ms,
-            "request completed"
-        );
+        request_line!(Level::INFO, "request completed");
     }
 }
 

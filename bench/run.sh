@@ -119,6 +119,8 @@ floors() {
         --game-seconds 4 --warmup 1s --duration 8s >"$OUT/floors-fill.txt"
     curl -fsS -o "$www/play.html" http://127.0.0.1:18080/play/egg-catcher
     gzip -9 -k -f "$www/play.html"
+    # The board's floor: the same top-10 answer, as a file nginx serves.
+    curl -fsS -o "$www/top10.json" "http://127.0.0.1:18080/api/games/egg-catcher/leaderboard?limit=10"
     cat >"$OUT/nginx.conf" <<NGINX
 worker_processes 2;
 pid $OUT/nginx.pid;
@@ -129,6 +131,7 @@ http {
     server {
         listen 127.0.0.1:18082 backlog=1024;
         root $www;
+        types { text/html html; application/json json; }
         location / { default_type text/html; gzip_static on; }
     }
 }
@@ -149,6 +152,7 @@ NGINX
             echo "$round nginx-game-page $(wrk_rate nginx-game-page http://127.0.0.1:18082/play.html)"
             echo "$round nginx-game-page-gzip $(wrk_rate nginx-game-page-gzip \
                 http://127.0.0.1:18082/play.html -H 'Accept-Encoding: gzip')"
+            echo "$round nginx-top10 $(wrk_rate nginx-top10 http://127.0.0.1:18082/top10.json)"
             echo "$round arcade-top10 $(wrk_rate arcade-top10 "$board")"
             echo "$round arcade-top10-browser $(wrk_rate arcade-top10-browser "$board" \
                 -H "$BROWSER_ENCODINGS")"

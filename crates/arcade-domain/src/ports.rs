@@ -169,9 +169,27 @@ pub trait Observer: Send + Sync {
     fn replay_rejected(&self, _game: &str, _reason: &str) {}
     fn event_published(&self, _kind: EventKind) {}
     fn event_failed(&self, _kind: EventKind, _error: &StoreError) {}
-    /// A rank request the rank cache could not answer was answered by the database instead
-    /// (`answered`), or refused because the database was busy answering others.
-    fn rank_fallback(&self, _answered: bool) {}
+    /// A rank request the rank cache could not answer, and what became of it.
+    fn rank_fallback(&self, _outcome: RankFallback) {}
+}
+
+/// What became of a rank request the rank cache could not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RankFallback {
+    /// The database answered it instead.
+    Answered,
+    /// Refused: the database was busy answering others in the cache's place.
+    Refused,
+}
+
+impl RankFallback {
+    /// The `outcome` label of `arcade_rank_fallbacks_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::Refused => "refused",
+        }
+    }
 }
 
 /// An observer that ignores everything.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arcade_domain::StoreError;
 use arcade_domain::event::EventKind;
-use arcade_domain::ports::Observer;
+use arcade_domain::ports::{Observer, RankFallback};
 use arcade_telemetry::{GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels};
 
 #[derive(Debug, Clone)]
@@ -65,12 +65,11 @@ impl Observer for MetricsObserver {
         tracing::warn!(kind = kind.as_str(), %error, "event not published");
     }
 
-    fn rank_fallback(&self, answered: bool) {
-        let outcome = if answered { "answered" } else { "refused" };
+    fn rank_fallback(&self, outcome: RankFallback) {
         self.metrics
             .rank_fallbacks
             .get_or_create(&OutcomeLabels {
-                outcome: outcome.into(),
+                outcome: outcome.as_str().into(),
             })
             .inc();
     }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arcade_domain::StoreError;
-use arcade_domain::ports::{Observer, RankIndex, ScoreStore};
+use arcade_domain::ports::{Observer, RankFallback, RankIndex, ScoreStore};
 use arcade_domain::ranking::{Ranked, Standing, Submission};
 use arcade_domain::time::{BoardKey, Clock, Timestamp};
 use async_trait::async_trait;
@@ -112,7 +112,7 @@ impl FailoverRankIndex {
         let Ok(Ok(_turn)) =
             tokio::time::timeout(STORE_TURN_WAIT, self.store_answers.acquire()).await
         else {
-            self.observer.rank_fallback(false);
+            self.observer.rank_fallback(RankFallback::Refused);
             return Err(StoreError::Unavailable {
                 backend: "postgres",
                 message: format!(
@@ -122,7 +122,7 @@ impl FailoverRankIndex {
                 ),
             });
         };
-        self.observer.rank_fallback(true);
+        self.observer.rank_fallback(RankFallback::Answered);
         if !matches!(refused, StoreError::NotLoaded { .. }) {
             tracing::warn!(error = %refused, "rank cache unavailable; answering from the database");
         }
@@ -327,11 +327,10 @@ mod tests {
     }
 
     impl Observer for Fallbacks {
-        fn rank_fallback(&self, answered: bool) {
-            let count = if answered {
-                &self.answered
-            } else {
-                &self.refused
+        fn rank_fallback(&self, outcome: RankFallback) {
+            let count = match outcome {
+                RankFallback::Answered => &self.answered,
+                RankFallback::Refused => &self.refused,
             };
             count.fetch_add(1, Ordering::SeqCst);
         }

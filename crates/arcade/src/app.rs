@@ -152,7 +152,7 @@ impl Application {
         store.ensure_current_schema().await?;
         let metrics = Arc::new(Metrics::new(VERSION, revision()));
         let scores: Arc<dyn ScoreStore> = store.scores();
-        let mut checks = vec![dependency("database", store.backend(), true, {
+        let mut checks = vec![dependency("database", store.backend(), Need::Required, {
             let scores = scores.clone();
             move || {
                 let scores = scores.clone();
@@ -166,7 +166,7 @@ impl Application {
                         .await
                         .context("cannot connect to Redis (REDIS_URL)")?;
                     let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
-                    checks.push(dependency("redis", "redis", true, {
+                    checks.push(dependency("redis", "redis", Need::Required, {
                         let sessions = sessions.clone();
                         move || {
                             let sessions = sessions.clone();
@@ -199,7 +199,7 @@ impl Application {
                 );
                 // Play goes on without NATS (events wait in the outbox), so a NATS outage leaves
                 // the fleet serving, reported as degraded.
-                checks.push(dependency("nats", "nats", false, {
+                checks.push(dependency("nats", "nats", Need::Optional, {
                     let nats = nats.clone();
                     move || {
                         let nats = nats.clone();
@@ -339,10 +339,17 @@ impl Application {
     }
 }
 
+/// Whether readiness fails while a dependency is down (see [`DependencyCheck::required`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Required,
+    Optional,
+}
+
 fn dependency(
     name: &str,
     backend: &str,
-    required: bool,
+    need: Need,
     check: impl Fn() -> futures::future::BoxFuture<'static, Result<(), arcade_domain::StoreError>>
     + Send
     + Sync
@@ -351,7 +358,7 @@ fn dependency(
     DependencyCheck {
         name: name.to_owned(),
         backend: backend.to_owned(),
-        required,
+        required: need == Need::Required,
         check: Arc::new(check),
     }
 }

@@ -473,7 +473,6 @@ pub async fn not_found() -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use arcade_domain::StoreError;
@@ -485,23 +484,23 @@ mod tests {
     use crate::state::{DependencyCheck, Health};
 
     fn check(name: &str, required: bool, up: bool) -> DependencyCheck {
-        DependencyCheck {
-            name: name.to_owned(),
-            backend: name.to_owned(),
-            required,
-            check: Arc::new(move || {
-                async move {
-                    if up {
-                        Ok(())
-                    } else {
-                        Err(StoreError::Unavailable {
-                            backend: "test",
-                            message: "down".into(),
-                        })
-                    }
+        let ping = move || {
+            async move {
+                if up {
+                    Ok(())
+                } else {
+                    Err(StoreError::Unavailable {
+                        backend: "test",
+                        message: "down".into(),
+                    })
                 }
-                .boxed()
-            }),
+            }
+            .boxed()
+        };
+        if required {
+            DependencyCheck::required(name, name, ping)
+        } else {
+            DependencyCheck::optional(name, name, ping)
         }
     }
 

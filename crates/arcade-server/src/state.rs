@@ -51,7 +51,39 @@ pub struct DependencyCheck {
     /// only makes it `degraded`: every replica shares the dependency, and taking them all out
     /// of the load balancer for it would stop play that works without it.
     pub required: bool,
-    pub check: Arc<dyn Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync>,
+    pub check: Ping,
+}
+
+/// How a dependency is checked: a ping that answers `Ok` while it is up.
+type Ping = Arc<dyn Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync>;
+
+impl DependencyCheck {
+    /// A dependency readiness fails without.
+    pub fn required(
+        name: &str,
+        backend: &str,
+        check: impl Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(name, backend, true, Arc::new(check))
+    }
+
+    /// A dependency the server serves without, reported `degraded` while it is down.
+    pub fn optional(
+        name: &str,
+        backend: &str,
+        check: impl Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(name, backend, false, Arc::new(check))
+    }
+
+    fn new(name: &str, backend: &str, required: bool, check: Ping) -> Self {
+        Self {
+            name: name.to_owned(),
+            backend: backend.to_owned(),
+            required,
+            check,
+        }
+    }
 }
 
 impl std::fmt::Debug for DependencyCheck {

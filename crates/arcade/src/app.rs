@@ -152,7 +152,7 @@ impl Application {
         store.ensure_current_schema().await?;
         let metrics = Arc::new(Metrics::new(VERSION, revision()));
         let scores: Arc<dyn ScoreStore> = store.scores();
-        let mut checks = vec![dependency("database", store.backend(), Need::Required, {
+        let mut checks = vec![DependencyCheck::required("database", store.backend(), {
             let scores = scores.clone();
             move || {
                 let scores = scores.clone();
@@ -166,7 +166,7 @@ impl Application {
                         .await
                         .context("cannot connect to Redis (REDIS_URL)")?;
                     let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
-                    checks.push(dependency("redis", "redis", Need::Required, {
+                    checks.push(DependencyCheck::required("redis", "redis", {
                         let sessions = sessions.clone();
                         move || {
                             let sessions = sessions.clone();
@@ -199,7 +199,7 @@ impl Application {
                 );
                 // Play goes on without NATS (events wait in the outbox), so a NATS outage leaves
                 // the fleet serving, reported as degraded.
-                checks.push(dependency("nats", "nats", Need::Optional, {
+                checks.push(DependencyCheck::optional("nats", "nats", {
                     let nats = nats.clone();
                     move || {
                         let nats = nats.clone();
@@ -336,30 +336,6 @@ impl Application {
         }
         tracing::info!("stopped");
         result
-    }
-}
-
-/// Whether readiness fails while a dependency is down (see [`DependencyCheck::required`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Need {
-    Required,
-    Optional,
-}
-
-fn dependency(
-    name: &str,
-    backend: &str,
-    need: Need,
-    check: impl Fn() -> futures::future::BoxFuture<'static, Result<(), arcade_domain::StoreError>>
-    + Send
-    + Sync
-    + 'static,
-) -> DependencyCheck {
-    DependencyCheck {
-        name: name.to_owned(),
-        backend: backend.to_owned(),
-        required: need == Need::Required,
-        check: Arc::new(check),
     }
 }
 

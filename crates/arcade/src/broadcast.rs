@@ -325,15 +325,16 @@ impl BroadcastApp {
             max_ack_pending: i64::from(args.max_ack_pending),
             ack_wait: settings.longest_hold() + ACK_WAIT_MARGIN,
         };
+        // The broadcaster does nothing without the stream.
         let checks = vec![
-            check("nats", {
+            DependencyCheck::required("nats", "nats", {
                 let bus = bus.clone();
                 move || {
                     let bus = bus.clone();
                     async move { bus.ping().await }.boxed()
                 }
             }),
-            check("consumer", {
+            DependencyCheck::required("consumer", "nats", {
                 let (bus, name) = (bus.clone(), consumer.name.clone());
                 move || {
                     let (bus, name) = (bus.clone(), name.clone());
@@ -440,19 +441,6 @@ impl BroadcastApp {
             .context("the health server failed")?;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-fn check(
-    name: &str,
-    f: impl Fn() -> futures::future::BoxFuture<'static, Result<(), StoreError>> + Send + Sync + 'static,
-) -> DependencyCheck {
-    // The broadcaster does nothing without the stream.
-    DependencyCheck {
-        name: name.to_owned(),
-        backend: "nats".to_owned(),
-        required: true,
-        check: Arc::new(f),
     }
 }
 

@@ -175,19 +175,62 @@ pub async fn leaderboard(
     if let Some(cursor) = q.cursor {
         return Box::pin(later_page(state, game, period, limit, cursor, negotiation)).await;
     }
-    let game = state.arcade.game(&game)?.id();
+    match first_page_in_memory(&state, &game, period, limit, &negotiation)? {
+        InMemory::Answered(response) => Ok(response),
+        InMemory::Missing(key, ticket) => {
+            Box::pin(first_page(state, key, limit, ticket, negotiation)).await
+        }
+    }
+}
+
+/// A first page answered from memory, or the key and ticket to read and keep it with.
+pub(crate) enum InMemory {
+    Answered(Response),
+    Missing(PageKey, Ticket),
+}
+
+/// The first page of `game`'s board from memory, if it is there.
+pub(crate) fn first_page_in_memory(
+    state: &AppState,
+    game: &str,
+    period: Period,
+    limit: Limit,
+    negotiation: &Negotiation,
+) -> ApiResult<InMemory> {
+    let game = state.arcade.game(game)?.id();
     let key = PageKey {
         game,
         period,
         bucket: period.bucket(state.arcade.now()),
         limit: limit.get(),
     };
-    match state.boards.get(key) {
+    Ok(match state.boards.get(key) {
         Lookup::Hit(body) => {
-            count_board_read(&state, game);
-            Ok(body.respond(&negotiation, JSON))
+            count_board_read(state, game);
+            InMemory::Answered(body.respond(negotiation, JSON))
         }
-        Lookup::Miss(ticket) => Box::pin(first_page(state, key, limit, ticket, negotiation)).await,
+        Lookup::Miss(ticket) => InMemory::Missing(key, ticket),
+    })
+}
+
+/// The answer [`leaderboard`] gives when the first page asked for is in memory; `None` for
+/// any other request of that route (a miss, a cursor, a query in error), which only the
+/// handler answers.
+pub(crate) fn leaderboard_from_memory(
+    state: &AppState,
+    game: &str,
+    query: &str,
+    negotiation: &Negotiation,
+) -> Option<Response> {
+    let q: BoardQuery = serde_urlencoded::from_str(query).ok()?;
+    if q.cursor.is_some() {
+        return None;
+    }
+    let period = period(q.period.as_deref()).ok()?;
+    let limit = Limit::parse(q.limit).ok()?;
+    match first_page_in_memory(state, game, period, limit, negotiation).ok()? {
+        InMemory::Answered(response) => Some(response),
+        InMemory::Missing(..) => None,
     }
 }
 
@@ -444,8 +487,17 @@ pub async fn play(
     ApiPath(game): ApiPath<String>,
     negotiation: Negotiation,
 ) -> ApiResult<Response> {
-    state.arcade.game(&game)?;
-    assets::serve("play.html", &negotiation).ok_or_else(missing_asset)
+    play_page(&state, &game, &negotiation)
+}
+
+/// The page of a game (the same for every game: it reads which one from its address).
+pub(crate) fn play_page(
+    state: &AppState,
+    game: &str,
+    negotiation: &Negotiation,
+) -> ApiResult<Response> {
+    state.arcade.game(game)?;
+    assets::serve("play.html", negotiation).ok_or_else(missing_asset)
 }
 
 /// Static files under `/assets/`.

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
 use axum::body::Bytes;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
-use crate::encoding::{Coding, Copies, MIN_COMPRESS_BYTES, Negotiation, Quality, coded_response};
+use crate::encoding::{Coding, Copies, KeptHeaders, MIN_COMPRESS_BYTES, Negotiation, Quality};
 
 #[derive(Embed)]
 #[folder = "../../web/"]
@@ -32,6 +32,7 @@ const PAGE_CACHE: &str = "no-cache";
 struct Kept {
     source: [u8; 32],
     copies: Copies,
+    headers: KeptHeaders,
     content_type: Option<HeaderValue>,
     /// As it is, then brotli, then gzip.
     etags: [HeaderValue; 3],
@@ -42,6 +43,7 @@ impl Kept {
         Self {
             source: *sha256,
             copies: Copies::default(),
+            headers: KeptHeaders::default(),
             content_type: HeaderValue::from_str(mime).ok(),
             etags: [None, Some(Coding::Brotli), Some(Coding::Gzip)]
                 .map(|c| etag(sha256, c.map_or(&b""[..], Coding::etag_suffix))),
@@ -134,22 +136,28 @@ pub fn serve(path: &str, request: &Negotiation) -> Option<Response> {
     } else {
         ASSET_MAX_AGE
     };
-    let mut response = if request.holds(&etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let identity = || match file.data {
-            Cow::Borrowed(bytes) => Bytes::from_static(bytes),
-            Cow::Owned(bytes) => Bytes::from(bytes),
-        };
-        coded_response(encoded, identity, kept.content_type.clone())
+    let validators = |headers: &mut HeaderMap| {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        headers.insert(header::ETAG, etag.clone());
+        if negotiable {
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     };
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(header::ETAG, etag);
-    if negotiable {
-        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if request.holds(&etag) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        validators(response.headers_mut());
+        return Some(response);
     }
-    Some(response)
+    let identity = || match file.data {
+        Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+        Cow::Owned(bytes) => Bytes::from(bytes),
+    };
+    Some(kept.headers.respond(encoded, identity, |headers| {
+        if let Some(v) = &kept.content_type {
+            headers.insert(header::CONTENT_TYPE, v.clone());
+        }
+        validators(headers);
+    }))
 }
 
 /// A strong ETag from the first 16 bytes of the content's SHA-256, as 32 hex digits (and the

@@ -7,12 +7,12 @@
 //! expire after [`MAX_AGE`], so a lost bus message can leave a page stale for at most that
 //! long. Keys carry the period's bucket, so a new day or week never reads the old one's page.
 
-use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use arcade_domain::time::Period;
 use axum::body::Bytes;
+use rustc_hash::FxHashMap;
 
 use crate::encoding::SharedBody;
 
@@ -64,11 +64,14 @@ struct Page {
     stored_at: Instant,
 }
 
+/// Hashed with Fx: keys are made only of a known game, a parsed period, its bucket and a
+/// limit of 1–100, so a client cannot choose colliding ones, and SipHash cost more than the
+/// rest of a look-up.
 #[derive(Debug, Default)]
 struct Pages {
-    pages: HashMap<PageKey, Page>,
+    pages: FxHashMap<PageKey, Page>,
     /// Per known game, bumped by every invalidation. A game missing here is never cached.
-    generations: HashMap<&'static str, u64>,
+    generations: FxHashMap<&'static str, u64>,
 }
 
 /// The encoded first pages of the boards of `games`.
@@ -88,7 +91,7 @@ impl BoardCache {
         Self {
             max_age,
             inner: RwLock::new(Pages {
-                pages: HashMap::new(),
+                pages: FxHashMap::default(),
                 generations: games.into_iter().map(|g| (g, 0)).collect(),
             }),
         }

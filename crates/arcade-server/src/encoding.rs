@@ -270,6 +270,7 @@ impl Copies {
 pub struct SharedBody {
     identity: Bytes,
     copies: Copies,
+    headers: KeptHeaders,
 }
 
 impl SharedBody {
@@ -277,6 +278,7 @@ impl SharedBody {
         Self {
             identity,
             copies: Copies::default(),
+            headers: KeptHeaders::default(),
         }
     }
 
@@ -285,17 +287,17 @@ impl SharedBody {
     }
 
     /// A response with this body in the best coding `request` accepts, varying on
-    /// `Accept-Encoding`.
+    /// `Accept-Encoding`. One body is always sent as the same `content_type`.
     pub fn respond(&self, request: &Negotiation, content_type: &'static str) -> Response {
         let chosen = self.copies.pick(request, &self.identity, Quality::Fast);
-        let mut r = coded_response(
+        self.headers.respond(
             chosen,
             || self.identity.clone(),
-            Some(HeaderValue::from_static(content_type)),
-        );
-        r.headers_mut()
-            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        r
+            |headers| {
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+                headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            },
+        )
     }
 }
 
@@ -303,28 +305,46 @@ impl SharedBody {
 /// caching, length), the security headers and the request id.
 const RESPONSE_HEADERS: usize = 12;
 
-/// A response with the copy [`Copies::pick`] chose, labelled with its coding, or else with
-/// `identity`. Its header map already has room for all its headers, so adding them one by one
-/// never regrows it.
-pub(crate) fn coded_response(
-    chosen: Option<(Coding, Bytes)>,
-    identity: impl FnOnce() -> Bytes,
-    content_type: Option<HeaderValue>,
-) -> Response {
-    let (body, coding) = match chosen {
-        Some((coding, copy)) => (copy, Some(coding)),
-        None => (identity(), None),
-    };
-    let mut r = Response::new(Body::from(body));
-    let headers = r.headers_mut();
-    *headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
-    if let Some(v) = content_type {
-        headers.insert(header::CONTENT_TYPE, v);
+/// The headers of a kept body's responses in each of its codings, built on the first response
+/// in that coding: cloning a built map costs a fraction of filling one header by header for
+/// every response. The body in one coding never changes, nor do its headers.
+#[derive(Debug, Default)]
+pub(crate) struct KeptHeaders([OnceLock<HeaderMap>; 3]);
+
+impl KeptHeaders {
+    /// A response with the copy [`Copies::pick`] chose, else with `identity`: labelled with its
+    /// coding and length, with the headers `add` sets (the first time only) and the security
+    /// headers.
+    pub(crate) fn respond(
+        &self,
+        chosen: Option<(Coding, Bytes)>,
+        identity: impl FnOnce() -> Bytes,
+        add: impl FnOnce(&mut HeaderMap),
+    ) -> Response {
+        let (body, coding) = match chosen {
+            Some((coding, copy)) => (copy, Some(coding)),
+            None => (identity(), None),
+        };
+        let slot = match coding {
+            None => 0,
+            Some(Coding::Brotli) => 1,
+            Some(Coding::Gzip) => 2,
+        };
+        let headers = self.0[slot].get_or_init(|| {
+            let mut headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            if let Some(c) = coding {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
+            }
+            add(&mut headers);
+            crate::middleware::secure(&mut headers);
+            crate::middleware::reserve_request_id(&mut headers);
+            headers
+        });
+        let mut r = Response::new(Body::from(body));
+        *r.headers_mut() = headers.clone();
+        r
     }
-    if let Some(c) = coding {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
-    }
-    r
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod hot_paths;
 pub mod limit;
 pub mod live;
 mod middleware;
@@ -108,6 +109,12 @@ fn compression() -> CompressionLayer<impl Predicate> {
             .and(NotForContentType::IMAGES)
             .and(NotForContentType::SSE),
     )
+}
+
+/// The whole application as served: the hot reads answered before routing (see
+/// [`hot_paths`]), the router for everything else.
+pub fn app(state: AppState) -> hot_paths::HotPaths {
+    hot_paths::HotPaths::new(router(state.clone()), state)
 }
 
 /// The whole application: routes, pages and middleware.

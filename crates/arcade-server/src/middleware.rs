@@ -23,10 +23,17 @@ use tracing::Level;
 use crate::error::{InternalCause, Problem, Refused};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Route label for requests that matched no route: raw paths would explode cardinality.
 const UNMATCHED: &str = "unmatched";
+
+/// Room for the request id in headers built once and cloned for many responses: a clone has
+/// no spare room, and the id (set on every response) would otherwise regrow it each time.
+pub(crate) fn reserve_request_id(headers: &mut axum::http::HeaderMap) {
+    headers.insert(REQUEST_ID, HeaderValue::from_static(""));
+}
 
 /// Headers every response carries unless its handler chose otherwise, besides the content
 /// security policy (see [`content_security_policy`]).
@@ -51,6 +58,22 @@ fn content_security_policy(headers: &axum::http::HeaderMap) -> &'static str {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if html { PAGE_CSP } else { API_CSP }
+}
+
+/// Set the security headers the response has not set itself: the content security policy
+/// for its type, then [`SECURITY_HEADERS`]. They go on together, so a response with a policy
+/// has them all.
+pub(crate) fn secure(headers: &mut axum::http::HeaderMap) {
+    // One probe per header: the entry finds it or the slot it goes in.
+    let policy = content_security_policy(headers);
+    if let header::Entry::Vacant(slot) = headers.entry(header::CONTENT_SECURITY_POLICY) {
+        slot.insert(HeaderValue::from_static(policy));
+    }
+    for (name, value) in SECURITY_HEADERS {
+        if let header::Entry::Vacant(slot) = headers.entry(name) {
+            slot.insert(HeaderValue::from_static(value));
+        }
+    }
 }
 
 /// The outermost layer, one pass per request: gives the request an id (kept when the client
@@ -99,47 +122,46 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let started = Instant::now();
-        let request_id = match request.headers().get(&REQUEST_ID) {
-            Some(id) => id.clone(),
-            None => {
-                let mut buf = uuid::Uuid::encode_buffer();
-                let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-                HeaderValue::from_str(id).expect("a UUID is a valid header value")
-            }
-        };
-        let method = request.method().clone();
         let route = request
             .extensions()
             .get::<MatchedPath>()
             .map_or(Cow::Borrowed(UNMATCHED), |m| route_label(m.as_str()));
-        let span = tracing::info_span!(
-            "http_request",
-            otel.name = %format_args!("{method} {route}"),
-            otel.kind = "server",
-            http.request.method = %method,
-            http.route = %route,
-            http.response.status_code = tracing::field::Empty,
-            request_id = %request_id.to_str().unwrap_or_default(),
-        );
-        let (inner, panicked_call) =
-            match span.in_scope(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))) {
-                Ok(future) => (Some(future), None),
-                Err(panic) => (None, Some(panicked(&*panic))),
-            };
+        let observing = Observing::start(&self.metrics, &request, route);
+        let (inner, panicked_call) = match observing
+            .span
+            .in_scope(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(request))))
+        {
+            Ok(future) => (Some(future), None),
+            Err(panic) => (None, Some(panicked(&*panic))),
+        };
         Observed {
             inner,
             panicked_call,
-            request: Some(Observing {
-                metrics: self.metrics.clone(),
-                started,
-                request_id,
-                method,
-                route,
-                span,
-            }),
+            request: Some(observing),
         }
     }
+}
+
+/// Observe a request answered at once, outside the router, as [`Observe`] observes a routed
+/// one (`route` is its template): `answer` runs in the request's span, and its response, or the
+/// 500 for a panic, goes out with the same headers, metrics and log line. Nothing is observed
+/// when `answer` declines (`None`); the request is the router's to answer and observe.
+pub(crate) fn observe_answer(
+    metrics: &Arc<Metrics>,
+    request: &Request,
+    route: &'static str,
+    answer: impl FnOnce() -> Option<Response>,
+) -> Option<Response> {
+    let observing = Observing::start(metrics, request, Cow::Borrowed(route));
+    let response = match observing
+        .span
+        .in_scope(|| catch_unwind(AssertUnwindSafe(answer)))
+    {
+        Ok(Some(response)) => response,
+        Ok(None) => return None,
+        Err(panic) => panicked(&*panic),
+    };
+    Some(observing.finish(response))
 }
 
 /// What the observer keeps of a request until its response is ready.
@@ -195,20 +217,45 @@ where
 }
 
 impl Observing {
+    /// The clock started, the request's id (the client's, or a new one) and its span.
+    fn start(metrics: &Arc<Metrics>, request: &Request, route: Cow<'static, str>) -> Self {
+        let started = Instant::now();
+        let request_id = match request.headers().get(&REQUEST_ID) {
+            Some(id) => id.clone(),
+            None => {
+                let mut buf = uuid::Uuid::encode_buffer();
+                let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+                HeaderValue::from_str(id).expect("a UUID is a valid header value")
+            }
+        };
+        let method = request.method().clone();
+        let span = tracing::info_span!(
+            "http_request",
+            otel.name = %format_args!("{method} {route}"),
+            otel.kind = "server",
+            http.request.method = %method,
+            http.route = %route,
+            http.response.status_code = tracing::field::Empty,
+            request_id = %request_id.to_str().unwrap_or_default(),
+        );
+        Self {
+            metrics: metrics.clone(),
+            started,
+            request_id,
+            method,
+            route,
+            span,
+        }
+    }
+
     fn finish(self, response: Response) -> Response {
         let mut response = problem_body(response, &self.request_id);
         let status = response.status();
         let headers = response.headers_mut();
-        headers.reserve(SECURITY_HEADERS.len() + 2);
-        // One probe per header: the entry finds it or the slot it goes in.
-        let policy = content_security_policy(headers);
-        if let header::Entry::Vacant(slot) = headers.entry(header::CONTENT_SECURITY_POLICY) {
-            slot.insert(HeaderValue::from_static(policy));
-        }
-        for (name, value) in SECURITY_HEADERS {
-            if let header::Entry::Vacant(slot) = headers.entry(name) {
-                slot.insert(HeaderValue::from_static(value));
-            }
+        // Kept bodies' headers were secured once, when they were built.
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.reserve(SECURITY_HEADERS.len() + 2);
+            secure(headers);
         }
         headers.insert(REQUEST_ID, self.request_id.clone());
         let trace_id = if self.span.is_disabled() {

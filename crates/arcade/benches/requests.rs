@@ -1,5 +1,6 @@
 //! The server's own work per request, without sockets or the kernel: each request goes through
-//! the same router and middleware as a served one (cloned per request, as a connection does),
+//! the same service as a served one (the reads answered before routing, then the router and
+//! its middleware; cloned per request, as a connection does),
 //! beside an axum "hello world" route, the floor the HTTP benchmarks compare with. The gap
 //! between the two is what Arcade adds to every response. Heartbeats and finishes of real bot
 //! games go the same way, on the backends the environment selects as for the tests
@@ -14,19 +15,23 @@ use std::time::{Duration, Instant};
 use arcade::app::{Application, system_clock};
 use arcade_domain::time::{Clock, ManualClock, SystemClock};
 use arcade_testkit::{TestEnv, spawn_app_in};
+use std::convert::Infallible;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
 use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
 
 const BROWSER_ENCODINGS: &str = "gzip, deflate, br, zstd";
 
-/// A router over a board of ten players, built as `arcade serve` builds it.
-fn arcade_router(rt: &tokio::runtime::Runtime) -> (Router, TestEnv) {
+/// The service over a board of ten players, built as `arcade serve` builds it.
+fn arcade_service(rt: &tokio::runtime::Runtime) -> (Answering, TestEnv) {
     rt.block_on(async {
         let env = TestEnv::new().await;
         let app = spawn_app_in(env.clone(), &[]).await;
@@ -39,13 +44,13 @@ fn arcade_router(rt: &tokio::runtime::Runtime) -> (Router, TestEnv) {
         let app = Application::build(&args, system_clock())
             .await
             .expect("the server builds");
-        (app.router(), env)
+        (BoxCloneSyncService::new(app.service()), env)
     })
 }
 
-/// A router on fresh backends whose clock the bench moves, so that a heartbeat can carry two
+/// The service on fresh backends whose clock the bench moves, so that a heartbeat can carry two
 /// seconds of play without the bench waiting two seconds.
-fn play_router(rt: &tokio::runtime::Runtime) -> (Router, Arc<ManualClock>, TestEnv) {
+fn play_service(rt: &tokio::runtime::Runtime) -> (Answering, Arc<ManualClock>, TestEnv) {
     rt.block_on(async {
         let env = TestEnv::new().await;
         let args = env.serve_args(&["--starts-per-minute", "100000000"]).await;
@@ -53,9 +58,14 @@ fn play_router(rt: &tokio::runtime::Runtime) -> (Router, Arc<ManualClock>, TestE
         let app = Application::build(&args, clock.clone())
             .await
             .expect("the server builds");
-        (app.router(), clock, env)
+        (BoxCloneSyncService::new(app.service()), clock, env)
     })
 }
+
+/// What answers the bench's requests, the hello router or Arcade's service, behind one type
+/// (so both pay the same for it, and `send` is one function whose instructions
+/// `bench/run.sh instructions` counts).
+type Answering = BoxCloneSyncService<Request<Body>, Response, Infallible>;
 
 fn hello_router() -> Router {
     Router::new().route("/", get(|| async { "Hello, world!" }))
@@ -78,7 +88,7 @@ fn request(path: &str) -> Request<Body> {
 }
 
 /// `iters` requests to `path`, one after another, each answered in full (body included).
-async fn answer(router: &Router, path: &str, iters: u64) -> Duration {
+async fn answer(router: &Answering, path: &str, iters: u64) -> Duration {
     let started = Instant::now();
     for _ in 0..iters {
         let (status, _) = send(router, request(path)).await;
@@ -95,7 +105,7 @@ fn post(path: &str, body: Vec<u8>) -> Request<Body> {
 }
 
 /// Answer `request` through a clone of `router`, as a connection does, body read in full.
-async fn send(router: &Router, request: Request<Body>) -> (StatusCode, axum::body::Bytes) {
+async fn send(router: &Answering, request: Request<Body>) -> (StatusCode, axum::body::Bytes) {
     let response = router
         .clone()
         .oneshot(request)
@@ -108,7 +118,7 @@ async fn send(router: &Router, request: Request<Body>) -> (StatusCode, axum::bod
     (status, body)
 }
 
-async fn post_json(router: &Router, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+async fn post_json(router: &Answering, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
     let (status, body) = send(router, post(path, body)).await;
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
@@ -122,7 +132,7 @@ struct PlayedSession {
     finish: Vec<u8>,
 }
 
-async fn played_session(router: &Router, token: &mut Option<String>) -> PlayedSession {
+async fn played_session(router: &Answering, token: &mut Option<String>) -> PlayedSession {
     let mut start = json!({ "player": "bench player" });
     if let Some(t) = token.as_deref() {
         start["token"] = json!(t);
@@ -188,7 +198,7 @@ impl Spent {
 }
 
 /// Send one request and read its answer in full, adding what it took to `spent`.
-async fn timed_post(router: &Router, path: &str, body: Vec<u8>, spent: &mut Spent) {
+async fn timed_post(router: &Answering, path: &str, body: Vec<u8>, spent: &mut Spent) {
     let request = post(path, body);
     let (cpu, wall) = (thread_cpu(), Instant::now());
     let (status, body) = send(router, request).await;
@@ -205,7 +215,7 @@ async fn timed_post(router: &Router, path: &str, body: Vec<u8>, spent: &mut Spen
 /// The bench's player on the play router: sessions claim its name once, later ones present
 /// the token, and every post carries two seconds of play on the moved clock.
 struct Player<'a> {
-    router: &'a Router,
+    router: &'a Answering,
     clock: &'a ManualClock,
     token: Option<String>,
 }
@@ -261,10 +271,10 @@ fn requests(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("a runtime");
-    let hello = hello_router();
-    let (arcade, _env) = arcade_router(&rt);
+    let hello = BoxCloneSyncService::new(hello_router());
+    let (arcade, _env) = arcade_service(&rt);
     let mut group = c.benchmark_group("request");
-    let cases: [(&str, &Router, &str); 5] = [
+    let cases: [(&str, &Answering, &str); 5] = [
         ("hello_floor", &hello, "/"),
         ("health_live", &arcade, "/health/live"),
         (
@@ -281,7 +291,7 @@ fn requests(c: &mut Criterion) {
         });
     }
     // Sessions on their own backends, whose clock moves.
-    let (router, clock, _play_env) = play_router(&rt);
+    let (router, clock, _play_env) = play_service(&rt);
     let mut player = Player {
         router: &router,
         clock: &clock,

@@ -5,6 +5,7 @@ mod bad_input;
 mod boards;
 mod broadcast;
 mod faults;
+mod hot_paths;
 mod live;
 mod operations;
 mod play;

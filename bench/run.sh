@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Arcade's benchmark runs (see BENCHMARKS.md). Loopback only; every step is time-bounded.
 #
-#   bash bench/run.sh build      # release builds of arcade, loadgen, seed and the hello floor
-#   bash bench/run.sh floors     # wrk rounds: hello floor, nginx, Arcade pages (embedded); p99 at half the peak
+#   bash bench/run.sh build      # release builds of arcade, loadgen, seed and the hello floors
+#   bash bench/run.sh floors     # wrk rounds: hello floors (axum, bare hyper), nginx, Arcade pages (embedded); p99 at half the peak
 #   bash bench/run.sh embedded   # cold start, idle RSS, SSE cost, 10,000 players (embedded)
 #   bash bench/run.sh full       # PostgreSQL+Redis+NATS: 1M seeded, ranks, 10,000 players, finishes
 #   bash bench/run.sh instructions  # instructions per request in process (callgrind; repeatable)
@@ -113,6 +113,8 @@ floors() {
     "$BIN/examples/hello" 127.0.0.1:18081 &
     PIDS+=("$!")
     local hello_pid=$!
+    "$BIN/examples/hyper_hello" 127.0.0.1:18085 &
+    PIDS+=("$!")
     start_arcade 18080 "$dir"
     # A board to read: a few hundred players finish games first.
     timeout 60 "$BIN/loadgen" run --target http://127.0.0.1:18080 --players 300 \
@@ -138,6 +140,7 @@ http {
 NGINX
     nginx -c "$OUT/nginx.conf"
     wait_http http://127.0.0.1:18082/play.html
+    wait_http http://127.0.0.1:18085/
     # Interleaved rounds: the machine's speed drifts by tens of percent within minutes
     # (neighbours on the host), so each round measures every server once, each ratio is taken
     # against the hello floor of its own round, and the medians are reported.
@@ -149,6 +152,7 @@ NGINX
     for round in $(seq 1 "$FLOOR_ROUNDS"); do
         {
             echo "$round hello $(wrk_rate hello http://127.0.0.1:18081/)"
+            echo "$round hyper-hello $(wrk_rate hyper-hello http://127.0.0.1:18085/)"
             echo "$round nginx-game-page $(wrk_rate nginx-game-page http://127.0.0.1:18082/play.html)"
             echo "$round nginx-game-page-gzip $(wrk_rate nginx-game-page-gzip \
                 http://127.0.0.1:18082/play.html -H 'Accept-Encoding: gzip')"
@@ -162,7 +166,7 @@ NGINX
             echo "$round arcade-home $(wrk_rate arcade-home http://127.0.0.1:18080/)"
         } >>"$rates"
     done
-    log "median req/s over the rounds, and the median of each round's ratio to its hello floor"
+    log "median req/s over the rounds, and the medians of each round's ratios to its hello floors (axum, bare hyper)"
     awk '
         { rate[$2] = rate[$2] " " $3; r[$1, $2] = $3; names[$2] = 1; rounds[$1] = 1 }
         function median(list,    n, v, i, j, t) {
@@ -172,9 +176,12 @@ NGINX
         }
         END {
             for (name in names) {
-                ratios = ""
-                for (k in rounds) ratios = ratios " " r[k, name] / r[k, "hello"]
-                printf "%-26s %10.0f req/s  ratio to hello %.2f (rounds:%s)\n", name, median(rate[name]), median(ratios), ratios
+                ratios = ""; bare = ""
+                for (k in rounds) {
+                    ratios = ratios " " r[k, name] / r[k, "hello"]
+                    bare = bare " " r[k, name] / r[k, "hyper-hello"]
+                }
+                printf "%-26s %10.0f req/s  ratio to hello %.2f, to hyper-hello %.2f (rounds:%s)\n", name, median(rate[name]), median(ratios), median(bare), ratios
             }
         }' "$rates" | sort | tee -a "$OUT/summary.txt"
     nginx -c "$OUT/nginx.conf" -s stop || true

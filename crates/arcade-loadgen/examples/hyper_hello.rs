@@ -5,13 +5,13 @@
 
 use std::convert::Infallible;
 
+use arcade_loadgen::floor;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpSocket;
 
 async fn hello(_: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     Ok(Response::new(Full::new(Bytes::from_static(
@@ -20,26 +20,15 @@ async fn hello(_: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>
 }
 
 fn main() -> anyhow::Result<()> {
-    let addr: std::net::SocketAddr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:18085".to_owned())
-        .parse()?;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(async {
-            let socket = TcpSocket::new_v4()?;
-            socket.set_reuseaddr(true)?;
-            socket.bind(addr)?;
-            let listener = socket.listen(1024)?;
-            loop {
-                let (stream, _) = listener.accept().await?;
-                tokio::spawn(async move {
-                    // A connection that fails ends; the floor serves the others.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service_fn(hello))
-                        .await;
-                });
-            }
-        })
+    floor::run(floor::address("127.0.0.1:18085")?, |listener| async move {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            tokio::spawn(async move {
+                // A connection that fails ends; the floor serves the others.
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service_fn(hello))
+                    .await;
+            });
+        }
+    })
 }

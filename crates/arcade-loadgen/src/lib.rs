@@ -10,10 +10,12 @@
 //!   replays, and the finish burst;
 //! - [`reads`]: open-loop read traffic at fixed rates (leaderboards, ranks, pages);
 //! - [`sse`]: idle live-leaderboard connections, to measure what each one costs;
-//! - [`seed`]: bulk loading of players and scores into PostgreSQL and Redis.
+//! - [`seed`]: bulk loading of players and scores into PostgreSQL and Redis;
+//! - [`floor`]: the runtime and listener the hello-world floors share with the server.
 
 pub mod client;
 pub mod connection;
+pub mod floor;
 pub mod players;
 pub mod procstat;
 pub mod reads;

@@ -126,7 +126,7 @@ where
             .extensions()
             .get::<MatchedPath>()
             .map_or(Cow::Borrowed(UNMATCHED), |m| route_label(m.as_str()));
-        let observing = Observing::start(&self.metrics, &request, route);
+        let observing = Observing::start(&self.metrics, &request, route, Instant::now());
         let (inner, panicked_call) = match observing
             .span
             .in_scope(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(request))))
@@ -143,25 +143,24 @@ where
 }
 
 /// Observe a request answered at once, outside the router, as [`Observe`] observes a routed
-/// one (`route` is its template): `answer` runs in the request's span, and its response, or the
-/// 500 for a panic, goes out with the same headers, metrics and log line. Nothing is observed
-/// when `answer` declines (`None`); the request is the router's to answer and observe.
+/// one (`route` is its template): its response, or the 500 for a panic of `answer`, goes out
+/// with the same headers, metrics, span and log line, timed from before `answer` ran. Nothing
+/// is observed when `answer` declines (`None`): the request is the router's to answer and
+/// observe, so the span is made only once there is an answer (a span made and dropped would
+/// still be exported as a trace of its own). `answer` must not log: it runs before the span.
 pub(crate) fn observe_answer(
     metrics: &Arc<Metrics>,
     request: &Request,
     route: &'static str,
     answer: impl FnOnce() -> Option<Response>,
 ) -> Option<Response> {
-    let observing = Observing::start(metrics, request, Cow::Borrowed(route));
-    let response = match observing
-        .span
-        .in_scope(|| catch_unwind(AssertUnwindSafe(answer)))
-    {
+    let started = Instant::now();
+    let response = match catch_unwind(AssertUnwindSafe(answer)) {
         Ok(Some(response)) => response,
         Ok(None) => return None,
         Err(panic) => panicked(&*panic),
     };
-    Some(observing.finish(response))
+    Some(Observing::start(metrics, request, Cow::Borrowed(route), started).finish(response))
 }
 
 /// What the observer keeps of a request until its response is ready.
@@ -217,9 +216,13 @@ where
 }
 
 impl Observing {
-    /// The clock started, the request's id (the client's, or a new one) and its span.
-    fn start(metrics: &Arc<Metrics>, request: &Request, route: Cow<'static, str>) -> Self {
-        let started = Instant::now();
+    /// A request timed from `started`, with its id (the client's, or a new one) and its span.
+    fn start(
+        metrics: &Arc<Metrics>,
+        request: &Request,
+        route: Cow<'static, str>,
+        started: Instant,
+    ) -> Self {
         let request_id = match request.headers().get(&REQUEST_ID) {
             Some(id) => id.clone(),
             None => {

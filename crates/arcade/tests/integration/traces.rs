@@ -21,6 +21,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
 #[tokio::test]
 async fn requests_and_storage_calls_are_traced_and_logs_carry_the_trace_id() {
     // An in-test collector: keeps every OTLP/HTTP trace export it receives.
@@ -99,6 +106,22 @@ async fn requests_and_storage_calls_are_traced_and_logs_carry_the_trace_id() {
         .await
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    // A board page read (not in memory, then from memory) and a page the router answers (an
+    // unknown game): one span each, whichever answered it.
+    for (path, status) in [
+        (
+            "/api/games/egg-catcher/leaderboard",
+            reqwest::StatusCode::OK,
+        ),
+        (
+            "/api/games/egg-catcher/leaderboard",
+            reqwest::StatusCode::OK,
+        ),
+        ("/play/pong", reqwest::StatusCode::NOT_FOUND),
+    ] {
+        let r = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), status, "{path}");
+    }
 
     // A graceful stop flushes the spans still buffered.
     let stopped = Command::new("kill")
@@ -130,6 +153,8 @@ async fn requests_and_storage_calls_are_traced_and_logs_carry_the_trace_id() {
         contains(&all, b"POST /api/games/{game}/sessions"),
         "request span missing"
     );
+    assert_eq!(count(&all, b"GET /api/games/{game}/leaderboard"), 2);
+    assert_eq!(count(&all, b"GET /play/{game}"), 1);
     assert!(
         contains(&all, b"sqlite.find_player"),
         "database span missing"

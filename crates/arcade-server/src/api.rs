@@ -33,15 +33,8 @@ fn period(raw: Option<&str>) -> Result<Period, DomainError> {
         (status = 200, description = "Every game the arcade serves", body = GameList),
         (status = 503, description = "Too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_games(State(state): State<AppState>) -> Json<GameList> {
-    Json(GameList {
-        games: state
-            .arcade
-            .games()
-            .iter()
-            .map(|g| GameInfo::of(*g))
-            .collect(),
-    })
+pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation) -> Response {
+    state.games.respond(&negotiation, JSON)
 }
 
 /// Start a game session. The first use of a name claims it and returns its token.

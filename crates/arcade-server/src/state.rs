@@ -201,6 +201,8 @@ pub struct Shared {
     pub arcade: Arc<Arcade>,
     /// The encoded first pages of the boards, dropped on score events.
     pub boards: Arc<crate::board_cache::BoardCache>,
+    /// The list of games on offer, encoded once: it is the same for the life of the process.
+    pub games: Arc<crate::encoding::SharedBody>,
     pub live: Arc<crate::live::LiveFeed>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
@@ -226,7 +228,16 @@ impl AppState {
         let boards = Arc::new(crate::board_cache::BoardCache::new(
             arcade.games().iter().map(|g| g.id()),
         ));
+        let games = crate::dto::GameList {
+            games: arcade
+                .games()
+                .iter()
+                .map(|g| crate::dto::GameInfo::of(*g))
+                .collect(),
+        };
+        let games = serde_json::to_vec(&games).expect("the game list encodes");
         Self(Arc::new(Shared {
+            games: Arc::new(crate::encoding::SharedBody::new(games.into())),
             limiter: Arc::new(StartLimiter::new(settings.starts_per_minute)),
             live: crate::live::LiveFeed::start(
                 arcade.ports().events.subscribe(),

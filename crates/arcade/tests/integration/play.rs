@@ -282,3 +282,24 @@ async fn session_starts_are_rate_limited_per_client() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["type"], "rate_limited");
 }
+
+#[tokio::test]
+async fn the_game_list_names_each_game_its_rules_and_its_page() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        let r = app.get("/api/games").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(r.headers()["vary"], "accept-encoding");
+        let list: Value = r.json().await.unwrap();
+        let games = list["games"].as_array().unwrap();
+        assert_eq!(games.len(), 1, "{list}");
+        let egg = &games[0];
+        assert_eq!(egg["id"], "egg-catcher");
+        assert_eq!(egg["title"], "Egg Catcher");
+        assert_eq!(egg["play_url"], "/play/egg-catcher");
+        assert_eq!(egg["tick_hz"], 60);
+        assert!(egg["rules_version"].as_u64().unwrap() >= 1, "{egg}");
+        assert!(!egg["description"].as_str().unwrap().is_empty());
+    }
+}

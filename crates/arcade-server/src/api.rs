@@ -161,11 +161,10 @@ pub async fn leaderboard(
     ApiQuery(q): ApiQuery<BoardQuery>,
     negotiation: Negotiation,
 ) -> ApiResult<Response> {
-    let period = period(q.period.as_deref())?;
-    let limit = Limit::parse(q.limit)?;
+    let (period, limit, cursor) = board_request(q)?;
     // The reads are boxed: a page answered from memory, by far the most common case, then
     // waits on nothing and its future stays a few hundred bytes.
-    if let Some(cursor) = q.cursor {
+    if let Some(cursor) = cursor {
         return Box::pin(later_page(state, game, period, limit, cursor, negotiation)).await;
     }
     match first_page_in_memory(&state, &game, period, limit, &negotiation)? {
@@ -174,6 +173,15 @@ pub async fn leaderboard(
             Box::pin(first_page(state, key, limit, ticket, negotiation)).await
         }
     }
+}
+
+/// What a board query asks for: a period, a page size and, past the first page, a cursor.
+fn board_request(q: BoardQuery) -> ApiResult<(Period, Limit, Option<String>)> {
+    Ok((
+        period(q.period.as_deref())?,
+        Limit::parse(q.limit)?,
+        q.cursor,
+    ))
 }
 
 /// A first page answered from memory, or the key and ticket to read and keep it with.
@@ -215,12 +223,10 @@ pub(crate) fn leaderboard_from_memory(
     query: &str,
     negotiation: &Negotiation,
 ) -> Option<Response> {
-    let q: BoardQuery = serde_urlencoded::from_str(query).ok()?;
-    if q.cursor.is_some() {
+    let query: BoardQuery = serde_urlencoded::from_str(query).ok()?;
+    let (period, limit, None) = board_request(query).ok()? else {
         return None;
-    }
-    let period = period(q.period.as_deref()).ok()?;
-    let limit = Limit::parse(q.limit).ok()?;
+    };
     match first_page_in_memory(state, game, period, limit, negotiation).ok()? {
         InMemory::Answered(response) => Some(response),
         InMemory::Missing(..) => None,

@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
-use crate::encoding::{Coding, Copies, KeptHeaders, MIN_COMPRESS_BYTES, Negotiation, Quality};
+use crate::encoding::{
+    Coding, Copies, KeptHeaders, MIN_COMPRESS_BYTES, Negotiation, Quality, representation,
+};
 
 #[derive(Embed)]
 #[folder = "../../web/"]
@@ -51,12 +53,7 @@ impl Kept {
     }
 
     fn etag(&self, coding: Option<Coding>) -> HeaderValue {
-        let i = match coding {
-            None => 0,
-            Some(Coding::Brotli) => 1,
-            Some(Coding::Gzip) => 2,
-        };
-        self.etags[i].clone()
+        self.etags[representation(coding)].clone()
     }
 }
 

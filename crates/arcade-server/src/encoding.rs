@@ -305,6 +305,16 @@ impl SharedBody {
 /// caching, length), the security headers and the request id.
 const RESPONSE_HEADERS: usize = 12;
 
+/// The index of a kept body's representation in `coding` (`None`: as it is), for what is kept
+/// per representation: as it is, then brotli, then gzip.
+pub(crate) fn representation(coding: Option<Coding>) -> usize {
+    match coding {
+        None => 0,
+        Some(Coding::Brotli) => 1,
+        Some(Coding::Gzip) => 2,
+    }
+}
+
 /// The headers of a kept body's responses in each of its codings, built on the first response
 /// in that coding: cloning a built map costs a fraction of filling one header by header for
 /// every response. The body in one coding never changes, nor do its headers.
@@ -325,12 +335,7 @@ impl KeptHeaders {
             Some((coding, copy)) => (copy, Some(coding)),
             None => (identity(), None),
         };
-        let slot = match coding {
-            None => 0,
-            Some(Coding::Brotli) => 1,
-            Some(Coding::Gzip) => 2,
-        };
-        let headers = self.0[slot].get_or_init(|| {
+        let headers = self.0[representation(coding)].get_or_init(|| {
             let mut headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
             if let Some(c) = coding {

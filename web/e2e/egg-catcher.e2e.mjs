@@ -234,6 +234,70 @@ async function main() {
     log(`saved ${path.relative(repoRoot, shotGameOver)}`);
     if (!midShot) log('note: no mid-game screenshot was taken (the game ended too quickly)');
 
+    // ---- Return visits with a warm cache --------------------------------------
+    // Pages are revalidated on every visit (no-cache + ETag). The browser applies a 304's
+    // headers to the page it kept, so a 304 with another security policy than the page's
+    // leaves it unstyled and its scripts blocked: every way back to a page must still give
+    // a styled page whose script ran.
+    const revalidated = [];
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'document' && r.status() === 304) revalidated.push(r.url());
+    });
+    const assertLivePage = async (how, kind) => {
+      await page.waitForLoadState('load');
+      const look = await page.evaluate(() => ({
+        styled: [...document.styleSheets].some((s) => {
+          try {
+            return Boolean(s.href && s.href.endsWith('/assets/css/arcade.css') && s.cssRules.length > 0);
+          } catch {
+            return false;
+          }
+        }),
+        background: getComputedStyle(document.body).backgroundImage,
+        title: document.title,
+      }));
+      check(look.styled && look.background !== 'none', `${how}: the page is not styled (${JSON.stringify(look)})`);
+      if (kind === 'home') {
+        // home.js builds the cards and the standing; only a running script shows them.
+        await card.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+          throw new Failure(`${how}: the home page's script did not run (no game card)`);
+        });
+        const mine = card.locator(`${testid('board-all')} ${testid('leaderboard-row')}[data-player="${player.replace(/"/g, '\\"')}"]`);
+        if (rankNumber <= 10) {
+          await mine.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+            throw new Failure(`${how}: the home page's all-time board does not show ${player}`);
+          });
+        }
+        await page.locator(testid('standing-rank')).first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+          throw new Failure(`${how}: the home page does not show the player's standing`);
+        });
+      } else {
+        await page.waitForFunction(() => document.title.startsWith('Egg Catcher'), null, { timeout: 10_000 }).catch(() => {
+          throw new Failure(`${how}: the game page's script did not run (title ${JSON.stringify(look.title)})`);
+        });
+        check(await page.locator(testid('start-button')).isEnabled(), `${how}: the game page's Start button stays disabled`);
+      }
+      log(`${how}: styled, script ran`);
+    };
+    await page.locator(testid('leaderboard-link')).click();
+    await page.waitForURL(`${BASE}/`, { timeout: 10_000 });
+    await assertLivePage('game over -> Leaderboard (home, seen before)', 'home');
+    await page.reload();
+    await assertLivePage('home reloaded', 'home');
+    await page.goBack();
+    await page.waitForURL(`**/play/${GAME}`, { timeout: 10_000 });
+    await assertLivePage('back to the game page', 'play');
+    await page.reload();
+    await assertLivePage('game page reloaded', 'play');
+    await page.goForward();
+    await page.waitForURL(`${BASE}/`, { timeout: 10_000 });
+    await assertLivePage('forward to home', 'home');
+    await page.locator(testid(`play-${GAME}`)).click();
+    await page.waitForURL(`**/play/${GAME}`, { timeout: 10_000 });
+    await assertLivePage('home -> Play (seen before)', 'play');
+    check(revalidated.length >= 2, `the return visits revalidated no page (304s: ${revalidated.length}), so they tested nothing`);
+    log(`return visits: ${revalidated.length} pages revalidated with 304, each styled and running`);
+
     assertNoPageErrors();
     await context.close();
   } finally {

@@ -52,11 +52,10 @@ const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'sel
 /// renders, and an answer that is not HTML is one only when opened by hand.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// The policy for a response: the pages' for HTML, the closed one for anything else.
-fn content_security_policy(headers: &axum::http::HeaderMap) -> &'static str {
-    let html = headers
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+/// The policy for a representation of `content_type`: the pages' for HTML, the closed one for
+/// anything else.
+pub(crate) fn content_security_policy(content_type: Option<&HeaderValue>) -> &'static str {
+    let html = content_type.is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if html { PAGE_CSP } else { API_CSP }
 }
 
@@ -64,8 +63,14 @@ fn content_security_policy(headers: &axum::http::HeaderMap) -> &'static str {
 /// for its type, then [`SECURITY_HEADERS`]. They go on together, so a response with a policy
 /// has them all.
 pub(crate) fn secure(headers: &mut axum::http::HeaderMap) {
+    let policy = content_security_policy(headers.get(header::CONTENT_TYPE));
+    secure_with(headers, policy);
+}
+
+/// [`secure`] with the policy of the representation the response stands for: a 304 has no
+/// content type, yet the browser applies its headers to the page it keeps.
+pub(crate) fn secure_with(headers: &mut axum::http::HeaderMap, policy: &'static str) {
     // One probe per header: the entry finds it or the slot it goes in.
-    let policy = content_security_policy(headers);
     if let header::Entry::Vacant(slot) = headers.entry(header::CONTENT_SECURITY_POLICY) {
         slot.insert(HeaderValue::from_static(policy));
     }

@@ -373,3 +373,63 @@ async fn the_healthcheck_command_passes_on_a_ready_server_and_fails_otherwise() 
     };
     assert!(arcade::healthcheck::probe(&closed).await.is_err());
 }
+
+#[tokio::test]
+async fn a_revalidated_page_or_asset_keeps_the_headers_of_its_full_answer() {
+    // A browser that revalidates a kept page applies the 304's headers to it (RFC 9111
+    // 4.3.4): a 304 with another security policy than its 200 leaves the page unstyled and
+    // its scripts blocked on every return visit.
+    let app = spawn_app().await;
+    let kept = [
+        "cache-control",
+        "etag",
+        "vary",
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "x-frame-options",
+    ];
+    let client = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap();
+    for path in [
+        "/",
+        "/play/egg-catcher",
+        "/assets/css/arcade.css",
+        "/assets/js/play.js",
+        "/assets/img/favicon.svg",
+        "/favicon.ico",
+    ] {
+        for accept in ["identity", "gzip", "gzip, deflate, br, zstd"] {
+            let full = client
+                .get(app.url(path))
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(full.status(), StatusCode::OK, "{path} ({accept})");
+            let etag = full.headers()["etag"].to_str().unwrap().to_owned();
+            let again = client
+                .get(app.url(path))
+                .header("accept-encoding", accept)
+                .header("if-none-match", &etag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path} ({accept})");
+            for name in kept {
+                assert_eq!(
+                    again.headers().get(name),
+                    full.headers().get(name),
+                    "{name} of {path} ({accept}) differs between the 304 and the 200"
+                );
+            }
+            assert!(
+                full.headers().contains_key("content-security-policy"),
+                "{path} has no policy"
+            );
+        }
+    }
+}

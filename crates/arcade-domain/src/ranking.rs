@@ -4,9 +4,19 @@
 //! player key, so that the order is total and every player has exactly one rank. Ranks are
 //! 1-based positions in that order, so two players with equal scores but different times have
 //! different ranks.
+//!
+//! Only a score above zero takes a place on the boards ([`takes_a_place`]); a run that scored
+//! nothing is kept in the player's history all the same.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::HashMap;
+
+/// Whether a verified score takes a place on the boards. A run that scored nothing is stored
+/// (the player's history shows it) but is no result to rank: a board filled with zeros ranks
+/// nobody, and every entry costs each reader of the board.
+pub fn takes_a_place(score: u32) -> bool {
+    score > 0
+}
 
 /// A player's best on a board.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -11,7 +11,7 @@ use crate::ports::{
     SessionStore,
 };
 use crate::query::{self, Limit};
-use crate::ranking::{Ranked, Standing, Submission};
+use crate::ranking::{Ranked, Standing, Submission, takes_a_place};
 use crate::session::{
     FinishReceipt, FinishState, InputBatch, PeriodRanks, PlayRules, Session, SessionId,
 };
@@ -292,14 +292,19 @@ impl Arcade {
         let mut ranks = PeriodRanks::default();
         let mut entered_top = Vec::new();
         // The three boards are independent: submit to them at once (one round trip on a
-        // multiplexed connection instead of three).
-        let submissions = futures::future::try_join_all(Period::ALL.map(|period| {
+        // multiplexed connection instead of three). A score of nothing stays off them.
+        let boards = if takes_a_place(row.score) {
+            &Period::ALL[..]
+        } else {
+            &[]
+        };
+        let submissions = futures::future::try_join_all(boards.iter().map(|&period| {
             let board = BoardKey::current(&row.game, period, row.achieved_at);
             let standing = standing.clone();
             async move { self.ports.ranks.submit(&board, standing).await }
         }))
         .await?;
-        for (period, submission) in Period::ALL.into_iter().zip(submissions) {
+        for (&period, submission) in boards.iter().zip(submissions) {
             let (rank, improved) = match submission {
                 Submission::New { rank } | Submission::Improved { rank, .. } => (rank, true),
                 Submission::NotImproved { rank, .. } => (rank, false),

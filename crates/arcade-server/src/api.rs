@@ -147,7 +147,8 @@ fn count_board_read(state: &AppState, game: &str) {
         .inc();
 }
 
-/// A page of a game's leaderboard: higher score first, earlier achievement wins a tie.
+/// A page of a game's leaderboard: higher score first, earlier achievement wins a tie. Only
+/// scores above 0 take a place; a run that scored nothing is kept in the player's history.
 #[utoipa::path(get, path = "/api/games/{game}/leaderboard", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), BoardQuery),
     responses(

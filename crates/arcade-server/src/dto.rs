@@ -111,6 +111,8 @@ pub struct HeartbeatAccepted {
     pub tick: u32,
 }
 
+/// The player's rank on each board after a finish; 0 when not on that board. Only a score
+/// above 0 takes a place: a run that scored nothing is kept in the history alone.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Ranks {
     pub all: u64,
@@ -140,7 +142,7 @@ pub struct FinishResult {
     pub stats: BTreeMap<String, u32>,
     /// RFC 3339
     pub achieved_at: String,
-    /// The player's all-time rank in this game.
+    /// The player's all-time rank in this game (0: not on the board, for a score of 0).
     pub rank: u64,
     pub ranks: Ranks,
     pub personal_best: u32,

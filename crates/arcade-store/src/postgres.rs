@@ -8,7 +8,7 @@ use std::time::Duration;
 use arcade_domain::StoreError;
 use arcade_domain::games::replay_codec;
 use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
-use arcade_domain::ranking::Standing;
+use arcade_domain::ranking::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
@@ -205,6 +205,8 @@ struct ScoreWrite {
     achieved_at: i64,
     day: i64,
     week: i64,
+    /// Whether the score goes on the boards ([`takes_a_place`]).
+    ranked: bool,
 }
 
 impl ScoreWrite {
@@ -224,6 +226,7 @@ impl ScoreWrite {
             achieved_at: at.0,
             day: Period::Day.bucket(at),
             week: Period::Week.bucket(at),
+            ranked: takes_a_place(score.score),
         })
     }
 }
@@ -251,9 +254,9 @@ const INSERT_SCORES: &str = "\
     WITH input AS ( \
       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], \
         $6::bool[], $7::int[], $8::bigint[], $9::text[], $10::bytea[], $11::bigint[], \
-        $12::bigint[], $13::bigint[]) \
+        $12::bigint[], $13::bigint[], $14::bool[]) \
       AS u (session_id, game, player_key, score, ticks, game_over, rules_version, seed, \
-        stats, replay, achieved_at, day, week) \
+        stats, replay, achieved_at, day, week, ranked) \
     ), ins AS ( \
       INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
         rules_version, seed, stats, replay, achieved_at, previous_best) \
@@ -271,6 +274,7 @@ const INSERT_SCORES: &str = "\
       FROM ins JOIN input i USING (session_id) \
       CROSS JOIN LATERAL (VALUES ('all', 0::bigint), ('day', i.day), ('week', i.week)) \
         AS p (period, bucket) \
+      WHERE i.ranked \
       ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
         score = excluded.score, achieved_at = excluded.achieved_at, \
         session_id = excluded.session_id \
@@ -303,6 +307,7 @@ impl ScoreWriter {
             .bind(column(batch, |s| s.achieved_at))
             .bind(column(batch, |s| s.day))
             .bind(column(batch, |s| s.week))
+            .bind(column(batch, |s| s.ranked))
             .fetch_all(&self.pool)
             .await
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
-use arcade_domain::ranking::Standing;
+use arcade_domain::ranking::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
@@ -296,6 +296,8 @@ struct ScoreWrite {
     stats: String,
     replay: String,
     achieved_at: Timestamp,
+    /// Whether the score goes on the boards ([`takes_a_place`]).
+    ranked: bool,
 }
 
 impl ScoreWrite {
@@ -316,6 +318,7 @@ impl ScoreWrite {
             stats: serde_json::to_string(&score.stats).map_err(encoded)?,
             replay: serde_json::to_string(&score.inputs).map_err(encoded)?,
             achieved_at: score.achieved_at,
+            ranked: takes_a_place(score.score),
         })
     }
 }
@@ -372,7 +375,9 @@ impl ScoreWriter {
                 .execute(&mut *conn)
                 .await
                 .map_err(err)?;
-            for period in Period::ALL {
+            // A score of nothing is kept in the history only.
+            let boards = if score.ranked { &Period::ALL[..] } else { &[] };
+            for &period in boards {
                 sqlx::query(
                     "INSERT INTO best_scores \
                      (game, period, bucket, player_key, score, achieved_at, session_id) \

@@ -278,6 +278,38 @@ pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
     );
 }
 
+/// A score of nothing is kept in the player's history but takes no place on any board, and
+/// does not hide a later score that does.
+pub async fn a_zero_score_is_history_but_not_on_the_boards(store: Arc<dyn ScoreStore>) {
+    store.create_player(&player("zed")).await.unwrap();
+    let zero = store.record_score(&score("zed", 0, T0)).await.unwrap();
+    assert!(zero.inserted);
+    assert_eq!(zero.row.score, 0);
+    let history = store.history("egg-catcher", "zed", None, 10).await.unwrap();
+    assert_eq!(history.len(), 1, "the run of nothing is in the history");
+    for period in Period::ALL {
+        let best = store
+            .best_standings(&board(period, T0), None)
+            .await
+            .unwrap();
+        assert!(best.is_empty(), "{period:?} board: {best:?}");
+    }
+    let later = Timestamp(T0.0 + 1_000);
+    let scored = store.record_score(&score("zed", 30, later)).await.unwrap();
+    assert_eq!(scored.row.previous_best, None, "a zero is no best");
+    for period in Period::ALL {
+        let best = store
+            .best_standings(&board(period, later), None)
+            .await
+            .unwrap();
+        let summary: Vec<_> = best
+            .iter()
+            .map(|s| (s.player_key.as_str(), s.score))
+            .collect();
+        assert_eq!(summary, [("zed", 30)], "{period:?} board");
+    }
+}
+
 /// History is newest first and pages by cursor without gaps or repeats.
 pub async fn history_pages_newest_first(store: Arc<dyn ScoreStore>) {
     store.create_player(&player("fay")).await.unwrap();

@@ -45,6 +45,7 @@ pg_suite!(
     concurrent_records_of_one_player_keep_the_best,
     a_refused_record_fails_alone,
     bests_follow_board_order,
+    a_zero_score_is_history_but_not_on_the_boards,
     history_pages_newest_first,
     the_store_answers_pings,
 );

@@ -46,6 +46,7 @@ mod sqlite_in_memory_score_store {
         players_are_claimed_once,
         recording_is_idempotent_per_session,
         bests_follow_board_order,
+        a_zero_score_is_history_but_not_on_the_boards,
         history_pages_newest_first,
     );
 }
@@ -60,6 +61,7 @@ mod sqlite_score_store {
         concurrent_records_of_one_player_keep_the_best,
         a_refused_record_fails_alone,
         bests_follow_board_order,
+        a_zero_score_is_history_but_not_on_the_boards,
         history_pages_newest_first,
         the_store_answers_pings,
     );

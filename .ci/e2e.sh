@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Plays Egg Catcher in headless Chromium against a real server with a fresh data directory.
+# Plays every game in headless Chromium (web/e2e/*.e2e.mjs, one after another) against a real
+# server with a fresh data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
@@ -26,7 +27,12 @@ for _ in $(seq 1 100); do
 done
 
 mkdir -p target/e2e
-if ! ARCADE_URL="http://127.0.0.1:$port" node web/e2e/egg-catcher.e2e.mjs; then
+failed=0
+for test in web/e2e/*.e2e.mjs; do
+  echo "--- $test"
+  ARCADE_URL="http://127.0.0.1:$port" node "$test" || failed=$((failed + 1))
+done
+if [ "$failed" -gt 0 ]; then
   echo "server log:"
   tail -n 50 "$log"
   exit 1

@@ -197,6 +197,14 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** A line of instructions, with each `[Key]` shown as a key: nodes to append to an element. */
+export function textWithKeys(text) {
+  return String(text)
+    .split(/(\[[^\]]+\])/)
+    .filter(Boolean)
+    .map((part) => (/^\[[^\]]+\]$/.test(part) ? h('kbd', null, part.slice(1, -1)) : part));
+}
+
 const numberFormat = new Intl.NumberFormat();
 export const formatNumber = (n) => (typeof n === 'number' ? numberFormat.format(n) : '—');
 

@@ -50,7 +50,7 @@ function gameCard(game) {
     h(
       'div',
       { class: 'game-card-head' },
-      h('div', { class: `game-art game-art-${game.id}`, 'aria-hidden': 'true' }, h('span', { class: 'art-egg' }), h('span', { class: 'art-basket' })),
+      h('img', { class: 'game-art', src: `/assets/games/${encodeURIComponent(game.id)}/art.svg`, alt: '', width: 76, height: 76 }),
       h(
         'div',
         { class: 'game-card-text' },
@@ -86,8 +86,9 @@ async function loadGames() {
     schedule();
   } catch (err) {
     statusEl.classList.add('error');
+    const waiting = err instanceof ApiError && err.transient;
     statusEl.replaceChildren(
-      `Could not load the games. ${err instanceof ApiError ? err.detail : ''} `,
+      waiting ? 'Waiting for the connection to the arcade… ' : `Could not load the games. ${err instanceof ApiError ? err.detail : ''} `,
       h('button', { type: 'button', class: 'button small', dataset: { testid: 'retry' } }, 'Try again'),
     );
     statusEl.querySelector('button').addEventListener('click', () => loadGames(), { once: true });
@@ -114,7 +115,8 @@ async function refreshBoard(card, period) {
   } catch (err) {
     // Keep whatever the board showed last; only replace the loading text.
     if (tbody.querySelector('tr.empty')) {
-      renderLeaderboardRows(tbody, [], null, `Could not load scores: ${err instanceof ApiError ? err.detail : 'unknown error'}`);
+      const waiting = err instanceof ApiError && (err.transient || err.status === 429);
+      renderLeaderboardRows(tbody, [], null, waiting ? 'Waiting for the connection…' : `Could not load scores: ${err instanceof ApiError ? err.detail : 'unknown error'}`);
     }
   }
 }
@@ -184,6 +186,12 @@ function schedule() {
     timer = setInterval(refresh, REFRESH_MS);
   }
 }
+
+// Back online: whatever could not load is loaded now.
+window.addEventListener('online', () => {
+  if (cards.length > 0) refresh();
+  else if (!statusEl.hidden) loadGames();
+});
 
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible' && cards.length > 0) refresh();

@@ -1,6 +1,8 @@
-// Game shell: name entry, session lifecycle (start, heartbeat, finish),
-// pause / sound controls, HUD and the game-over screen. The game itself
-// (simulation, drawing and input) lives in /assets/games/{game}/game.js.
+// The game page's shell, the same for every game: name entry, the session (start, heartbeat,
+// finish), the score bar, countdown, pause, restart and quit, sound, and the game-over screen
+// with its boards. The game itself (simulation, drawing, input) is the module
+// /assets/games/{game}/game.js, which exports `meta` (what the shell shows of it) and
+// `createGame(stage, options)`; docs/games/adding-a-game.md describes the contract.
 
 import {
   api,
@@ -17,6 +19,7 @@ import {
   renderLeaderboardRows,
   formatNumber,
   formatRank,
+  textWithKeys,
 } from '/assets/js/api.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,25 +27,31 @@ const $ = (id) => document.getElementById(id);
 const els = {
   title: $('game-title'),
   description: $('game-description'),
+  howTo: $('how-to'),
   setup: $('setup'),
   form: $('start-form'),
   name: $('player-name'),
   start: $('start-button'),
   formError: $('form-error'),
   playArea: $('play-area'),
+  hudFields: $('hud-fields'),
   stage: $('stage'),
-  canvas: $('game-canvas'),
-  score: $('hud-score'),
-  lives: $('hud-lives'),
-  level: $('hud-level'),
   soundButton: $('sound-button'),
+  restartButton: $('restart-button'),
+  quitButton: $('quit-button'),
   pauseButton: $('pause-button'),
   pauseOverlay: $('pause-overlay'),
+  countdown: $('countdown'),
+  confirm: $('confirm'),
+  confirmTitle: $('confirm-title'),
+  confirmYes: $('confirm-yes'),
+  confirmNo: $('confirm-no'),
   stageMessage: $('stage-message'),
   netStatus: $('net-status'),
   gameOver: $('game-over'),
   resultStatus: $('result-status'),
   resultDetails: $('result-details'),
+  scoreLabel: $('score-label'),
   verifiedScore: $('verified-score'),
   rankAll: $('rank-all'),
   rankDay: $('rank-day'),
@@ -57,16 +66,18 @@ const els = {
   fatal: $('fatal'),
 };
 
-const MAX_LIVES = 3;
 const FINISH_MAX_ATTEMPTS = 9; // 1+2+4+8+16+30+30+30 s of waiting, then ask the player
 const FINISH_MAX_DELAY_MS = 30_000;
+const COUNTDOWN_STEP_MS = 600;
 
 const gameId = parseGameId(location.pathname);
 let gameModule = null;
+let meta = null;
 let gameInfo = null;
-let game = null; // current game instance
-let session = null; // {id, seed, acked, heartbeatMs, timer, inflight, closed}
+let game = null; // the game being played: the module's handle
+let session = null; // {id, acked, heartbeatMs, timer, inflight, closed}
 let playerName = '';
+let best = null; // the player's best in this game, all time (null: none yet or unknown)
 let starting = false;
 
 function parseGameId(pathname) {
@@ -76,6 +87,9 @@ function parseGameId(pathname) {
 
 function showOnly(section) {
   for (const el of [els.setup, els.playArea, els.gameOver, els.fatal]) el.hidden = el !== section;
+  // While a game is on screen the page itself never scrolls (wheel, keys or touch).
+  document.documentElement.classList.toggle('playing', section === els.playArea);
+  if (section === els.playArea) window.scrollTo(0, 0);
 }
 
 function fatal(message, linkHome = true) {
@@ -90,7 +104,7 @@ function setFormError(message) {
 }
 
 // ---------------------------------------------------------------------------
-// Sound: short WebAudio beeps, off by default.
+// Sound: short WebAudio tones, off by default; each game names its sounds in `meta.sounds`.
 
 let audio = null;
 let soundOn = soundEnabled();
@@ -105,7 +119,7 @@ function ensureAudio() {
   return audio;
 }
 
-function tone(freq, start, duration, type = 'square', volume = 0.05, slideTo = 0) {
+function tone({ freq, start = 0, duration, type = 'square', volume = 0.05, slideTo = 0 }) {
   const ac = audio;
   const osc = ac.createOscillator();
   const gain = ac.createGain();
@@ -123,15 +137,8 @@ function tone(freq, start, duration, type = 'square', volume = 0.05, slideTo = 0
 
 function playSound(kind) {
   if (!soundOn || !audio || audio.state !== 'running') return;
-  if (kind === 'catch') {
-    tone(880, 0, 0.08, 'square', 0.04, 1320);
-  } else if (kind === 'miss') {
-    tone(220, 0, 0.28, 'triangle', 0.09, 90);
-  } else if (kind === 'level') {
-    tone(523, 0, 0.1, 'square', 0.04);
-    tone(659, 0.1, 0.1, 'square', 0.04);
-    tone(784, 0.2, 0.18, 'square', 0.045);
-  }
+  const tones = meta?.sounds?.[kind];
+  if (Array.isArray(tones)) for (const t of tones) tone(t);
 }
 
 function renderSoundButton() {
@@ -144,65 +151,120 @@ function renderSoundButton() {
 function toggleSound() {
   soundOn = !soundOn;
   setSoundEnabled(soundOn);
-  if (soundOn && ensureAudio()) tone(660, 0, 0.06, 'square', 0.03);
+  if (soundOn && ensureAudio()) tone({ freq: 660, duration: 0.06, volume: 0.03 });
   renderSoundButton();
 }
 
 // ---------------------------------------------------------------------------
-// HUD
+// Score bar: the fields the game names in `meta.hud`, and the player's best after the score.
 
-const lifeIcons = [];
-for (let i = 0; i < MAX_LIVES; i++) {
-  const icon = h('span', { class: 'life', 'aria-hidden': 'true' });
-  lifeIcons.push(icon);
-  els.lives.append(icon);
+const hud = new Map(); // key -> {field, value, icons}
+let lastHud = {};
+
+function buildHud() {
+  hud.clear();
+  const fields = [];
+  const spec = Array.isArray(meta.hud) ? meta.hud : [{ key: 'score', label: 'Score' }];
+  for (const field of spec) {
+    fields.push(field);
+    if (field.key === 'score') fields.push({ key: 'best', label: 'Best' });
+  }
+  els.hudFields.replaceChildren(
+    ...fields.map((field) => {
+      const value = h('span', {
+        class: `hud-value${field.icons ? ' icons' : ''}`,
+        dataset: { testid: `hud-${field.key}` },
+        role: field.icons ? 'img' : null,
+      });
+      const icons = [];
+      for (let i = 0; i < (field.icons || 0); i++) {
+        const icon = h('span', { class: field.iconClass || 'hud-icon', 'aria-hidden': 'true' });
+        icons.push(icon);
+        value.append(icon);
+      }
+      hud.set(field.key, { field, value, icons });
+      return h('div', { class: `hud-item hud-${field.key}` }, h('span', { class: 'hud-label' }, field.label), value);
+    }),
+  );
+  lastHud = {};
 }
 
-function updateHud({ score, lives, level }) {
-  els.score.textContent = formatNumber(score);
-  for (let i = 0; i < lifeIcons.length; i++) lifeIcons[i].classList.toggle('lost', i >= lives);
-  els.lives.setAttribute('aria-label', `${lives} ${lives === 1 ? 'life' : 'lives'} left`);
-  els.level.textContent = String(level);
+function updateHud(values) {
+  lastHud = { ...lastHud, ...values };
+  for (const [key, { field, value, icons }] of hud) {
+    const v = key === 'best' ? Math.max(best ?? 0, lastHud.score ?? 0) : lastHud[key];
+    if (icons.length > 0) {
+      for (let i = 0; i < icons.length; i++) icons[i].classList.toggle('lost', i >= (v ?? 0));
+      value.setAttribute('aria-label', typeof field.describe === 'function' ? field.describe(v ?? 0) : `${field.label}: ${v ?? 0}`);
+    } else {
+      value.textContent = typeof v === 'number' ? formatNumber(v) : '—';
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
-// Fit the 3:4 field into the window.
+// Fit the field into the window: it takes the room left by the score bar and the status line,
+// beside the score bar when the window is wide and short (a phone held sideways).
 
 function fitStage() {
-  if (els.playArea.hidden) return;
-  const available = els.playArea.parentElement.clientWidth;
-  const top = els.stage.getBoundingClientRect().top + window.scrollY;
+  if (els.playArea.hidden || !meta) return;
+  const aspect = meta.aspect || 1;
   const viewport = window.visualViewport ? window.visualViewport.height : window.innerHeight;
-  const room = viewport - top - 40; // leave space for the status line
-  const width = Math.max(200, Math.floor(Math.min(available, room * 0.75)));
-  els.playArea.style.setProperty('--stage-width', `${width}px`);
+  const side = window.innerWidth > window.innerHeight && viewport < 600;
+  els.playArea.classList.toggle('side', side);
+  const wrap = els.playArea.getBoundingClientRect();
+  const hudBox = els.playArea.querySelector('.hud').getBoundingClientRect();
+  const status = els.netStatus.getBoundingClientRect().height || 24;
+  const top = wrap.top + window.scrollY;
+  let width;
+  if (side) {
+    const room = viewport - top - 8;
+    width = Math.min(wrap.width - hudBox.width - 12, room * aspect);
+  } else {
+    const room = viewport - top - hudBox.height - status - 12;
+    width = Math.min(wrap.width, room * aspect, 640 * aspect);
+  }
+  els.playArea.style.setProperty('--stage-width', `${Math.max(160, Math.floor(width))}px`);
 }
 window.addEventListener('resize', fitStage);
 if (window.visualViewport) window.visualViewport.addEventListener('resize', fitStage);
 
+// Nothing scrolls the page mid-game: not the wheel, not a finger on the field.
+window.addEventListener(
+  'wheel',
+  (e) => {
+    if (!els.playArea.hidden) e.preventDefault();
+  },
+  { passive: false },
+);
+els.stage.addEventListener('touchmove', (e) => e.preventDefault(), { passive: false });
+
 // ---------------------------------------------------------------------------
-// Pause
+// Pause, restart and quit
+
+function setPausedLook(paused) {
+  els.pauseButton.setAttribute('aria-pressed', String(paused));
+  els.pauseButton.classList.toggle('on', paused);
+  els.pauseButton.title = paused ? 'Resume (P)' : 'Pause (P)';
+  els.pauseButton.querySelector('.visually-hidden').textContent = paused ? 'Resume' : 'Pause';
+}
 
 function pauseGame() {
   if (!game || !game.running || game.paused) return;
   game.pause();
-  els.pauseOverlay.hidden = false;
-  els.pauseButton.setAttribute('aria-pressed', 'true');
-  els.pauseButton.classList.add('on');
-  els.pauseButton.title = 'Resume (P)';
-  els.pauseButton.querySelector('.visually-hidden').textContent = 'Resume';
-  els.pauseOverlay.focus({ preventScroll: true });
+  setPausedLook(true);
+  if (els.confirm.hidden) {
+    els.pauseOverlay.hidden = false;
+    els.pauseOverlay.focus({ preventScroll: true });
+  }
 }
 
 function resumeGame() {
-  if (!game || !game.running || !game.paused) return;
+  if (!game || !game.running || !game.paused || !els.confirm.hidden) return;
   els.pauseOverlay.hidden = true;
-  els.pauseButton.setAttribute('aria-pressed', 'false');
-  els.pauseButton.classList.remove('on');
-  els.pauseButton.title = 'Pause (P)';
-  els.pauseButton.querySelector('.visually-hidden').textContent = 'Pause';
+  setPausedLook(false);
   game.resume();
-  els.canvas.focus({ preventScroll: true });
+  focusGame();
 }
 
 function togglePause() {
@@ -211,34 +273,146 @@ function togglePause() {
   else pauseGame();
 }
 
-document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'hidden') pauseGame();
+function focusGame() {
+  const target = els.stage.querySelector('[tabindex="0"]') || els.stage;
+  target.focus({ preventScroll: true });
+}
+
+/** Ask before ending a game in progress: `what` is 'restart' or 'quit'. */
+function askToEnd(what) {
+  if (!game || !session || session.closed) return;
+  if (!game.running) {
+    // Still counting down: nothing was played yet.
+    endGame(what);
+    return;
+  }
+  pauseGame();
+  els.pauseOverlay.hidden = true;
+  els.confirm.dataset.action = what;
+  els.confirmTitle.textContent = what === 'restart' ? 'Restart this game?' : 'Quit this game?';
+  els.confirmYes.textContent = what === 'restart' ? 'Restart' : 'Quit';
+  els.confirm.hidden = false;
+  els.confirmNo.focus({ preventScroll: true });
+}
+
+function closeConfirm() {
+  els.confirm.hidden = true;
+  delete els.confirm.dataset.action;
+}
+
+function endGame(what) {
+  closeConfirm();
+  abandon();
+  if (what === 'restart') startGame(playerName);
+  else showSetup();
+}
+
+/** Stop the game on screen; its session is left to expire on the server, unsaved. */
+function abandon() {
+  stopCountdown();
+  if (session) {
+    session.closed = true;
+    clearInterval(session.timer);
+  }
+  if (game) {
+    game.destroy();
+    game = null;
+  }
+  session = null;
+}
+
+els.confirmYes.addEventListener('click', () => endGame(els.confirm.dataset.action));
+els.confirmNo.addEventListener('click', () => {
+  closeConfirm();
+  resumeGame();
 });
-window.addEventListener('blur', pauseGame);
+els.restartButton.addEventListener('click', () => askToEnd('restart'));
+els.quitButton.addEventListener('click', () => askToEnd('quit'));
 els.pauseButton.addEventListener('click', togglePause);
 els.pauseOverlay.addEventListener('click', resumeGame);
 els.soundButton.addEventListener('click', toggleSound);
 
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') pauseGame();
+});
+window.addEventListener('blur', pauseGame);
+
 window.addEventListener('keydown', (e) => {
-  if (!game || !game.running || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (els.playArea.hidden || e.ctrlKey || e.metaKey || e.altKey) return;
   const t = e.target;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA')) return;
+  if (!els.confirm.hidden) {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      closeConfirm();
+      resumeGame();
+    }
+    return;
+  }
+  if (!game) return;
   if (e.key === 'p' || e.key === 'P' || e.key === 'Escape') {
     e.preventDefault();
     if (!e.repeat) togglePause();
   } else if (e.key === 'm' || e.key === 'M') {
     if (!e.repeat) toggleSound();
-  } else if (e.key === ' ' || e.key === 'ArrowUp' || e.key === 'ArrowDown') {
+  } else if (e.key === 'r' || e.key === 'R') {
+    if (!e.repeat) askToEnd('restart');
+  } else if (e.key === 'q' || e.key === 'Q') {
+    if (!e.repeat) askToEnd('quit');
+  } else if (e.key === ' ' || e.key.startsWith('Arrow') || e.key === 'PageUp' || e.key === 'PageDown' || e.key === 'Home' || e.key === 'End') {
     // Keep the page still while playing (a focused button still gets its Space).
-    if (!(t && t.tagName === 'BUTTON')) e.preventDefault();
+    if (!(t && t.tagName === 'BUTTON' && e.key === ' ')) e.preventDefault();
   }
 });
+
+// ---------------------------------------------------------------------------
+// Countdown: 3, 2, 1 before the game's clock starts.
+
+let countdownTimer = 0;
+
+function stopCountdown() {
+  clearTimeout(countdownTimer);
+  countdownTimer = 0;
+  els.countdown.hidden = true;
+}
+
+function countdown(onDone) {
+  stopCountdown();
+  let n = 3;
+  const show = () => {
+    els.countdown.textContent = n > 0 ? String(n) : 'Go!';
+    els.countdown.classList.remove('tick');
+    void els.countdown.offsetWidth; // restart the pulse animation
+    els.countdown.classList.add('tick');
+    if (n > 0) playSound('countdown');
+    if (n < 0) {
+      stopCountdown();
+      onDone();
+      return;
+    }
+    n--;
+    countdownTimer = setTimeout(show, n < 0 ? COUNTDOWN_STEP_MS / 2 : COUNTDOWN_STEP_MS);
+  };
+  els.countdown.hidden = false;
+  show();
+}
 
 // ---------------------------------------------------------------------------
 // Session: start, heartbeat, finish
 
 function setNetStatus(message) {
   els.netStatus.textContent = message;
+}
+
+async function loadBest(name) {
+  try {
+    const data = await api.playerStanding(gameId, name, 'all');
+    best = typeof data?.best?.score === 'number' ? data.best.score : null;
+  } catch {
+    // 404: no score yet; anything else: unknown for now. The bar shows this game's score.
+    best = null;
+  }
+  updateHud({});
 }
 
 async function startGame(name) {
@@ -261,12 +435,14 @@ async function startGame(name) {
     const info = await api.startSession(gameId, clean, tokenFor(clean));
     const serverName = info?.player?.name || clean;
     rememberPlayer(serverName, info?.player?.token, clean);
+    if (serverName !== playerName) best = null;
     playerName = serverName;
-    if (gameModule.RULES_VERSION !== undefined && info.rules_version !== undefined && info.rules_version !== gameModule.RULES_VERSION) {
+    if (meta.rulesVersion !== undefined && info.rules_version !== undefined && info.rules_version !== meta.rulesVersion) {
       fatal('This page is out of date with the server. Please reload the page to get the latest version of the game.');
       return;
     }
     beginPlay(info);
+    loadBest(serverName);
   } catch (err) {
     showOnly(els.setup);
     setFormError(startErrorMessage(err, clean));
@@ -282,6 +458,7 @@ async function startGame(name) {
 
 function startErrorMessage(err, name) {
   if (!(err instanceof ApiError)) return 'Could not start the game. Please try again.';
+  if (err.status === 0) return 'Could not reach the arcade server. Check your connection and try again.';
   if (err.status === 401 || err.type === 'player_token_invalid') {
     return `The name “${name}” already belongs to another player. Please pick a different name.`;
   }
@@ -296,7 +473,7 @@ function startErrorMessage(err, name) {
 }
 
 function beginPlay(info) {
-  if (game) game.destroy();
+  abandon();
   session = {
     id: info.session_id,
     acked: 0,
@@ -305,23 +482,30 @@ function beginPlay(info) {
     inflight: null,
     closed: false,
   };
+  closeConfirm();
   els.pauseOverlay.hidden = true;
   els.stageMessage.hidden = true;
-  els.pauseButton.setAttribute('aria-pressed', 'false');
-  els.pauseButton.classList.remove('on');
+  setPausedLook(false);
   setNetStatus('');
+  buildHud();
   showOnly(els.playArea);
   fitStage();
 
-  game = gameModule.createGame(els.canvas, {
+  const s = session;
+  game = gameModule.createGame(els.stage, {
     seed: info.seed,
     onHud: updateHud,
     onEvent: playSound,
-    onGameOver: () => finishGame(session),
+    onGameOver: () => finishGame(s),
   });
-  els.canvas.focus({ preventScroll: true });
-  game.start();
-  session.timer = setInterval(() => sendHeartbeat(session), session.heartbeatMs);
+  els.stage.readGameState = () => (game ? game.state() : null);
+  focusGame();
+  countdown(() => {
+    if (s !== session || !game) return;
+    game.start();
+    focusGame();
+    s.timer = setInterval(() => sendHeartbeat(s), s.heartbeatMs);
+  });
 }
 
 /**
@@ -375,22 +559,50 @@ async function finishGame(s) {
   // Let a heartbeat that is on its way land first so the offset is current.
   if (s.inflight) await s.inflight.catch(() => {});
   const body = batchFrom(s, sim);
-  const localStats = { catches: sim.catches, misses: sim.misses, level: sim.level };
+  const local = { score: sim.score, stats: typeof game.stats === 'function' ? game.stats() : {} };
 
   setNetStatus('');
-  els.resultDetails.hidden = true;
-  els.resultStatus.classList.remove('error');
-  els.resultStatus.textContent = 'Saving your score…';
+  showPending(local);
   loadBoards(); // show the boards straight away; refreshed after saving
   await sleep(900); // let the player see the final moment on the field
   if (s !== session) return;
   showOnly(els.gameOver);
-  els.gameOver.focus({ preventScroll: true });
+  els.again.focus({ preventScroll: true });
   followBoards();
-  await submitFinish(s, body, localStats);
+  await submitFinish(s, body, local);
 }
 
-async function submitFinish(s, body, localStats) {
+/** The game's own score, shown at once and marked as not yet verified by the server. */
+function showPending(local) {
+  els.resultDetails.dataset.state = 'pending';
+  els.resultStatus.classList.remove('error');
+  els.resultStatus.textContent = 'Verifying your score with the server…';
+  els.scoreLabel.textContent = 'Your score (being verified)';
+  els.verifiedScore.textContent = formatNumber(local.score);
+  delete els.verifiedScore.dataset.score;
+  els.verifiedScore.dataset.local = String(local.score);
+  els.rankAll.textContent = '…';
+  els.rankDay.textContent = '…';
+  els.personalBest.textContent = formatNumber(Math.max(best ?? 0, local.score));
+  els.newPb.hidden = true;
+  els.pbBox.classList.remove('highlight');
+  els.resultStats.textContent = summary(local.stats);
+}
+
+function summary(stats) {
+  if (!stats || typeof meta?.summary !== 'function') return '';
+  try {
+    return meta.summary(stats);
+  } catch {
+    return '';
+  }
+}
+
+function offline(err) {
+  return err instanceof ApiError && err.status === 0;
+}
+
+async function submitFinish(s, body, local) {
   // Retries go on even if the player starts another game meanwhile; only the
   // screen updates are skipped then.
   let delay = 1000;
@@ -398,7 +610,7 @@ async function submitFinish(s, body, localStats) {
     try {
       const result = await api.finish(s.id, body);
       if (s !== session) return;
-      showResult(result, localStats);
+      showResult(result, local);
       loadBoards();
       return;
     } catch (err) {
@@ -413,33 +625,48 @@ async function submitFinish(s, body, localStats) {
         if (s !== session) return;
         els.resultStatus.classList.add('error');
         els.resultStatus.replaceChildren(
-          'We could not reach the server to save your score. ',
-          retryButton(() => submitFinish(s, body, localStats)),
+          'We could not reach the server to verify and save your score. ',
+          retryButton(() => submitFinish(s, body, local)),
         );
         return;
       }
       const wait = err.retryAfter ? Math.min(err.retryAfter * 1000, FINISH_MAX_DELAY_MS) : delay;
       if (s === session) {
-        els.resultStatus.textContent = `Saving your score… (the server is busy or unreachable; trying again in ${Math.round(wait / 1000)} s)`;
+        els.resultStatus.textContent = offline(err)
+          ? `You are offline: your score will be verified and saved when the connection is back (next try in ${Math.round(wait / 1000)} s).`
+          : `Verifying your score… (the server is busy; trying again in ${Math.round(wait / 1000)} s)`;
       }
-      await sleep(wait);
+      await Promise.race([sleep(wait), online()]);
       delay = Math.min(delay * 2, FINISH_MAX_DELAY_MS);
-      if (s === session) els.resultStatus.textContent = 'Saving your score…';
+      if (s === session) els.resultStatus.textContent = 'Verifying your score with the server…';
     }
   }
 }
 
+/** Resolves when the browser says it is back online. */
+function online() {
+  return new Promise((resolve) => window.addEventListener('online', resolve, { once: true }));
+}
+
 function retryButton(onClick) {
   const button = h('button', { type: 'button', class: 'button small', dataset: { testid: 'retry-finish' } }, 'Try again');
-  button.addEventListener('click', () => {
-    els.resultStatus.classList.remove('error');
-    els.resultStatus.textContent = 'Saving your score…';
-    onClick();
-  }, { once: true });
+  button.addEventListener(
+    'click',
+    () => {
+      els.resultStatus.classList.remove('error');
+      els.resultStatus.textContent = 'Verifying your score with the server…';
+      onClick();
+    },
+    { once: true },
+  );
   return button;
 }
 
 function showFinishError(err) {
+  els.resultDetails.dataset.state = 'unsaved';
+  els.scoreLabel.textContent = 'Your score (not saved)';
+  els.rankAll.textContent = '—';
+  els.rankDay.textContent = '—';
   els.resultStatus.classList.add('error');
   let message;
   if (err instanceof ApiError && err.type === 'replay_rejected') {
@@ -455,28 +682,22 @@ function showFinishError(err) {
   els.resultStatus.textContent = message + detail;
 }
 
-function showResult(result, localStats) {
+function showResult(result, local) {
+  els.resultDetails.dataset.state = 'verified';
   els.resultStatus.classList.remove('error');
-  els.resultStatus.textContent = result.game_over === false ? 'Score saved.' : 'Score verified and saved.';
+  els.resultStatus.textContent = result.score === 0 ? 'Score verified. Scores above 0 take a place on the boards.' : 'Score verified and saved.';
+  els.scoreLabel.textContent = 'Verified score';
   els.verifiedScore.textContent = formatNumber(result.score);
   els.verifiedScore.dataset.score = String(result.score);
   const ranks = result.ranks || {};
   els.rankAll.textContent = formatRank(ranks.all ?? result.rank);
   els.rankDay.textContent = formatRank(ranks.day);
+  best = Math.max(best ?? 0, result.personal_best ?? result.score);
   els.personalBest.textContent = formatNumber(result.personal_best ?? result.score);
-  const isNew = result.new_personal_best === true;
+  const isNew = result.new_personal_best === true && result.score > 0;
   els.newPb.hidden = !isNew;
   els.pbBox.classList.toggle('highlight', isNew);
-  const stats = result.stats || localStats;
-  const parts = [];
-  if (typeof stats.catches === 'number') parts.push(`${stats.catches} ${stats.catches === 1 ? 'egg' : 'eggs'} caught`);
-  if (typeof stats.misses === 'number') parts.push(`${stats.misses} missed`);
-  if (typeof stats.level === 'number') {
-    const shown = typeof gameModule?.displayLevel === 'function' ? gameModule.displayLevel(stats.level) : stats.level;
-    parts.push(`reached level ${shown}`);
-  }
-  els.resultStats.textContent = parts.join(' · ');
-  els.resultDetails.hidden = false;
+  els.resultStats.textContent = summary(result.stats || local.stats);
 }
 
 // The game-over boards move live, and the player hears when someone overtakes them.
@@ -515,7 +736,11 @@ async function loadBoards() {
         const data = await api.leaderboard(gameId, period, 10);
         renderLeaderboardRows(tbody, data?.entries ?? [], playerName, emptyText);
       } catch (err) {
-        renderLeaderboardRows(tbody, [], null, `Could not load scores: ${err instanceof ApiError ? err.detail : 'unknown error'}`);
+        // Keep rows already shown; otherwise say why there are none (and try again later).
+        if (tbody.querySelector('tr:not(.empty)')) return;
+        const waiting = err instanceof ApiError && (err.transient || err.status === 429);
+        renderLeaderboardRows(tbody, [], null, waiting ? 'Waiting for the connection…' : `Could not load scores: ${err instanceof ApiError ? err.detail : 'unknown error'}`);
+        if (waiting) online().then(loadBoards);
       }
     }),
   ).finally(() => {
@@ -544,14 +769,16 @@ els.again.addEventListener('click', () => {
 els.rename.addEventListener('click', showSetup);
 
 function showSetup() {
-  if (game) {
-    game.destroy();
-    game = null;
-  }
-  session = null;
+  abandon();
   showOnly(els.setup);
   els.name.focus();
   els.name.select();
+}
+
+function renderInstructions() {
+  const items = [...(Array.isArray(meta.instructions) ? meta.instructions : [])];
+  items.push('Pause with [P] or [Esc], restart with [R], quit with [Q]; [M] turns the sound on or off.');
+  els.howTo.replaceChildren(...items.map((text) => h('li', null, ...textWithKeys(text))));
 }
 
 async function init() {
@@ -563,10 +790,7 @@ async function init() {
   const remembered = storedPlayer();
   if (remembered) els.name.value = remembered.name;
 
-  const [infoResult, moduleResult] = await Promise.allSettled([
-    api.listGames(),
-    import(`/assets/games/${gameId}/game.js`),
-  ]);
+  const [infoResult, moduleResult] = await Promise.allSettled([api.listGames(), import(`/assets/games/${gameId}/game.js`)]);
   if (infoResult.status === 'fulfilled') {
     gameInfo = (infoResult.value?.games || []).find((g) => g.id === gameId) || null;
     if (!gameInfo) {
@@ -574,15 +798,18 @@ async function init() {
       return;
     }
   }
-  if (moduleResult.status === 'rejected') {
+  if (moduleResult.status === 'rejected' || typeof moduleResult.value?.createGame !== 'function') {
     fatal('The game could not be loaded. Please check your connection and reload the page.');
     return;
   }
   gameModule = moduleResult.value;
-  const title = gameInfo?.title || gameId;
+  meta = gameModule.meta || {};
+  const title = gameInfo?.title || meta.title || gameId;
   els.title.textContent = title;
   document.title = `${title} · Arcade`;
-  if (gameInfo?.description) els.description.textContent = gameInfo.description;
+  els.description.textContent = gameInfo?.description || meta.description || '';
+  els.stage.style.setProperty('--aspect', String(meta.aspect || 1));
+  renderInstructions();
   els.start.disabled = false;
   showOnly(els.setup);
   if (!els.name.value) els.name.focus();

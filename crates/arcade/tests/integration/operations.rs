@@ -418,7 +418,11 @@ async fn a_revalidated_page_or_asset_keeps_the_headers_of_its_full_answer() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path} ({accept})");
+            assert_eq!(
+                again.status(),
+                StatusCode::NOT_MODIFIED,
+                "{path} ({accept})"
+            );
             for name in kept {
                 assert_eq!(
                     again.headers().get(name),

@@ -1,4 +1,5 @@
-// Egg Catcher: canvas renderer and input for the deterministic simulation in sim.js.
+// Egg Catcher's page module: canvas renderer and input for the deterministic simulation in
+// sim.js, and what the page shell shows of the game (`meta`).
 //
 // The simulation owns every rule and records the player's inputs; this file
 // only turns pointer / keyboard input into basket targets (at most one per
@@ -19,6 +20,42 @@ export const ASPECT = W / H; // 3:4
 
 /** The simulation counts levels from 0; players see them from 1. */
 export const displayLevel = (level) => level + 1;
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+/** What the page shell shows of this game (docs/games/adding-a-game.md). */
+export const meta = {
+  rulesVersion: RULES_VERSION,
+  aspect: ASPECT,
+  instructions: [
+    'Move the basket with your mouse, by dragging on the field, or with [←] [→] / [A] [D].',
+    'Catch falling eggs for 10 points each. Every 10 catches they fall faster.',
+    'You have 3 lives; each egg that hits the grass costs one.',
+  ],
+  hud: [
+    { key: 'score', label: 'Score' },
+    { key: 'lives', label: 'Lives', icons: Sim.START_LIVES, iconClass: 'life', describe: (n) => `${plural(n, 'life', 'lives')} left` },
+    { key: 'level', label: 'Level' },
+  ],
+  summary: (stats) =>
+    [
+      typeof stats.catches === 'number' ? `${plural(stats.catches, 'egg', 'eggs')} caught` : '',
+      typeof stats.misses === 'number' ? `${stats.misses} missed` : '',
+      typeof stats.level === 'number' ? `reached level ${displayLevel(stats.level)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · '),
+  sounds: {
+    catch: [{ freq: 880, duration: 0.08, volume: 0.04, slideTo: 1320 }],
+    miss: [{ freq: 220, duration: 0.28, type: 'triangle', volume: 0.09, slideTo: 90 }],
+    level: [
+      { freq: 523, duration: 0.1, volume: 0.04 },
+      { freq: 659, start: 0.1, duration: 0.1, volume: 0.04 },
+      { freq: 784, start: 0.2, duration: 0.18, volume: 0.045 },
+    ],
+    countdown: [{ freq: 440, duration: 0.07, volume: 0.03 }],
+  },
+};
 export const TICK_HZ = 60;
 const STEP_MS = 1000 / TICK_HZ;
 const MAX_STEPS_PER_FRAME = 4;
@@ -477,8 +514,19 @@ function drawBasketSprite(ctx, k, eggs, pad) {
  *   onEvent(kind)                  'catch' | 'miss' | 'level'
  *   onGameOver()                   once, after the final tick
  */
-export function createGame(canvas, { seed, onHud, onEvent, onGameOver } = {}) {
+/**
+ * Starts an Egg Catcher game drawn on a canvas added to `stage` (removed by `destroy`).
+ * `onHud({score, lives, level})` follows the score bar, `onEvent(kind)` names a moment worth a
+ * sound (`catch`, `miss`, `level`), `onGameOver()` is called once when the game ends.
+ */
+export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
   const sim = new EggCatcherSim(seed);
+  const canvas = document.createElement('canvas');
+  canvas.className = 'game-canvas';
+  canvas.tabIndex = 0;
+  canvas.dataset.testid = 'game-canvas';
+  canvas.setAttribute('aria-label', 'Game field: move the basket to catch the eggs');
+  stage.prepend(canvas);
   const ctx = canvas.getContext('2d', { alpha: false });
 
   let running = false;
@@ -954,7 +1002,7 @@ export function createGame(canvas, { seed, onHud, onEvent, onGameOver } = {}) {
     resizeObserver.disconnect();
     window.removeEventListener('resize', onWindowChange);
     window.removeEventListener('scroll', onWindowChange);
-    if (canvas.readGameState === readGameState) delete canvas.readGameState;
+    canvas.remove();
   }
 
   /** A plain snapshot of the game, for tools that watch the page (e.g. automated tests). */
@@ -978,8 +1026,6 @@ export function createGame(canvas, { seed, onHud, onEvent, onGameOver } = {}) {
       world: { width: W, height: H, basketHalfWidth: BASKET_HALF, catchLineY: CATCH_Y },
     };
   }
-  canvas.readGameState = readGameState;
-
   rebuild();
 
   return {
@@ -988,6 +1034,8 @@ export function createGame(canvas, { seed, onHud, onEvent, onGameOver } = {}) {
     pause,
     resume,
     destroy,
+    state: readGameState,
+    stats: () => ({ catches: sim.catches, misses: sim.misses, level: sim.level }),
     get paused() {
       return paused;
     },

@@ -1,6 +1,6 @@
 //! `arcade broadcast`: the worker that announces scores and new leaders on Discord and Slack.
 //! It follows the JetStream stream with a durable consumer, hands events to the webhook
-//! workers (`arcade_events::broadcast`), and serves health and metrics like the server does.
+//! workers (`arcade_events::notify`), and serves health and metrics like the server does.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,8 +11,8 @@ use anyhow::Context;
 use arcade_domain::StoreError;
 use arcade_domain::ports::EventBus;
 use arcade_events::NatsBus;
-use arcade_events::broadcast::{
-    Broadcaster, DeliveryObserver, LogDeadLetters, Outcome, RetryPolicy, Settings, Target, Webhook,
+use arcade_events::notify::{
+    DeliveryObserver, LogDeadLetters, Notifier, Outcome, RetryPolicy, Settings, Target, Webhook,
     jetstream::{self, ConsumerSettings, NatsDeadLetters},
 };
 use arcade_server::state::{DependencyCheck, Health};
@@ -307,7 +307,7 @@ pub struct BroadcastApp {
     listener: TcpListener,
     ops: Ops,
     bus: NatsBus,
-    broadcaster: Broadcaster,
+    broadcaster: Notifier,
     consumer: ConsumerSettings,
 }
 
@@ -350,7 +350,7 @@ impl BroadcastApp {
                 }
             }),
         ];
-        let broadcaster = Broadcaster::start(
+        let broadcaster = Notifier::start(
             &settings,
             Arc::new(NatsDeadLetters::new(&bus)),
             Arc::new(MetricsDeliveryObserver(metrics.clone())),
@@ -472,7 +472,7 @@ pub fn spawn_embedded(
     if settings.webhooks.is_empty() {
         return Ok(None);
     }
-    let broadcaster = Broadcaster::start(
+    let broadcaster = Notifier::start(
         settings,
         Arc::new(LogDeadLetters),
         Arc::new(MetricsDeliveryObserver(metrics)),

@@ -13,9 +13,9 @@ use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::EventBus;
 use arcade_domain::time::{Period, Timestamp};
 use arcade_events::NatsBus;
-use arcade_events::broadcast::{
-    Broadcaster, DeadLetter, DeadLetters, NoDeliveryObserver, RetryPolicy, Settings, Settle,
-    Target, Webhook, jetstream,
+use arcade_events::notify::{
+    DeadLetter, DeadLetters, NoDeliveryObserver, Notifier, RetryPolicy, Settings, Settle, Target,
+    Webhook, jetstream,
 };
 use arcade_testkit::backends::{nats_url, say_skipped};
 use axum::extract::{Path, State};
@@ -213,7 +213,7 @@ async fn scores_reach_discord_and_slack_in_their_formats_through_429s_and_500s_o
     );
     receiver.script("s1", &[(500, None, ""), (503, Some("0"), "")]);
     let parked = Arc::new(Parked::default());
-    let b = Broadcaster::start(
+    let b = Notifier::start(
         &fast_settings(hooks(addr, "d1", "s1")),
         parked.clone(),
         Arc::new(NoDeliveryObserver),
@@ -268,7 +268,7 @@ async fn a_target_that_keeps_failing_gets_a_dead_letter_and_the_event_is_still_a
     let (receiver, addr) = Receiver::start().await;
     receiver.always("s2", 500);
     let parked = Arc::new(Parked::default());
-    let b = Broadcaster::start(
+    let b = Notifier::start(
         &fast_settings(hooks(addr, "d2", "s2")),
         parked.clone(),
         Arc::new(NoDeliveryObserver),
@@ -295,7 +295,7 @@ async fn a_burst_beyond_the_rate_becomes_one_digest() {
     let mut settings = fast_settings(hooks(addr, "d3", "s3"));
     settings.per_minute = 2;
     settings.rate_window = Duration::from_millis(500);
-    let b = Broadcaster::start(
+    let b = Notifier::start(
         &settings,
         Arc::new(Parked::default()),
         Arc::new(NoDeliveryObserver),
@@ -528,7 +528,7 @@ async fn a_permanently_failing_webhook_ends_on_the_dead_letter_subject() {
     let bus = NatsBus::connect(&url).await.unwrap();
     let mut dead = bus
         .client()
-        .subscribe(arcade_events::broadcast::DEAD_LETTER_SUBJECT)
+        .subscribe(arcade_events::notify::DEAD_LETTER_SUBJECT)
         .await
         .unwrap();
     bus.client().flush().await.unwrap();

@@ -204,13 +204,13 @@ impl Application {
             }
             None => Arc::new(InProcessBus::default()),
         };
-        // Without NATS there is no `arcade broadcast` to consume events: deliver them from here.
+        // Without NATS there is no `arcade notify` to consume events: deliver them from here.
         let notifier = if settings.nats_url.is_none() {
             crate::notify::spawn_embedded(events.clone(), &settings.delivery, metrics.clone())?
         } else {
             if !settings.delivery.webhooks.is_empty() {
                 tracing::warn!(
-                    "webhook settings are ignored by `serve` when NATS_URL is set: run `arcade broadcast`"
+                    "webhook settings are ignored by `serve` when NATS_URL is set: run `arcade notify`"
                 );
             }
             None

@@ -68,7 +68,7 @@ mod tests {
         let migrate = accepted(Role::Migrate);
         assert!(migrate.contains(&"DATABASE_URL".to_owned()));
         assert!(!migrate.contains(&"ARCADE_LISTEN".to_owned()));
-        let notify = accepted(Role::Broadcast);
+        let notify = accepted(Role::Notify);
         for name in [
             "ARCADE_LISTEN",
             "NATS_URL",

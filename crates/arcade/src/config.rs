@@ -51,7 +51,9 @@ pub enum Command {
     CheckConfig(CheckConfigArgs),
     /// Announce scores and new leaders on Discord and Slack webhooks, from the JetStream
     /// stream (log-only when no webhook is configured).
-    Broadcast(Box<NotifyArgs>),
+    // `broadcast` was its name: deployments that run `arcade broadcast` keep working.
+    #[command(visible_alias = "broadcast")]
+    Notify(Box<NotifyArgs>),
 }
 
 /// The roles whose environment `check-config` can check.
@@ -59,23 +61,24 @@ pub enum Command {
 pub enum Role {
     Serve,
     Migrate,
-    Broadcast,
+    #[value(alias = "broadcast")]
+    Notify,
 }
 
 impl Role {
-    /// The role's command name.
+    /// The role's command name (an alias given on the command line resolves to it).
     pub fn name(self) -> &'static str {
         match self {
             Self::Serve => "serve",
             Self::Migrate => "migrate",
-            Self::Broadcast => "broadcast",
+            Self::Notify => "notify",
         }
     }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckConfigArgs {
-    /// The role whose settings to check.
+    /// The role whose settings to check (`broadcast` is accepted for `notify`).
     #[arg(value_enum)]
     pub role: Role,
 }
@@ -147,7 +150,7 @@ pub struct ServeArgs {
     #[arg(long, env = "NATS_URL", hide_env_values = true)]
     pub nats_url: Option<SecretString>,
     /// Notifications straight from this server, for single-binary installs (no NATS): with a
-    /// webhook set, scores are announced the way `arcade broadcast` does in a fleet.
+    /// webhook set, scores are announced the way `arcade notify` does in a fleet.
     #[command(flatten)]
     pub webhooks: WebhookArgs,
     /// How long a game session may last before it expires.
@@ -201,7 +204,7 @@ pub struct HealthcheckArgs {
     pub timeout: Duration,
 }
 
-/// Settings of `arcade broadcast`.
+/// Settings of `arcade notify`.
 #[derive(Debug, Clone, Args)]
 pub struct NotifyArgs {
     /// Address to serve /health/live, /health/ready and /metrics on.
@@ -228,7 +231,7 @@ pub struct NotifyArgs {
     pub max_ack_pending: u32,
 }
 
-/// Webhook delivery settings, shared by `arcade broadcast` and the notifier inside `serve`.
+/// Webhook delivery settings, shared by `arcade notify` and the notifier inside `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct WebhookArgs {
     /// Discord webhook URL (a secret). Without any webhook the notifier only logs.
@@ -343,7 +346,7 @@ pub struct MigrateSettings {
     pub storage: StorageSettings,
 }
 
-/// Everything the notifier runs on.
+/// Everything `notify` runs on.
 #[derive(Debug, Clone)]
 pub struct NotifySettings {
     pub listen: SocketAddr,
@@ -370,7 +373,7 @@ pub enum ConfigError {
     RedisWithoutPostgres,
     #[error("DATABASE_READ_URL needs a PostgreSQL DATABASE_URL")]
     ReadReplicaWithoutPostgres,
-    #[error("`arcade broadcast` needs NATS_URL (the events come from JetStream)")]
+    #[error("`arcade notify` needs NATS_URL (the events come from JetStream)")]
     NoNats,
     #[error("{name} must start with {expected}; got {shown}")]
     BadScheme {
@@ -456,7 +459,7 @@ impl Command {
         Ok(match self {
             Self::Serve(args) => Settings::Serve(Box::new(args.settings()?)),
             Self::Migrate(args) => Settings::Migrate(args.settings()?),
-            Self::Broadcast(args) => Settings::Notify(Box::new(args.settings()?)),
+            Self::Notify(args) => Settings::Notify(Box::new(args.settings()?)),
             Self::Healthcheck(args) => Settings::Healthcheck(args),
             Self::CheckConfig(args) => Settings::CheckConfig(args.role),
         })
@@ -690,11 +693,11 @@ mod tests {
     }
 
     fn notify(args: &[&str]) -> NotifyArgs {
-        let mut argv = vec!["arcade", "broadcast"];
+        let mut argv = vec!["arcade", "notify"];
         argv.extend_from_slice(args);
         match Cli::try_parse_from(argv).unwrap().command {
-            Some(Command::Broadcast(a)) => *a,
-            _ => unreachable!("the argv names broadcast"),
+            Some(Command::Notify(a)) => *a,
+            _ => unreachable!("the argv names notify"),
         }
     }
 
@@ -718,6 +721,17 @@ mod tests {
             panic!("expected serve")
         };
         assert_eq!(settings.rules.session_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn broadcast_is_still_the_notifier_on_the_command_line_and_in_check_config() {
+        let cli = Cli::try_parse_from(["arcade", "broadcast", "--nats-url", "nats://n:4222"]);
+        assert!(matches!(cli.unwrap().command, Some(Command::Notify(_))));
+        let cli = Cli::try_parse_from(["arcade", "check-config", "broadcast"]).unwrap();
+        assert!(matches!(
+            cli.settings().unwrap(),
+            Settings::CheckConfig(Role::Notify)
+        ));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //!   checks the settings and starts the chosen role → every module below.
 //! - [`app`]: `serve` and `migrate`, the server's adapters and lifecycle → [`notify`],
 //!   [`config`].
-//! - [`notify`]: `broadcast`, the Discord/Slack worker, and the notifier `serve` embeds without
+//! - [`notify`]: `notify`, the Discord/Slack worker, and the notifier `serve` embeds without
 //!   NATS → [`config`].
 //! - [`check_config`]: `check-config ROLE` → [`config`].
 //! - [`healthcheck`]: `healthcheck` → [`config`].

@@ -1,4 +1,4 @@
-//! `arcade broadcast`: the worker that announces scores and new leaders on Discord and Slack.
+//! `arcade notify`: the worker that announces scores and new leaders on Discord and Slack.
 //! It follows the JetStream stream with a durable consumer, hands events to the webhook
 //! workers (`arcade_events::notify`), and serves health and metrics like the server does.
 //! Also the notifier `serve` runs itself when it has no NATS ([`spawn_embedded`]).

@@ -1,8 +1,10 @@
 //! The `arcade` binary's command line: a role and `check-config` refuse the same settings with
-//! the same message.
+//! the same message, and `arcade broadcast`, the notifier's former name, still runs it.
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use arcade_testkit::backends::nats_url;
 
 const SECRET: &str = "hunter2";
 
@@ -93,7 +95,7 @@ fn check_config_refuses_what_the_role_refuses_with_the_same_message_and_no_secre
             "DATABASE_URL is not a valid URL: invalid port number",
         ),
         (
-            "broadcast",
+            "notify",
             &[("NATS_URL", "nats://arcade:hunter2@nats:notaport")],
             "NATS_URL is not a valid URL: invalid port number",
         ),
@@ -132,6 +134,115 @@ fn check_config_refuses_what_the_role_refuses_with_the_same_message_and_no_secre
             let all = format!("{checked_err} {}", String::from_utf8_lossy(&out.stdout));
             assert!(!all.contains(SECRET), "{all}");
         }
+    }
+}
+
+#[test]
+fn check_config_takes_broadcast_as_the_notify_role() {
+    let env = [
+        ("NATS_URL", "nats://nats:4222"),
+        ("ARCADE_BROADCAST_CONSUMER", "arcade-broadcaster"),
+    ];
+    for role in ["notify", "broadcast"] {
+        let out = arcade(&["check-config", role], &env);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{role}: {}", stderr(&out));
+        assert!(
+            said.contains("arcade notify: configuration is valid")
+                && said.contains("ARCADE_BROADCAST_CONSUMER (set)"),
+            "{said}"
+        );
+    }
+    let out = arcade(&["check-config", "broadcast"], &[("ARCADE_DATA_DIR", "x")]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("ARCADE_DATA_DIR is not a setting of `arcade notify`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn help_names_the_notify_command_and_its_former_name() {
+    let out = arcade(&["--help"], &[]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    // The command list, wrapping undone: each command, its text, then the next command.
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let notify = flat
+        .split_once(" notify Announce")
+        .and_then(|(_, rest)| rest.split_once(" help Print"))
+        .unwrap_or_else(|| panic!("{help}"))
+        .0;
+    assert!(notify.ends_with("[alias: broadcast]"), "{notify}");
+}
+
+#[tokio::test]
+async fn arcade_broadcast_still_runs_the_notifier_until_sigterm() {
+    // Real NATS when there is one (then the notifier becomes ready); otherwise a port where
+    // nothing answers: the notifier still starts, live and not ready, as when NATS is down.
+    let nats = nats_url();
+    let consumer = format!("test-notify-{}", uuid::Uuid::new_v4().simple());
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_arcade"))
+        .arg("broadcast")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("ARCADE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("NATS_URL", nats.as_deref().unwrap_or("nats://127.0.0.1:1"))
+        .env("ARCADE_BROADCAST_CONSUMER", &consumer)
+        .env("ARCADE_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the arcade binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let wanted = if nats.is_some() {
+        "/health/ready"
+    } else {
+        "/health/live"
+    };
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("{base}{wanted}")).send().await
+            && r.status() == 200
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !up {
+        let _ = worker.kill();
+        panic!("`arcade broadcast` did not answer 200 on {wanted}");
+    }
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("arcade_build_info"), "{metrics}");
+    let stopped = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let exit = tokio::task::spawn_blocking(move || worker.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    if let Some(url) = nats {
+        let bus = arcade_events::NatsBus::connect(&url).await.unwrap();
+        arcade_events::notify::jetstream::delete_consumer(&bus, &consumer)
+            .await
+            .unwrap();
     }
 }
 

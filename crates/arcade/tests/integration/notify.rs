@@ -1,5 +1,5 @@
 //! The notifier: webhook delivery against a local receiver standing in for Discord and
-//! Slack (formats, retries, dead letters, duplicates, digests), and `arcade broadcast` on the
+//! Slack (formats, retries, dead letters, duplicates, digests), and `arcade notify` on the
 //! real JetStream (when NATS_URL is set) catching up on events published while it was down.
 
 use std::collections::{HashMap, VecDeque};
@@ -361,7 +361,7 @@ fn notify_settings(nats: &str, addr: SocketAddr, consumer: &str, extra: &[&str])
     let slack = format!("http://{addr}/hook/slack");
     let mut argv = vec![
         "arcade",
-        "broadcast",
+        "notify",
         "--listen",
         "127.0.0.1:0",
         "--nats-url",
@@ -385,12 +385,12 @@ fn notify_settings(nats: &str, addr: SocketAddr, consumer: &str, extra: &[&str])
     ];
     argv.extend_from_slice(extra);
     match Cli::try_parse_from(argv).unwrap().command {
-        Some(Command::Broadcast(args)) => args.settings().unwrap(),
-        _ => unreachable!("the argv names the broadcast command"),
+        Some(Command::Notify(args)) => args.settings().unwrap(),
+        _ => unreachable!("the argv names the notify command"),
     }
 }
 
-/// A running `arcade broadcast`; `stop` shuts it down like SIGTERM.
+/// A running `arcade notify`; `stop` shuts it down like SIGTERM.
 struct Running {
     base: String,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -568,7 +568,7 @@ async fn a_permanently_failing_webhook_ends_on_the_dead_letter_subject() {
 #[tokio::test]
 async fn a_single_binary_server_with_a_webhook_announces_its_games() {
     if arcade_testkit::backends::nats_url().is_some() {
-        // With NATS the server leaves delivery to `arcade broadcast` (tested above).
+        // With NATS the server leaves delivery to `arcade notify` (tested above).
         return arcade_testkit::backends::say_skipped(
             "NATS_URL set: the embedded notification test runs without it",
         );

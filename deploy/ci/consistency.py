@@ -34,7 +34,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = {"serve", "migrate", "broadcast"}
+ROLES = {"serve", "migrate", "notify"}
+# Roles that serve health and metrics on ARCADE_LISTEN.
+LISTENING = {"serve", "notify"}
+# Former command names the binary still takes, judged as the role they name.
+ALIASES = {"broadcast": "notify"}
 # Sample values for secret references, shaped like production's.
 SECRET_SAMPLES = {
     "DATABASE_URL": "postgres://arcade:sample@postgres:5432/arcade",
@@ -80,7 +84,7 @@ def chart_containers(rendered: Path):
                 continue
             for c in pod.get("containers", []):
                 args = c.get("args") or []
-                if not args or args[0] not in ROLES | {"healthcheck"}:
+                if not args or ALIASES.get(args[0], args[0]) not in ROLES | {"healthcheck"}:
                     continue
                 env: dict[str, str | None] = {}
                 for ef in c.get("envFrom", []):
@@ -90,7 +94,8 @@ def chart_containers(rendered: Path):
                     env.update(configmaps.get(name, {}))
                 for e in c.get("env", []):
                     env[e["name"]] = e.get("value", SECRET_SAMPLES.get(e["name"], "sample"))
-                yield f"{f.stem}: {d['kind']} {d['metadata']['name']}", args[0], env, c, pod, (d, docs)
+                role = ALIASES.get(args[0], args[0])
+                yield f"{f.stem}: {d['kind']} {d['metadata']['name']}", role, env, c, pod, (d, docs)
 
 
 def compose_services(compose: Path):
@@ -132,7 +137,7 @@ def check_env(arcade: str, where: str, role: str, env: dict) -> None:
 
 # ---------------------------------------------------------------- 2. ports
 def check_chart_ports(where, role, env, c, pod, objs) -> None:
-    if role not in {"serve", "broadcast"}:
+    if role not in LISTENING:
         return
     port = listen_port(env["ARCADE_LISTEN"])
     named = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
@@ -216,11 +221,12 @@ def main() -> int:
     services = compose_services(a.compose)
     for name, svc in services.items():
         cmd = svc.get("command") or []
-        if not cmd or cmd[0] not in ROLES:
+        role = ALIASES.get(cmd[0], cmd[0]) if cmd else None
+        if role not in ROLES:
             continue
         env = svc.get("environment") or {}
-        check_env(a.arcade, f"compose service {name}", cmd[0], env)
-        if cmd[0] in {"serve", "broadcast"}:
+        check_env(a.arcade, f"compose service {name}", role, env)
+        if role in LISTENING:
             port = listen_port(env["ARCADE_LISTEN"])
             targets = {int(str(p["target"] if isinstance(p, dict) else p).rsplit(":", 1)[-1]) for p in svc.get("ports", [])}
             check(not targets or targets == {port}, f"compose service {name}: published container port {sorted(targets)} is ARCADE_LISTEN's {port}")

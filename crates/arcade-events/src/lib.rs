@@ -1,9 +1,9 @@
 //! Event bus adapters behind the domain's `EventBus` port: the in-process bus of the
 //! embedded default, NATS JetStream for fleets, and a retrying wrapper that keeps events
-//! until the bus takes them; and [`broadcast`], the webhook delivery of `arcade broadcast`.
+//! until the bus takes them; and [`notify`], the webhook delivery of `arcade notify`.
 
-pub mod broadcast;
 mod nats;
+pub mod notify;
 mod retrying;
 
 pub use nats::{NatsBus, STREAM, SUBJECTS, decode, subjects};

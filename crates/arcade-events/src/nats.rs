@@ -20,7 +20,7 @@ pub const STREAM: &str = "ARCADE";
 pub const SUBJECTS: &str = "arcade.>";
 /// How long JetStream remembers message ids to drop duplicates.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-/// Events are kept a week for late consumers (the broadcaster catching up).
+/// Events are kept a week for late consumers (the notifier catching up).
 const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// A publish that gets no acknowledgement in this time has failed.
 const ACK_TIMEOUT: Duration = Duration::from_secs(2);

@@ -152,7 +152,8 @@ impl TestEnv {
 pub async fn spawn_app_in(env: TestEnv, extra: &[&str]) -> TestApp {
     let args = env.serve_args(extra).await;
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
-    let app = Application::build(&args, clock.clone())
+    let settings = args.settings().expect("the test server settings are valid");
+    let app = Application::build(&settings, clock.clone(), arcade::runtime::metrics())
         .await
         .expect("the test server builds");
     let address = app.local_addr();

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arcade::app::{Application, system_clock};
+use arcade::runtime::metrics;
 use arcade_domain::time::{Clock, ManualClock, SystemClock};
 use arcade_testkit::{TestEnv, spawn_app_in};
 use std::convert::Infallible;
@@ -41,7 +42,8 @@ fn arcade_service(rt: &tokio::runtime::Runtime) -> (Answering, TestEnv) {
         }
         app.stop().await.expect("the filling server stops");
         let args = env.serve_args(&[]).await;
-        let app = Application::build(&args, system_clock())
+        let settings = args.settings().expect("the bench settings are valid");
+        let app = Application::build(&settings, system_clock(), metrics())
             .await
             .expect("the server builds");
         (BoxCloneSyncService::new(app.service()), env)
@@ -55,7 +57,8 @@ fn play_service(rt: &tokio::runtime::Runtime) -> (Answering, Arc<ManualClock>, T
         let env = TestEnv::new().await;
         let args = env.serve_args(&["--starts-per-minute", "100000000"]).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
-        let app = Application::build(&args, clock.clone())
+        let settings = args.settings().expect("the bench settings are valid");
+        let app = Application::build(&settings, clock.clone(), metrics())
             .await
             .expect("the server builds");
         (BoxCloneSyncService::new(app.service()), clock, env)

@@ -1,5 +1,6 @@
-//! Wiring: picks the concrete adapters for the configuration, builds the server, binds the
-//! listener first (so the port is known, even when it was 0) and runs until shutdown.
+//! `arcade serve` and `arcade migrate`: picks the concrete adapters for the settings, builds
+//! the server, binds the listener first (so the port is known, even when it was 0) and runs
+//! until shutdown; applies the migrations.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,35 +9,27 @@ use std::time::Duration;
 use anyhow::Context;
 use arcade_domain::ports::{EventBus, Observer, RankIndex, ScoreStore, SessionStore};
 use arcade_domain::service::{Arcade, Ports};
-use arcade_domain::session::PlayRules;
 use arcade_domain::time::{Clock, SystemClock};
 use arcade_events::{InProcessBus, NatsBus, RetryingBus};
 use arcade_server::AppState;
 use arcade_server::observer::MetricsObserver;
 use arcade_server::state::{DependencyCheck, Health, HttpSettings};
 use arcade_sessions::{MemoryRankIndex, MemorySessionStore, RedisBackend};
-use arcade_store::{FailoverRankIndex, PgSettings, PostgresStore, SqliteStore};
+use arcade_store::{FailoverRankIndex, PostgresStore, SqliteStore};
 use arcade_telemetry::Metrics;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
 use tokio::net::{TcpListener, TcpSocket};
 
-use crate::config::{Database, ServeArgs, StorageArgs};
+use crate::config::{
+    DEPENDENCY_TIMEOUT, Database, MigrateSettings, ServeSettings, StorageSettings,
+};
 
 /// Connection backlog: tokio's default of 128 overflows under bursts of new connections and
 /// costs one-second SYN retries.
 const LISTEN_BACKLOG: u32 = 1024;
 /// How often old sessions are forgotten and idle rate-limit entries dropped.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(30);
-/// Readiness gives each dependency this long to answer.
-const DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(2);
-
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The git revision, when the build was given one (`ARCADE_REVISION` at compile time).
-pub fn revision() -> &'static str {
-    option_env!("ARCADE_REVISION").unwrap_or("unknown")
-}
 
 /// The configured score store.
 #[derive(Clone)]
@@ -48,8 +41,8 @@ pub enum Store {
 impl Store {
     /// Open the store. SQLite is migrated on open (embedded mode owns its schema); PostgreSQL
     /// connects lazily and is migrated only by `arcade migrate`.
-    pub async fn open(db: &Database, storage: &StorageArgs) -> anyhow::Result<Self> {
-        Ok(match db {
+    pub async fn open(storage: &StorageSettings) -> anyhow::Result<Self> {
+        Ok(match &storage.database {
             Database::EmbeddedDir(dir) => {
                 Self::Sqlite(Arc::new(SqliteStore::open_dir(dir).await.with_context(
                     || format!("cannot open the database in {}", dir.display()),
@@ -64,11 +57,7 @@ impl Store {
                 PostgresStore::connect(
                     url.expose_secret(),
                     read_url.as_ref().map(|r| r.expose_secret()),
-                    PgSettings {
-                        pool_size: storage.database_pool_size,
-                        connect_timeout: storage.database_connect_timeout,
-                        statement_timeout: storage.database_statement_timeout,
-                    },
+                    storage.postgres,
                 )
                 .context("cannot use DATABASE_URL")?,
             )),
@@ -145,12 +134,15 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        args.validate()?;
-        let db = args.storage.database()?;
-        let store = Store::open(&db, &args.storage).await?;
+    /// Open the backends `settings` name and bind the listener, reading time from `clock`
+    /// and counting in `metrics`.
+    pub async fn build(
+        settings: &ServeSettings,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
+        let store = Store::open(&settings.storage).await?;
         store.ensure_current_schema().await?;
-        let metrics = Arc::new(Metrics::new(VERSION, revision()));
         let scores: Arc<dyn ScoreStore> = store.scores();
         let mut checks = vec![DependencyCheck::required("database", store.backend(), {
             let scores = scores.clone();
@@ -160,9 +152,9 @@ impl Application {
             }
         })];
         let (sessions, ranks): (Arc<dyn SessionStore>, Arc<dyn RankIndex>) =
-            match (&args.redis_url, &store) {
-                (Some(url), Store::Postgres(pg)) => {
-                    let redis = RedisBackend::connect(url.expose_secret(), &args.redis_prefix)
+            match (&settings.redis, &store) {
+                (Some(redis), Store::Postgres(pg)) => {
+                    let redis = RedisBackend::connect(redis.url.expose_secret(), &redis.prefix)
                         .await
                         .context("cannot connect to Redis (REDIS_URL)")?;
                     let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
@@ -181,7 +173,9 @@ impl Application {
                         Arc::new(MetricsObserver::new(metrics.clone())),
                     )
                     .with_store_answers_at_once(
-                        FailoverRankIndex::store_answers_for_pool(args.storage.database_pool_size),
+                        FailoverRankIndex::store_answers_for_pool(
+                            settings.storage.postgres.pool_size,
+                        ),
                     );
                     (sessions, Arc::new(ranks))
                 }
@@ -190,7 +184,7 @@ impl Application {
                     Arc::new(MemoryRankIndex::new()),
                 ),
             };
-        let events: Arc<dyn EventBus> = match &args.nats_url {
+        let events: Arc<dyn EventBus> = match &settings.nats_url {
             Some(url) => {
                 let nats = Arc::new(
                     NatsBus::connect(url.expose_secret())
@@ -210,25 +204,19 @@ impl Application {
             }
             None => Arc::new(InProcessBus::default()),
         };
-        // Without NATS there is no broadcaster to consume events: deliver them from here.
-        let webhook_settings = args.webhooks.settings()?;
-        let notifier = if args.nats_url.is_none() {
-            crate::broadcast::spawn_embedded(events.clone(), &webhook_settings, metrics.clone())?
+        // Without NATS there is no `arcade notify` to consume events: deliver them from here.
+        let notifier = if settings.nats_url.is_none() {
+            crate::notify::spawn_embedded(events.clone(), &settings.delivery, metrics.clone())?
         } else {
-            if !webhook_settings.webhooks.is_empty() {
+            if !settings.delivery.webhooks.is_empty() {
                 tracing::warn!(
-                    "webhook settings are ignored by `serve` when NATS_URL is set: run `arcade broadcast`"
+                    "webhook settings are ignored by `serve` when NATS_URL is set: run `arcade notify`"
                 );
             }
             None
         };
-        let in_memory_ranks = args.redis_url.is_none();
+        let in_memory_ranks = settings.redis.is_none();
         let observer: Arc<dyn Observer> = Arc::new(MetricsObserver::new(metrics.clone()));
-        let rules = PlayRules {
-            session_ttl: args.session_ttl,
-            tick_slack: args.tick_slack,
-            ..PlayRules::default()
-        };
         let arcade = Arc::new(Arcade::new(
             Ports {
                 scores,
@@ -238,7 +226,7 @@ impl Application {
                 clock,
                 observer,
             },
-            rules,
+            settings.rules,
         ));
         // Boards held in memory start empty: fill them from the database. Redis keeps its
         // boards across restarts and rebuilds a lost one by itself.
@@ -250,21 +238,21 @@ impl Application {
             tracing::info!(boards, "leaderboards loaded");
         }
         let health = Arc::new(Health::new(checks, DEPENDENCY_TIMEOUT));
-        let settings = HttpSettings {
-            max_body_bytes: args.max_body_bytes,
-            request_timeout: args.request_timeout,
-            max_requests_in_flight: args.max_requests_in_flight.get(),
-            starts_per_minute: args.starts_per_minute,
-            trust_forwarded_for: args.trust_forwarded_for,
+        let http = HttpSettings {
+            max_body_bytes: settings.max_body_bytes,
+            request_timeout: settings.request_timeout,
+            max_requests_in_flight: settings.max_requests_in_flight.get(),
+            starts_per_minute: settings.starts_per_minute,
+            trust_forwarded_for: settings.trust_forwarded_for,
         };
-        let state = AppState::new(arcade.clone(), metrics, health, settings);
-        let listener = bind(args.listen)?;
+        let state = AppState::new(arcade.clone(), metrics, health, http);
+        let listener = bind(settings.listen)?;
         Ok(Self {
             listener,
             state,
             arcade,
-            drain_delay: args.drain_delay,
-            shutdown_timeout: args.shutdown_timeout,
+            drain_delay: settings.drain_delay,
+            shutdown_timeout: settings.shutdown_timeout,
             notifier,
         })
     }
@@ -366,29 +354,16 @@ async fn housekeeping(state: AppState) {
     }
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-}
-
 /// The real clock, for the binary.
 pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
+}
+
+/// Apply the migrations the store needs (PostgreSQL; SQLite migrates itself on open).
+pub async fn migrate(settings: &MigrateSettings) -> anyhow::Result<()> {
+    let store = Store::open(&settings.storage).await?;
+    store.migrate().await?;
+    store.close().await;
+    tracing::info!("migrations applied");
+    Ok(())
 }

@@ -1,9 +1,10 @@
 //! `arcade check-config ROLE`: proves that an environment (a container spec, a compose
-//! service) only sets variables the role accepts, with valid values.
+//! service) only sets variables the role accepts, with values the role's own check
+//! ([`Cli::settings`]) takes.
 
 use clap::{CommandFactory, Parser};
 
-use crate::config::{Cli, Command, Role};
+use crate::config::{Cli, Role};
 
 /// Every environment variable `role` reads.
 pub fn accepted(role: Role) -> Vec<String> {
@@ -27,21 +28,13 @@ pub fn check(role: Role, vars: &[(String, String)]) -> Result<Vec<String>, Vec<S
         .filter(|(k, _)| k.starts_with("ARCADE_") && !known.contains(k))
         .map(|(k, _)| format!("{k} is not a setting of `arcade {}`", role.name()))
         .collect();
+    // The role's settings come from the environment, as when it runs, through the same check.
     match Cli::try_parse_from(["arcade", role.name()]) {
         Err(e) => problems.push(e.to_string().trim().to_owned()),
         Ok(cli) => {
-            let result = match cli.command {
-                Some(Command::Serve(args)) => args.validate().map_err(|e| e.to_string()),
-                Some(Command::Migrate(args)) => args
-                    .storage
-                    .database()
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
-                Some(Command::Broadcast(args)) => args.validate().map_err(|e| e.to_string()),
-                _ => Ok(()),
-            };
-            if let Err(e) = result {
-                problems.push(e);
+            if let Err(e) = cli.settings() {
+                // With its causes, as `arcade` prints an error that stops a role.
+                problems.push(format!("{:#}", anyhow::Error::from(e)));
             }
         }
     }
@@ -75,7 +68,7 @@ mod tests {
         let migrate = accepted(Role::Migrate);
         assert!(migrate.contains(&"DATABASE_URL".to_owned()));
         assert!(!migrate.contains(&"ARCADE_LISTEN".to_owned()));
-        let broadcast = accepted(Role::Broadcast);
+        let notify = accepted(Role::Notify);
         for name in [
             "ARCADE_LISTEN",
             "NATS_URL",
@@ -90,9 +83,9 @@ mod tests {
             "ARCADE_WEBHOOK_PER_MINUTE",
             "ARCADE_BROADCAST_CONSUMER",
         ] {
-            assert!(broadcast.contains(&name.to_owned()), "{name}");
+            assert!(notify.contains(&name.to_owned()), "{name}");
         }
-        assert!(!broadcast.contains(&"DATABASE_URL".to_owned()));
+        assert!(!notify.contains(&"DATABASE_URL".to_owned()));
         let vars = vec![("ARCADE_LISTN".to_owned(), "0.0.0.0:8080".to_owned())];
         let problems = check(Role::Serve, &vars).unwrap_err();
         assert!(problems[0].contains("ARCADE_LISTN"), "{problems:?}");

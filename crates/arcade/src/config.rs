@@ -1,13 +1,30 @@
-//! Configuration: one typed struct per concern, from flags or the environment (every flag has
-//! an env name), validated before anything starts. `arcade --help` documents every setting.
+//! Configuration: every clap struct (one per concern, each flag with an env name) and the one
+//! check that turns them into a role's typed settings. `arcade`, every role, and
+//! `arcade check-config ROLE` go through [`Cli::settings`], so a setting refused by one is
+//! refused by all. `arcade --help` documents every setting.
+//!
+//! Errors name the setting and never show a secret: of a URL, only [`redact`]'s part is shown.
 
 use std::net::SocketAddr;
 use std::num::{NonZeroU32, NonZeroUsize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use arcade_domain::session::PlayRules;
+use arcade_events::notify::{
+    RetryPolicy, Settings as DeliverySettings, Target as WebhookTarget, Webhook,
+};
+use arcade_store::PgSettings;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
+
+/// Readiness gives each dependency this long to answer (every role that reports readiness).
+pub const DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(2);
+
+const POSTGRES_SCHEMES: &[&str] = &["postgres://", "postgresql://"];
+const REDIS_SCHEMES: &[&str] = &["redis://", "rediss://"];
+const NATS_SCHEMES: &[&str] = &["nats://", "tls://", "ws://", "wss://"];
+const HTTP_SCHEMES: &[&str] = &["https://", "http://"];
 
 /// Arcade: browser games with leaderboards nobody can fake.
 ///
@@ -34,7 +51,9 @@ pub enum Command {
     CheckConfig(CheckConfigArgs),
     /// Announce scores and new leaders on Discord and Slack webhooks, from the JetStream
     /// stream (log-only when no webhook is configured).
-    Broadcast(crate::broadcast::BroadcastArgs),
+    // `broadcast` was its name: deployments that run `arcade broadcast` keep working.
+    #[command(visible_alias = "broadcast")]
+    Notify(Box<NotifyArgs>),
 }
 
 /// The roles whose environment `check-config` can check.
@@ -42,22 +61,24 @@ pub enum Command {
 pub enum Role {
     Serve,
     Migrate,
-    Broadcast,
+    #[value(alias = "broadcast")]
+    Notify,
 }
 
 impl Role {
+    /// The role's command name (an alias given on the command line resolves to it).
     pub fn name(self) -> &'static str {
         match self {
             Self::Serve => "serve",
             Self::Migrate => "migrate",
-            Self::Broadcast => "broadcast",
+            Self::Notify => "notify",
         }
     }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckConfigArgs {
-    /// The role whose settings to check.
+    /// The role whose settings to check (`broadcast` is accepted for `notify`).
     #[arg(value_enum)]
     pub role: Role,
 }
@@ -129,9 +150,9 @@ pub struct ServeArgs {
     #[arg(long, env = "NATS_URL", hide_env_values = true)]
     pub nats_url: Option<SecretString>,
     /// Notifications straight from this server, for single-binary installs (no NATS): with a
-    /// webhook set, scores are announced the way `arcade broadcast` does in a fleet.
+    /// webhook set, scores are announced the way `arcade notify` does in a fleet.
     #[command(flatten)]
-    pub webhooks: crate::broadcast::WebhookArgs,
+    pub webhooks: WebhookArgs,
     /// How long a game session may last before it expires.
     #[arg(long, env = "ARCADE_SESSION_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub session_ttl: Duration,
@@ -183,6 +204,91 @@ pub struct HealthcheckArgs {
     pub timeout: Duration,
 }
 
+/// Settings of `arcade notify`.
+#[derive(Debug, Clone, Args)]
+pub struct NotifyArgs {
+    /// Address to serve /health/live, /health/ready and /metrics on.
+    #[arg(long, env = "ARCADE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// NATS URL: the events come from its JetStream stream ARCADE (required).
+    #[arg(long, env = "NATS_URL", hide_env_values = true)]
+    pub nats_url: Option<SecretString>,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    /// Name of the durable JetStream consumer: the notifier's place in the stream.
+    // The variables and the default keep the worker's former name: a new consumer name would
+    // start at new events and lose what the old consumer had not delivered yet.
+    #[arg(
+        long,
+        env = "ARCADE_BROADCAST_CONSUMER",
+        default_value = "arcade-broadcaster"
+    )]
+    pub consumer: String,
+    /// Events handed out and not yet acknowledged, at most.
+    #[arg(long, env = "ARCADE_BROADCAST_MAX_ACK_PENDING", default_value_t = 1000)]
+    pub max_ack_pending: u32,
+}
+
+/// Webhook delivery settings, shared by `arcade notify` and the notifier inside `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Discord webhook URL (a secret). Without any webhook the notifier only logs.
+    #[arg(long, env = "ARCADE_DISCORD_WEBHOOK_URL", hide_env_values = true)]
+    pub discord_webhook_url: Option<SecretString>,
+    /// File holding the Discord webhook URL (a mounted secret), instead of the URL itself.
+    #[arg(
+        long,
+        env = "ARCADE_DISCORD_WEBHOOK_URL_FILE",
+        conflicts_with = "discord_webhook_url"
+    )]
+    pub discord_webhook_url_file: Option<PathBuf>,
+    /// Slack incoming-webhook URL (a secret).
+    #[arg(long, env = "ARCADE_SLACK_WEBHOOK_URL", hide_env_values = true)]
+    pub slack_webhook_url: Option<SecretString>,
+    /// File holding the Slack webhook URL, instead of the URL itself.
+    #[arg(
+        long,
+        env = "ARCADE_SLACK_WEBHOOK_URL_FILE",
+        conflicts_with = "slack_webhook_url"
+    )]
+    pub slack_webhook_url_file: Option<PathBuf>,
+    /// The arcade's public address, for links in messages, e.g. https://arcade.example.com.
+    #[arg(long, env = "ARCADE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Attempts per message (the first included) before it is parked on arcade.dead.webhook.
+    #[arg(long, env = "ARCADE_WEBHOOK_MAX_ATTEMPTS", default_value_t = 5)]
+    pub webhook_max_attempts: u32,
+    /// Wait after a first failed attempt; doubled after each further one (with jitter).
+    #[arg(long, env = "ARCADE_WEBHOOK_RETRY_BASE", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub webhook_retry_base: Duration,
+    /// Longest wait between attempts, Retry-After included.
+    #[arg(long, env = "ARCADE_WEBHOOK_RETRY_MAX", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub webhook_retry_max: Duration,
+    /// One attempt gives up after this long (and is retried).
+    #[arg(long, env = "ARCADE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+    /// Messages per minute per webhook; more are folded into one digest sent when allowed.
+    #[arg(long, env = "ARCADE_WEBHOOK_PER_MINUTE", default_value_t = 20)]
+    pub webhook_per_minute: u32,
+    /// Event ids remembered per webhook to drop duplicates.
+    #[arg(long, env = "ARCADE_WEBHOOK_DEDUP_WINDOW", default_value_t = 10_000)]
+    pub webhook_dedup_window: usize,
+}
+
+// ------------------------------------------------------------------------ typed settings
+
+/// A command with its settings checked: what the runtime runs.
+#[derive(Debug)]
+pub enum Settings {
+    Serve(Box<ServeSettings>),
+    Migrate(MigrateSettings),
+    Notify(Box<NotifySettings>),
+    Healthcheck(HealthcheckArgs),
+    CheckConfig(Role),
+}
+
 /// Where scores are stored.
 #[derive(Debug, Clone)]
 pub enum Database {
@@ -197,24 +303,97 @@ pub enum Database {
     },
 }
 
-/// A setting that cannot work, found before start.
+/// The score store and, for PostgreSQL, its pools.
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    pub database: Database,
+    pub postgres: PgSettings,
+}
+
+/// Redis for live sessions and the rank index.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    pub url: SecretString,
+    pub prefix: String,
+}
+
+/// Everything `serve` runs on.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    pub listen: SocketAddr,
+    pub log: LogArgs,
+    pub storage: StorageSettings,
+    /// Shared sessions and ranks; `None` keeps them in this process's memory.
+    pub redis: Option<RedisSettings>,
+    /// JetStream for events; `None` keeps them in process.
+    pub nats_url: Option<SecretString>,
+    /// Notifications sent by the server itself when it has no NATS.
+    pub delivery: DeliverySettings,
+    pub rules: PlayRules,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_requests_in_flight: NonZeroUsize,
+    pub starts_per_minute: NonZeroU32,
+    pub trust_forwarded_for: bool,
+    pub drain_delay: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+/// Everything `migrate` runs on.
+#[derive(Debug, Clone)]
+pub struct MigrateSettings {
+    pub log: LogArgs,
+    pub storage: StorageSettings,
+}
+
+/// Everything `notify` runs on.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    pub listen: SocketAddr,
+    pub log: LogArgs,
+    pub nats_url: SecretString,
+    pub delivery: DeliverySettings,
+    /// Durable consumer name.
+    pub consumer: String,
+    pub max_ack_pending: NonZeroU32,
+}
+
+/// A setting that cannot work, found before start. Shows no secret: of a URL, only what
+/// [`redact`] lets through.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "DATABASE_URL must start with postgres://, postgresql:// or sqlite:; got a URL starting with '{0}'"
+        "DATABASE_URL must start with postgres://, postgresql:// or sqlite:; got {}",
+        redact(.0.expose_secret())
     )]
-    UnsupportedDatabase(String),
+    UnsupportedDatabase(SecretString),
     #[error(
         "REDIS_URL needs a PostgreSQL DATABASE_URL: the Redis rank index is rebuilt from it and replicas must share one database"
     )]
     RedisWithoutPostgres,
     #[error("DATABASE_READ_URL needs a PostgreSQL DATABASE_URL")]
     ReadReplicaWithoutPostgres,
-    #[error("{name} must start with {expected}; got a URL starting with '{scheme}'")]
-    BadUrl {
+    #[error("`arcade notify` needs NATS_URL (the events come from JetStream)")]
+    NoNats,
+    #[error("{name} must start with {expected}; got {shown}")]
+    BadScheme {
         name: &'static str,
         expected: &'static str,
-        scheme: String,
+        /// [`redact`]'s part of the value.
+        shown: String,
+    },
+    #[error("{name} is not a valid URL")]
+    InvalidUrl {
+        name: &'static str,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("cannot read {name} ({path})")]
+    SecretFile {
+        name: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     #[error("ARCADE_DATABASE_POOL_SIZE must be between 1 and 1000; got {0}")]
     PoolSize(u32),
@@ -222,84 +401,130 @@ pub enum ConfigError {
     Zero { name: &'static str },
     #[error("ARCADE_MAX_BODY_BYTES must be at least 1024 bytes so a heartbeat fits; got {0}")]
     BodyTooSmall(usize),
+    #[error("ARCADE_WEBHOOK_RETRY_BASE must not exceed ARCADE_WEBHOOK_RETRY_MAX")]
+    RetryOrder,
 }
 
-impl StorageArgs {
-    pub fn database(&self) -> Result<Database, ConfigError> {
-        match &self.database_url {
-            None => Ok(Database::EmbeddedDir(self.data_dir.clone())),
-            Some(url) => {
-                let raw = url.expose_secret();
-                if !(1..=1000).contains(&self.database_pool_size) {
-                    return Err(ConfigError::PoolSize(self.database_pool_size));
-                }
-                if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-                    if let Some(r) = &self.database_read_url {
-                        check_scheme("DATABASE_READ_URL", r, &["postgres://", "postgresql://"])?;
-                    }
-                    Ok(Database::Postgres {
-                        url: url.clone(),
-                        read_url: self.database_read_url.clone(),
-                    })
-                } else if raw.starts_with("sqlite:") {
-                    if self.database_read_url.is_some() {
-                        return Err(ConfigError::ReadReplicaWithoutPostgres);
-                    }
-                    Ok(Database::SqliteUrl(url.clone()))
-                } else {
-                    Err(ConfigError::UnsupportedDatabase(scheme_of(raw)))
-                }
-            }
-        }
-    }
-}
-
-/// Only the scheme of a URL is ever shown: the rest may hold a password.
-fn scheme_of(raw: &str) -> String {
-    match raw.split_once(':') {
-        // A scheme is short and plain; anything else may be the secret itself.
+/// What of a URL may be shown: its scheme, when the value starts like a URL (`scheme://`,
+/// the scheme short and of scheme characters). Nothing else, ever: the rest may hold a
+/// password or a token, and a value that does not start like a URL may be the secret itself.
+pub fn redact(raw: &str) -> String {
+    match raw.split_once("://") {
         Some((scheme, _))
-            if !scheme.is_empty()
-                && scheme.len() <= 16
+            if scheme.len() <= 16
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
         {
-            scheme.to_owned()
+            format!("a URL starting with '{scheme}'")
         }
-        _ => "(no scheme)".to_owned(),
+        _ => "a value that does not start with scheme://".to_owned(),
     }
 }
 
-fn check_scheme(
-    name: &'static str,
-    url: &SecretString,
-    schemes: &[&'static str],
-) -> Result<(), ConfigError> {
-    let raw = url.expose_secret();
-    if schemes.iter().any(|s| raw.starts_with(s)) {
-        Ok(())
-    } else {
-        Err(ConfigError::BadUrl {
+/// Check a URL setting: one of `schemes`, and a URL the adapters can use. The check parses
+/// with `url`, the parser sqlx, redis and async-nats parse their URLs with, so a URL taken
+/// here is not refused by them for its form.
+fn check_url(name: &'static str, raw: &str, schemes: &[&'static str]) -> Result<(), ConfigError> {
+    if !schemes.iter().any(|s| raw.starts_with(s)) {
+        return Err(ConfigError::BadScheme {
             name,
             expected: schemes[0],
-            scheme: scheme_of(raw),
+            shown: redact(raw),
+        });
+    }
+    url::Url::parse(raw)
+        .map(drop)
+        .map_err(|source| ConfigError::InvalidUrl { name, source })
+}
+
+/// NATS_URL: one server (the NATS client takes no list in a string).
+fn check_nats_url(url: &SecretString) -> Result<(), ConfigError> {
+    check_url("NATS_URL", url.expose_secret(), NATS_SCHEMES)
+}
+
+impl Cli {
+    /// The command to run (serve when none is given), its settings checked: the one check of
+    /// every role, also run by `check-config`.
+    pub fn settings(self) -> Result<Settings, ConfigError> {
+        self.command
+            .unwrap_or_else(|| Command::Serve(Box::new(self.serve)))
+            .settings()
+    }
+}
+
+impl Command {
+    pub fn settings(self) -> Result<Settings, ConfigError> {
+        Ok(match self {
+            Self::Serve(args) => Settings::Serve(Box::new(args.settings()?)),
+            Self::Migrate(args) => Settings::Migrate(args.settings()?),
+            Self::Notify(args) => Settings::Notify(Box::new(args.settings()?)),
+            Self::Healthcheck(args) => Settings::Healthcheck(args),
+            Self::CheckConfig(args) => Settings::CheckConfig(args.role),
         })
     }
 }
 
-impl ServeArgs {
-    /// Check settings that clap's types cannot.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        self.storage.database()?;
-        if let Some(url) = &self.redis_url {
-            check_scheme("REDIS_URL", url, &["redis://", "rediss://"])?;
-            if !matches!(self.storage.database()?, Database::Postgres { .. }) {
-                return Err(ConfigError::RedisWithoutPostgres);
-            }
+impl StorageArgs {
+    pub fn settings(&self) -> Result<StorageSettings, ConfigError> {
+        Ok(StorageSettings {
+            database: self.database()?,
+            postgres: PgSettings {
+                pool_size: self.database_pool_size,
+                connect_timeout: self.database_connect_timeout,
+                statement_timeout: self.database_statement_timeout,
+            },
+        })
+    }
+
+    fn database(&self) -> Result<Database, ConfigError> {
+        let Some(url) = &self.database_url else {
+            return Ok(Database::EmbeddedDir(self.data_dir.clone()));
+        };
+        let raw = url.expose_secret();
+        if !(1..=1000).contains(&self.database_pool_size) {
+            return Err(ConfigError::PoolSize(self.database_pool_size));
         }
+        if POSTGRES_SCHEMES.iter().any(|s| raw.starts_with(s)) {
+            check_url("DATABASE_URL", raw, POSTGRES_SCHEMES)?;
+            if let Some(read) = &self.database_read_url {
+                check_url("DATABASE_READ_URL", read.expose_secret(), POSTGRES_SCHEMES)?;
+            }
+            Ok(Database::Postgres {
+                url: url.clone(),
+                read_url: self.database_read_url.clone(),
+            })
+        } else if raw.starts_with("sqlite:") {
+            // sqlx reads a `sqlite:` URL as a path and options, not with a URL parser.
+            if self.database_read_url.is_some() {
+                return Err(ConfigError::ReadReplicaWithoutPostgres);
+            }
+            Ok(Database::SqliteUrl(url.clone()))
+        } else {
+            Err(ConfigError::UnsupportedDatabase(url.clone()))
+        }
+    }
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Result<ServeSettings, ConfigError> {
+        let storage = self.storage.settings()?;
+        let redis = match &self.redis_url {
+            None => None,
+            Some(url) => {
+                check_url("REDIS_URL", url.expose_secret(), REDIS_SCHEMES)?;
+                if !matches!(storage.database, Database::Postgres { .. }) {
+                    return Err(ConfigError::RedisWithoutPostgres);
+                }
+                Some(RedisSettings {
+                    url: url.clone(),
+                    prefix: self.redis_prefix.clone(),
+                })
+            }
+        };
         if let Some(url) = &self.nats_url {
-            check_scheme("NATS_URL", url, &["nats://", "tls://", "ws://", "wss://"])?;
+            check_nats_url(url)?;
         }
         for (name, d) in [
             ("ARCADE_SESSION_TTL", self.session_ttl),
@@ -312,7 +537,144 @@ impl ServeArgs {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::BodyTooSmall(self.max_body_bytes));
         }
-        Ok(())
+        Ok(ServeSettings {
+            listen: self.listen,
+            log: self.log.clone(),
+            storage,
+            redis,
+            nats_url: self.nats_url.clone(),
+            delivery: self.webhooks.settings()?,
+            rules: PlayRules {
+                session_ttl: self.session_ttl,
+                tick_slack: self.tick_slack,
+                ..PlayRules::default()
+            },
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: self.request_timeout,
+            max_requests_in_flight: self.max_requests_in_flight,
+            starts_per_minute: self.starts_per_minute,
+            trust_forwarded_for: self.trust_forwarded_for,
+            drain_delay: self.drain_delay,
+            shutdown_timeout: self.shutdown_timeout,
+        })
+    }
+}
+
+impl MigrateArgs {
+    pub fn settings(&self) -> Result<MigrateSettings, ConfigError> {
+        Ok(MigrateSettings {
+            log: self.log.clone(),
+            storage: self.storage.settings()?,
+        })
+    }
+}
+
+impl NotifyArgs {
+    pub fn settings(&self) -> Result<NotifySettings, ConfigError> {
+        let nats_url = self.nats_url.clone().ok_or(ConfigError::NoNats)?;
+        check_nats_url(&nats_url)?;
+        let max_ack_pending = NonZeroU32::new(self.max_ack_pending).ok_or(ConfigError::Zero {
+            name: "ARCADE_BROADCAST_MAX_ACK_PENDING",
+        })?;
+        Ok(NotifySettings {
+            listen: self.listen,
+            log: self.log.clone(),
+            nats_url,
+            delivery: self.webhooks.settings()?,
+            consumer: self.consumer.clone(),
+            max_ack_pending,
+        })
+    }
+}
+
+fn read_secret(name: &'static str, path: &Path) -> Result<SecretString, ConfigError> {
+    std::fs::read_to_string(path)
+        .map(|s| SecretString::from(s.trim().to_owned()))
+        .map_err(|source| ConfigError::SecretFile {
+            name,
+            path: path.to_owned(),
+            source,
+        })
+}
+
+impl WebhookArgs {
+    /// The configured webhooks, reading URL files; empty means log-only.
+    pub fn webhooks(&self) -> Result<Vec<Webhook>, ConfigError> {
+        let mut hooks = Vec::new();
+        for (target, name, url, file, file_name) in [
+            (
+                WebhookTarget::Discord,
+                "ARCADE_DISCORD_WEBHOOK_URL",
+                &self.discord_webhook_url,
+                &self.discord_webhook_url_file,
+                "ARCADE_DISCORD_WEBHOOK_URL_FILE",
+            ),
+            (
+                WebhookTarget::Slack,
+                "ARCADE_SLACK_WEBHOOK_URL",
+                &self.slack_webhook_url,
+                &self.slack_webhook_url_file,
+                "ARCADE_SLACK_WEBHOOK_URL_FILE",
+            ),
+        ] {
+            let url = match (url, file) {
+                (Some(url), _) => Some(url.clone()),
+                (None, Some(path)) => Some(read_secret(file_name, path)?),
+                (None, None) => None,
+            };
+            // An empty value (an unset secret rendered as "") means no webhook.
+            if let Some(url) = url.filter(|u| !u.expose_secret().is_empty()) {
+                check_url(name, url.expose_secret(), HTTP_SCHEMES)?;
+                hooks.push(Webhook { target, url });
+            }
+        }
+        Ok(hooks)
+    }
+
+    /// The delivery settings, checked.
+    pub fn settings(&self) -> Result<DeliverySettings, ConfigError> {
+        let webhooks = self.webhooks()?;
+        let public_url = self
+            .public_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(|u| {
+                check_url("ARCADE_PUBLIC_URL", u, HTTP_SCHEMES)
+                    .map(|()| u.trim_end_matches('/').to_owned())
+            })
+            .transpose()?;
+        for (name, zero) in [
+            (
+                "ARCADE_WEBHOOK_MAX_ATTEMPTS",
+                self.webhook_max_attempts == 0,
+            ),
+            ("ARCADE_WEBHOOK_TIMEOUT", self.webhook_timeout.is_zero()),
+            ("ARCADE_WEBHOOK_PER_MINUTE", self.webhook_per_minute == 0),
+            (
+                "ARCADE_WEBHOOK_DEDUP_WINDOW",
+                self.webhook_dedup_window == 0,
+            ),
+        ] {
+            if zero {
+                return Err(ConfigError::Zero { name });
+            }
+        }
+        if self.webhook_retry_base > self.webhook_retry_max {
+            return Err(ConfigError::RetryOrder);
+        }
+        Ok(DeliverySettings {
+            webhooks,
+            public_url,
+            retry: RetryPolicy {
+                max_attempts: self.webhook_max_attempts,
+                base: self.webhook_retry_base,
+                max: self.webhook_retry_max,
+            },
+            request_timeout: self.webhook_timeout,
+            per_minute: self.webhook_per_minute,
+            rate_window: Duration::from_secs(60),
+            dedup_window: self.webhook_dedup_window,
+        })
     }
 }
 
@@ -320,6 +682,29 @@ impl ServeArgs {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["arcade", "serve"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Some(Command::Serve(a)) => *a,
+            _ => unreachable!("the argv names serve"),
+        }
+    }
+
+    fn notify(args: &[&str]) -> NotifyArgs {
+        let mut argv = vec!["arcade", "notify"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Some(Command::Notify(a)) => *a,
+            _ => unreachable!("the argv names notify"),
+        }
+    }
+
+    /// The full message of an error, causes included, as `arcade` prints it.
+    fn message(e: ConfigError) -> String {
+        format!("{:#}", anyhow::Error::from(e))
+    }
 
     #[test]
     fn the_cli_definition_is_consistent() {
@@ -332,34 +717,230 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.serve.session_ttl, Duration::from_secs(3600));
-        cli.serve.validate().unwrap();
+        let Settings::Serve(settings) = cli.settings().unwrap() else {
+            panic!("expected serve")
+        };
+        assert_eq!(settings.rules.session_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn broadcast_is_still_the_notifier_on_the_command_line_and_in_check_config() {
+        let cli = Cli::try_parse_from(["arcade", "broadcast", "--nats-url", "nats://n:4222"]);
+        assert!(matches!(cli.unwrap().command, Some(Command::Notify(_))));
+        let cli = Cli::try_parse_from(["arcade", "check-config", "broadcast"]).unwrap();
+        assert!(matches!(
+            cli.settings().unwrap(),
+            Settings::CheckConfig(Role::Notify)
+        ));
+    }
+
+    #[test]
+    fn only_the_scheme_of_a_url_is_ever_shown() {
+        for (raw, shown) in [
+            (
+                "postgres://arcade:hunter2@db:5432/arcade",
+                "a URL starting with 'postgres'",
+            ),
+            (
+                "mysql://root:hunter2@db/arcade",
+                "a URL starting with 'mysql'",
+            ),
+            ("hunter2", "a value that does not start with scheme://"),
+            // No scheme: the part before the colon is a user name, or the secret.
+            (
+                "root:hunter2@db",
+                "a value that does not start with scheme://",
+            ),
+            ("hunter2:x", "a value that does not start with scheme://"),
+            // Not the shape of a scheme: perhaps a token with `://` inside.
+            (
+                "hunter2/hunter2://x",
+                "a value that does not start with scheme://",
+            ),
+            (
+                "averyveryverylongschemelikesecret://x",
+                "a value that does not start with scheme://",
+            ),
+        ] {
+            assert_eq!(redact(raw), shown, "{raw}");
+        }
     }
 
     #[test]
     fn unsupported_database_urls_are_refused_without_echoing_secrets() {
-        let cli = Cli::try_parse_from([
-            "arcade",
-            "serve",
-            "--database-url",
-            "mysql://root:hunter2@db/arcade",
-        ])
-        .unwrap();
-        let Some(Command::Serve(args)) = cli.command else {
-            panic!("expected serve")
-        };
-        let msg = args.validate().unwrap_err().to_string();
+        let args = serve(&["--database-url", "mysql://root:hunter2@db/arcade"]);
+        let msg = message(args.settings().unwrap_err());
         assert!(msg.contains("'mysql'"), "{msg}");
-        assert!(matches!(
-            args.storage.database(),
-            Err(ConfigError::UnsupportedDatabase(_))
-        ));
-        assert!(!msg.contains("hunter2"));
-        assert!(!format!("{args:?}").contains("hunter2"));
-        let cli = Cli::try_parse_from(["arcade", "serve", "--database-url", "hunter2"]).unwrap();
-        let Some(Command::Serve(args)) = cli.command else {
-            panic!("expected serve")
-        };
-        let msg = args.validate().unwrap_err().to_string();
         assert!(!msg.contains("hunter2"), "{msg}");
+        assert!(!format!("{args:?}").contains("hunter2"));
+        assert!(!format!("{:?}", args.settings()).contains("hunter2"));
+        let args = serve(&["--database-url", "hunter2"]);
+        let msg = message(args.settings().unwrap_err());
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+
+    #[test]
+    fn urls_that_the_adapters_would_refuse_are_refused_without_echoing_secrets() {
+        let pg = "postgres://u:hunter2@db:5432/arcade";
+        for (flags, name) in [
+            (
+                vec!["--database-url", "postgres://u:hunter2@db:notaport/arcade"],
+                "DATABASE_URL",
+            ),
+            (
+                vec!["--database-url", "postgresql://u:hunter2@db:99999/arcade"],
+                "DATABASE_URL",
+            ),
+            (
+                vec![
+                    "--database-url",
+                    pg,
+                    "--database-read-url",
+                    "postgres://u:hunter2@replica:notaport/arcade",
+                ],
+                "DATABASE_READ_URL",
+            ),
+            (
+                vec![
+                    "--database-url",
+                    pg,
+                    "--redis-url",
+                    "redis://:hunter2@redis:notaport",
+                ],
+                "REDIS_URL",
+            ),
+            (
+                vec!["--nats-url", "nats://u:hunter2@nats:notaport"],
+                "NATS_URL",
+            ),
+            (
+                vec!["--nats-url", "nats://a:4222,nats://u:hunter2@b:notaport"],
+                "NATS_URL",
+            ),
+            (
+                vec![
+                    "--discord-webhook-url",
+                    "https://discord.com:notaport/api/webhooks/1/hunter2",
+                ],
+                "ARCADE_DISCORD_WEBHOOK_URL",
+            ),
+        ] {
+            let msg = message(serve(&flags).settings().unwrap_err());
+            assert!(
+                msg.contains(name) && msg.contains("invalid port number"),
+                "{flags:?}: {msg}"
+            );
+            assert!(!msg.contains("hunter2"), "{msg}");
+        }
+        let msg = message(
+            notify(&["--nats-url", "nats://u:hunter2@nats:notaport"])
+                .settings()
+                .unwrap_err(),
+        );
+        assert!(msg.contains("NATS_URL"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+
+    #[test]
+    fn urls_of_every_form_the_adapters_take_are_accepted() {
+        for flags in [
+            vec!["--database-url", "sqlite::memory:"],
+            vec!["--database-url", "sqlite:data/arcade.db?mode=rwc"],
+            vec![
+                "--database-url",
+                "postgres://arcade:s3cret@db.internal:5432/arcade?sslmode=require",
+                "--database-read-url",
+                "postgresql://arcade@%2Fvar%2Frun%2Fpostgresql/arcade",
+                "--redis-url",
+                "rediss://:s3cret@[::1]:6380/2",
+                "--nats-url",
+                "tls://nats.internal:4222",
+            ],
+            vec![
+                "--database-url",
+                "postgres:///arcade?host=/var/run/postgresql",
+            ],
+        ] {
+            serve(&flags).settings().unwrap();
+        }
+    }
+
+    #[test]
+    fn without_webhooks_the_notifier_is_log_only_and_needs_nats() {
+        // clap reads NATS_URL from the environment too: only without it is NATS missing.
+        if std::env::var_os("NATS_URL").is_none() {
+            assert!(matches!(notify(&[]).settings(), Err(ConfigError::NoNats)));
+        }
+        let settings = notify(&["--nats-url", "nats://127.0.0.1:4222"])
+            .settings()
+            .unwrap();
+        assert!(settings.delivery.webhooks.is_empty());
+        assert_eq!(settings.consumer, "arcade-broadcaster");
+    }
+
+    #[test]
+    fn webhook_urls_come_from_files_and_never_show() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("discord");
+        std::fs::write(&path, "https://discord.com/api/webhooks/1/hush-hush\n").unwrap();
+        let args = notify(&[
+            "--nats-url",
+            "nats://n:4222",
+            "--discord-webhook-url-file",
+            path.to_str().unwrap(),
+            "--slack-webhook-url",
+            "https://hooks.slack.com/services/T/B/quiet",
+            "--public-url",
+            "https://arcade.example.com/",
+        ]);
+        let settings = args.settings().unwrap();
+        assert_eq!(settings.delivery.webhooks.len(), 2);
+        assert_eq!(
+            settings.delivery.webhooks[0].url.expose_secret(),
+            "https://discord.com/api/webhooks/1/hush-hush"
+        );
+        assert_eq!(
+            settings.delivery.public_url.as_deref(),
+            Some("https://arcade.example.com")
+        );
+        let shown = format!("{args:?} {settings:?}");
+        assert!(
+            !shown.contains("hush-hush") && !shown.contains("quiet"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_webhook_settings_are_refused_without_echoing_the_url() {
+        let args = notify(&[
+            "--nats-url",
+            "nats://n:4222",
+            "--slack-webhook-url",
+            "hooks.slack.com/services/secret",
+        ]);
+        let msg = message(args.settings().unwrap_err());
+        assert!(
+            msg.contains("ARCADE_SLACK_WEBHOOK_URL") && !msg.contains("secret"),
+            "{msg}"
+        );
+        let args = notify(&["--nats-url", "nats://n:4222", "--webhook-max-attempts", "0"]);
+        assert!(matches!(args.settings(), Err(ConfigError::Zero { .. })));
+        let missing = notify(&[
+            "--nats-url",
+            "nats://n:4222",
+            "--discord-webhook-url-file",
+            "/nonexistent/discord",
+        ]);
+        assert!(matches!(
+            missing.settings(),
+            Err(ConfigError::SecretFile { .. })
+        ));
+        // `serve` checks the webhooks of its embedded notifier the same way.
+        let serve = serve(&["--slack-webhook-url", "hooks.slack.com/services/secret"]);
+        let msg = message(serve.settings().unwrap_err());
+        assert!(
+            msg.contains("ARCADE_SLACK_WEBHOOK_URL") && !msg.contains("secret"),
+            "{msg}"
+        );
     }
 }

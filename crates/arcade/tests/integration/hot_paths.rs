@@ -2,6 +2,7 @@
 //! request they cannot answer at once.
 
 use arcade::app::{Application, system_clock};
+use arcade::runtime::metrics;
 use arcade_testkit::{StatusCode, TestEnv, spawn_app_in};
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, header};
@@ -55,7 +56,9 @@ async fn hot_reads_answer_as_the_router_does_and_leave_the_rest_to_it() {
     }
     filling.stop().await.unwrap();
     let args = env.serve_args(&[]).await;
-    let app = Application::build(&args, system_clock()).await.unwrap();
+    let app = Application::build(&args.settings().unwrap(), system_clock(), metrics())
+        .await
+        .unwrap();
     let (hot, router) = (app.service(), app.router());
 
     let etag = router

@@ -3,10 +3,11 @@
 
 mod bad_input;
 mod boards;
-mod broadcast;
+mod cli;
 mod faults;
 mod hot_paths;
 mod live;
+mod notify;
 mod operations;
 mod play;
 mod postgres;

@@ -23,7 +23,13 @@ async fn readiness_turns_503_while_draining_and_in_flight_requests_finish() {
     let env = TestEnv::new().await;
     let args = env.serve_args(&["--drain-delay", "700ms"]).await;
     let clock = std::sync::Arc::new(arcade_domain::time::SystemClock);
-    let app = arcade::app::Application::build(&args, clock).await.unwrap();
+    let app = arcade::app::Application::build(
+        &args.settings().unwrap(),
+        clock,
+        arcade::runtime::metrics(),
+    )
+    .await
+    .unwrap();
     let base = format!("http://{}", app.local_addr());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {

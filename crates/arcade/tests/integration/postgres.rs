@@ -192,13 +192,20 @@ async fn serve_refuses_a_schema_that_is_behind_and_says_to_migrate() {
     let dir = tempfile::tempdir().unwrap();
     let args = arcade_testkit::test_args(dir.path(), &["--database-url", &db.url]);
     let clock = Arc::new(arcade_domain::time::SystemClock);
-    let err = match arcade::app::Application::build(&args, clock).await {
-        Ok(_) => panic!("a server started on an unmigrated database"),
-        Err(e) => format!("{e:#}"),
-    };
+    let settings = args.settings().unwrap();
+    let err =
+        match arcade::app::Application::build(&settings, clock, arcade::runtime::metrics()).await {
+            Ok(_) => panic!("a server started on an unmigrated database"),
+            Err(e) => format!("{e:#}"),
+        };
     assert!(err.contains("run `arcade migrate`"), "{err}");
     migrated(&db).await;
     let args = arcade_testkit::test_args(dir.path(), &["--database-url", &db.url]);
     let clock = Arc::new(arcade_domain::time::SystemClock);
-    assert!(arcade::app::Application::build(&args, clock).await.is_ok());
+    let settings = args.settings().unwrap();
+    assert!(
+        arcade::app::Application::build(&settings, clock, arcade::runtime::metrics())
+            .await
+            .is_ok()
+    );
 }

@@ -1,5 +1,5 @@
-//! The broadcaster's JetStream side: a durable pull consumer on the `ARCADE` stream (an event
-//! published while the broadcaster is down is delivered when it is back), explicit
+//! The notifier's JetStream side: a durable pull consumer on the `ARCADE` stream (an event
+//! published while the notifier is down is delivered when it is back), explicit
 //! acknowledgements settled by the workers, and dead letters published back into the stream.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use futures::StreamExt;
 use super::{DEAD_LETTER_SUBJECT, DeadLetter, DeadLetters, Settle};
 use crate::nats::{NatsBus, STREAM, decode};
 
-/// Subjects the broadcaster announces.
+/// Subjects the notifier announces.
 pub const SUBJECTS: [EventKind; 2] = [EventKind::ScoreSubmitted, EventKind::LeaderboardTop];
 /// A handed-back event waits this long before JetStream offers it again.
 const NAK_DELAY: Duration = Duration::from_secs(30);
@@ -22,7 +22,7 @@ const NAK_DELAY: Duration = Duration::from_secs(30);
 /// The durable consumer's settings.
 #[derive(Debug, Clone)]
 pub struct ConsumerSettings {
-    /// Durable name: the broadcaster's position in the stream survives restarts under it.
+    /// Durable name: the notifier's position in the stream survives restarts under it.
     pub name: String,
     /// Events handed out and not yet acknowledged, at most (bounds memory and digests).
     pub max_ack_pending: i64,
@@ -30,7 +30,7 @@ pub struct ConsumerSettings {
     pub ack_wait: Duration,
 }
 
-/// Create the consumer unless it exists. A new consumer starts at new events: a broadcaster
+/// Create the consumer unless it exists. A new consumer starts at new events: a notifier
 /// deployed for the first time must not announce a week of history.
 pub async fn consumer(
     bus: &NatsBus,
@@ -43,7 +43,7 @@ pub async fn consumer(
             &settings.name,
             pull::Config {
                 durable_name: Some(settings.name.clone()),
-                description: Some("arcade broadcast: webhook notifications".to_owned()),
+                description: Some("arcade notify: webhook notifications".to_owned()),
                 ack_policy: AckPolicy::Explicit,
                 ack_wait: settings.ack_wait,
                 max_ack_pending: settings.max_ack_pending,
@@ -63,7 +63,7 @@ pub async fn consumer_exists(bus: &NatsBus, name: &str) -> Result<(), async_nats
     Ok(())
 }
 
-/// Delete the durable consumer (tests; an operator retiring the broadcaster).
+/// Delete the durable consumer (tests; an operator retiring the notifier).
 pub async fn delete_consumer(bus: &NatsBus, name: &str) -> Result<(), async_nats::Error> {
     let stream = bus.jetstream().get_stream(STREAM).await?;
     stream.delete_consumer(name).await?;

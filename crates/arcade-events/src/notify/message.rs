@@ -1,4 +1,4 @@
-//! What the broadcaster says: events turned into short notices for people, rendered as
+//! What the notifier says: events turned into short notices for people, rendered as
 //! Discord embeds or Slack Block Kit, and bursts folded into one digest. Pure functions.
 
 use arcade_domain::event::{Event, EventKind};

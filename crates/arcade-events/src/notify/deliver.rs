@@ -29,16 +29,16 @@ struct Item {
 }
 
 /// Hands events to every target's worker (or, with none configured, logs them).
-pub struct Broadcaster {
+pub struct Notifier {
     workers: Vec<(Target, mpsc::Sender<Item>)>,
     tasks: Vec<JoinHandle<()>>,
     public_url: Option<String>,
     observer: Arc<dyn DeliveryObserver>,
 }
 
-impl std::fmt::Debug for Broadcaster {
+impl std::fmt::Debug for Notifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Broadcaster")
+        f.debug_struct("Notifier")
             .field(
                 "targets",
                 &self
@@ -51,7 +51,7 @@ impl std::fmt::Debug for Broadcaster {
     }
 }
 
-impl Drop for Broadcaster {
+impl Drop for Notifier {
     fn drop(&mut self) {
         for t in &self.tasks {
             t.abort();
@@ -59,7 +59,7 @@ impl Drop for Broadcaster {
     }
 }
 
-impl Broadcaster {
+impl Notifier {
     /// Start a worker per configured webhook.
     pub fn start(
         settings: &Settings,
@@ -68,7 +68,7 @@ impl Broadcaster {
     ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(settings.request_timeout)
-            .user_agent(concat!("arcade-broadcaster/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("arcade-notifier/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let mut workers = Vec::new();
         let mut tasks = Vec::new();

@@ -1,5 +1,5 @@
-//! The broadcaster: webhook delivery against a local receiver standing in for Discord and
-//! Slack (formats, retries, dead letters, duplicates, digests), and `arcade broadcast` on the
+//! The notifier: webhook delivery against a local receiver standing in for Discord and
+//! Slack (formats, retries, dead letters, duplicates, digests), and `arcade notify` on the
 //! real JetStream (when NATS_URL is set) catching up on events published while it was down.
 
 use std::collections::{HashMap, VecDeque};
@@ -7,15 +7,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arcade::broadcast::{BroadcastApp, BroadcastArgs};
-use arcade::config::{Cli, Command};
+use arcade::config::{Cli, Command, NotifySettings};
+use arcade::notify::NotifyApp;
 use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::EventBus;
 use arcade_domain::time::{Period, Timestamp};
 use arcade_events::NatsBus;
-use arcade_events::broadcast::{
-    Broadcaster, DeadLetter, DeadLetters, NoDeliveryObserver, RetryPolicy, Settings, Settle,
-    Target, Webhook, jetstream,
+use arcade_events::notify::{
+    DeadLetter, DeadLetters, NoDeliveryObserver, Notifier, RetryPolicy, Settings, Settle, Target,
+    Webhook, jetstream,
 };
 use arcade_testkit::backends::{nats_url, say_skipped};
 use axum::extract::{Path, State};
@@ -213,7 +213,7 @@ async fn scores_reach_discord_and_slack_in_their_formats_through_429s_and_500s_o
     );
     receiver.script("s1", &[(500, None, ""), (503, Some("0"), "")]);
     let parked = Arc::new(Parked::default());
-    let b = Broadcaster::start(
+    let b = Notifier::start(
         &fast_settings(hooks(addr, "d1", "s1")),
         parked.clone(),
         Arc::new(NoDeliveryObserver),
@@ -268,7 +268,7 @@ async fn a_target_that_keeps_failing_gets_a_dead_letter_and_the_event_is_still_a
     let (receiver, addr) = Receiver::start().await;
     receiver.always("s2", 500);
     let parked = Arc::new(Parked::default());
-    let b = Broadcaster::start(
+    let b = Notifier::start(
         &fast_settings(hooks(addr, "d2", "s2")),
         parked.clone(),
         Arc::new(NoDeliveryObserver),
@@ -295,7 +295,7 @@ async fn a_burst_beyond_the_rate_becomes_one_digest() {
     let mut settings = fast_settings(hooks(addr, "d3", "s3"));
     settings.per_minute = 2;
     settings.rate_window = Duration::from_millis(500);
-    let b = Broadcaster::start(
+    let b = Notifier::start(
         &settings,
         Arc::new(Parked::default()),
         Arc::new(NoDeliveryObserver),
@@ -331,11 +331,11 @@ async fn a_burst_beyond_the_rate_becomes_one_digest() {
 }
 
 #[tokio::test]
-async fn the_embedded_broadcaster_announces_from_the_in_process_bus() {
+async fn the_embedded_notifier_announces_from_the_in_process_bus() {
     let (receiver, addr) = Receiver::start().await;
     let bus: Arc<dyn EventBus> = Arc::new(arcade_events::InProcessBus::default());
     let metrics = Arc::new(arcade_telemetry::Metrics::new("test", "test"));
-    let task = arcade::broadcast::spawn_embedded(
+    let task = arcade::notify::spawn_embedded(
         bus.clone(),
         &fast_settings(hooks(addr, "d4", "s4")),
         metrics.clone(),
@@ -356,12 +356,12 @@ async fn the_embedded_broadcaster_announces_from_the_in_process_bus() {
     task.abort();
 }
 
-fn broadcast_args(nats: &str, addr: SocketAddr, consumer: &str, extra: &[&str]) -> BroadcastArgs {
+fn notify_settings(nats: &str, addr: SocketAddr, consumer: &str, extra: &[&str]) -> NotifySettings {
     let discord = format!("http://{addr}/hook/discord");
     let slack = format!("http://{addr}/hook/slack");
     let mut argv = vec![
         "arcade",
-        "broadcast",
+        "notify",
         "--listen",
         "127.0.0.1:0",
         "--nats-url",
@@ -385,12 +385,12 @@ fn broadcast_args(nats: &str, addr: SocketAddr, consumer: &str, extra: &[&str]) 
     ];
     argv.extend_from_slice(extra);
     match Cli::try_parse_from(argv).unwrap().command {
-        Some(Command::Broadcast(args)) => args,
-        _ => unreachable!("the argv names the broadcast command"),
+        Some(Command::Notify(args)) => args.settings().unwrap(),
+        _ => unreachable!("the argv names the notify command"),
     }
 }
 
-/// A running `arcade broadcast`; `stop` shuts it down like SIGTERM.
+/// A running `arcade notify`; `stop` shuts it down like SIGTERM.
 struct Running {
     base: String,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -398,10 +398,10 @@ struct Running {
 }
 
 impl Running {
-    async fn start(args: &BroadcastArgs) -> Self {
-        let app = BroadcastApp::build(args)
+    async fn start(settings: &NotifySettings) -> Self {
+        let app = NotifyApp::build(settings, arcade::runtime::metrics())
             .await
-            .expect("the broadcaster builds");
+            .expect("the notifier builds");
         let base = format!("http://{}", app.local_addr());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async move {
@@ -416,7 +416,7 @@ impl Running {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the broadcaster did not become ready");
+        panic!("the notifier did not become ready");
     }
 
     async fn metrics(&self) -> String {
@@ -445,15 +445,15 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 #[tokio::test]
-async fn events_published_while_the_broadcaster_is_down_are_announced_once_when_it_returns() {
+async fn events_published_while_the_notifier_is_down_are_announced_once_when_it_returns() {
     let Some(url) = nats_url() else {
-        say_skipped("broadcaster JetStream tests skipped: set NATS_URL to run them");
+        say_skipped("notifier JetStream tests skipped: set NATS_URL to run them");
         return;
     };
     let (receiver, addr) = Receiver::start().await;
-    let consumer = format!("test-broadcast-{}", Uuid::new_v4().simple());
-    let args = broadcast_args(&url, addr, &consumer, &[]);
-    let running = Running::start(&args).await;
+    let consumer = format!("test-notify-{}", Uuid::new_v4().simple());
+    let settings = notify_settings(&url, addr, &consumer, &[]);
+    let running = Running::start(&settings).await;
     let live = reqwest::get(format!("{}/health/live", running.base))
         .await
         .unwrap();
@@ -482,7 +482,7 @@ async fn events_published_while_the_broadcaster_is_down_are_announced_once_when_
         .await
         .unwrap();
 
-    let running = Running::start(&args).await;
+    let running = Running::start(&settings).await;
     wait_for("three messages per target", || {
         receiver.accepted("discord", &player).len() >= 3
             && receiver.accepted("slack", &player).len() >= 3
@@ -517,18 +517,18 @@ async fn events_published_while_the_broadcaster_is_down_are_announced_once_when_
 #[tokio::test]
 async fn a_permanently_failing_webhook_ends_on_the_dead_letter_subject() {
     let Some(url) = nats_url() else {
-        say_skipped("broadcaster JetStream tests skipped: set NATS_URL to run them");
+        say_skipped("notifier JetStream tests skipped: set NATS_URL to run them");
         return;
     };
     let (receiver, addr) = Receiver::start().await;
     receiver.always("slack", 500);
-    let consumer = format!("test-broadcast-{}", Uuid::new_v4().simple());
-    let args = broadcast_args(&url, addr, &consumer, &["--webhook-max-attempts", "2"]);
-    let running = Running::start(&args).await;
+    let consumer = format!("test-notify-{}", Uuid::new_v4().simple());
+    let settings = notify_settings(&url, addr, &consumer, &["--webhook-max-attempts", "2"]);
+    let running = Running::start(&settings).await;
     let bus = NatsBus::connect(&url).await.unwrap();
     let mut dead = bus
         .client()
-        .subscribe(arcade_events::broadcast::DEAD_LETTER_SUBJECT)
+        .subscribe(arcade_events::notify::DEAD_LETTER_SUBJECT)
         .await
         .unwrap();
     bus.client().flush().await.unwrap();
@@ -568,7 +568,7 @@ async fn a_permanently_failing_webhook_ends_on_the_dead_letter_subject() {
 #[tokio::test]
 async fn a_single_binary_server_with_a_webhook_announces_its_games() {
     if arcade_testkit::backends::nats_url().is_some() {
-        // With NATS the server leaves delivery to `arcade broadcast` (tested above).
+        // With NATS the server leaves delivery to `arcade notify` (tested above).
         return arcade_testkit::backends::say_skipped(
             "NATS_URL set: the embedded notification test runs without it",
         );

@@ -1,4 +1,4 @@
-//! The broadcaster's delivery: game events become messages for people on Discord and Slack.
+//! The notifier's delivery: game events become messages for people on Discord and Slack.
 //!
 //! - [`message`]: what is said (notices, Discord embeds, Slack blocks, digests); pure.
 //! - [`policy`]: retries, backoff, what an answer means, rate and duplicate windows; pure.
@@ -29,7 +29,7 @@ use futures::future::BoxFuture;
 use secrecy::SecretString;
 use tokio::sync::Mutex;
 
-pub use deliver::Broadcaster;
+pub use deliver::Notifier;
 pub use message::{Digest, Notice};
 pub use policy::{RetryPolicy, Verdict};
 
@@ -60,7 +60,7 @@ pub struct Webhook {
     pub url: SecretString,
 }
 
-/// How the broadcaster behaves.
+/// How the notifier behaves.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// No webhook: log-only mode (staging), events are logged and acknowledged.

@@ -104,7 +104,8 @@ pub fn slide(board: &Board, dir: Direction) -> (Board, u32) {
     let mut out = [0u8; CELLS];
     let mut gained = 0;
     for line in &LINES[dir as usize] {
-        // `placed` tiles are packed at the line's start; the last may take one merge.
+        // Packed toward the line's start; the last placed tile may take one merge.
+        let mut packed = [0u8; SIZE];
         let mut placed = 0;
         let mut mergeable = false;
         for &cell in line {
@@ -112,15 +113,18 @@ pub fn slide(board: &Board, dir: Direction) -> (Board, u32) {
             if e == 0 {
                 continue;
             }
-            if mergeable && out[line[placed - 1]] == e {
-                out[line[placed - 1]] = e + 1;
+            if mergeable && packed[placed - 1] == e {
+                packed[placed - 1] = e + 1;
                 gained += tile_value(e + 1);
                 mergeable = false;
             } else {
-                out[line[placed]] = e;
+                packed[placed] = e;
                 placed += 1;
                 mergeable = true;
             }
+        }
+        for (&cell, &e) in line.iter().zip(&packed) {
+            out[cell] = e;
         }
     }
     (out, gained)
@@ -192,18 +196,18 @@ impl Sim {
     /// A new tile at a random empty cell: the cell first (`below(empty cells)`, counted
     /// row-major), then its value.
     fn spawn(&mut self) -> Option<Spawn> {
-        let empty = self.board.iter().filter(|&&e| e == 0).count() as u32;
-        if empty == 0 {
+        let mut empty = [0u8; CELLS];
+        let mut count = 0;
+        for (i, &e) in self.board.iter().enumerate() {
+            if e == 0 {
+                empty[count] = i as u8;
+                count += 1;
+            }
+        }
+        if count == 0 {
             return None;
         }
-        let nth = self.rng.below(empty) as usize;
-        let cell = self
-            .board
-            .iter()
-            .enumerate()
-            .filter(|&(_, &e)| e == 0)
-            .nth(nth)
-            .map(|(i, _)| i)?;
+        let cell = usize::from(empty[self.rng.below(count as u32) as usize]);
         let exponent = if self.rng.below(FOUR_ODDS) == 0 { 2 } else { 1 };
         self.board[cell] = exponent;
         self.max_exponent = self.max_exponent.max(exponent);

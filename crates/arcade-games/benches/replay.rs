@@ -1,12 +1,14 @@
 //! Replay verification: what the server spends per finish. `cargo bench -p arcade-games`.
 //!
 //! Bot games are generated up front (not measured); the benchmark replays them from their
-//! seed as `Arcade::finish` does. Throughput is in ticks (3,600 ticks are a game-minute).
+//! seed as `Arcade::finish` does. Egg Catcher's throughput is in ticks (3,600 ticks are a
+//! game-minute); 2048's is in moves, since nothing happens between them.
 
 use std::hint::black_box;
 
 use arcade_games::Game as _;
 use arcade_games::egg_catcher::{EGG_CATCHER, TICK_HZ, bot};
+use arcade_games::twenty_forty_eight::{self, TWENTY_FORTY_EIGHT};
 use arcade_games::{Input, Outcome};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -60,5 +62,54 @@ fn replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, replay);
+/// Moves in the long 2048 game: about an 8192 tile, hours of play for a person.
+const LONG_GAME_MOVES: usize = 5_000;
+/// The expert bot's game from this seed lasts over `LONG_GAME_MOVES` moves.
+const LONG_GAME_SEED: u32 = 0;
+
+/// The first `LONG_GAME_MOVES` moves of a long expert game, and the tick just after the last.
+fn long_2048_game() -> (Vec<Input>, u32) {
+    let (mut inputs, outcome) =
+        twenty_forty_eight::bot::play_expert(LONG_GAME_SEED, twenty_forty_eight::MAX_TICKS);
+    assert!(
+        inputs.len() >= LONG_GAME_MOVES,
+        "the expert bot made {} moves from seed {LONG_GAME_SEED}: {outcome:?}",
+        inputs.len()
+    );
+    inputs.truncate(LONG_GAME_MOVES);
+    let end_tick = inputs.last().map_or(0, |i| i.tick + 1);
+    (inputs, end_tick)
+}
+
+fn replay_2048(c: &mut Criterion) {
+    let mut group = c.benchmark_group("replay");
+    let (inputs, end_tick) = long_2048_game();
+    let outcome = TWENTY_FORTY_EIGHT
+        .replay(LONG_GAME_SEED, &inputs, end_tick)
+        .expect("a valid replay");
+    group.throughput(Throughput::Elements(inputs.len() as u64));
+    group.bench_function(format!("2048_{LONG_GAME_MOVES}_moves"), |b| {
+        b.iter(|| {
+            let replayed = TWENTY_FORTY_EIGHT
+                .replay(black_box(LONG_GAME_SEED), black_box(&inputs), end_tick)
+                .expect("a valid replay");
+            assert_eq!(replayed.score, outcome.score);
+            replayed
+        })
+    });
+    group.bench_function(
+        format!("2048_{LONG_GAME_MOVES}_moves_check_and_replay"),
+        |b| {
+            b.iter(|| {
+                TWENTY_FORTY_EIGHT
+                    .check_inputs(None, black_box(&inputs), 0)
+                    .expect("valid inputs");
+                TWENTY_FORTY_EIGHT.replay(black_box(LONG_GAME_SEED), black_box(&inputs), end_tick)
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, replay, replay_2048);
 criterion_main!(benches);

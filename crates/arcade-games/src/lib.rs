@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub mod egg_catcher;
 pub mod replay_codec;
 pub mod rng;
+pub mod twenty_forty_eight;
 
 /// One recorded player input: at `tick` (ticks completed so far), the game-specific `value`.
 /// Serialised in JSON as a two-element array `[tick, value]`.
@@ -56,6 +57,14 @@ pub enum ReplayError {
         value: u32,
         max: u32,
     },
+    /// The input comes sooner after the previous one than the game allows: faster than a
+    /// person can play.
+    InputsTooClose {
+        index: usize,
+        /// Ticks since the previous input.
+        gap: u32,
+        min_gap: u32,
+    },
     /// The input's tick is not below the session's end tick.
     InputAfterEnd {
         index: usize,
@@ -78,6 +87,7 @@ impl ReplayError {
         match self {
             Self::InputOutOfOrder { .. } => "input_out_of_order",
             Self::InputValueOutOfRange { .. } => "input_value_out_of_range",
+            Self::InputsTooClose { .. } => "inputs_too_close",
             Self::InputAfterEnd { .. } => "input_after_end",
             Self::TooManyTicks { .. } => "too_many_ticks",
             Self::TooManyInputs { .. } => "too_many_inputs",
@@ -97,6 +107,15 @@ impl fmt::Display for ReplayError {
                     "input {index} has value {value}, above the maximum {max}"
                 )
             }
+            Self::InputsTooClose {
+                index,
+                gap,
+                min_gap,
+            } => write!(
+                f,
+                "input {index} comes {gap} ticks after the previous one, but inputs must be at \
+                 least {min_gap} ticks apart: faster than anyone can play"
+            ),
             Self::InputAfterEnd {
                 index,
                 tick,
@@ -133,8 +152,9 @@ pub trait Game: Send + Sync + 'static {
     /// Cap on the inputs recorded in one session.
     fn max_inputs(&self) -> usize;
     /// Validates a batch of inputs that follows `prev_tick` (`None` if none yet): strictly
-    /// increasing ticks, values in range, ticks below `max_ticks`, and at most `max_inputs`
-    /// counting the `index_base` inputs before the batch. `index_base` offsets error indexes.
+    /// increasing ticks (spaced as the game requires), values in range, ticks below
+    /// `max_ticks`, and at most `max_inputs` counting the `index_base` inputs before the batch.
+    /// `index_base` offsets error indexes.
     fn check_inputs(
         &self,
         prev_tick: Option<u32>,
@@ -146,7 +166,10 @@ pub trait Game: Send + Sync + 'static {
     fn replay(&self, seed: u32, inputs: &[Input], end_tick: u32) -> Result<Outcome, ReplayError>;
 }
 
-static CATALOGUE: [&dyn Game; 1] = [&egg_catcher::EGG_CATCHER];
+static CATALOGUE: [&dyn Game; 2] = [
+    &egg_catcher::EGG_CATCHER,
+    &twenty_forty_eight::TWENTY_FORTY_EIGHT,
+];
 
 /// Every game the arcade serves.
 pub fn catalogue() -> &'static [&'static dyn Game] {
@@ -176,13 +199,30 @@ mod tests {
     }
 
     #[test]
-    fn catalogue_finds_egg_catcher() {
-        assert_eq!(catalogue().len(), 1);
+    fn catalogue_finds_every_game_by_its_id() {
+        let ids: Vec<_> = catalogue().iter().map(|g| g.id()).collect();
+        assert_eq!(ids, ["egg-catcher", "2048"]);
         let game = find("egg-catcher").unwrap();
         assert_eq!(game.title(), "Egg Catcher");
         assert_eq!(game.rules_version(), 1);
         assert_eq!(game.tick_hz(), 60);
+        let game = find("2048").unwrap();
+        assert_eq!(game.title(), "2048");
+        assert_eq!(game.rules_version(), 1);
+        assert_eq!(game.tick_hz(), 60);
         assert!(find("nope").is_none());
+        for game in catalogue() {
+            // Ids are URL path segments and metric labels.
+            assert!(
+                game.id()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                game.id()
+            );
+            assert!(!game.description().is_empty());
+            assert!(game.max_inputs() <= game.max_ticks() as usize);
+        }
     }
 
     #[test]
@@ -193,6 +233,11 @@ mod tests {
                 index: 0,
                 value: 1,
                 max: 0,
+            },
+            ReplayError::InputsTooClose {
+                index: 1,
+                gap: 1,
+                min_gap: 3,
             },
             ReplayError::InputAfterEnd {
                 index: 0,
@@ -209,6 +254,8 @@ mod tests {
                 .all(|r| r.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         );
         assert!(errors.iter().all(|e| !e.to_string().is_empty()));
+        // The session's own pace check reports `too_fast`; no game reason may take it.
+        assert!(!reasons.contains(&"too_fast"));
         reasons.sort_unstable();
         reasons.dedup();
         assert_eq!(reasons.len(), errors.len());

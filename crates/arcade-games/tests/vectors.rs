@@ -1,149 +1,307 @@
-//! Checks the Rust simulation against the vectors shared with the browser module
-//! (`web/test/egg-catcher-vectors.test.mjs` checks the same file).
+//! Checks the Rust simulations against the vectors shared with the browser modules
+//! (`web/test/*-vectors.test.mjs` check the same files), one module per game.
 
-use arcade_games::egg_catcher::{EGG_CATCHER, RULES_VERSION, Sim};
-use arcade_games::rng::Xoshiro128StarStar;
-use arcade_games::{Game, Input, Outcome};
-use serde::Deserialize;
+mod egg_catcher {
+    use arcade_games::egg_catcher::{EGG_CATCHER, RULES_VERSION, Sim};
+    use arcade_games::rng::Xoshiro128StarStar;
+    use arcade_games::{Game, Input, Outcome};
+    use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct File {
-    game: String,
-    rules_version: u32,
-    rng: Vec<RngCase>,
-    vectors: Vec<Vector>,
-    rejections: Vec<Rejection>,
-    traces: Vec<Trace>,
-}
-
-#[derive(Deserialize)]
-struct RngCase {
-    seed: u32,
-    first: Vec<u32>,
-}
-
-#[derive(Deserialize)]
-struct Vector {
-    name: String,
-    seed: u32,
-    inputs: Vec<Input>,
-    end_tick: u32,
-    expected: Outcome,
-}
-
-#[derive(Deserialize)]
-struct Rejection {
-    name: String,
-    seed: u32,
-    inputs: Vec<Input>,
-    end_tick: u32,
-    reason: String,
-}
-
-/// `[tick, score, lives, basket_x, [[id, x, y, speed], ...]]` after a step.
-type Frame = (u32, u32, u32, i32, Vec<[i32; 4]>);
-
-#[derive(Deserialize)]
-struct Trace {
-    name: String,
-    seed: u32,
-    inputs: Vec<Input>,
-    end_tick: u32,
-    frames: Vec<Frame>,
-}
-
-fn load() -> File {
-    let text = include_str!("../vectors/egg-catcher.json");
-    serde_json::from_str(text).expect("vectors file parses")
-}
-
-#[test]
-fn header_matches() {
-    let file = load();
-    assert_eq!(file.game, EGG_CATCHER.id());
-    assert_eq!(file.rules_version, RULES_VERSION);
-    assert!(file.vectors.len() >= 8);
-}
-
-#[test]
-fn rng_outputs() {
-    for case in load().rng {
-        let mut rng = Xoshiro128StarStar::new(case.seed);
-        let got: Vec<u32> = case.first.iter().map(|_| rng.next_u32()).collect();
-        assert_eq!(got, case.first, "seed {}", case.seed);
+    #[derive(Deserialize)]
+    struct File {
+        game: String,
+        rules_version: u32,
+        rng: Vec<RngCase>,
+        vectors: Vec<Vector>,
+        rejections: Vec<Rejection>,
+        traces: Vec<Trace>,
     }
-}
 
-#[test]
-fn replays_match() {
-    for v in load().vectors {
-        let outcome = EGG_CATCHER.replay(v.seed, &v.inputs, v.end_tick);
-        assert_eq!(outcome.as_ref(), Ok(&v.expected), "{}", v.name);
+    #[derive(Deserialize)]
+    struct RngCase {
+        seed: u32,
+        first: Vec<u32>,
     }
-}
 
-#[test]
-fn stepping_by_hand_matches() {
-    // The step API the bot and tools use must agree with `replay`.
-    for v in load().vectors {
-        let mut sim = Sim::new(v.seed);
-        let mut pending = v.inputs.iter().peekable();
-        while sim.tick() < v.end_tick && !sim.game_over() {
-            if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
-                sim.set_target(i.value as i32);
-            }
-            sim.step();
+    #[derive(Deserialize)]
+    struct Vector {
+        name: String,
+        seed: u32,
+        inputs: Vec<Input>,
+        end_tick: u32,
+        expected: Outcome,
+    }
+
+    #[derive(Deserialize)]
+    struct Rejection {
+        name: String,
+        seed: u32,
+        inputs: Vec<Input>,
+        end_tick: u32,
+        reason: String,
+    }
+
+    /// `[tick, score, lives, basket_x, [[id, x, y, speed], ...]]` after a step.
+    type Frame = (u32, u32, u32, i32, Vec<[i32; 4]>);
+
+    #[derive(Deserialize)]
+    struct Trace {
+        name: String,
+        seed: u32,
+        inputs: Vec<Input>,
+        end_tick: u32,
+        frames: Vec<Frame>,
+    }
+
+    fn load() -> File {
+        let text = include_str!("../vectors/egg-catcher.json");
+        serde_json::from_str(text).expect("vectors file parses")
+    }
+
+    #[test]
+    fn header_matches() {
+        let file = load();
+        assert_eq!(file.game, EGG_CATCHER.id());
+        assert_eq!(file.rules_version, RULES_VERSION);
+        assert!(file.vectors.len() >= 8);
+    }
+
+    #[test]
+    fn rng_outputs() {
+        for case in load().rng {
+            let mut rng = Xoshiro128StarStar::new(case.seed);
+            let got: Vec<u32> = case.first.iter().map(|_| rng.next_u32()).collect();
+            assert_eq!(got, case.first, "seed {}", case.seed);
         }
-        assert_eq!(sim.outcome(), v.expected, "{}", v.name);
     }
-}
 
-#[test]
-fn rejections_match() {
-    let file = load();
-    let reasons: std::collections::BTreeSet<_> =
-        file.rejections.iter().map(|r| r.reason.as_str()).collect();
-    for reason in [
-        "input_out_of_order",
-        "input_value_out_of_range",
-        "input_after_end",
-        "too_many_ticks",
-    ] {
-        assert!(reasons.contains(reason), "no vector for {reason}");
+    #[test]
+    fn replays_match() {
+        for v in load().vectors {
+            let outcome = EGG_CATCHER.replay(v.seed, &v.inputs, v.end_tick);
+            assert_eq!(outcome.as_ref(), Ok(&v.expected), "{}", v.name);
+        }
     }
-    for r in file.rejections {
-        let err = EGG_CATCHER
-            .replay(r.seed, &r.inputs, r.end_tick)
-            .expect_err(&r.name);
-        assert_eq!(err.reason(), r.reason, "{}", r.name);
-    }
-}
 
-#[test]
-fn traces_match() {
-    for t in load().traces {
-        let mut sim = Sim::new(t.seed);
-        let mut pending = t.inputs.iter().peekable();
-        let mut frames = t.frames.iter();
-        while sim.tick() < t.end_tick && !sim.game_over() {
-            if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
-                sim.set_target(i.value as i32);
+    #[test]
+    fn stepping_by_hand_matches() {
+        // The step API the bot and tools use must agree with `replay`.
+        for v in load().vectors {
+            let mut sim = Sim::new(v.seed);
+            let mut pending = v.inputs.iter().peekable();
+            while sim.tick() < v.end_tick && !sim.game_over() {
+                if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
+                    sim.set_target(i.value as i32);
+                }
+                sim.step();
             }
-            sim.step();
-            let Some(frame) = frames.as_slice().first() else {
-                continue;
-            };
-            if frame.0 == sim.tick() {
-                let eggs: Vec<[i32; 4]> = sim
-                    .eggs()
-                    .iter()
-                    .map(|e| [e.id as i32, e.x, e.y, e.speed])
-                    .collect();
-                let got = (sim.tick(), sim.score(), sim.lives(), sim.basket_x(), eggs);
-                assert_eq!(&got, frame, "{}", t.name);
-                frames.next();
+            assert_eq!(sim.outcome(), v.expected, "{}", v.name);
+        }
+    }
+
+    #[test]
+    fn rejections_match() {
+        let file = load();
+        let reasons: std::collections::BTreeSet<_> =
+            file.rejections.iter().map(|r| r.reason.as_str()).collect();
+        for reason in [
+            "input_out_of_order",
+            "input_value_out_of_range",
+            "input_after_end",
+            "too_many_ticks",
+        ] {
+            assert!(reasons.contains(reason), "no vector for {reason}");
+        }
+        for r in file.rejections {
+            let err = EGG_CATCHER
+                .replay(r.seed, &r.inputs, r.end_tick)
+                .expect_err(&r.name);
+            assert_eq!(err.reason(), r.reason, "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn traces_match() {
+        for t in load().traces {
+            let mut sim = Sim::new(t.seed);
+            let mut pending = t.inputs.iter().peekable();
+            let mut frames = t.frames.iter();
+            while sim.tick() < t.end_tick && !sim.game_over() {
+                if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
+                    sim.set_target(i.value as i32);
+                }
+                sim.step();
+                let Some(frame) = frames.as_slice().first() else {
+                    continue;
+                };
+                if frame.0 == sim.tick() {
+                    let eggs: Vec<[i32; 4]> = sim
+                        .eggs()
+                        .iter()
+                        .map(|e| [e.id as i32, e.x, e.y, e.speed])
+                        .collect();
+                    let got = (sim.tick(), sim.score(), sim.lives(), sim.basket_x(), eggs);
+                    assert_eq!(&got, frame, "{}", t.name);
+                    frames.next();
+                }
+            }
+            assert!(frames.next().is_none(), "{}: frames left over", t.name);
+        }
+    }
+}
+
+mod twenty_forty_eight {
+    use std::collections::BTreeSet;
+
+    use arcade_games::twenty_forty_eight::{
+        Direction, MIN_MOVE_GAP, RULES_VERSION, Sim, TWENTY_FORTY_EIGHT, slide, tile_value,
+    };
+    use arcade_games::{Game, Input, Outcome};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    struct File {
+        game: String,
+        rules_version: u32,
+        min_move_gap: u32,
+        slides: Vec<SlideCase>,
+        vectors: Vec<Vector>,
+        rejections: Vec<Rejection>,
+        traces: Vec<Trace>,
+    }
+
+    #[derive(Deserialize)]
+    struct SlideCase {
+        name: String,
+        board: [u32; 16],
+        direction: u32,
+        expected: [u32; 16],
+        gained: u32,
+    }
+
+    #[derive(Deserialize)]
+    struct Vector {
+        name: String,
+        seed: u32,
+        inputs: Vec<Input>,
+        end_tick: u32,
+        expected: Outcome,
+        /// Tile values, row-major, at the end.
+        board: [u32; 16],
+    }
+
+    #[derive(Deserialize)]
+    struct Rejection {
+        name: String,
+        seed: u32,
+        inputs: Vec<Input>,
+        end_tick: u32,
+        reason: String,
+    }
+
+    /// `[tick, score, board]` right after each move.
+    type Frame = (u32, u32, [u32; 16]);
+
+    #[derive(Deserialize)]
+    struct Trace {
+        name: String,
+        seed: u32,
+        inputs: Vec<Input>,
+        frames: Vec<Frame>,
+    }
+
+    fn load() -> File {
+        let text = include_str!("../vectors/2048.json");
+        serde_json::from_str(text).expect("vectors file parses")
+    }
+
+    fn direction(input: &Input) -> Direction {
+        Direction::from_value(input.value).expect("a direction")
+    }
+
+    #[test]
+    fn header_matches() {
+        let file = load();
+        assert_eq!(file.game, TWENTY_FORTY_EIGHT.id());
+        assert_eq!(file.rules_version, RULES_VERSION);
+        assert_eq!(file.min_move_gap, MIN_MOVE_GAP);
+        assert!(file.vectors.len() >= 10);
+    }
+
+    #[test]
+    fn slides_match() {
+        for case in load().slides {
+            let board = case
+                .board
+                .map(|v| if v == 0 { 0 } else { v.trailing_zeros() as u8 });
+            let dir = Direction::from_value(case.direction).expect("a direction");
+            let (out, gained) = slide(&board, dir);
+            assert_eq!(
+                (out.map(tile_value), gained),
+                (case.expected, case.gained),
+                "{} {dir:?}",
+                case.name
+            );
+        }
+    }
+
+    #[test]
+    fn replays_match() {
+        for v in load().vectors {
+            let outcome = TWENTY_FORTY_EIGHT.replay(v.seed, &v.inputs, v.end_tick);
+            assert_eq!(outcome.as_ref(), Ok(&v.expected), "{}", v.name);
+        }
+    }
+
+    #[test]
+    fn stepping_tick_by_tick_matches() {
+        // The step API the bot and tools use must agree with `replay`, which jumps.
+        for v in load().vectors {
+            let mut sim = Sim::new(v.seed);
+            let mut pending = v.inputs.iter().peekable();
+            while sim.tick() < v.end_tick && !sim.game_over() {
+                if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
+                    sim.play(direction(i));
+                }
+                sim.step();
+            }
+            assert_eq!(sim.outcome(), v.expected, "{}", v.name);
+            assert_eq!(sim.values(), v.board, "{}", v.name);
+        }
+    }
+
+    #[test]
+    fn rejections_match() {
+        let file = load();
+        let reasons: BTreeSet<_> = file.rejections.iter().map(|r| r.reason.as_str()).collect();
+        for reason in [
+            "input_out_of_order",
+            "inputs_too_close",
+            "input_value_out_of_range",
+            "input_after_end",
+            "too_many_ticks",
+        ] {
+            assert!(reasons.contains(reason), "no vector for {reason}");
+        }
+        for r in file.rejections {
+            let err = TWENTY_FORTY_EIGHT
+                .replay(r.seed, &r.inputs, r.end_tick)
+                .expect_err(&r.name);
+            assert_eq!(err.reason(), r.reason, "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn traces_match() {
+        for t in load().traces {
+            assert_eq!(t.frames.len(), t.inputs.len(), "{}", t.name);
+            let mut sim = Sim::new(t.seed);
+            for (i, frame) in t.inputs.iter().zip(&t.frames) {
+                sim.advance_to(i.tick);
+                sim.play(direction(i));
+                assert_eq!(&(i.tick, sim.score(), sim.values()), frame, "{}", t.name);
+                sim.step();
             }
         }
-        assert!(frames.next().is_none(), "{}: frames left over", t.name);
     }
 }

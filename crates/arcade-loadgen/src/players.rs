@@ -1,18 +1,18 @@
-//! Simulated players. Each one plays Egg Catcher the way a browser does: it starts a session,
-//! lets the deterministic bot play the whole game up front from the server's seed, then sends
-//! each heartbeat's slice of inputs on schedule (the server refuses ticks ahead of the wall
-//! clock), and finishes with the rest and the score the bot reached. The server's replay
-//! must agree with that score, so every finish is also a check of the replay path.
+//! Simulated players. Each one plays the arcade's games (Egg Catcher, 2048, or both in turn)
+//! the way a browser does: it starts a session, lets the game's deterministic bot play the
+//! whole game up front from the server's seed, then sends each heartbeat's slice of inputs on
+//! schedule (the server refuses ticks ahead of the wall clock), and finishes with the rest and
+//! the score the bot reached. The server's replay must agree with that score, so every finish
+//! is also a check of the replay path.
 //!
 //! [`finish_burst`] measures finishes alone: it starts many sessions, waits until the wall
 //! clock allows their games, then finishes them all as fast as the server answers.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use arcade_games::egg_catcher::{EGG_CATCHER, TICK_HZ, bot};
-use arcade_games::{Game as _, Input};
+use arcade_games::{Game, Input, Outcome, egg_catcher, twenty_forty_eight};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::{Value, json};
@@ -20,7 +20,138 @@ use serde_json::{Value, json};
 use crate::client::{Answer, Client};
 use crate::stats::Recorder;
 
-const GAME: &str = "egg-catcher";
+/// A game the simulated players can play: the catalogue's game and the bot that plays it.
+#[derive(Clone, Copy)]
+pub struct Playable {
+    pub game: &'static dyn Game,
+    /// `(seed, skill, max_ticks) -> (inputs, outcome)`; the inputs replay to the outcome.
+    pub bot: fn(u32, u8, u32) -> (Vec<Input>, Outcome),
+}
+
+impl std::fmt::Debug for Playable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.game.id())
+    }
+}
+
+impl Playable {
+    pub fn id(&self) -> &'static str {
+        self.game.id()
+    }
+
+    /// Plays a game with the bot, off the async runtime: a strong 2048 bot searches for
+    /// milliseconds per game.
+    async fn play_bot(self, seed: u32, skill: u8, max_ticks: u32) -> Option<(Vec<Input>, Outcome)> {
+        tokio::task::spawn_blocking(move || (self.bot)(seed, skill, max_ticks))
+            .await
+            .ok()
+    }
+}
+
+impl PartialEq for Playable {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for Playable {}
+
+static PLAYABLE: [Playable; 2] = [
+    Playable {
+        game: &egg_catcher::EGG_CATCHER,
+        bot: egg_catcher::bot::play,
+    },
+    Playable {
+        game: &twenty_forty_eight::TWENTY_FORTY_EIGHT,
+        bot: twenty_forty_eight::bot::play,
+    },
+];
+
+/// Which games the players play: one of them, or all in turn (`egg-catcher`, `2048`, `all`).
+/// With all, each player plays them one after the other, and players start at different
+/// games, so the crowd plays every game at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GameMix {
+    games: &'static [Playable],
+}
+
+impl GameMix {
+    pub fn games(&self) -> &'static [Playable] {
+        self.games
+    }
+
+    /// The game the `player`'s `nth` game is (both counted from 0).
+    pub fn pick(&self, player: usize, nth: usize) -> (usize, Playable) {
+        let i = player.wrapping_add(nth) % self.games.len();
+        (i, self.games[i])
+    }
+
+    /// The first game of the mix, for the reads that name one game.
+    pub fn first(&self) -> Playable {
+        self.games[0]
+    }
+}
+
+impl Default for GameMix {
+    /// Egg Catcher alone, as the load generator played before it knew two games.
+    fn default() -> Self {
+        Self {
+            games: &PLAYABLE[..1],
+        }
+    }
+}
+
+impl std::str::FromStr for GameMix {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "all" {
+            return Ok(Self { games: &PLAYABLE });
+        }
+        PLAYABLE
+            .iter()
+            .position(|p| p.id() == s)
+            .map(|i| Self {
+                games: &PLAYABLE[i..=i],
+            })
+            .ok_or_else(|| {
+                let ids: Vec<_> = PLAYABLE.iter().map(Playable::id).collect();
+                format!("{s:?} is not a game: pick one of {} or all", ids.join(", "))
+            })
+    }
+}
+
+/// Which game of the mix each player last finished (none yet at first), so that rank reads
+/// ask for ranks that exist.
+#[derive(Debug)]
+pub struct Finished(Vec<AtomicU8>);
+
+impl Finished {
+    pub fn new(players: usize) -> Self {
+        Self((0..players).map(|_| AtomicU8::new(0)).collect())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn record(&self, player: usize, game: usize) {
+        let game = u8::try_from(game + 1).expect("a mix of fewer than 255 games");
+        self.0[player].store(game, Ordering::Relaxed);
+    }
+
+    /// The index in the mix of the game `player` last finished.
+    pub fn game_of(&self, player: usize) -> Option<usize> {
+        match self.0[player].load(Ordering::Relaxed) {
+            0 => None,
+            g => Some(usize::from(g) - 1),
+        }
+    }
+}
 
 /// What every simulated player shares.
 #[derive(Debug)]
@@ -32,12 +163,13 @@ pub struct PlayerPlan {
     pub game_length: GameLength,
     pub skill_min: u8,
     pub skill_max: u8,
+    pub games: GameMix,
     /// Players stop starting requests after this.
     pub deadline: Instant,
     /// Requests sent before this are warm-up (see [`Recorder`]).
     pub measure_from: Instant,
     /// Which players have a finished game, so rank reads can ask for them.
-    pub finished: Vec<AtomicBool>,
+    pub finished: Finished,
 }
 
 impl PlayerPlan {
@@ -57,10 +189,10 @@ pub struct GameLength {
 }
 
 impl GameLength {
-    /// One game's limit, in ticks.
-    pub fn draw(&self, rng: &mut impl rand::Rng) -> u32 {
+    /// One game's limit, in ticks of a game that runs at `tick_hz`.
+    pub fn draw(&self, rng: &mut impl rand::Rng, tick_hz: u32) -> u32 {
         rng.random_range(self.min_seconds..=self.max_seconds)
-            .saturating_mul(TICK_HZ)
+            .saturating_mul(tick_hz)
     }
 }
 
@@ -115,6 +247,7 @@ fn inputs_json(inputs: &[Input]) -> Value {
 async fn start(
     client: &Client,
     rec: &mut Recorder,
+    game: Playable,
     name: &str,
     token: &mut Option<String>,
 ) -> Option<Session> {
@@ -125,7 +258,7 @@ async fn start(
     let sent = Instant::now();
     let answer = client
         .post_json(
-            &format!("/api/games/{GAME}/sessions"),
+            &format!("/api/games/{}/sessions", game.id()),
             body.to_string().into_bytes(),
         )
         .await;
@@ -191,16 +324,22 @@ pub async fn play(
     let mut rng = StdRng::seed_from_u64(index as u64);
     let name = plan.name(index);
     let mut token = None;
-    let ticks_per_beat = (plan.heartbeat.as_millis() as u64 * u64::from(TICK_HZ) / 1000) as u32;
     tokio::time::sleep(delay).await;
+    let mut games_started = 0;
     while Instant::now() < plan.deadline {
-        let Some(session) = start(&client, &mut rec, &name, &mut token).await else {
+        let (game_index, game) = plan.games.pick(index, games_started);
+        games_started += 1;
+        let hz = u64::from(game.game.tick_hz());
+        let ticks_per_beat = (plan.heartbeat.as_millis() as u64 * hz / 1000) as u32;
+        let Some(session) = start(&client, &mut rec, game, &name, &mut token).await else {
             tokio::time::sleep(plan.heartbeat).await;
             continue;
         };
         let skill = rng.random_range(plan.skill_min..=plan.skill_max);
-        let game_ticks = plan.game_length.draw(&mut rng);
-        let (inputs, outcome) = bot::play(session.seed, skill, game_ticks);
+        let game_ticks = plan.game_length.draw(&mut rng, game.game.tick_hz());
+        let Some((inputs, outcome)) = game.play_bot(session.seed, skill, game_ticks).await else {
+            continue;
+        };
         let mut sent_inputs = 0;
         let mut beat = 1u32;
         loop {
@@ -223,7 +362,7 @@ pub async fn play(
                 )
                 .await
                 {
-                    plan.finished[index].store(true, Ordering::Relaxed);
+                    plan.finished.record(index, game_index);
                 }
                 break;
             }
@@ -264,6 +403,7 @@ pub struct BurstPlan {
     pub game_ticks: u32,
     pub skill_min: u8,
     pub skill_max: u8,
+    pub games: GameMix,
     pub concurrency: usize,
 }
 
@@ -297,15 +437,11 @@ pub async fn finish_burst(client: Client, plan: BurstPlan) -> BurstResult {
                     return rec;
                 }
                 let name = format!("{}{i}", plan.name_prefix);
-                if let Some(s) = start(&client, &mut rec, &name, &mut None).await {
+                let (_, game) = plan.games.pick(i, 0);
+                if let Some(s) = start(&client, &mut rec, game, &name, &mut None).await {
                     let skill = StdRng::seed_from_u64(i as u64)
                         .random_range(plan.skill_min..=plan.skill_max);
-                    let game = tokio::task::spawn_blocking(move || {
-                        bot::play(s.seed, skill, plan.game_ticks)
-                    })
-                    .await
-                    .ok();
-                    if let Some(game) = game {
+                    if let Some(game) = game.play_bot(s.seed, skill, plan.game_ticks).await {
                         let _ = tx.send((s, game)).await;
                     }
                 }
@@ -375,12 +511,14 @@ pub async fn finish_burst(client: Client, plan: BurstPlan) -> BurstResult {
 }
 
 /// The game's own check of a bot's inputs, for tests.
-pub fn valid(inputs: &[Input]) -> bool {
-    EGG_CATCHER.check_inputs(None, inputs, 0).is_ok()
+pub fn valid(game: &dyn Game, inputs: &[Input]) -> bool {
+    game.check_inputs(None, inputs, 0).is_ok()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr as _;
+
     use super::*;
 
     #[test]
@@ -390,8 +528,9 @@ mod tests {
         assert_eq!((one.min_seconds, one.max_seconds), (60, 60));
         assert_eq!((range.min_seconds, range.max_seconds), (30, 300));
         let mut rng = StdRng::seed_from_u64(1);
-        assert_eq!(one.draw(&mut rng), 60 * TICK_HZ);
-        let draws: Vec<u32> = (0..1000).map(|_| range.draw(&mut rng) / TICK_HZ).collect();
+        assert_eq!(one.draw(&mut rng, 60), 60 * 60);
+        assert_eq!(one.draw(&mut rng, 30), 60 * 30);
+        let draws: Vec<u32> = (0..1000).map(|_| range.draw(&mut rng, 60) / 60).collect();
         assert!(draws.iter().all(|s| (30..=300).contains(s)));
         // Spread over the range, not bunched at one end.
         assert!(draws.iter().any(|&s| s < 60) && draws.iter().any(|&s| s > 270));
@@ -402,17 +541,57 @@ mod tests {
 
     #[test]
     fn a_heartbeat_slice_holds_the_inputs_before_its_tick() {
-        let (inputs, outcome) = bot::play(7, 80, 3_000);
-        assert!(valid(&inputs));
-        let mut sent = 0;
-        let mut slices = Vec::new();
-        for tick in (120..outcome.ticks).step_by(120) {
-            let upto = sent + inputs[sent..].partition_point(|i| i.tick < tick);
-            slices.extend_from_slice(&inputs[sent..upto]);
-            assert!(inputs[sent..upto].iter().all(|i| i.tick < tick));
-            sent = upto;
+        for game in GameMix::from_str("all").unwrap().games() {
+            let (inputs, outcome) = (game.bot)(7, 80, 3_000);
+            assert!(inputs.len() > 10, "{game:?}");
+            assert!(valid(game.game, &inputs), "{game:?}");
+            let mut sent = 0;
+            let mut slices = Vec::new();
+            for tick in (120..outcome.ticks).step_by(120) {
+                let upto = sent + inputs[sent..].partition_point(|i| i.tick < tick);
+                slices.extend_from_slice(&inputs[sent..upto]);
+                assert!(inputs[sent..upto].iter().all(|i| i.tick < tick));
+                sent = upto;
+            }
+            slices.extend_from_slice(&inputs[sent..]);
+            assert_eq!(slices, inputs, "{game:?}");
         }
-        slices.extend_from_slice(&inputs[sent..]);
-        assert_eq!(slices, inputs);
+    }
+
+    #[test]
+    fn players_play_one_game_or_take_turns_at_all() {
+        let default = GameMix::default();
+        assert_eq!(default, GameMix::from_str("egg-catcher").unwrap());
+        assert_eq!(default.pick(5, 3).1.id(), "egg-catcher");
+        let only = GameMix::from_str("2048").unwrap();
+        assert_eq!(only.pick(0, 0), (0, only.first()));
+        assert_eq!(only.first().id(), "2048");
+        let all = GameMix::from_str("all").unwrap();
+        let ids: Vec<_> = all.games().iter().map(Playable::id).collect();
+        assert_eq!(ids, ["egg-catcher", "2048"]);
+        // One player's games alternate; neighbours start on different games.
+        let turns: Vec<_> = (0..4).map(|n| all.pick(0, n).1.id()).collect();
+        assert_eq!(turns, ["egg-catcher", "2048", "egg-catcher", "2048"]);
+        assert_ne!(all.pick(0, 0), all.pick(1, 0));
+        assert_eq!(all.first().id(), "egg-catcher");
+        // Every game the players play is one the server serves.
+        for game in all.games() {
+            assert!(arcade_games::find(game.id()).is_some(), "{game:?}");
+        }
+        let err = GameMix::from_str("tetris").unwrap_err();
+        assert!(err.contains("egg-catcher, 2048 or all"), "{err}");
+    }
+
+    #[test]
+    fn finished_games_are_remembered_per_player() {
+        let finished = Finished::new(3);
+        assert_eq!(finished.len(), 3);
+        assert_eq!(finished.game_of(1), None);
+        finished.record(1, 0);
+        finished.record(2, 1);
+        assert_eq!(
+            (0..3).map(|p| finished.game_of(p)).collect::<Vec<_>>(),
+            [None, Some(0), Some(1)]
+        );
     }
 }

@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -45,8 +44,12 @@ pub enum Read {
 /// Whose rank a rank read asks for.
 #[derive(Debug, Clone)]
 pub enum Ranks {
-    /// Names `{prefix}{n}` for n in 0..count (e.g. seeded players).
-    Seeded { prefix: String, count: usize },
+    /// Names `{prefix}{n}` for n in 0..count (e.g. seeded players) in `game`.
+    Seeded {
+        game: &'static str,
+        prefix: String,
+        count: usize,
+    },
     /// The simulated players that have finished a game.
     Players { plan: Arc<PlayerPlan> },
 }
@@ -63,18 +66,22 @@ impl Read {
 impl Ranks {
     /// The next rank's path, or none when there is nobody to ask for yet.
     fn path(&self, rng: &mut StdRng) -> Option<String> {
-        let rank = |name: String| format!("/api/games/egg-catcher/players/{name}");
+        let rank = |game: &str, name: String| format!("/api/games/{game}/players/{name}");
         match self {
-            Self::Seeded { prefix, count } => {
-                Some(rank(format!("{prefix}{}", rng.random_range(0..*count))))
-            }
+            Self::Seeded {
+                game,
+                prefix,
+                count,
+            } => Some(rank(
+                game,
+                format!("{prefix}{}", rng.random_range(0..*count)),
+            )),
             Self::Players { plan } => {
                 // A few tries to find a player with a finished game; none yet early on.
                 (0..8).find_map(|_| {
                     let i = rng.random_range(0..plan.finished.len());
-                    plan.finished[i]
-                        .load(Ordering::Relaxed)
-                        .then(|| rank(plan.name(i)))
+                    let game = plan.finished.game_of(i)?;
+                    Some(rank(plan.games.games()[game].id(), plan.name(i)))
                 })
             }
         }
@@ -273,7 +280,7 @@ async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     use axum::Router;
     use axum::http::HeaderMap;

@@ -23,7 +23,8 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use sqlx::{Connection as _, PgConnection};
 
-const GAME: &str = "egg-catcher";
+/// The game whose boards the seeder fills.
+pub const GAME: &str = "egg-catcher";
 /// Rows per COPY message.
 const COPY_CHUNK: usize = 20_000;
 /// Seeded scores are spread over this many days before now.

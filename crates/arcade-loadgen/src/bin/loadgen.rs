@@ -2,12 +2,11 @@
 //! answered and what it cost. See BENCHMARKS.md at the repository root for the runs.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use arcade_loadgen::client::Client;
-use arcade_loadgen::players::{self, BurstPlan, GameLength, PlayerPlan};
+use arcade_loadgen::players::{self, BurstPlan, Finished, GameLength, GameMix, PlayerPlan};
 use arcade_loadgen::procstat::{self, ProcessSummary, Sampler};
 use arcade_loadgen::reads::{self, Ranks, Read};
 use arcade_loadgen::sse;
@@ -78,6 +77,10 @@ struct RunArgs {
     skill_min: u8,
     #[arg(long, default_value_t = 100)]
     skill_max: u8,
+    /// What the players play: `egg-catcher`, `2048`, or `all` (each player takes the games in
+    /// turn). The leaderboard, game page and live reads ask for the first of them.
+    #[arg(long, default_value = "egg-catcher")]
+    game: GameMix,
     /// Player names start with this (defaults to one unique to the run).
     #[arg(long)]
     name_prefix: Option<String>,
@@ -87,7 +90,8 @@ struct RunArgs {
     /// Player rank requests per second.
     #[arg(long, default_value_t = 0.0)]
     rank_rps: f64,
-    /// Ask ranks of seeded players `{rank_prefix}{n}`, n < rank_count (else of simulated players).
+    /// Ask ranks of seeded players `{rank_prefix}{n}`, n < rank_count (else of simulated
+    /// players), on the board the seeder fills (Egg Catcher's).
     #[arg(long, requires = "rank_count")]
     rank_prefix: Option<String>,
     #[arg(long)]
@@ -95,7 +99,7 @@ struct RunArgs {
     /// Home page requests per second.
     #[arg(long, default_value_t = 0.0)]
     home_rps: f64,
-    /// Game page (/play/egg-catcher) requests per second.
+    /// Game page (/play/{game}) requests per second.
     #[arg(long, default_value_t = 0.0)]
     game_page_rps: f64,
     /// Idle live-leaderboard connections (GET /api/events) held open for the run.
@@ -116,6 +120,9 @@ struct BurstArgs {
     skill_min: u8,
     #[arg(long, default_value_t = 100)]
     skill_max: u8,
+    /// What the sessions play: `egg-catcher`, `2048`, or `all` (sessions alternate).
+    #[arg(long, default_value = "egg-catcher")]
+    game: GameMix,
     /// Requests in flight.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -208,12 +215,13 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut sse_rec = Recorder::new(t0);
     let mut sse_tasks = Vec::new();
     let mut sse_kb = None;
+    let first_game = args.game.first().id();
     if args.sse > 0 {
         let before = args.common.server_pid.and_then(procstat::read);
         for _ in 0..args.sse {
             if let Some(t) = sse::open(
                 &target,
-                "/api/events?game=egg-catcher",
+                &format!("/api/events?game={first_game}"),
                 deadline,
                 &mut sse_rec,
             )
@@ -237,9 +245,10 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         game_length: args.game_seconds,
         skill_min: args.skill_min,
         skill_max: args.skill_max.max(args.skill_min),
+        games: args.game,
         deadline,
         measure_from,
-        finished: (0..args.players).map(|_| AtomicBool::new(false)).collect(),
+        finished: Finished::new(args.players),
     });
     let ramp = args.ramp.unwrap_or(args.heartbeat);
     for i in 0..args.players {
@@ -253,6 +262,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let rank = match (&args.rank_prefix, args.rank_count) {
         (Some(prefix), Some(count)) => Read::Rank(Ranks::Seeded {
+            game: arcade_loadgen::seed::GAME,
             prefix: prefix.clone(),
             count,
         }),
@@ -271,12 +281,18 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     for (read, rps) in [
         (
-            path("leaderboard", "/api/games/egg-catcher/leaderboard?limit=10"),
+            path(
+                "leaderboard",
+                &format!("/api/games/{first_game}/leaderboard?limit=10"),
+            ),
             args.leaderboard_rps,
         ),
         (rank, args.rank_rps),
         (path("home", "/"), args.home_rps),
-        (path("game_page", "/play/egg-catcher"), args.game_page_rps),
+        (
+            path("game_page", &format!("/play/{first_game}")),
+            args.game_page_rps,
+        ),
     ] {
         handles.extend(reads::spawn(
             &target,
@@ -346,6 +362,7 @@ async fn finish_burst(args: BurstArgs) -> anyhow::Result<()> {
         game_ticks: args.game_seconds.saturating_mul(60),
         skill_min: args.skill_min,
         skill_max: args.skill_max.max(args.skill_min),
+        games: args.game,
         concurrency: args.concurrency.max(1),
     };
     let result = players::finish_burst(client, plan).await;

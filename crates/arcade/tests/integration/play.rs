@@ -293,13 +293,17 @@ async fn the_game_list_names_each_game_its_rules_and_its_page() {
         assert_eq!(r.headers()["vary"], "accept-encoding");
         let list: Value = r.json().await.unwrap();
         let games = list["games"].as_array().unwrap();
-        assert_eq!(games.len(), 1, "{list}");
-        let egg = &games[0];
-        assert_eq!(egg["id"], "egg-catcher");
-        assert_eq!(egg["title"], "Egg Catcher");
-        assert_eq!(egg["play_url"], "/play/egg-catcher");
-        assert_eq!(egg["tick_hz"], 60);
-        assert!(egg["rules_version"].as_u64().unwrap() >= 1, "{egg}");
-        assert!(!egg["description"].as_str().unwrap().is_empty());
+        assert_eq!(games.len(), 2, "{list}");
+        for (game, (id, title)) in games
+            .iter()
+            .zip([("egg-catcher", "Egg Catcher"), ("2048", "2048")])
+        {
+            assert_eq!(game["id"], id);
+            assert_eq!(game["title"], title);
+            assert_eq!(game["play_url"], format!("/play/{id}"));
+            assert_eq!(game["tick_hz"], 60);
+            assert!(game["rules_version"].as_u64().unwrap() >= 1, "{game}");
+            assert!(!game["description"].as_str().unwrap().is_empty());
+        }
     }
 }

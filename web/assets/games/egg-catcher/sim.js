@@ -3,6 +3,12 @@
 // for tick: integer maths only, same PRNG, same order of steps. The shared vectors in
 // crates/arcade-games/vectors/egg-catcher.json check both. Rules: docs/games/egg-catcher.md.
 
+// Relative, so that it resolves both in the browser and under `node --test`.
+import { createRng } from "../../js/rng.js";
+
+// Re-exported for the tests and tools that take them from here.
+export { createRng, rngFromState, splitMix32 } from "../../js/rng.js";
+
 export const GAME_ID = "egg-catcher";
 export const RULES_VERSION = 1;
 export const TICK_HZ = 60;
@@ -35,61 +41,6 @@ export const CATCHES_PER_LEVEL = 10;
 export const POINTS_PER_CATCH = 10;
 export const START_LIVES = 3;
 export const MAX_INPUT_VALUE = WORLD_WIDTH;
-
-const GOLDEN_GAMMA = 0x9e3779b9;
-
-const rotl = (x, k) => ((x << k) | (x >>> (32 - k))) >>> 0;
-
-/** SplitMix32 seed expander; every value is kept as an unsigned 32-bit number. */
-export function splitMix32(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + GOLDEN_GAMMA) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-}
-
-/** xoshiro128** generator seeded from a u32 with four SplitMix32 outputs. */
-export function createRng(seed) {
-  const next = splitMix32(seed);
-  return rngFromState([next(), next(), next(), next()]);
-}
-
-/** xoshiro128** generator from a raw state of four u32 words. */
-export function rngFromState(state) {
-  let [s0, s1, s2, s3] = state.map((w) => w >>> 0);
-  // The all-zero state is a fixed point; seeding cannot produce it, but stay safe.
-  if ((s0 | s1 | s2 | s3) === 0) s0 = GOLDEN_GAMMA;
-
-  const nextU32 = () => {
-    const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s1 << 9) >>> 0;
-    s2 = (s2 ^ s0) >>> 0;
-    s3 = (s3 ^ s1) >>> 0;
-    s1 = (s1 ^ s2) >>> 0;
-    s0 = (s0 ^ s3) >>> 0;
-    s2 = (s2 ^ t) >>> 0;
-    s3 = rotl(s3, 11);
-    return result;
-  };
-
-  // Uniform in 0..n by bitmask rejection, as in the Rust `below`; n <= 1 draws nothing.
-  const below = (n) => {
-    if (n <= 1) return 0;
-    const mask = 0xffffffff >>> Math.clz32(n - 1);
-    for (;;) {
-      const x = (nextU32() & mask) >>> 0;
-      if (x < n) return x;
-    }
-  };
-
-  const rangeInclusive = (lo, hi) => lo + below(hi - lo + 1);
-
-  return { nextU32, below, rangeInclusive };
-}
 
 /** Base spawn interval in ticks at `level`; the actual gap adds 0..=interval/2. */
 export function spawnInterval(level) {

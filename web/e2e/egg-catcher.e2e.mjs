@@ -10,6 +10,7 @@
 
 import {
   BASE,
+  Failure,
   VIEWPORTS,
   check,
   checkLayout,
@@ -139,6 +140,72 @@ async function desktop(browser) {
 
   // ---- Return visits with a warm cache ------------------------------------
   await checkReturnVisits(page, { game: GAME, title: 'Egg Catcher', player, onBoard: score > 0 && rank <= 10 });
+
+  // ---- The next game shows the best so far ----------------------------------
+  check((await page.locator(testid('player-name')).inputValue()) === player, 'the game page does not remember the player');
+  await page.locator(testid('start-button')).click();
+  const best = page.locator(testid('hud-best'));
+  await page.waitForFunction(
+    (expected) => document.querySelector('[data-testid="hud-best"]')?.textContent === expected,
+    score.toLocaleString('en-US'),
+    { timeout: 10_000 },
+  ).catch(async () => {
+    throw new Failure(`the score bar's best is ${JSON.stringify(await best.textContent())}, not ${score}`);
+  });
+  log(`the next game's score bar shows the best so far (${score})`);
+  await page.locator(testid('quit-button')).click();
+  await page.locator(testid('setup')).waitFor({ state: 'visible', timeout: 5_000 });
+  page.assertNoErrors();
+  await context.close();
+}
+
+/**
+ * Offline at game over: the game's own score is shown as being verified, the boards wait for
+ * the connection, and once the browser is back online the score is verified without a click.
+ */
+async function offline(browser) {
+  const context = await browser.newContext(VIEWPORTS.desktop);
+  const page = await openPage(context);
+  await page.goto(`${BASE}/play/${GAME}`, { waitUntil: 'load' });
+  const player = playerName('e2e-off');
+  await startGame(page, player);
+  await context.setOffline(true);
+  log('offline: the connection is gone; standing aside so the eggs fall');
+  const stage = page.locator(testid('game-stage'));
+  const gameOver = page.locator(testid('game-over'));
+  const started = Date.now();
+  let local = null;
+  let told = false;
+  while (!(await gameOver.isVisible())) {
+    check(Date.now() - started < GAME_TIMEOUT_MS, 'the game did not end');
+    told ||= /connection/i.test((await page.locator(testid('net-status')).textContent()) || '');
+    const state = await readState(page);
+    const box = await stage.boundingBox();
+    if (state && box) {
+      if (state.gameOver) local = state;
+      let lowest = null;
+      for (const egg of state.eggs) if (!lowest || egg.y > lowest.y) lowest = egg;
+      const target = lowest && lowest.x < state.world.width / 2 ? 0.98 : 0.02;
+      await page.mouse.move(box.x + target * box.width, box.y + box.height * 0.7);
+    }
+    await sleep(50);
+  }
+  local = local || (await readState(page));
+  // A heartbeat goes out every 2 s: a game that long heard of the lost connection.
+  check(told || local.tick < 150, 'no word of the lost connection during play');
+  await page.waitForFunction(() => /offline/i.test(document.querySelector('[data-testid="result-status"]').textContent), null, { timeout: 15_000 }).catch(async () => {
+    throw new Failure(`the result does not say it waits for the connection: ${JSON.stringify(await page.locator(testid('result-status')).textContent())}`);
+  });
+  const label = await page.locator(testid('score-label')).textContent();
+  const shown = await page.locator(testid('verified-score')).getAttribute('data-local');
+  check(/being verified/.test(label) && Number(shown) === local.score, `offline, the panel shows ${JSON.stringify({ label, shown })}, not the game's ${local.score} as being verified`);
+  const boards = await page.locator(`${testid('board-all')} tbody`).textContent();
+  check(/waiting for the connection/i.test(boards), `offline, the board says ${JSON.stringify(boards)}`);
+  log(`offline: "${label}" ${local.score}, boards wait for the connection`);
+  await page.screenshot({ path: shot('egg-catcher-offline.png'), fullPage: true });
+  await context.setOffline(false);
+  await checkResult(page, { game: GAME, player, localScore: local.score });
+  log('back online: the score was verified without a click');
   page.assertNoErrors();
   await context.close();
 }
@@ -200,6 +267,7 @@ run('egg-catcher end-to-end', async () => {
   const browser = await launch();
   try {
     await desktop(browser);
+    await offline(browser);
     await phone(browser, 'phone');
     await phone(browser, 'landscape');
   } finally {

@@ -55,7 +55,8 @@ export async function openPage(context) {
     if (msg.type() !== 'error') return;
     // The browser logs every failed HTTP response; a briefly busy server (503, 429) is
     // something the page retries by design, so it is noted rather than failed on.
-    if (/^Failed to load resource: the server responded with a status of (429|503)\b/.test(msg.text())) {
+    // The same for requests a test made fail by taking the browser offline.
+    if (/^Failed to load resource: (the server responded with a status of (429|503)\b|net::ERR_INTERNET_DISCONNECTED)/.test(msg.text())) {
       log(`note: ${msg.text()}`);
       return;
     }

@@ -4,7 +4,7 @@
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::RankIndex;
-use arcade_domain::ranking::{Ranked, Standing, Submission};
+use arcade_domain::ranks::{Ranked, Standing, Submission};
 use arcade_domain::time::BoardKey;
 use async_trait::async_trait;
 use sqlx::Row;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
-use arcade_domain::ranking::{Standing, takes_a_place};
+use arcade_domain::ranks::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;

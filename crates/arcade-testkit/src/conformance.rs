@@ -8,7 +8,7 @@ use arcade_domain::DomainError;
 use arcade_domain::ports::{
     HistoryCursor, NewScore, PlayerRecord, RankIndex, ScoreStore, SessionStore,
 };
-use arcade_domain::ranking::{Standing, Submission};
+use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;

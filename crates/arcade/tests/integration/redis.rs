@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use arcade_domain::ports::{RankIndex, SessionStore};
-use arcade_domain::ranking::{Ranked, RankedBoard, Standing};
+use arcade_domain::ranks::{Ranked, RankedBoard, Standing};
 use arcade_domain::session::{FinishState, PlayRules, Session, SessionId};
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::{DomainError, StoreError};

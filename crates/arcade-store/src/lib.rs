@@ -8,6 +8,7 @@ mod failover_ranks;
 mod group_commit;
 mod postgres;
 mod postgres_ranks;
+mod rows;
 mod sqlite;
 
 pub use failover_ranks::{FailoverRankIndex, rebuild};

@@ -585,3 +585,6 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

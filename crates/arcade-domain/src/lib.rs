@@ -6,7 +6,7 @@
 //! - [`token`]: the secret a browser keeps to play under a claimed name.
 //! - [`time`]: timestamps, the clock port and leaderboard periods (all-time, day, week).
 //! - [`session`]: the session state machine, input recording and wall-clock plausibility.
-//! - [`ranking`]: board order, ties and an in-memory ranked board.
+//! - [`ranks`]: board order, ties and an in-memory ranked board.
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`, `EventBus`).
 //! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
@@ -17,7 +17,7 @@ pub mod event;
 pub mod name;
 pub mod ports;
 pub mod query;
-pub mod ranking;
+pub mod ranks;
 pub mod service;
 pub mod session;
 pub mod time;

@@ -9,7 +9,7 @@ use futures::stream::BoxStream;
 
 use crate::error::{DomainError, StoreError};
 use crate::event::{Event, EventKind};
-use crate::ranking::{Ranked, Standing, Submission};
+use crate::ranks::{Ranked, Standing, Submission};
 use crate::session::{Session, SessionId};
 use crate::time::{BoardKey, Timestamp};
 use crate::token::TokenDigest;

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::DomainError;
 use crate::ports::HistoryCursor;
-use crate::ranking::Standing;
+use crate::ranks::Standing;
 use crate::session::SessionId;
 use crate::time::Timestamp;
 

@@ -11,7 +11,7 @@ use crate::ports::{
     SessionStore,
 };
 use crate::query::{self, Limit};
-use crate::ranking::{Ranked, Standing, Submission, takes_a_place};
+use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
 use crate::session::{
     FinishReceipt, FinishState, InputBatch, PeriodRanks, PlayRules, Session, SessionId,
 };
@@ -585,3 +585,6 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail, ensure};
 use arcade_domain::name::PlayerName;
 use arcade_domain::ports::RankIndex as _;
-use arcade_domain::ranking::Standing;
+use arcade_domain::ranks::Standing;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
 use arcade_games::replay_codec;

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use arcade_domain::query::encode_board_cursor;
-use arcade_domain::ranking::{Ranked, Standing};
+use arcade_domain::ranks::{Ranked, Standing};
 use arcade_server::dto::{BoardEntry, Leaderboard};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use arcade_domain::games::{Game, Input};
 use arcade_domain::ports::ScoreRow;
-use arcade_domain::ranking::Ranked;
+use arcade_domain::ranks::Ranked;
 use arcade_domain::session::{FinishReceipt, InputBatch, PeriodRanks};
 use arcade_domain::time::Timestamp;
 use serde::{Deserialize, Serialize};

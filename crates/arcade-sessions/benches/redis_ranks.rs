@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use arcade_domain::ports::RankIndex as _;
-use arcade_domain::ranking::Standing;
+use arcade_domain::ranks::Standing;
 use arcade_domain::time::{BoardKey, Period};
 use arcade_sessions::RedisBackend;
 use criterion::{Criterion, criterion_group, criterion_main};

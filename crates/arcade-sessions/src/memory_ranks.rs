@@ -5,7 +5,7 @@ use std::sync::RwLock;
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::RankIndex;
-use arcade_domain::ranking::{Ranked, RankedBoard, Standing, Submission};
+use arcade_domain::ranks::{Ranked, RankedBoard, Standing, Submission};
 use arcade_domain::time::{BoardKey, Period};
 use async_trait::async_trait;
 

@@ -31,7 +31,7 @@ use std::collections::hash_map::Entry;
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::RankIndex;
-use arcade_domain::ranking::{Ranked, Standing, Submission};
+use arcade_domain::ranks::{Ranked, Standing, Submission};
 use arcade_domain::time::{BoardKey, Period};
 use async_trait::async_trait;
 use redis::Script;

@@ -1,14 +1,17 @@
 //! Durable score store adapters: players, verified scores and per-board bests in SQLite (the
-//! embedded default) or PostgreSQL (production), behind the domain's `ScoreStore` port.
-//! Migrations live in `migrations/<backend>/`.
+//! embedded default) or PostgreSQL (production), behind the domain's `ScoreStore` port; and
+//! the rank indexes answered from them: `postgres_ranks` (boards read from PostgreSQL's
+//! bests) and `failover_ranks` (a cache in front of the store). Migrations live in
+//! `migrations/<backend>/`.
 
-mod failover;
+mod failover_ranks;
 mod group_commit;
 mod postgres;
 mod postgres_ranks;
+mod rows;
 mod sqlite;
 
-pub use failover::{FailoverRankIndex, rebuild};
+pub use failover_ranks::{FailoverRankIndex, rebuild};
 pub use postgres::{PgSettings, PostgresStore};
 pub use sqlite::SqliteStore;
 

@@ -1,22 +1,21 @@
 //! PostgreSQL score store: the source of truth in production. Writes go to the primary;
 //! histories and board rebuilds may go to a read replica (`DATABASE_READ_URL`).
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
 use arcade_domain::StoreError;
 use arcade_domain::games::replay_codec;
 use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
-use arcade_domain::ranking::{Standing, takes_a_place};
+use arcade_domain::ranks::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
-use arcade_domain::token::TokenDigest;
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::group_commit::{BatchWriter, GroupCommit};
+use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
 use crate::store_error;
 
 const BACKEND: &str = "postgres";
@@ -164,30 +163,9 @@ impl PostgresStore {
     }
 }
 
-fn to_u32(v: i32) -> u32 {
-    u32::try_from(v).unwrap_or(0)
-}
-
-fn row_to_score(r: &PgRow) -> Result<ScoreRow, StoreError> {
-    let stats: serde_json::Value = r.try_get("stats").map_err(err)?;
-    Ok(ScoreRow {
-        session_id: SessionId(r.try_get("session_id").map_err(err)?),
-        game: r.try_get("game").map_err(err)?,
-        player_key: r.try_get("player_key").map_err(err)?,
-        player_name: r.try_get("name").map_err(err)?,
-        score: to_u32(r.try_get("score").map_err(err)?),
-        ticks: to_u32(r.try_get("ticks").map_err(err)?),
-        game_over: r.try_get("game_over").map_err(err)?,
-        rules_version: to_u32(r.try_get("rules_version").map_err(err)?),
-        stats: serde_json::from_value::<BTreeMap<String, u32>>(stats)
-            .map_err(|e| failed(format!("bad stats in a score row: {e}")))?,
-        achieved_at: Timestamp(r.try_get("achieved_at").map_err(err)?),
-        previous_best: r
-            .try_get::<Option<i32>, _>("previous_best")
-            .map_err(err)?
-            .map(to_u32),
-    })
-}
+/// A stored score as PostgreSQL returns it: the session id as a uuid, numbers as 32-bit
+/// integers.
+type ScoreRecord = rows::ScoreRecord<uuid::Uuid, i32>;
 
 /// A finished game ready to bind: its replay packed and its stats encoded once, by the caller.
 #[derive(Debug)]
@@ -221,7 +199,7 @@ impl ScoreWrite {
             game_over: score.game_over,
             rules_version: int(score.rules_version),
             seed: i64::from(score.seed),
-            stats: serde_json::to_string(&score.stats).map_err(|e| failed(e.to_string()))?,
+            stats: rows::encode_stats(BACKEND, &score.stats)?,
             replay: replay_codec::pack(&score.inputs),
             achieved_at: at.0,
             day: Period::Day.bucket(at),
@@ -341,7 +319,7 @@ impl BatchWriter for ScoreWriter {
                     Ok(inserted.iter().find(|(id, _)| *id == s.session_id).map_or(
                         Written::AlreadyStored,
                         |(_, p)| Written::Inserted {
-                            previous_best: p.map(to_u32),
+                            previous_best: p.map(rows::count),
                         },
                     ))
                 })
@@ -371,9 +349,6 @@ impl BatchWriter for ScoreWriter {
     }
 }
 
-const SCORE_COLUMNS: &str = "s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, \
-     s.game_over, s.rules_version, s.stats, s.achieved_at, s.previous_best";
-
 fn int(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
@@ -382,23 +357,13 @@ fn int(v: u32) -> i32 {
 impl ScoreStore for PostgresStore {
     #[tracing::instrument(name = "postgres.find_player", skip_all, fields(db.system = "postgresql"))]
     async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
-        let row =
-            sqlx::query("SELECT key, name, token_digest, created_at FROM players WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.primary)
-                .await
-                .map_err(err)?;
-        row.map(|r| {
-            let digest: Vec<u8> = r.try_get("token_digest").map_err(err)?;
-            Ok(PlayerRecord {
-                key: r.try_get("key").map_err(err)?,
-                name: r.try_get("name").map_err(err)?,
-                token_digest: TokenDigest::from_slice(&digest)
-                    .ok_or_else(|| failed(format!("player {key} has a malformed token digest")))?,
-                created_at: Timestamp(r.try_get("created_at").map_err(err)?),
-            })
-        })
-        .transpose()
+        sqlx::query_as::<_, PlayerRow>(player_query!("WHERE key = $1"))
+            .bind(key)
+            .fetch_optional(&self.primary)
+            .await
+            .map_err(err)?
+            .map(|row| row.into_record(BACKEND))
+            .transpose()
     }
 
     #[tracing::instrument(name = "postgres.create_player", skip_all, fields(db.system = "postgresql"))]
@@ -450,15 +415,12 @@ impl ScoreStore for PostgresStore {
 
     #[tracing::instrument(name = "postgres.score_by_session", skip_all, fields(db.system = "postgresql"))]
     async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
-             WHERE s.session_id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.primary)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(row_to_score).transpose()
+        let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.primary)
+            .await
+            .map_err(err)?;
+        Ok(row.map(ScoreRow::from))
     }
 
     #[tracing::instrument(name = "postgres.history", skip_all, fields(db.system = "postgresql"))]
@@ -470,26 +432,28 @@ impl ScoreStore for PostgresStore {
         limit: usize,
     ) -> Result<Vec<ScoreRow>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let base = format!(
-            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
-             WHERE s.game = $1 AND s.player_key = $2"
-        );
-        let order = "ORDER BY s.achieved_at DESC, s.session_id DESC";
-        let keyset =
-            format!("{base} AND (s.achieved_at, s.session_id) < ($3, $4) {order} LIMIT $5");
-        let first = format!("{base} {order} LIMIT $3");
         let query = match after {
             // Row comparison matches the index order, so this is one index range scan.
-            Some(c) => sqlx::query(&keyset)
-                .bind(game)
-                .bind(player_key)
-                .bind(c.achieved_at.0)
-                .bind(c.session_id.0)
-                .bind(limit),
-            None => sqlx::query(&first).bind(game).bind(player_key).bind(limit),
+            Some(c) => sqlx::query_as::<_, ScoreRecord>(score_query!(
+                "WHERE s.game = $1 AND s.player_key = $2 \
+                   AND (s.achieved_at, s.session_id) < ($3, $4) \
+                 ORDER BY s.achieved_at DESC, s.session_id DESC LIMIT $5"
+            ))
+            .bind(game)
+            .bind(player_key)
+            .bind(c.achieved_at.0)
+            .bind(c.session_id.0)
+            .bind(limit),
+            None => sqlx::query_as::<_, ScoreRecord>(score_query!(
+                "WHERE s.game = $1 AND s.player_key = $2 \
+                 ORDER BY s.achieved_at DESC, s.session_id DESC LIMIT $3"
+            ))
+            .bind(game)
+            .bind(player_key)
+            .bind(limit),
         };
         let rows = query.fetch_all(&self.reads).await.map_err(err)?;
-        rows.iter().map(row_to_score).collect()
+        Ok(rows.into_iter().map(ScoreRow::from).collect())
     }
 
     #[tracing::instrument(name = "postgres.best_standings", skip_all, fields(db.system = "postgresql"))]
@@ -498,12 +462,10 @@ impl ScoreStore for PostgresStore {
         board: &BoardKey,
         since: Option<Timestamp>,
     ) -> Result<Vec<Standing>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT b.player_key, p.name, b.score, b.achieved_at FROM best_scores b \
-             JOIN players p ON p.key = b.player_key \
-             WHERE b.game = $1 AND b.period = $2 AND b.bucket = $3 AND b.achieved_at >= $4 \
-             ORDER BY b.score DESC, b.achieved_at, b.player_key",
-        )
+        let rows = sqlx::query_as::<_, StandingRecord<i32>>(standing_query!(
+            "WHERE b.game = $1 AND b.period = $2 AND b.bucket = $3 AND b.achieved_at >= $4 \
+             ORDER BY b.score DESC, b.achieved_at, b.player_key"
+        ))
         .bind(&board.game)
         .bind(board.period.as_str())
         .bind(board.bucket)
@@ -511,16 +473,7 @@ impl ScoreStore for PostgresStore {
         .fetch_all(&self.reads)
         .await
         .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Standing {
-                    score: u64::try_from(r.try_get::<i32, _>("score").map_err(err)?).unwrap_or(0),
-                    achieved_at_ms: r.try_get("achieved_at").map_err(err)?,
-                    player_key: r.try_get("player_key").map_err(err)?,
-                    player_name: r.try_get("name").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(Standing::from).collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -535,6 +488,7 @@ impl ScoreStore for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -4,42 +4,56 @@
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::RankIndex;
-use arcade_domain::ranking::{Ranked, Standing, Submission};
+use arcade_domain::ranks::{Ranked, Standing, Submission};
 use arcade_domain::time::BoardKey;
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
 use crate::postgres::PostgresStore;
+use crate::rows::{StandingRecord, standing_query};
 use crate::store_error;
 
 fn err(e: sqlx::Error) -> StoreError {
     store_error("postgres", e)
 }
 
-fn standing(r: &PgRow) -> Result<Standing, StoreError> {
-    Ok(Standing {
-        score: u64::try_from(r.try_get::<i32, _>("score").map_err(err)?).unwrap_or(0),
-        achieved_at_ms: r.try_get("achieved_at").map_err(err)?,
-        player_key: r.try_get("player_key").map_err(err)?,
-        player_name: r.try_get("name").map_err(err)?,
-    })
-}
+/// Board bests as PostgreSQL returns them: the score as a 32-bit integer.
+type StandingRow = StandingRecord<i32>;
 
-const BOARD: &str = "b.game = $1 AND b.period = $2 AND b.bucket = $3";
-/// Rows strictly ahead of ($4 score, $5 time, $6 key) in board order.
-const AHEAD: &str = "(b.score > $4 OR (b.score = $4 AND (b.achieved_at < $5 \
-                     OR (b.achieved_at = $5 AND b.player_key < $6))))";
+// The clauses below are macros so that every query is one string made at compile time.
+
+/// The board's rows: `$1` game, `$2` period, `$3` bucket.
+macro_rules! board {
+    () => {
+        "b.game = $1 AND b.period = $2 AND b.bucket = $3"
+    };
+}
+/// Rows strictly ahead of (`$4` score, `$5` time, `$6` key) in board order.
+macro_rules! ahead {
+    () => {
+        "(b.score > $4 OR (b.score = $4 AND (b.achieved_at < $5 \
+         OR (b.achieved_at = $5 AND b.player_key < $6))))"
+    };
+}
 /// Rows strictly behind it.
-const BEHIND: &str = "(b.score < $4 OR (b.score = $4 AND (b.achieved_at > $5 \
-                      OR (b.achieved_at = $5 AND b.player_key > $6))))";
-const ORDER: &str = "ORDER BY b.score DESC, b.achieved_at, b.player_key";
-const COLUMNS: &str = "b.player_key, p.name, b.score, b.achieved_at";
+macro_rules! behind {
+    () => {
+        "(b.score < $4 OR (b.score = $4 AND (b.achieved_at > $5 \
+         OR (b.achieved_at = $5 AND b.player_key > $6))))"
+    };
+}
+macro_rules! order {
+    () => {
+        "ORDER BY b.score DESC, b.achieved_at, b.player_key"
+    };
+}
 
 impl PostgresStore {
     async fn rank_of_standing(&self, board: &BoardKey, s: &Standing) -> Result<u64, StoreError> {
-        let ahead: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM best_scores b WHERE {BOARD} AND {AHEAD}"
+        let ahead: i64 = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM best_scores b WHERE ",
+            board!(),
+            " AND ",
+            ahead!()
         ))
         .bind(&board.game)
         .bind(board.period.as_str())
@@ -54,9 +68,10 @@ impl PostgresStore {
     }
 
     async fn best_of(&self, board: &BoardKey, key: &str) -> Result<Option<Standing>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
-             WHERE {BOARD} AND b.player_key = $4"
+        let row = sqlx::query_as::<_, StandingRow>(standing_query!(
+            "WHERE ",
+            board!(),
+            " AND b.player_key = $4"
         ))
         .bind(&board.game)
         .bind(board.period.as_str())
@@ -65,7 +80,7 @@ impl PostgresStore {
         .fetch_optional(self.pool())
         .await
         .map_err(err)?;
-        row.as_ref().map(standing).transpose()
+        Ok(row.map(Standing::from))
     }
 }
 
@@ -95,11 +110,16 @@ impl RankIndex for PostgresStore {
         limit: usize,
     ) -> Result<Vec<Ranked>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows =
-            match after {
-                Some(a) => sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
-                     WHERE {BOARD} AND {BEHIND} {ORDER} LIMIT $7"
+        let rows = match after {
+            Some(a) => {
+                sqlx::query_as::<_, StandingRow>(standing_query!(
+                    "WHERE ",
+                    board!(),
+                    " AND ",
+                    behind!(),
+                    " ",
+                    order!(),
+                    " LIMIT $7"
                 ))
                 .bind(&board.game)
                 .bind(board.period.as_str())
@@ -109,20 +129,26 @@ impl RankIndex for PostgresStore {
                 .bind(&a.player_key)
                 .bind(limit)
                 .fetch_all(self.pool())
-                .await,
-                None => sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
-                     WHERE {BOARD} {ORDER} LIMIT $4"
+                .await
+            }
+            None => {
+                sqlx::query_as::<_, StandingRow>(standing_query!(
+                    "WHERE ",
+                    board!(),
+                    " ",
+                    order!(),
+                    " LIMIT $4"
                 ))
                 .bind(&board.game)
                 .bind(board.period.as_str())
                 .bind(board.bucket)
                 .bind(limit)
                 .fetch_all(self.pool())
-                .await,
+                .await
             }
-            .map_err(err)?;
-        let standings: Vec<Standing> = rows.iter().map(standing).collect::<Result<_, _>>()?;
+        }
+        .map_err(err)?;
+        let standings: Vec<Standing> = rows.into_iter().map(Standing::from).collect();
         let first = match standings.first() {
             Some(s) => self.rank_of_standing(board, s).await?,
             None => return Ok(Vec::new()),
@@ -157,9 +183,12 @@ impl RankIndex for PostgresStore {
             return Ok(Vec::new());
         };
         let skip = me.rank.saturating_sub(1).saturating_sub(before as u64);
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM best_scores b JOIN players p ON p.key = b.player_key \
-             WHERE {BOARD} {ORDER} OFFSET $4 LIMIT $5"
+        let rows = sqlx::query_as::<_, StandingRow>(standing_query!(
+            "WHERE ",
+            board!(),
+            " ",
+            order!(),
+            " OFFSET $4 LIMIT $5"
         ))
         .bind(&board.game)
         .bind(board.period.as_str())
@@ -169,15 +198,14 @@ impl RankIndex for PostgresStore {
         .fetch_all(self.pool())
         .await
         .map_err(err)?;
-        rows.iter()
+        Ok(rows
+            .into_iter()
             .zip(skip + 1..)
-            .map(|(r, rank)| {
-                Ok(Ranked {
-                    rank,
-                    standing: standing(r)?,
-                })
+            .map(|(r, rank)| Ranked {
+                rank,
+                standing: r.into(),
             })
-            .collect()
+            .collect())
     }
 
     /// PostgreSQL is the truth: there is nothing to load.

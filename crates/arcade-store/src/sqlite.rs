@@ -1,22 +1,22 @@
 //! SQLite score store: one file in the data directory, WAL mode, migrated on open; one writing
 //! connection beside a pool of readers.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
-use arcade_domain::ranking::{Standing, takes_a_place};
+use arcade_domain::ranks::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
-use arcade_domain::token::TokenDigest;
 use async_trait::async_trait;
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use uuid::fmt::Hyphenated;
 
 use crate::group_commit::{BatchWriter, GroupCommit};
+use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
 use crate::store_error;
 
 const BACKEND: &str = "sqlite";
@@ -118,62 +118,20 @@ impl SqliteStore {
     }
 }
 
-fn to_u32(v: i64) -> u32 {
-    u32::try_from(v).unwrap_or(u32::MAX)
-}
-
-fn row_to_score(r: &sqlx::sqlite::SqliteRow) -> Result<ScoreRow, StoreError> {
-    let id: String = r.try_get("session_id").map_err(err)?;
-    let stats: String = r.try_get("stats").map_err(err)?;
-    let failed = |message: String| StoreError::Failed {
-        backend: BACKEND,
-        message,
-    };
-    Ok(ScoreRow {
-        session_id: SessionId::parse(&id).map_err(|e| failed(e.to_string()))?,
-        game: r.try_get("game").map_err(err)?,
-        player_key: r.try_get("player_key").map_err(err)?,
-        player_name: r.try_get("name").map_err(err)?,
-        score: to_u32(r.try_get("score").map_err(err)?),
-        ticks: to_u32(r.try_get("ticks").map_err(err)?),
-        game_over: r.try_get("game_over").map_err(err)?,
-        rules_version: to_u32(r.try_get("rules_version").map_err(err)?),
-        stats: serde_json::from_str::<BTreeMap<String, u32>>(&stats)
-            .map_err(|e| failed(format!("bad stats in score {id}: {e}")))?,
-        achieved_at: Timestamp(r.try_get("achieved_at").map_err(err)?),
-        previous_best: r
-            .try_get::<Option<i64>, _>("previous_best")
-            .map_err(err)?
-            .map(to_u32),
-    })
-}
-
-const SCORE_COLUMNS: &str = "s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, \
-     s.game_over, s.rules_version, s.stats, s.achieved_at, s.previous_best";
+/// A stored score as SQLite returns it: the session id as text, numbers as 64-bit integers.
+type ScoreRecord = rows::ScoreRecord<Hyphenated, i64>;
 
 #[async_trait]
 impl ScoreStore for SqliteStore {
     #[tracing::instrument(name = "sqlite.find_player", skip_all, fields(db.system = "sqlite"))]
     async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
-        let row =
-            sqlx::query("SELECT key, name, token_digest, created_at FROM players WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.reads)
-                .await
-                .map_err(err)?;
-        row.map(|r| {
-            let digest: Vec<u8> = r.try_get("token_digest").map_err(err)?;
-            Ok(PlayerRecord {
-                key: r.try_get("key").map_err(err)?,
-                name: r.try_get("name").map_err(err)?,
-                token_digest: TokenDigest::from_slice(&digest).ok_or(StoreError::Failed {
-                    backend: BACKEND,
-                    message: format!("player {key} has a malformed token digest"),
-                })?,
-                created_at: Timestamp(r.try_get("created_at").map_err(err)?),
-            })
-        })
-        .transpose()
+        sqlx::query_as::<_, PlayerRow>(player_query!("WHERE key = ?"))
+            .bind(key)
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(err)?
+            .map(|row| row.into_record(BACKEND))
+            .transpose()
     }
 
     #[tracing::instrument(name = "sqlite.create_player", skip_all, fields(db.system = "sqlite"))]
@@ -199,15 +157,12 @@ impl ScoreStore for SqliteStore {
 
     #[tracing::instrument(name = "sqlite.score_by_session", skip_all, fields(db.system = "sqlite"))]
     async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
-             WHERE s.session_id = ?"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.reads)
-        .await
-        .map_err(err)?;
-        row.as_ref().map(row_to_score).transpose()
+        let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(err)?;
+        Ok(row.map(ScoreRow::from))
     }
 
     #[tracing::instrument(name = "sqlite.history", skip_all, fields(db.system = "sqlite"))]
@@ -223,9 +178,8 @@ impl ScoreStore for SqliteStore {
             Some(c) => (c.achieved_at.0, c.session_id.to_string()),
             None => (i64::MAX, String::new()),
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
-             WHERE s.game = ? AND s.player_key = ? \
+        let rows = sqlx::query_as::<_, ScoreRecord>(score_query!(
+            "WHERE s.game = ? AND s.player_key = ? \
                AND (s.achieved_at < ? OR (s.achieved_at = ? AND (? = '' OR s.session_id < ?))) \
              ORDER BY s.achieved_at DESC, s.session_id DESC LIMIT ?"
         ))
@@ -239,7 +193,7 @@ impl ScoreStore for SqliteStore {
         .fetch_all(&self.reads)
         .await
         .map_err(err)?;
-        rows.iter().map(row_to_score).collect()
+        Ok(rows.into_iter().map(ScoreRow::from).collect())
     }
 
     #[tracing::instrument(name = "sqlite.best_standings", skip_all, fields(db.system = "sqlite"))]
@@ -248,12 +202,10 @@ impl ScoreStore for SqliteStore {
         board: &BoardKey,
         since: Option<Timestamp>,
     ) -> Result<Vec<Standing>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT b.player_key, p.name, b.score, b.achieved_at FROM best_scores b \
-             JOIN players p ON p.key = b.player_key \
-             WHERE b.game = ? AND b.period = ? AND b.bucket = ? AND b.achieved_at >= ? \
-             ORDER BY b.score DESC, b.achieved_at, b.player_key",
-        )
+        let rows = sqlx::query_as::<_, StandingRecord<i64>>(standing_query!(
+            "WHERE b.game = ? AND b.period = ? AND b.bucket = ? AND b.achieved_at >= ? \
+             ORDER BY b.score DESC, b.achieved_at, b.player_key"
+        ))
         .bind(&board.game)
         .bind(board.period.as_str())
         .bind(board.bucket)
@@ -261,16 +213,7 @@ impl ScoreStore for SqliteStore {
         .fetch_all(&self.reads)
         .await
         .map_err(err)?;
-        rows.iter()
-            .map(|r| {
-                Ok(Standing {
-                    score: u64::try_from(r.try_get::<i64, _>("score").map_err(err)?).unwrap_or(0),
-                    achieved_at_ms: r.try_get("achieved_at").map_err(err)?,
-                    player_key: r.try_get("player_key").map_err(err)?,
-                    player_name: r.try_get("name").map_err(err)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(Standing::from).collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -302,10 +245,6 @@ struct ScoreWrite {
 
 impl ScoreWrite {
     fn of(score: &NewScore) -> Result<Self, StoreError> {
-        let encoded = |e: serde_json::Error| StoreError::Failed {
-            backend: BACKEND,
-            message: e.to_string(),
-        };
         Ok(Self {
             id: score.session_id.to_string(),
             game: score.game.clone(),
@@ -315,8 +254,11 @@ impl ScoreWrite {
             game_over: score.game_over,
             rules_version: i64::from(score.rules_version),
             seed: i64::from(score.seed),
-            stats: serde_json::to_string(&score.stats).map_err(encoded)?,
-            replay: serde_json::to_string(&score.inputs).map_err(encoded)?,
+            stats: rows::encode_stats(BACKEND, &score.stats)?,
+            replay: serde_json::to_string(&score.inputs).map_err(|e| StoreError::Failed {
+                backend: BACKEND,
+                message: format!("cannot encode a score's replay: {e}"),
+            })?,
             achieved_at: score.achieved_at,
             ranked: takes_a_place(score.score),
         })
@@ -401,16 +343,13 @@ impl ScoreWriter {
                 .map_err(err)?;
             }
         }
-        let row = sqlx::query(&format!(
-            "SELECT {SCORE_COLUMNS} FROM scores s JOIN players p ON p.key = s.player_key \
-             WHERE s.session_id = ?"
-        ))
-        .bind(&score.id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(err)?;
+        let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = ?"))
+            .bind(&score.id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(err)?;
         Ok(Recorded {
-            row: row_to_score(&row)?,
+            row: row.into(),
             inserted,
         })
     }

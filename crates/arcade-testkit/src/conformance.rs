@@ -1,5 +1,23 @@
 //! The storage conformance suite: the same checks for every `ScoreStore`, `SessionStore` and
-//! `RankIndex` adapter. A backend's test file calls each function with a fresh instance.
+//! `RankIndex` adapter, each suite written once.
+//!
+//! `suite!` writes a suite's checks as public functions and exports a macro that expands
+//! every one of them into a `#[tokio::test]` for one backend. A backend's test file invokes
+//! that macro once, with an expression that makes a fresh backend for each test (and
+//! whatever must live as long as it), or `None` to skip when the backend's service is not
+//! configured (see [`crate::backends::url`], which fails the test instead under
+//! `ARCADE_REQUIRE_BACKENDS=1`):
+//!
+//! ```ignore
+//! mod memory_session_store {
+//!     arcade_testkit::session_store_conformance!(Some((
+//!         std::sync::Arc::new(arcade_sessions::MemorySessionStore::new()),
+//!         (),
+//!     )));
+//! }
+//! ```
+//!
+//! A check added to a suite therefore runs on every backend with no other edit.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,7 +26,7 @@ use arcade_domain::DomainError;
 use arcade_domain::ports::{
     HistoryCursor, NewScore, PlayerRecord, RankIndex, ScoreStore, SessionStore,
 };
-use arcade_domain::ranking::{Standing, Submission};
+use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
@@ -50,309 +68,354 @@ fn board(period: Period, at: Timestamp) -> BoardKey {
     BoardKey::current("egg-catcher", period, at)
 }
 
-/// Names are claimed once; the stored token digest is the one given.
-pub async fn players_are_claimed_once(store: Arc<dyn ScoreStore>) {
-    assert!(store.find_player("ann").await.unwrap().is_none());
-    assert!(store.create_player(&player("ann")).await.unwrap());
-    let mut other = player("ann");
-    other.token_digest = TokenDigest::of("someone else");
-    assert!(!store.create_player(&other).await.unwrap());
-    let found = store.find_player("ann").await.unwrap().unwrap();
-    assert_eq!(found, player("ann"));
-    assert!(found.token_digest.matches("token-ann"));
-}
+/// Defines a suite: its checks, each a public function of one backend, and `$runner!`, an
+/// exported macro that expands all of them into tests of the backend its argument makes.
+/// `$d` is a literal `$`, which the inner macro needs for its own parameter.
+macro_rules! suite {
+    (
+        $d:tt
+        $(#[$runner_doc:meta])*
+        $runner:ident;
+        $(
+            $(#[$doc:meta])*
+            pub async fn $name:ident($backend:ident: $port:ty) $body:block
+        )+
+    ) => {
+        $(
+            $(#[$doc])*
+            pub async fn $name($backend: $port) $body
+        )+
 
-/// Recording a session twice stores it once and returns the same row.
-pub async fn recording_is_idempotent_per_session(store: Arc<dyn ScoreStore>) {
-    store.create_player(&player("bob")).await.unwrap();
-    let s = score("bob", 120, T0);
-    let first = store.record_score(&s).await.unwrap();
-    assert!(first.inserted);
-    assert_eq!(first.row.score, 120);
-    assert_eq!(first.row.player_name, "BOB");
-    assert_eq!(first.row.previous_best, None);
-    let again = store.record_score(&s).await.unwrap();
-    assert!(!again.inserted);
-    assert_eq!(again.row, first.row);
-    assert_eq!(
-        store.score_by_session(s.session_id).await.unwrap(),
-        Some(first.row)
-    );
-    let history = store.history("egg-catcher", "bob", None, 10).await.unwrap();
-    assert_eq!(history.len(), 1);
-}
-
-/// Concurrent records of one session store one row.
-pub async fn concurrent_records_store_one_row(store: Arc<dyn ScoreStore>) {
-    store.create_player(&player("cy")).await.unwrap();
-    let s = score("cy", 50, T0);
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let store = store.clone();
-            let s = s.clone();
-            tokio::spawn(async move { store.record_score(&s).await.unwrap() })
-        })
-        .collect();
-    let mut inserted = 0;
-    for t in tasks {
-        inserted += usize::from(t.await.unwrap().inserted);
-    }
-    assert_eq!(inserted, 1);
-    assert_eq!(
-        store
-            .history("egg-catcher", "cy", None, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-}
-
-/// Many players finishing at once all land, each with its own best, and reads made while the
-/// writes are in flight are answered.
-pub async fn concurrent_records_of_many_players_all_land(store: Arc<dyn ScoreStore>) {
-    const PLAYERS: u32 = 48;
-    let key = |i: u32| format!("crowd-{i}");
-    for i in 0..PLAYERS {
-        store.create_player(&player(&key(i))).await.unwrap();
-    }
-    let writes: Vec<_> = (0..PLAYERS)
-        .map(|i| {
-            let (store, s) = (store.clone(), score(&key(i), 10 + i, T0));
-            tokio::spawn(async move { store.record_score(&s).await.unwrap().inserted })
-        })
-        .collect();
-    let reads: Vec<_> = (0..PLAYERS)
-        .map(|i| {
-            let (store, key) = (store.clone(), key(i));
-            tokio::spawn(async move { store.find_player(&key).await.unwrap().is_some() })
-        })
-        .collect();
-    for (w, r) in writes.into_iter().zip(reads) {
-        assert!(w.await.unwrap(), "a new session's score is inserted");
-        assert!(r.await.unwrap(), "a claimed player is found");
-    }
-    let best = store
-        .best_standings(&board(Period::All, T0), None)
-        .await
-        .unwrap();
-    let crowd: Vec<_> = best
-        .iter()
-        .filter(|s| s.player_key.starts_with("crowd-"))
-        .map(|s| s.score)
-        .collect();
-    let expected: Vec<_> = (0..PLAYERS).rev().map(|i| u64::from(10 + i)).collect();
-    assert_eq!(crowd, expected, "every best, in board order");
-}
-
-/// One player finishing many games at once (a session sent twice among them): every session
-/// is stored once, the board keeps the highest score, and each previous best is one of the
-/// player's other scores.
-pub async fn concurrent_records_of_one_player_keep_the_best(store: Arc<dyn ScoreStore>) {
-    store.create_player(&player("flo")).await.unwrap();
-    let games: Vec<NewScore> = (0..24u32)
-        .map(|i| score("flo", 100 + (i * 37) % 89, Timestamp(T0.0 + i64::from(i))))
-        .collect();
-    let mut sent = games.clone();
-    sent.push(games[5].clone());
-    let tasks: Vec<_> = sent
-        .into_iter()
-        .map(|s| {
-            let store = store.clone();
-            tokio::spawn(async move { store.record_score(&s).await.unwrap() })
-        })
-        .collect();
-    let mut recorded = Vec::new();
-    for t in tasks {
-        recorded.push(t.await.unwrap());
-    }
-    assert_eq!(recorded.iter().filter(|r| r.inserted).count(), games.len());
-    assert_eq!(
-        recorded[5].row,
-        recorded[games.len()].row,
-        "one row per session"
-    );
-    let scores: Vec<u32> = games.iter().map(|g| g.score).collect();
-    for r in &recorded {
-        if let Some(p) = r.row.previous_best {
-            assert!(
-                scores.contains(&p),
-                "previous best {p} is not one of {scores:?}"
-            );
+        $(#[$runner_doc])*
+        #[macro_export]
+        macro_rules! $runner {
+            ($d make:expr) => {
+                $(
+                    #[::tokio::test]
+                    async fn $name() {
+                        // `None` only when the service is not configured and not required.
+                        let Some((backend, _lives_as_long)) = $d make else {
+                            return;
+                        };
+                        $crate::conformance::$name(backend).await;
+                    }
+                )+
+            };
         }
+    };
+}
+
+suite! {
+    $
+    /// Every `ScoreStore` check, as tests of the store `$make` makes (an
+    /// `Option<(Arc<dyn ScoreStore>, _)>`).
+    score_store_conformance;
+
+    /// Names are claimed once; the stored token digest is the one given.
+    pub async fn players_are_claimed_once(store: Arc<dyn ScoreStore>) {
+        assert!(store.find_player("ann").await.unwrap().is_none());
+        assert!(store.create_player(&player("ann")).await.unwrap());
+        let mut other = player("ann");
+        other.token_digest = TokenDigest::of("someone else");
+        assert!(!store.create_player(&other).await.unwrap());
+        let found = store.find_player("ann").await.unwrap().unwrap();
+        assert_eq!(found, player("ann"));
+        assert!(found.token_digest.matches("token-ann"));
     }
-    let history = store
-        .history("egg-catcher", "flo", None, 100)
-        .await
-        .unwrap();
-    assert_eq!(history.len(), games.len());
-    let top = *scores.iter().max().unwrap();
-    for period in Period::ALL {
+
+    /// Recording a session twice stores it once and returns the same row.
+    pub async fn recording_is_idempotent_per_session(store: Arc<dyn ScoreStore>) {
+        store.create_player(&player("bob")).await.unwrap();
+        let s = score("bob", 120, T0);
+        let first = store.record_score(&s).await.unwrap();
+        assert!(first.inserted);
+        assert_eq!(first.row.score, 120);
+        assert_eq!(first.row.player_name, "BOB");
+        assert_eq!(first.row.previous_best, None);
+        let again = store.record_score(&s).await.unwrap();
+        assert!(!again.inserted);
+        assert_eq!(again.row, first.row);
+        assert_eq!(
+            store.score_by_session(s.session_id).await.unwrap(),
+            Some(first.row)
+        );
+        let history = store.history("egg-catcher", "bob", None, 10).await.unwrap();
+        assert_eq!(history.len(), 1);
+    }
+
+    /// Concurrent records of one session store one row.
+    pub async fn concurrent_records_store_one_row(store: Arc<dyn ScoreStore>) {
+        store.create_player(&player("cy")).await.unwrap();
+        let s = score("cy", 50, T0);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                let s = s.clone();
+                tokio::spawn(async move { store.record_score(&s).await.unwrap() })
+            })
+            .collect();
+        let mut inserted = 0;
+        for t in tasks {
+            inserted += usize::from(t.await.unwrap().inserted);
+        }
+        assert_eq!(inserted, 1);
+        assert_eq!(
+            store
+                .history("egg-catcher", "cy", None, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    /// Many players finishing at once all land, each with its own best, and reads made while the
+    /// writes are in flight are answered.
+    pub async fn concurrent_records_of_many_players_all_land(store: Arc<dyn ScoreStore>) {
+        const PLAYERS: u32 = 48;
+        let key = |i: u32| format!("crowd-{i}");
+        for i in 0..PLAYERS {
+            store.create_player(&player(&key(i))).await.unwrap();
+        }
+        let writes: Vec<_> = (0..PLAYERS)
+            .map(|i| {
+                let (store, s) = (store.clone(), score(&key(i), 10 + i, T0));
+                tokio::spawn(async move { store.record_score(&s).await.unwrap().inserted })
+            })
+            .collect();
+        let reads: Vec<_> = (0..PLAYERS)
+            .map(|i| {
+                let (store, key) = (store.clone(), key(i));
+                tokio::spawn(async move { store.find_player(&key).await.unwrap().is_some() })
+            })
+            .collect();
+        for (w, r) in writes.into_iter().zip(reads) {
+            assert!(w.await.unwrap(), "a new session's score is inserted");
+            assert!(r.await.unwrap(), "a claimed player is found");
+        }
         let best = store
-            .best_standings(&board(period, T0), None)
+            .best_standings(&board(Period::All, T0), None)
             .await
             .unwrap();
-        let flo: Vec<_> = best.iter().filter(|s| s.player_key == "flo").collect();
-        assert_eq!(flo.len(), 1, "{period:?}");
-        assert_eq!(flo[0].score, u64::from(top), "{period:?}");
+        let crowd: Vec<_> = best
+            .iter()
+            .filter(|s| s.player_key.starts_with("crowd-"))
+            .map(|s| s.score)
+            .collect();
+        let expected: Vec<_> = (0..PLAYERS).rev().map(|i| u64::from(10 + i)).collect();
+        assert_eq!(crowd, expected, "every best, in board order");
     }
-}
 
-/// A score the store refuses (its player was never claimed) fails alone: the scores written
-/// beside it land.
-pub async fn a_refused_record_fails_alone(store: Arc<dyn ScoreStore>) {
-    const PLAYERS: u32 = 16;
-    let key = |i: u32| format!("side-{i}");
-    for i in 0..PLAYERS {
-        store.create_player(&player(&key(i))).await.unwrap();
-    }
-    let mut sent: Vec<NewScore> = (0..PLAYERS).map(|i| score(&key(i), 10 + i, T0)).collect();
-    sent.insert(PLAYERS as usize / 2, score("never-claimed", 999, T0));
-    let tasks: Vec<_> = sent
-        .into_iter()
-        .map(|s| {
-            let store = store.clone();
-            tokio::spawn(async move { (s.player_key.clone(), store.record_score(&s).await) })
-        })
-        .collect();
-    for t in tasks {
-        let (key, result) = t.await.unwrap();
-        if key == "never-claimed" {
-            assert!(result.is_err(), "a score of an unknown player is refused");
-        } else {
-            assert!(result.unwrap().inserted, "{key}");
+    /// One player finishing many games at once (a session sent twice among them): every session
+    /// is stored once, the board keeps the highest score, and each previous best is one of the
+    /// player's other scores.
+    pub async fn concurrent_records_of_one_player_keep_the_best(store: Arc<dyn ScoreStore>) {
+        store.create_player(&player("flo")).await.unwrap();
+        let games: Vec<NewScore> = (0..24u32)
+            .map(|i| score("flo", 100 + (i * 37) % 89, Timestamp(T0.0 + i64::from(i))))
+            .collect();
+        let mut sent = games.clone();
+        sent.push(games[5].clone());
+        let tasks: Vec<_> = sent
+            .into_iter()
+            .map(|s| {
+                let store = store.clone();
+                tokio::spawn(async move { store.record_score(&s).await.unwrap() })
+            })
+            .collect();
+        let mut recorded = Vec::new();
+        for t in tasks {
+            recorded.push(t.await.unwrap());
         }
-    }
-    let best = store
-        .best_standings(&board(Period::All, T0), None)
-        .await
-        .unwrap();
-    assert_eq!(best.len(), PLAYERS as usize);
-    assert!(best.iter().all(|s| s.player_key.starts_with("side-")));
-}
-
-/// Bests keep the higher score, and the earlier one on a tie; previous_best is fixed at insert.
-pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
-    store.create_player(&player("dee")).await.unwrap();
-    store.create_player(&player("eve")).await.unwrap();
-    let later = Timestamp(T0.0 + 60_000);
-    store.record_score(&score("dee", 100, T0)).await.unwrap();
-    let lower = store.record_score(&score("dee", 80, later)).await.unwrap();
-    assert_eq!(lower.row.previous_best, Some(100));
-    store.record_score(&score("eve", 100, later)).await.unwrap();
-    let tie = store.record_score(&score("eve", 100, T0)).await.unwrap();
-    assert_eq!(tie.row.previous_best, Some(100));
-    let best = store
-        .best_standings(&board(Period::All, T0), None)
-        .await
-        .unwrap();
-    let summary: Vec<_> = best
-        .iter()
-        .map(|s| (s.player_key.as_str(), s.score, s.achieved_at_ms))
-        .collect();
-    // Same score: the earlier achievement ranks first; eve's tie moved her best earlier.
-    assert_eq!(summary, vec![("dee", 100, T0.0), ("eve", 100, T0.0)]);
-    assert_eq!(best[0].player_name, "DEE");
-    let recent = store
-        .best_standings(&board(Period::All, T0), Some(later))
-        .await
-        .unwrap();
-    assert!(recent.is_empty(), "both bests are from T0: {recent:?}");
-    let since_start = store
-        .best_standings(&board(Period::All, T0), Some(T0))
-        .await
-        .unwrap();
-    assert_eq!(since_start.len(), 2);
-    let day = store
-        .best_standings(&board(Period::Day, T0), None)
-        .await
-        .unwrap();
-    assert_eq!(day.len(), 2);
-    let next_week = Timestamp(T0.0 + 8 * 86_400_000);
-    assert!(
-        store
-            .best_standings(&board(Period::Week, next_week), None)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
-/// A score of nothing is kept in the player's history but takes no place on any board, and
-/// does not hide a later score that does.
-pub async fn a_zero_score_is_history_but_not_on_the_boards(store: Arc<dyn ScoreStore>) {
-    store.create_player(&player("zed")).await.unwrap();
-    let zero = store.record_score(&score("zed", 0, T0)).await.unwrap();
-    assert!(zero.inserted);
-    assert_eq!(zero.row.score, 0);
-    let history = store.history("egg-catcher", "zed", None, 10).await.unwrap();
-    assert_eq!(history.len(), 1, "the run of nothing is in the history");
-    for period in Period::ALL {
-        let best = store
-            .best_standings(&board(period, T0), None)
+        assert_eq!(recorded.iter().filter(|r| r.inserted).count(), games.len());
+        assert_eq!(
+            recorded[5].row,
+            recorded[games.len()].row,
+            "one row per session"
+        );
+        let scores: Vec<u32> = games.iter().map(|g| g.score).collect();
+        for r in &recorded {
+            if let Some(p) = r.row.previous_best {
+                assert!(
+                    scores.contains(&p),
+                    "previous best {p} is not one of {scores:?}"
+                );
+            }
+        }
+        let history = store
+            .history("egg-catcher", "flo", None, 100)
             .await
             .unwrap();
-        assert!(best.is_empty(), "{period:?} board: {best:?}");
+        assert_eq!(history.len(), games.len());
+        let top = *scores.iter().max().unwrap();
+        for period in Period::ALL {
+            let best = store
+                .best_standings(&board(period, T0), None)
+                .await
+                .unwrap();
+            let flo: Vec<_> = best.iter().filter(|s| s.player_key == "flo").collect();
+            assert_eq!(flo.len(), 1, "{period:?}");
+            assert_eq!(flo[0].score, u64::from(top), "{period:?}");
+        }
     }
-    let later = Timestamp(T0.0 + 1_000);
-    let scored = store.record_score(&score("zed", 30, later)).await.unwrap();
-    assert_eq!(scored.row.previous_best, None, "a zero is no best");
-    for period in Period::ALL {
+
+    /// A score the store refuses (its player was never claimed) fails alone: the scores written
+    /// beside it land.
+    pub async fn a_refused_record_fails_alone(store: Arc<dyn ScoreStore>) {
+        const PLAYERS: u32 = 16;
+        let key = |i: u32| format!("side-{i}");
+        for i in 0..PLAYERS {
+            store.create_player(&player(&key(i))).await.unwrap();
+        }
+        let mut sent: Vec<NewScore> = (0..PLAYERS).map(|i| score(&key(i), 10 + i, T0)).collect();
+        sent.insert(PLAYERS as usize / 2, score("never-claimed", 999, T0));
+        let tasks: Vec<_> = sent
+            .into_iter()
+            .map(|s| {
+                let store = store.clone();
+                tokio::spawn(async move { (s.player_key.clone(), store.record_score(&s).await) })
+            })
+            .collect();
+        for t in tasks {
+            let (key, result) = t.await.unwrap();
+            if key == "never-claimed" {
+                assert!(result.is_err(), "a score of an unknown player is refused");
+            } else {
+                assert!(result.unwrap().inserted, "{key}");
+            }
+        }
         let best = store
-            .best_standings(&board(period, later), None)
+            .best_standings(&board(Period::All, T0), None)
+            .await
+            .unwrap();
+        assert_eq!(best.len(), PLAYERS as usize);
+        assert!(best.iter().all(|s| s.player_key.starts_with("side-")));
+    }
+
+    /// Bests keep the higher score, and the earlier one on a tie; previous_best is fixed at insert.
+    pub async fn bests_follow_board_order(store: Arc<dyn ScoreStore>) {
+        store.create_player(&player("dee")).await.unwrap();
+        store.create_player(&player("eve")).await.unwrap();
+        let later = Timestamp(T0.0 + 60_000);
+        store.record_score(&score("dee", 100, T0)).await.unwrap();
+        let lower = store.record_score(&score("dee", 80, later)).await.unwrap();
+        assert_eq!(lower.row.previous_best, Some(100));
+        store.record_score(&score("eve", 100, later)).await.unwrap();
+        let tie = store.record_score(&score("eve", 100, T0)).await.unwrap();
+        assert_eq!(tie.row.previous_best, Some(100));
+        let best = store
+            .best_standings(&board(Period::All, T0), None)
             .await
             .unwrap();
         let summary: Vec<_> = best
             .iter()
-            .map(|s| (s.player_key.as_str(), s.score))
+            .map(|s| (s.player_key.as_str(), s.score, s.achieved_at_ms))
             .collect();
-        assert_eq!(summary, [("zed", 30)], "{period:?} board");
-    }
-}
-
-/// History is newest first and pages by cursor without gaps or repeats.
-pub async fn history_pages_newest_first(store: Arc<dyn ScoreStore>) {
-    store.create_player(&player("fay")).await.unwrap();
-    let mut ids = Vec::new();
-    for i in 0..7u32 {
-        // Two scores share each timestamp so the session id must break ties.
-        let s = score("fay", i * 10, Timestamp(T0.0 + i64::from(i / 2) * 1000));
-        ids.push(s.session_id);
-        store.record_score(&s).await.unwrap();
-    }
-    let mut seen = Vec::new();
-    let mut cursor: Option<HistoryCursor> = None;
-    loop {
-        let page = store
-            .history("egg-catcher", "fay", cursor.as_ref(), 3)
+        // Same score: the earlier achievement ranks first; eve's tie moved her best earlier.
+        assert_eq!(summary, vec![("dee", 100, T0.0), ("eve", 100, T0.0)]);
+        assert_eq!(best[0].player_name, "DEE");
+        let recent = store
+            .best_standings(&board(Period::All, T0), Some(later))
             .await
             .unwrap();
-        if page.is_empty() {
-            break;
-        }
-        for w in page.windows(2) {
-            assert!(w[0].achieved_at >= w[1].achieved_at);
-        }
-        cursor = page.last().map(|r| HistoryCursor {
-            achieved_at: r.achieved_at,
-            session_id: r.session_id,
-        });
-        seen.extend(page.into_iter().map(|r| r.session_id));
-    }
-    seen.sort();
-    ids.sort();
-    assert_eq!(seen, ids);
-    assert!(
-        store
-            .history("other-game", "fay", None, 3)
+        assert!(recent.is_empty(), "both bests are from T0: {recent:?}");
+        let since_start = store
+            .best_standings(&board(Period::All, T0), Some(T0))
             .await
-            .unwrap()
-            .is_empty()
-    );
-}
+            .unwrap();
+        assert_eq!(since_start.len(), 2);
+        let day = store
+            .best_standings(&board(Period::Day, T0), None)
+            .await
+            .unwrap();
+        assert_eq!(day.len(), 2);
+        let next_week = Timestamp(T0.0 + 8 * 86_400_000);
+        assert!(
+            store
+                .best_standings(&board(Period::Week, next_week), None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 
-pub async fn the_store_answers_pings(store: Arc<dyn ScoreStore>) {
-    store.ping().await.unwrap();
+    /// A score of nothing is kept in the player's history but takes no place on any board, and
+    /// does not hide a later score that does.
+    pub async fn a_zero_score_is_history_but_not_on_the_boards(store: Arc<dyn ScoreStore>) {
+        store.create_player(&player("zed")).await.unwrap();
+        let zero = store.record_score(&score("zed", 0, T0)).await.unwrap();
+        assert!(zero.inserted);
+        assert_eq!(zero.row.score, 0);
+        let history = store.history("egg-catcher", "zed", None, 10).await.unwrap();
+        assert_eq!(history.len(), 1, "the run of nothing is in the history");
+        for period in Period::ALL {
+            let best = store
+                .best_standings(&board(period, T0), None)
+                .await
+                .unwrap();
+            assert!(best.is_empty(), "{period:?} board: {best:?}");
+        }
+        let later = Timestamp(T0.0 + 1_000);
+        let scored = store.record_score(&score("zed", 30, later)).await.unwrap();
+        assert_eq!(scored.row.previous_best, None, "a zero is no best");
+        for period in Period::ALL {
+            let best = store
+                .best_standings(&board(period, later), None)
+                .await
+                .unwrap();
+            let summary: Vec<_> = best
+                .iter()
+                .map(|s| (s.player_key.as_str(), s.score))
+                .collect();
+            assert_eq!(summary, [("zed", 30)], "{period:?} board");
+        }
+    }
+
+    /// History is newest first and pages by cursor without gaps or repeats.
+    pub async fn history_pages_newest_first(store: Arc<dyn ScoreStore>) {
+        store.create_player(&player("fay")).await.unwrap();
+        let mut ids = Vec::new();
+        for i in 0..7u32 {
+            // Two scores share each timestamp so the session id must break ties.
+            let s = score("fay", i * 10, Timestamp(T0.0 + i64::from(i / 2) * 1000));
+            ids.push(s.session_id);
+            store.record_score(&s).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut cursor: Option<HistoryCursor> = None;
+        loop {
+            let page = store
+                .history("egg-catcher", "fay", cursor.as_ref(), 3)
+                .await
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            for w in page.windows(2) {
+                assert!(w[0].achieved_at >= w[1].achieved_at);
+            }
+            cursor = page.last().map(|r| HistoryCursor {
+                achieved_at: r.achieved_at,
+                session_id: r.session_id,
+            });
+            seen.extend(page.into_iter().map(|r| r.session_id));
+        }
+        seen.sort();
+        ids.sort();
+        assert_eq!(seen, ids);
+        assert!(
+            store
+                .history("other-game", "fay", None, 3)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// The store answers the readiness probe's ping.
+    pub async fn the_store_answers_pings(store: Arc<dyn ScoreStore>) {
+        store.ping().await.unwrap();
+    }
 }
 
 fn new_session(now: Timestamp) -> Session {
@@ -367,88 +430,95 @@ fn new_session(now: Timestamp) -> Session {
     )
 }
 
-/// Sessions round-trip, updates are atomic, failed changes change nothing.
-pub async fn sessions_round_trip_and_update_atomically(store: Arc<dyn SessionStore>) {
-    let s = new_session(T0);
-    store
-        .insert(&s, s.forget_at(&PlayRules::default()))
-        .await
-        .unwrap();
-    assert_eq!(store.get(s.id).await.unwrap(), Some(s.clone()));
-    let after = store
-        .update(s.id, &|x: &mut Session| {
-            x.tick += 60;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    assert_eq!(after.tick, 60);
-    let failed = store
-        .update(s.id, &|_x: &mut Session| {
-            Err(DomainError::SessionFinished("x".into()))
-        })
-        .await;
-    assert!(matches!(failed, Err(DomainError::SessionFinished(_))));
-    assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 60);
-    let missing = store
-        .update(SessionId::random(), &|_x: &mut Session| Ok(()))
-        .await;
-    assert!(matches!(missing, Err(DomainError::SessionNotFound(_))));
-}
+suite! {
+    $
+    /// Every `SessionStore` check, as tests of the store `$make` makes (an
+    /// `Option<(Arc<dyn SessionStore>, _)>`).
+    session_store_conformance;
 
-/// Concurrent updates never lose one another.
-pub async fn concurrent_session_updates_are_not_lost(store: Arc<dyn SessionStore>) {
-    let s = new_session(T0);
-    store
-        .insert(&s, s.forget_at(&PlayRules::default()))
-        .await
-        .unwrap();
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .update(s.id, &|x: &mut Session| {
-                        x.tick += 1;
-                        Ok(())
-                    })
-                    .await
-                    .unwrap();
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
-    assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 20);
-}
-
-/// Active counts skip finished and expired sessions; purge forgets sessions past retention.
-pub async fn sessions_are_counted_and_purged(store: Arc<dyn SessionStore>) {
-    let rules = PlayRules::default();
-    let a = new_session(T0);
-    let mut b = new_session(T0);
-    b.finish = Some(arcade_domain::session::FinishState::Rejected(
-        arcade_domain::error::Rejection::too_fast(1, 0),
-    ));
-    for s in [&a, &b] {
-        store.insert(s, s.forget_at(&rules)).await.unwrap();
-    }
-    let counts = store.count_active(T0).await.unwrap();
-    assert_eq!(counts.get("egg-catcher"), Some(&1));
-    let expired = a.expires_at;
-    assert_eq!(
+    /// Sessions round-trip, updates are atomic, failed changes change nothing.
+    pub async fn sessions_round_trip_and_update_atomically(store: Arc<dyn SessionStore>) {
+        let s = new_session(T0);
         store
-            .count_active(expired)
+            .insert(&s, s.forget_at(&PlayRules::default()))
             .await
-            .unwrap()
-            .get("egg-catcher"),
-        None
-    );
-    assert_eq!(store.purge(expired).await.unwrap(), 0);
-    assert!(store.get(a.id).await.unwrap().is_some());
-    assert_eq!(store.purge(a.forget_at(&rules)).await.unwrap(), 2);
-    assert!(store.get(a.id).await.unwrap().is_none());
+            .unwrap();
+        assert_eq!(store.get(s.id).await.unwrap(), Some(s.clone()));
+        let after = store
+            .update(s.id, &|x: &mut Session| {
+                x.tick += 60;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(after.tick, 60);
+        let failed = store
+            .update(s.id, &|_x: &mut Session| {
+                Err(DomainError::SessionFinished("x".into()))
+            })
+            .await;
+        assert!(matches!(failed, Err(DomainError::SessionFinished(_))));
+        assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 60);
+        let missing = store
+            .update(SessionId::random(), &|_x: &mut Session| Ok(()))
+            .await;
+        assert!(matches!(missing, Err(DomainError::SessionNotFound(_))));
+    }
+
+    /// Concurrent updates never lose one another.
+    pub async fn concurrent_session_updates_are_not_lost(store: Arc<dyn SessionStore>) {
+        let s = new_session(T0);
+        store
+            .insert(&s, s.forget_at(&PlayRules::default()))
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .update(s.id, &|x: &mut Session| {
+                            x.tick += 1;
+                            Ok(())
+                        })
+                        .await
+                        .unwrap();
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 20);
+    }
+
+    /// Active counts skip finished and expired sessions; purge forgets sessions past retention.
+    pub async fn sessions_are_counted_and_purged(store: Arc<dyn SessionStore>) {
+        let rules = PlayRules::default();
+        let a = new_session(T0);
+        let mut b = new_session(T0);
+        b.finish = Some(arcade_domain::session::FinishState::Rejected(
+            arcade_domain::error::Rejection::too_fast(1, 0),
+        ));
+        for s in [&a, &b] {
+            store.insert(s, s.forget_at(&rules)).await.unwrap();
+        }
+        let counts = store.count_active(T0).await.unwrap();
+        assert_eq!(counts.get("egg-catcher"), Some(&1));
+        let expired = a.expires_at;
+        assert_eq!(
+            store
+                .count_active(expired)
+                .await
+                .unwrap()
+                .get("egg-catcher"),
+            None
+        );
+        assert_eq!(store.purge(expired).await.unwrap(), 0);
+        assert!(store.get(a.id).await.unwrap().is_some());
+        assert_eq!(store.purge(a.forget_at(&rules)).await.unwrap(), 2);
+        assert!(store.get(a.id).await.unwrap().is_none());
+    }
 }
 
 fn standing(key: &str, points: u64, at: i64) -> Standing {
@@ -460,125 +530,144 @@ fn standing(key: &str, points: u64, at: i64) -> Standing {
     }
 }
 
-/// Ranks, pages and neighbours follow board order; only improvements replace a best.
-pub async fn rank_index_orders_and_keeps_bests(ranks: Arc<dyn RankIndex>) {
-    let b = board(Period::All, T0);
-    assert!(matches!(
-        ranks.submit(&b, standing("a", 50, 10)).await.unwrap(),
-        Submission::New { rank: 1 }
-    ));
-    ranks.submit(&b, standing("b", 70, 20)).await.unwrap();
-    ranks.submit(&b, standing("c", 50, 5)).await.unwrap();
-    assert!(matches!(
-        ranks.submit(&b, standing("a", 40, 30)).await.unwrap(),
-        Submission::NotImproved { rank: 3, .. }
-    ));
-    let page = ranks.page(&b, None, 10).await.unwrap();
-    let order: Vec<_> = page
-        .iter()
-        .map(|r| (r.rank, r.standing.player_key.as_str()))
-        .collect();
-    assert_eq!(order, vec![(1, "b"), (2, "c"), (3, "a")]);
-    let second = ranks.page(&b, Some(&page[0].standing), 1).await.unwrap();
-    assert_eq!(second[0].standing.player_key, "c");
-    assert_eq!(second[0].rank, 2);
-    assert_eq!(ranks.get(&b, "a").await.unwrap().unwrap().rank, 3);
-    assert!(ranks.get(&b, "nobody").await.unwrap().is_none());
-    let around = ranks.around(&b, "c", 1, 1).await.unwrap();
-    assert_eq!(around.len(), 3);
-    assert!(matches!(
-        ranks.submit(&b, standing("a", 90, 40)).await.unwrap(),
-        Submission::Improved { rank: 1, .. }
-    ));
-    // Boards are independent.
-    assert!(
+suite! {
+    $
+    /// Every `RankIndex` check, as tests of the index `$make` makes (an
+    /// `Option<(Arc<dyn RankIndex>, _)>`).
+    rank_index_conformance;
+
+    /// Ranks, pages and neighbours follow board order; only improvements replace a best.
+    pub async fn rank_index_orders_and_keeps_bests(ranks: Arc<dyn RankIndex>) {
+        let b = board(Period::All, T0);
+        assert!(matches!(
+            ranks.submit(&b, standing("a", 50, 10)).await.unwrap(),
+            Submission::New { rank: 1 }
+        ));
+        ranks.submit(&b, standing("b", 70, 20)).await.unwrap();
+        ranks.submit(&b, standing("c", 50, 5)).await.unwrap();
+        assert!(matches!(
+            ranks.submit(&b, standing("a", 40, 30)).await.unwrap(),
+            Submission::NotImproved { rank: 3, .. }
+        ));
+        let page = ranks.page(&b, None, 10).await.unwrap();
+        let order: Vec<_> = page
+            .iter()
+            .map(|r| (r.rank, r.standing.player_key.as_str()))
+            .collect();
+        assert_eq!(order, vec![(1, "b"), (2, "c"), (3, "a")]);
+        let second = ranks.page(&b, Some(&page[0].standing), 1).await.unwrap();
+        assert_eq!(second[0].standing.player_key, "c");
+        assert_eq!(second[0].rank, 2);
+        assert_eq!(ranks.get(&b, "a").await.unwrap().unwrap().rank, 3);
+        assert!(ranks.get(&b, "nobody").await.unwrap().is_none());
+        let around = ranks.around(&b, "c", 1, 1).await.unwrap();
+        assert_eq!(around.len(), 3);
+        assert!(matches!(
+            ranks.submit(&b, standing("a", 90, 40)).await.unwrap(),
+            Submission::Improved { rank: 1, .. }
+        ));
+        // Boards are independent.
+        assert!(
+            ranks
+                .page(&board(Period::Day, T0), None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// Loading a board replaces its contents.
+    pub async fn rank_index_loads_a_board(ranks: Arc<dyn RankIndex>) {
+        let b = board(Period::Week, T0);
+        ranks.submit(&b, standing("old", 5, 1)).await.unwrap();
         ranks
-            .page(&board(Period::Day, T0), None, 10)
+            .load(&b, vec![standing("x", 10, 1), standing("y", 20, 2)])
+            .await
+            .unwrap();
+        let page = ranks.page(&b, None, 10).await.unwrap();
+        let keys: Vec<_> = page
+            .iter()
+            .map(|r| r.standing.player_key.as_str())
+            .collect();
+        assert_eq!(keys, vec!["y", "x"]);
+        ranks.ping().await.unwrap();
+    }
+}
+
+/// A score store and the rank index answered from its own tables (the database rank index,
+/// which follows what `record_score` wrote rather than what it is submitted).
+pub struct ScoresAndRanks {
+    pub scores: Arc<dyn ScoreStore>,
+    pub ranks: Arc<dyn RankIndex>,
+}
+
+suite! {
+    $
+    /// Every check of a rank index answered from the score store, as tests of the pair
+    /// `$make` makes (an `Option<(ScoresAndRanks, _)>`).
+    database_rank_index_conformance;
+
+    /// A rank index answered from the score store (the fallback) ranks exactly the recorded bests.
+    pub async fn database_rank_index_matches_recorded_bests(backend: ScoresAndRanks) {
+        let ScoresAndRanks { scores: store, ranks } = backend;
+        let points = [
+            ("hal", 30),
+            ("ida", 50),
+            ("jon", 50),
+            ("kai", 10),
+            ("lou", 70),
+        ];
+        for (i, (key, p)) in points.iter().enumerate() {
+            store.create_player(&player(key)).await.unwrap();
+            let at = Timestamp(T0.0 + i as i64 * 1000);
+            store.record_score(&score(key, *p, at)).await.unwrap();
+        }
+        // A worse later score changes nothing.
+        store
+            .record_score(&score("lou", 5, Timestamp(T0.0 + 9000)))
+            .await
+            .unwrap();
+        let b = board(Period::All, T0);
+        let page = ranks.page(&b, None, 10).await.unwrap();
+        let order: Vec<_> = page
+            .iter()
+            .map(|r| (r.rank, r.standing.player_key.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![(1, "lou"), (2, "ida"), (3, "jon"), (4, "hal"), (5, "kai")]
+        );
+        assert_eq!(page[0].standing.player_name, "LOU");
+        let rest = ranks.page(&b, Some(&page[1].standing), 2).await.unwrap();
+        let rest: Vec<_> = rest
+            .iter()
+            .map(|r| (r.rank, r.standing.player_key.as_str()))
+            .collect();
+        assert_eq!(rest, vec![(3, "jon"), (4, "hal")]);
+        assert_eq!(ranks.get(&b, "hal").await.unwrap().unwrap().rank, 4);
+        assert!(ranks.get(&b, "nobody").await.unwrap().is_none());
+        let around: Vec<_> = ranks
+            .around(&b, "jon", 1, 1)
             .await
             .unwrap()
-            .is_empty()
-    );
-}
-
-/// Loading a board replaces its contents.
-pub async fn rank_index_loads_a_board(ranks: Arc<dyn RankIndex>) {
-    let b = board(Period::Week, T0);
-    ranks.submit(&b, standing("old", 5, 1)).await.unwrap();
-    ranks
-        .load(&b, vec![standing("x", 10, 1), standing("y", 20, 2)])
-        .await
-        .unwrap();
-    let page = ranks.page(&b, None, 10).await.unwrap();
-    let keys: Vec<_> = page
-        .iter()
-        .map(|r| r.standing.player_key.as_str())
-        .collect();
-    assert_eq!(keys, vec!["y", "x"]);
-    ranks.ping().await.unwrap();
-}
-
-/// A rank index answered from the score store (the fallback) ranks exactly the recorded bests.
-pub async fn database_rank_index_matches_recorded_bests(
-    store: Arc<dyn ScoreStore>,
-    ranks: Arc<dyn RankIndex>,
-) {
-    let points = [
-        ("hal", 30),
-        ("ida", 50),
-        ("jon", 50),
-        ("kai", 10),
-        ("lou", 70),
-    ];
-    for (i, (key, p)) in points.iter().enumerate() {
-        store.create_player(&player(key)).await.unwrap();
-        let at = Timestamp(T0.0 + i as i64 * 1000);
-        store.record_score(&score(key, *p, at)).await.unwrap();
+            .into_iter()
+            .map(|r| (r.rank, r.standing.player_key))
+            .collect();
+        assert_eq!(
+            around,
+            vec![
+                (2, "ida".to_owned()),
+                (3, "jon".to_owned()),
+                (4, "hal".to_owned())
+            ]
+        );
+        let submitted = ranks
+            .submit(&b, standing("lou", 5, T0.0 + 9000))
+            .await
+            .unwrap();
+        assert!(
+            matches!(submitted, Submission::NotImproved { rank: 1, .. }),
+            "{submitted:?}"
+        );
     }
-    // A worse later score changes nothing.
-    store
-        .record_score(&score("lou", 5, Timestamp(T0.0 + 9000)))
-        .await
-        .unwrap();
-    let b = board(Period::All, T0);
-    let page = ranks.page(&b, None, 10).await.unwrap();
-    let order: Vec<_> = page
-        .iter()
-        .map(|r| (r.rank, r.standing.player_key.as_str()))
-        .collect();
-    assert_eq!(
-        order,
-        vec![(1, "lou"), (2, "ida"), (3, "jon"), (4, "hal"), (5, "kai")]
-    );
-    assert_eq!(page[0].standing.player_name, "LOU");
-    let rest = ranks.page(&b, Some(&page[1].standing), 2).await.unwrap();
-    let rest: Vec<_> = rest
-        .iter()
-        .map(|r| (r.rank, r.standing.player_key.as_str()))
-        .collect();
-    assert_eq!(rest, vec![(3, "jon"), (4, "hal")]);
-    assert_eq!(ranks.get(&b, "hal").await.unwrap().unwrap().rank, 4);
-    assert!(ranks.get(&b, "nobody").await.unwrap().is_none());
-    let around: Vec<_> = ranks
-        .around(&b, "jon", 1, 1)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.rank, r.standing.player_key))
-        .collect();
-    assert_eq!(
-        around,
-        vec![
-            (2, "ida".to_owned()),
-            (3, "jon".to_owned()),
-            (4, "hal".to_owned())
-        ]
-    );
-    let submitted = ranks
-        .submit(&b, standing("lou", 5, T0.0 + 9000))
-        .await
-        .unwrap();
-    assert!(
-        matches!(submitted, Submission::NotImproved { rank: 1, .. }),
-        "{submitted:?}"
-    );
 }

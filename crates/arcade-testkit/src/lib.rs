@@ -86,11 +86,11 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn new() -> Self {
-        let database = match backends::postgres_url() {
+        let database = match backends::configured(backends::Service::Postgres) {
             Some(server) => Some(Arc::new(backends::TestDatabase::create(&server).await)),
             None => None,
         };
-        let redis = match (&database, backends::redis_url()) {
+        let redis = match (&database, backends::configured(backends::Service::Redis)) {
             (Some(_), Some(url)) => Some(Arc::new(backends::TestRedisPrefix::new(&url))),
             _ => None,
         };
@@ -151,6 +151,12 @@ impl TestEnv {
 /// Start a server on existing data (e.g. to test a restart, or a second replica).
 pub async fn spawn_app_in(env: TestEnv, extra: &[&str]) -> TestApp {
     let args = env.serve_args(extra).await;
+    spawn_app_with_args(env, args).await
+}
+
+/// Start a server on `env` with arguments a test made itself, from [`TestEnv::serve_args`]
+/// (to drop a setting the environment gives, such as `NATS_URL`).
+pub async fn spawn_app_with_args(env: TestEnv, args: ServeArgs) -> TestApp {
     let clock = Arc::new(ManualClock::new(SystemClock.now()));
     let settings = args.settings().expect("the test server settings are valid");
     let app = Application::build(&settings, clock.clone(), arcade::runtime::metrics())

@@ -4,7 +4,7 @@
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use arcade_testkit::backends::nats_url;
+use arcade_testkit::backends::{self, Service};
 
 const SECRET: &str = "hunter2";
 
@@ -181,7 +181,7 @@ fn help_names_the_notify_command_and_its_former_name() {
 async fn arcade_broadcast_still_runs_the_notifier_until_sigterm() {
     // Real NATS when there is one (then the notifier becomes ready); otherwise a port where
     // nothing answers: the notifier still starts, live and not ready, as when NATS is down.
-    let nats = nats_url();
+    let nats = backends::configured(Service::Nats);
     let consumer = format!("test-notify-{}", uuid::Uuid::new_v4().simple());
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

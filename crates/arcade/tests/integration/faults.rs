@@ -1,10 +1,11 @@
 //! Real fault tests: a TCP proxy between the server and the machine's PostgreSQL, Redis or
-//! NATS takes the service away mid-game and brings it back. Each runs only when its service
-//! is configured (`DATABASE_URL`, `REDIS_URL`, `NATS_URL`).
+//! NATS takes the service away mid-game and brings it back. Each needs its service
+//! (`DATABASE_URL`, `REDIS_URL`, `NATS_URL`): without it, it is skipped, or fails under
+//! `ARCADE_REQUIRE_BACKENDS=1`.
 
 use std::time::Duration;
 
-use arcade_testkit::backends::{self, nats_url, postgres_url, redis_url};
+use arcade_testkit::backends::{self, Service};
 use arcade_testkit::fault::{FaultProxy, target_of};
 use arcade_testkit::{StatusCode, TestApp, TestEnv, spawn_app_in};
 use futures::StreamExt;
@@ -26,8 +27,8 @@ fn dependency<'a>(ready: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test]
 async fn postgres_down_at_finish_is_a_503_and_nothing_is_lost_when_it_returns() {
-    let Some(pg) = postgres_url() else {
-        return backends::say_skipped("DATABASE_URL not set: skipping the PostgreSQL fault tests");
+    let Some(pg) = backends::url(Service::Postgres) else {
+        return;
     };
     let env = TestEnv::new().await;
     let db_url = env.database.as_ref().unwrap().url.clone();
@@ -81,15 +82,10 @@ async fn postgres_down_at_finish_is_a_503_and_nothing_is_lost_when_it_returns() 
     app.wait_ready().await;
 }
 
-/// A server whose Redis is behind a fault proxy, with `flags` added; `None` (said on stderr)
-/// when PostgreSQL and Redis are not both configured.
+/// A server whose Redis is behind a fault proxy, with `flags` added; `None` when the test is
+/// skipped, PostgreSQL and Redis not both configured (see [`backends::url`]).
 async fn behind_a_redis_proxy(flags: &[&str]) -> Option<(FaultProxy, TestApp)> {
-    let (Some(_), Some(redis)) = (postgres_url(), redis_url()) else {
-        backends::say_skipped(
-            "DATABASE_URL and REDIS_URL not both set: skipping the Redis fault tests",
-        );
-        return None;
-    };
+    let [_, redis] = backends::urls([Service::Postgres, Service::Redis])?;
     let env = TestEnv::new().await;
     let proxy = FaultProxy::start(target_of(&redis)).await;
     let proxied = proxy.rewrite_url(&redis);
@@ -204,8 +200,8 @@ async fn a_heartbeat_that_hangs_on_redis_is_a_503_within_the_request_timeout() {
 
 #[tokio::test]
 async fn nats_down_does_not_stop_play_and_events_flow_when_it_returns() {
-    let Some(nats) = nats_url() else {
-        return backends::say_skipped("NATS_URL not set: skipping the NATS fault tests");
+    let Some(nats) = backends::url(Service::Nats) else {
+        return;
     };
     let env = TestEnv::new().await;
     let proxy = FaultProxy::start(target_of(&nats)).await;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use arcade_testkit::backends::{self, nats_url, postgres_url, redis_url};
+use arcade_testkit::backends::{self, Service};
 use arcade_testkit::sse::SseClient;
 use arcade_testkit::{StatusCode, TestEnv, spawn_app, spawn_app_in};
 
@@ -91,10 +91,8 @@ async fn a_player_hears_when_someone_overtakes_them() {
 
 #[tokio::test]
 async fn a_page_on_one_replica_sees_a_score_finished_on_another() {
-    if postgres_url().is_none() || redis_url().is_none() || nats_url().is_none() {
-        return backends::say_skipped(
-            "DATABASE_URL, REDIS_URL and NATS_URL not all set: skipping the cross-replica live test",
-        );
+    if backends::urls([Service::Postgres, Service::Redis, Service::Nats]).is_none() {
+        return;
     }
     let env = TestEnv::new().await;
     let a = spawn_app_in(env.clone(), &[]).await;

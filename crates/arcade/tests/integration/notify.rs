@@ -17,7 +17,7 @@ use arcade_events::notify::{
     DeadLetter, DeadLetters, NoDeliveryObserver, Notifier, RetryPolicy, Settings, Settle, Target,
     Webhook, jetstream,
 };
-use arcade_testkit::backends::{nats_url, say_skipped};
+use arcade_testkit::backends::{self, Service};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use clap::Parser;
@@ -446,8 +446,7 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[tokio::test]
 async fn events_published_while_the_notifier_is_down_are_announced_once_when_it_returns() {
-    let Some(url) = nats_url() else {
-        say_skipped("notifier JetStream tests skipped: set NATS_URL to run them");
+    let Some(url) = backends::url(Service::Nats) else {
         return;
     };
     let (receiver, addr) = Receiver::start().await;
@@ -516,8 +515,7 @@ async fn events_published_while_the_notifier_is_down_are_announced_once_when_it_
 
 #[tokio::test]
 async fn a_permanently_failing_webhook_ends_on_the_dead_letter_subject() {
-    let Some(url) = nats_url() else {
-        say_skipped("notifier JetStream tests skipped: set NATS_URL to run them");
+    let Some(url) = backends::url(Service::Nats) else {
         return;
     };
     let (receiver, addr) = Receiver::start().await;
@@ -567,15 +565,14 @@ async fn a_permanently_failing_webhook_ends_on_the_dead_letter_subject() {
 
 #[tokio::test]
 async fn a_single_binary_server_with_a_webhook_announces_its_games() {
-    if arcade_testkit::backends::nats_url().is_some() {
-        // With NATS the server leaves delivery to `arcade notify` (tested above).
-        return arcade_testkit::backends::say_skipped(
-            "NATS_URL set: the embedded notification test runs without it",
-        );
-    }
     let (receiver, addr) = Receiver::start().await;
     let hook = format!("http://{addr}/hook/d-serve");
-    let app = arcade_testkit::spawn_app_with(&["--discord-webhook-url", &hook]).await;
+    let env = arcade_testkit::TestEnv::new().await;
+    let mut args = env.serve_args(&["--discord-webhook-url", &hook]).await;
+    // A server announces games itself only without NATS (with it, `arcade notify` does, as
+    // tested above), so this one runs without NATS even where the environment names one.
+    args.nats_url = None;
+    let app = arcade_testkit::spawn_app_with_args(env, args).await;
     let player = unique_player("Gus");
     let (status, body, _, _) = app.play_game(&player, None, 70).await;
     assert_eq!(status, arcade_testkit::StatusCode::OK, "{body}");

@@ -1,23 +1,12 @@
-//! The conformance suite and PostgreSQL-specific checks, run when `DATABASE_URL` names a
-//! PostgreSQL server. Each test gets its own database, dropped afterwards.
+//! The conformance suite and PostgreSQL-specific checks, on the PostgreSQL server that
+//! `DATABASE_URL` names: without one they are skipped, or fail under
+//! `ARCADE_REQUIRE_BACKENDS=1`. Each test gets its own database, dropped afterwards.
 
 use std::sync::Arc;
 
-use arcade_domain::ports::{RankIndex, ScoreStore};
 use arcade_store::{PgSettings, PostgresStore};
-use arcade_testkit::backends::{self, TestDatabase};
-use arcade_testkit::conformance as suite;
-
-/// The server URL from the environment, when it is PostgreSQL.
-pub fn server_url() -> Option<String> {
-    let url = backends::postgres_url();
-    if url.is_none() {
-        backends::say_skipped(
-            "DATABASE_URL is not a PostgreSQL URL: skipping the PostgreSQL suite",
-        );
-    }
-    url
-}
+use arcade_testkit::backends::{self, Service, TestDatabase};
+use arcade_testkit::conformance::ScoresAndRanks;
 
 async fn migrated(db: &TestDatabase) -> Arc<PostgresStore> {
     let store = PostgresStore::connect(&db.url, None, PgSettings::default()).unwrap();
@@ -25,44 +14,40 @@ async fn migrated(db: &TestDatabase) -> Arc<PostgresStore> {
     Arc::new(store)
 }
 
-macro_rules! pg_suite {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $name() {
-            let Some(server) = server_url() else { return };
-            let db = TestDatabase::create(&server).await;
-            let store: Arc<dyn ScoreStore> = migrated(&db).await;
-            suite::$name(store).await;
-        }
-    )*};
+/// A database of its own on the PostgreSQL server, dropped with the `TestDatabase`; `None`
+/// when the test is skipped (see [`backends::url`]).
+async fn fresh_database() -> Option<TestDatabase> {
+    Some(TestDatabase::create(&backends::url(Service::Postgres)?).await)
 }
 
-pg_suite!(
-    players_are_claimed_once,
-    recording_is_idempotent_per_session,
-    concurrent_records_store_one_row,
-    concurrent_records_of_many_players_all_land,
-    concurrent_records_of_one_player_keep_the_best,
-    a_refused_record_fails_alone,
-    bests_follow_board_order,
-    a_zero_score_is_history_but_not_on_the_boards,
-    history_pages_newest_first,
-    the_store_answers_pings,
-);
+/// A migrated store on a database of its own.
+async fn fresh_store() -> Option<(Arc<PostgresStore>, TestDatabase)> {
+    let db = fresh_database().await?;
+    Some((migrated(&db).await, db))
+}
 
-#[tokio::test]
-async fn the_database_backed_rank_index_agrees_with_the_conformance_suite() {
-    let Some(server) = server_url() else { return };
-    let db = TestDatabase::create(&server).await;
-    let store = migrated(&db).await;
-    suite::database_rank_index_matches_recorded_bests(store.clone(), store as Arc<dyn RankIndex>)
-        .await;
+mod postgres_score_store {
+    use super::*;
+    arcade_testkit::score_store_conformance!(fresh_store().await);
+}
+
+/// The store as the rank index of last resort, answered from the bests it recorded.
+mod postgres_rank_index {
+    use super::*;
+    arcade_testkit::database_rank_index_conformance!(fresh_store().await.map(|(store, db)| {
+        let ranks = ScoresAndRanks {
+            scores: store.clone(),
+            ranks: store,
+        };
+        (ranks, db)
+    }));
 }
 
 #[tokio::test]
 async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
-    let Some(server) = server_url() else { return };
-    let db = TestDatabase::create(&server).await;
+    let Some(db) = fresh_database().await else {
+        return;
+    };
     let store = PostgresStore::connect(&db.url, None, PgSettings::default()).unwrap();
     assert!(!store.pending_migrations().await.unwrap().is_empty());
     store.migrate().await.unwrap();
@@ -72,9 +57,9 @@ async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
 
 #[tokio::test]
 async fn the_autovacuum_setting_is_read_as_the_server_reports_it() {
-    let Some(server) = server_url() else { return };
-    let db = TestDatabase::create(&server).await;
-    let store = migrated(&db).await;
+    let Some((store, _db)) = fresh_store().await else {
+        return;
+    };
     let setting: String =
         sqlx::query_scalar("SELECT setting FROM pg_settings WHERE name = 'autovacuum'")
             .fetch_one(store.pool())
@@ -140,9 +125,9 @@ const PREVIOUS_BEST: &str = "\
 
 #[tokio::test]
 async fn board_and_history_queries_use_their_indexes() {
-    let Some(server) = server_url() else { return };
-    let db = TestDatabase::create(&server).await;
-    let store = migrated(&db).await;
+    let Some((store, _db)) = fresh_store().await else {
+        return;
+    };
     let pool = store.pool();
     fill_a_board_and_a_history(pool).await;
     sqlx::query("ANALYZE").execute(pool).await.unwrap();
@@ -175,9 +160,9 @@ async fn board_and_history_queries_use_their_indexes() {
 
 #[tokio::test]
 async fn a_finish_reads_the_previous_best_by_key_before_the_tables_are_analyzed() {
-    let Some(server) = server_url() else { return };
-    let db = TestDatabase::create(&server).await;
-    let store = migrated(&db).await;
+    let Some((store, _db)) = fresh_store().await else {
+        return;
+    };
     let pool = store.pool();
     fill_a_board_and_a_history(pool).await;
     // Without statistics the planner's estimates for the key and the board index tie; the
@@ -187,8 +172,9 @@ async fn a_finish_reads_the_previous_best_by_key_before_the_tables_are_analyzed(
 
 #[tokio::test]
 async fn serve_refuses_a_schema_that_is_behind_and_says_to_migrate() {
-    let Some(server) = server_url() else { return };
-    let db = TestDatabase::create(&server).await;
+    let Some(db) = fresh_database().await else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let args = arcade_testkit::test_args(dir.path(), &["--database-url", &db.url]);
     let clock = Arc::new(arcade_domain::time::SystemClock);

@@ -1,9 +1,10 @@
 //! The storage conformance suite and Redis-specific checks on the Redis adapters.
 //!
 //! They need a server: `REDIS_URL=redis://127.0.0.1:6379 cargo test -p arcade --test
-//! integration redis`. Without `REDIS_URL` they return at once (the connection failure tests
-//! need no server and always run). Each test works under a prefix of its own and deletes its
-//! keys afterwards, pass or fail, so tests run in parallel on a shared server.
+//! integration redis`. Without `REDIS_URL` they are skipped, or fail under
+//! `ARCADE_REQUIRE_BACKENDS=1` (the connection failure tests need no server and always run).
+//! Each test works under a prefix of its own and deletes its keys afterwards, pass or fail, so
+//! tests run in parallel on a shared server.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -12,13 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use arcade_domain::ports::{RankIndex, SessionStore};
-use arcade_domain::ranking::{Ranked, RankedBoard, Standing};
+use arcade_domain::ranks::{Ranked, RankedBoard, Standing};
 use arcade_domain::session::{FinishState, PlayRules, Session, SessionId};
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::{DomainError, StoreError};
 use arcade_games::egg_catcher::EGG_CATCHER;
 use arcade_sessions::RedisBackend;
-use arcade_testkit::conformance as suite;
+use arcade_testkit::backends::{self, Service, TestRedisPrefix};
 use futures::FutureExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,15 +27,11 @@ use tokio::net::{TcpListener, TcpStream};
 const T0: Timestamp = Timestamp(1_800_000_000_000);
 
 fn redis_url() -> Option<String> {
-    let url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
-    if url.is_none() {
-        arcade_testkit::backends::say_skipped("REDIS_URL not set: skipping the Redis suite");
-    }
-    url
+    backends::url(Service::Redis)
 }
 
 /// Run `test` on a backend with a fresh prefix, then delete every key under that prefix,
-/// whether the test passed or panicked. Does nothing without `REDIS_URL`.
+/// whether the test passed or panicked. Skipped without `REDIS_URL` (see [`backends::url`]).
 async fn with_redis<F, Fut>(test: F)
 where
     F: FnOnce(RedisBackend) -> Fut,
@@ -59,36 +56,32 @@ async fn replica(of: &RedisBackend) -> RedisBackend {
         .unwrap()
 }
 
-macro_rules! session_store_suite {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $name() {
-            with_redis(|redis| suite::$name(Arc::new(redis.sessions()))).await;
-        }
-    )*};
+/// A backend under a prefix of its own, whose keys the `TestRedisPrefix` deletes when it
+/// goes (after the test, pass or fail).
+async fn fresh_redis() -> Option<(RedisBackend, TestRedisPrefix)> {
+    let keys = TestRedisPrefix::new(&redis_url()?);
+    let backend = RedisBackend::connect(&keys.url, &keys.prefix)
+        .await
+        .expect("REDIS_URL should accept connections");
+    Some((backend, keys))
 }
 
 mod redis_session_store {
     use super::*;
-    session_store_suite!(
-        sessions_round_trip_and_update_atomically,
-        concurrent_session_updates_are_not_lost,
-        sessions_are_counted_and_purged,
+    arcade_testkit::session_store_conformance!(
+        fresh_redis()
+            .await
+            .map(|(redis, keys)| (Arc::new(redis.sessions()), keys))
     );
-}
-
-macro_rules! rank_index_suite {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $name() {
-            with_redis(|redis| suite::$name(Arc::new(redis.ranks()))).await;
-        }
-    )*};
 }
 
 mod redis_rank_index {
     use super::*;
-    rank_index_suite!(rank_index_orders_and_keeps_bests, rank_index_loads_a_board);
+    arcade_testkit::rank_index_conformance!(
+        fresh_redis()
+            .await
+            .map(|(redis, keys)| (Arc::new(redis.ranks()), keys))
+    );
 }
 
 fn new_session() -> Session {

@@ -3,19 +3,14 @@
 
 use std::time::Duration;
 
-use arcade_testkit::backends::{self, postgres_url, redis_url};
+use arcade_testkit::backends::{self, Service};
 use arcade_testkit::{BotGame, StatusCode, TestEnv, spawn_app_in};
 use serde_json::{Value, json};
 
+/// Whether PostgreSQL and Redis, which replicas share, are configured; `false` means the test
+/// is skipped (see [`backends::url`]).
 fn shared_backends() -> bool {
-    if postgres_url().is_some() && redis_url().is_some() {
-        true
-    } else {
-        backends::say_skipped(
-            "DATABASE_URL and REDIS_URL not both set: skipping the multi-replica tests",
-        );
-        false
-    }
+    backends::urls([Service::Postgres, Service::Redis]).is_some()
 }
 
 #[tokio::test]

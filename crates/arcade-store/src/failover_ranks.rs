@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use arcade_domain::StoreError;
 use arcade_domain::ports::{Observer, RankFallback, RankIndex, ScoreStore};
-use arcade_domain::ranking::{Ranked, Standing, Submission};
+use arcade_domain::ranks::{Ranked, Standing, Submission};
 use arcade_domain::time::{BoardKey, Clock, Timestamp};
 use async_trait::async_trait;
 use tokio::sync::Semaphore;

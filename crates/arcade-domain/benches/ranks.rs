@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use arcade_domain::ranking::{RankedBoard, Standing};
+use arcade_domain::ranks::{RankedBoard, Standing};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const PLAYERS: u64 = 1_000_000;
@@ -31,7 +31,7 @@ fn standing(n: u64, rng: &mut Mix) -> Standing {
     }
 }
 
-fn ranking(c: &mut Criterion) {
+fn ranks(c: &mut Criterion) {
     let mut rng = Mix(7);
     let board = RankedBoard::from_standings((0..PLAYERS).map(|n| standing(n, &mut rng)));
     assert_eq!(board.len(), PLAYERS as usize);
@@ -112,5 +112,5 @@ fn ranking(c: &mut Criterion) {
     load.finish();
 }
 
-criterion_group!(benches, ranking);
+criterion_group!(benches, ranks);
 criterion_main!(benches);

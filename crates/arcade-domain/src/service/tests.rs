@@ -1,0 +1,657 @@
+//! The use cases on in-memory doubles of every port, written here: the adapters' crates
+//! depend on this one, so a unit test here cannot use them (as a dev-dependency they would
+//! implement another build of these traits). The doubles are as small as the use cases
+//! allow; the adapters themselves are held to the ports by the conformance suite.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arcade_games::egg_catcher::bot;
+use async_trait::async_trait;
+use futures::executor::block_on;
+use futures::stream::{self, BoxStream, StreamExt};
+
+use super::*;
+use crate::ranks::RankedBoard;
+use crate::time::ManualClock;
+
+const GAME: &str = "egg-catcher";
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap()
+}
+
+/// Players and scores in maps; a player's previous best is their highest score that took a
+/// place, as the stores keep it.
+#[derive(Default)]
+struct Scores {
+    players: Mutex<HashMap<String, PlayerRecord>>,
+    rows: Mutex<Vec<ScoreRow>>,
+}
+
+#[async_trait]
+impl ScoreStore for Scores {
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
+        Ok(lock(&self.players).get(key).cloned())
+    }
+
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
+        let mut players = lock(&self.players);
+        if players.contains_key(&player.key) {
+            return Ok(false);
+        }
+        players.insert(player.key.clone(), player.clone());
+        Ok(true)
+    }
+
+    async fn record_score(&self, s: &NewScore) -> Result<crate::ports::Recorded, StoreError> {
+        let mut rows = lock(&self.rows);
+        if let Some(row) = rows.iter().find(|r| r.session_id == s.session_id) {
+            return Ok(crate::ports::Recorded {
+                row: row.clone(),
+                inserted: false,
+            });
+        }
+        let previous_best = rows
+            .iter()
+            .filter(|r| r.game == s.game && r.player_key == s.player_key)
+            .map(|r| r.score)
+            .filter(|&score| takes_a_place(score))
+            .max();
+        let row = ScoreRow {
+            session_id: s.session_id,
+            game: s.game.clone(),
+            player_key: s.player_key.clone(),
+            player_name: s.player_name.clone(),
+            score: s.score,
+            ticks: s.ticks,
+            game_over: s.game_over,
+            rules_version: s.rules_version,
+            stats: s.stats.clone(),
+            achieved_at: s.achieved_at,
+            previous_best,
+        };
+        rows.push(row.clone());
+        Ok(crate::ports::Recorded {
+            row,
+            inserted: true,
+        })
+    }
+
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
+        Ok(lock(&self.rows)
+            .iter()
+            .find(|r| r.session_id == id)
+            .cloned())
+    }
+
+    async fn history(
+        &self,
+        game: &str,
+        player_key: &str,
+        _after: Option<&HistoryCursor>,
+        limit: usize,
+    ) -> Result<Vec<ScoreRow>, StoreError> {
+        let mut rows: Vec<ScoreRow> = lock(&self.rows)
+            .iter()
+            .filter(|r| r.game == game && r.player_key == player_key)
+            .cloned()
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.achieved_at, r.session_id)));
+        rows.truncate(limit);
+        Ok(rows)
+    }
+
+    async fn best_standings(
+        &self,
+        _board: &BoardKey,
+        _since: Option<Timestamp>,
+    ) -> Result<Vec<Standing>, StoreError> {
+        unreachable!("the use cases under test do not rebuild boards")
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Sessions in a map, each with the time it may be forgotten.
+#[derive(Default)]
+struct Sessions(Mutex<HashMap<SessionId, (Session, Timestamp)>>);
+
+#[async_trait]
+impl SessionStore for Sessions {
+    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError> {
+        lock(&self.0).insert(session.id, (session.clone(), forget_at));
+        Ok(())
+    }
+
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        Ok(lock(&self.0).get(&id).map(|(s, _)| s.clone()))
+    }
+
+    async fn update(
+        &self,
+        id: SessionId,
+        change: crate::ports::SessionChange<'_>,
+    ) -> Result<Session, DomainError> {
+        let mut sessions = lock(&self.0);
+        let (stored, _) = sessions
+            .get_mut(&id)
+            .ok_or_else(|| DomainError::SessionNotFound(id.to_string()))?;
+        let mut changed = stored.clone();
+        change(&mut changed)?;
+        *stored = changed.clone();
+        Ok(changed)
+    }
+
+    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut counts = BTreeMap::new();
+        for (s, _) in lock(&self.0).values().filter(|(s, _)| s.is_active(now)) {
+            *counts.entry(s.game.clone()).or_default() += 1;
+        }
+        Ok(counts)
+    }
+
+    async fn purge(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let mut sessions = lock(&self.0);
+        let before = sessions.len();
+        sessions.retain(|_, (_, forget_at)| *forget_at > now);
+        Ok(before - sessions.len())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Boards as the domain's own `RankedBoard`s.
+#[derive(Default)]
+struct Ranks(Mutex<HashMap<BoardKey, RankedBoard>>);
+
+#[async_trait]
+impl RankIndex for Ranks {
+    async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
+        Ok(lock(&self.0)
+            .entry(board.clone())
+            .or_default()
+            .submit(standing))
+    }
+
+    async fn page(
+        &self,
+        board: &BoardKey,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, StoreError> {
+        Ok(lock(&self.0)
+            .get(board)
+            .map(|b| b.page(after, limit))
+            .unwrap_or_default())
+    }
+
+    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
+        Ok(lock(&self.0).get(board).and_then(|b| b.get(key)))
+    }
+
+    async fn around(
+        &self,
+        board: &BoardKey,
+        key: &str,
+        before: usize,
+        after: usize,
+    ) -> Result<Vec<Ranked>, StoreError> {
+        Ok(lock(&self.0)
+            .get(board)
+            .map(|b| b.around(key, before, after))
+            .unwrap_or_default())
+    }
+
+    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {
+        lock(&self.0).insert(board.clone(), RankedBoard::from_standings(standings));
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Keeps what it is given, or refuses everything once `down` is set.
+#[derive(Default)]
+struct Events {
+    published: Mutex<Vec<Event>>,
+    down: AtomicBool,
+}
+
+impl Events {
+    fn kinds(&self) -> Vec<(EventKind, Option<Period>, Option<u64>)> {
+        lock(&self.published)
+            .iter()
+            .map(|e| (e.kind, e.period, e.rank))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl EventBus for Events {
+    async fn publish(&self, event: &Event) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable {
+                backend: "test bus",
+                message: "down".into(),
+            });
+        }
+        lock(&self.published).push(event.clone());
+        Ok(())
+    }
+
+    fn subscribe(&self) -> BoxStream<'static, Event> {
+        stream::empty().boxed()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Writes down every hook the service calls, one line each.
+#[derive(Default)]
+struct Seen(Mutex<Vec<String>>);
+
+impl Seen {
+    fn lines(&self) -> Vec<String> {
+        lock(&self.0).clone()
+    }
+
+    fn count(&self, line: &str) -> usize {
+        lock(&self.0).iter().filter(|l| *l == line).count()
+    }
+
+    fn note(&self, line: String) {
+        lock(&self.0).push(line);
+    }
+}
+
+impl Observer for Seen {
+    fn session_started(&self, game: &str) {
+        self.note(format!("started {game}"));
+    }
+    fn score_submitted(&self, game: &str, score: u32) {
+        self.note(format!("scored {game} {score}"));
+    }
+    fn replay_rejected(&self, game: &str, reason: &str) {
+        self.note(format!("rejected {game} {reason}"));
+    }
+    fn event_published(&self, kind: EventKind) {
+        self.note(format!("published {}", kind.as_str()));
+    }
+    fn event_failed(&self, kind: EventKind, _error: &StoreError) {
+        self.note(format!("failed {}", kind.as_str()));
+    }
+}
+
+/// The service on fresh doubles, with handles on each.
+struct Harness {
+    arcade: Arcade,
+    scores: Arc<Scores>,
+    sessions: Arc<Sessions>,
+    ranks: Arc<Ranks>,
+    events: Arc<Events>,
+    seen: Arc<Seen>,
+    clock: Arc<ManualClock>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let scores = Arc::new(Scores::default());
+        let sessions = Arc::new(Sessions::default());
+        let ranks = Arc::new(Ranks::default());
+        let events = Arc::new(Events::default());
+        let seen = Arc::new(Seen::default());
+        let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+        let arcade = Arcade::new(
+            Ports {
+                scores: scores.clone(),
+                sessions: sessions.clone(),
+                ranks: ranks.clone(),
+                events: events.clone(),
+                clock: clock.clone(),
+                observer: seen.clone(),
+            },
+            PlayRules::default(),
+        );
+        Self {
+            arcade,
+            scores,
+            sessions,
+            ranks,
+            events,
+            seen,
+            clock,
+        }
+    }
+
+    /// Start a game as `player`, claiming the name if it is free.
+    fn start(&self, player: &str, token: Option<&str>) -> Result<Started, DomainError> {
+        block_on(self.arcade.start(GAME, player, token))
+    }
+
+    /// Let the bot play the session at `skill`, moving the clock as long as the game takes;
+    /// the finish body (every input, the last tick, the bot's score as the hint).
+    fn play(&self, started: &Started, skill: u8) -> InputBatch {
+        let (inputs, outcome) = bot::play(started.session.seed, skill, 60 * 60 * 5);
+        self.advance_ticks(outcome.ticks);
+        InputBatch {
+            offset: 0,
+            inputs,
+            tick: outcome.ticks,
+            score: Some(outcome.score),
+        }
+    }
+
+    fn advance_ticks(&self, ticks: u32) {
+        self.clock
+            .advance(Duration::from_millis(u64::from(ticks) * 1000 / 60 + 1));
+    }
+
+    fn finish(&self, started: &Started, batch: InputBatch) -> Result<FinishReceipt, DomainError> {
+        block_on(self.arcade.finish(&started.session.id.to_string(), batch))
+    }
+
+    /// Start and finish a game by the bot at `skill`.
+    fn played(&self, player: &str, skill: u8) -> FinishReceipt {
+        let started = self.start(player, None).unwrap();
+        let batch = self.play(&started, skill);
+        self.finish(&started, batch).unwrap()
+    }
+
+    fn board(&self, period: Period) -> Vec<(String, u64)> {
+        let key = BoardKey::current(GAME, period, self.arcade.now());
+        block_on(self.ranks.page(&key, None, 100))
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.standing.player_name, r.rank))
+            .collect()
+    }
+}
+
+#[test]
+fn the_first_start_claims_the_name_and_issues_its_token_once() {
+    let h = Harness::new();
+    let first = h.start("Alice", None).unwrap();
+    let token = first.claimed_token.expect("the first start issues a token");
+    let key = PlayerName::parse("Alice").unwrap().key().to_owned();
+    let stored = block_on(h.scores.find_player(&key)).unwrap().unwrap();
+    assert_eq!(stored.name, "Alice");
+    assert!(stored.token_digest.matches(&token));
+    let again = h.start("alice", Some(&token)).unwrap();
+    assert_eq!(again.claimed_token, None, "the token is shown once");
+    assert_eq!(
+        again.session.player_name, "Alice",
+        "the claimed spelling stays"
+    );
+    assert_ne!(again.session.id, first.session.id);
+    assert_eq!(h.seen.count("started egg-catcher"), 2);
+    assert_eq!(
+        h.events.kinds(),
+        [(EventKind::SessionStarted, None, None); 2]
+    );
+}
+
+#[test]
+fn a_claimed_name_without_its_token_is_refused_and_starts_nothing() {
+    let h = Harness::new();
+    h.start("Bob", None).unwrap();
+    for token in [None, Some("not the token")] {
+        let refused = h.start("Bob", token).unwrap_err();
+        assert!(
+            matches!(refused, DomainError::NameTaken(ref n) if n == "Bob"),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(lock(&h.sessions.0).len(), 1, "only the claiming start");
+    assert_eq!(h.seen.count("started egg-catcher"), 1);
+}
+
+#[test]
+fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
+    let h = Harness::new();
+    let started = h.start("Cleo", None).unwrap();
+    let id = started.session.id.to_string();
+    h.clock.advance(Duration::from_secs(2));
+    let on_pace = block_on(h.arcade.heartbeat(
+        &id,
+        InputBatch {
+            offset: 0,
+            inputs: vec![(10, 500).into()],
+            tick: 120,
+            score: None,
+        },
+    ))
+    .unwrap();
+    assert_eq!(
+        on_pace,
+        HeartbeatAck {
+            accepted_inputs: 1,
+            tick: 120
+        }
+    );
+    // Ten minutes of ticks after two seconds.
+    let ahead = block_on(h.arcade.heartbeat(
+        &id,
+        InputBatch {
+            offset: 1,
+            inputs: Vec::new(),
+            tick: 36_000,
+            score: None,
+        },
+    ))
+    .unwrap_err();
+    match ahead {
+        DomainError::Rejected { game, rejection } => {
+            assert_eq!(
+                (game.as_str(), rejection.reason.as_str()),
+                (GAME, "too_fast")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.seen.count("rejected egg-catcher too_fast"), 1);
+    // The refused heartbeat changed nothing.
+    let stored = block_on(h.sessions.get(started.session.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!((stored.inputs.len(), stored.tick), (1, 120));
+}
+
+#[test]
+fn a_repeated_finish_returns_the_first_answer_and_stores_one_score() {
+    let h = Harness::new();
+    let started = h.start("Dora", None).unwrap();
+    let batch = h.play(&started, 80);
+    let first = h.finish(&started, batch.clone()).unwrap();
+    assert_eq!(Some(first.score), batch.score);
+    assert!(first.score > 0, "the bot at skill 80 scores");
+    assert_eq!(
+        first.ranks,
+        PeriodRanks {
+            all: 1,
+            day: 1,
+            week: 1
+        }
+    );
+    assert!(first.new_personal_best);
+    h.clock.advance(Duration::from_secs(5));
+    assert_eq!(h.finish(&started, batch.clone()).unwrap(), first);
+    // Even with nothing sent again.
+    assert_eq!(h.finish(&started, InputBatch::default()).unwrap(), first);
+    assert_eq!(lock(&h.scores.rows).len(), 1);
+    assert_eq!(
+        h.seen.count(&format!("scored egg-catcher {}", first.score)),
+        1
+    );
+    let scored = h
+        .events
+        .kinds()
+        .into_iter()
+        .filter(|(k, _, _)| *k == EventKind::ScoreSubmitted)
+        .count();
+    assert_eq!(scored, 1, "the score is announced once");
+}
+
+#[test]
+fn a_rejected_replay_is_kept_and_given_again_without_storing_a_score() {
+    let h = Harness::new();
+    let started = h.start("Eli", None).unwrap();
+    let honest = h.play(&started, 70);
+    let claimed = honest.score.unwrap() + 10;
+    let inflated = InputBatch {
+        score: Some(claimed),
+        ..honest.clone()
+    };
+    let refused = |r: Result<FinishReceipt, DomainError>| match r {
+        Err(DomainError::Rejected { rejection, .. }) => rejection,
+        other => panic!("{other:?}"),
+    };
+    let first = refused(h.finish(&started, inflated));
+    assert_eq!(first.reason, "score_mismatch");
+    // The honest score afterwards cannot replace the rejection.
+    assert_eq!(refused(h.finish(&started, honest)), first);
+    assert_eq!(h.seen.count("rejected egg-catcher score_mismatch"), 1);
+    assert!(lock(&h.scores.rows).is_empty());
+    assert!(h.board(Period::All).is_empty());
+    let stored = block_on(h.sessions.get(started.session.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.finish, Some(FinishState::Rejected(first)));
+}
+
+#[test]
+fn a_score_of_nothing_is_kept_but_takes_no_place() {
+    let h = Harness::new();
+    let started = h.start("Fern", None).unwrap();
+    h.advance_ticks(1);
+    let quit = InputBatch {
+        offset: 0,
+        inputs: Vec::new(),
+        tick: 1,
+        score: Some(0),
+    };
+    let receipt = h.finish(&started, quit).unwrap();
+    assert_eq!(receipt.score, 0);
+    assert!(!takes_a_place(receipt.score));
+    assert_eq!(receipt.ranks, PeriodRanks::default(), "on no board");
+    assert_eq!(lock(&h.scores.rows).len(), 1, "in the history");
+    for period in Period::ALL {
+        assert!(h.board(period).is_empty(), "{period:?}");
+    }
+    assert!(
+        !h.events
+            .kinds()
+            .iter()
+            .any(|(k, _, _)| *k == EventKind::LeaderboardTop)
+    );
+}
+
+#[test]
+fn entering_a_top_ten_is_announced_per_board_and_only_then() {
+    let h = Harness::new();
+    h.played("Gil", 80);
+    let tops: Vec<_> = h
+        .events
+        .kinds()
+        .into_iter()
+        .filter(|(k, _, _)| *k == EventKind::LeaderboardTop)
+        .collect();
+    assert_eq!(
+        tops,
+        Period::ALL.map(|p| (EventKind::LeaderboardTop, Some(p), Some(1)))
+    );
+    // Ten players far ahead on every board: the next newcomer lands 11th, out of the top.
+    let now = h.arcade.now();
+    for period in Period::ALL {
+        let board = BoardKey::current(GAME, period, now);
+        let better = (0..10).map(|i| Standing {
+            score: 1_000_000 + i,
+            achieved_at_ms: now.0,
+            player_key: format!("pro{i}"),
+            player_name: format!("Pro {i}"),
+        });
+        block_on(h.ranks.load(&board, better.collect())).unwrap();
+    }
+    lock(&h.events.published).clear();
+    let eleventh = h.played("Hal", 80);
+    assert_eq!(
+        eleventh.ranks,
+        PeriodRanks {
+            all: 11,
+            day: 11,
+            week: 11
+        }
+    );
+    assert_eq!(
+        h.events.kinds(),
+        [
+            (EventKind::SessionStarted, None, None),
+            (EventKind::ScoreSubmitted, None, Some(11)),
+        ]
+    );
+}
+
+#[test]
+fn a_finish_succeeds_while_the_event_bus_is_down() {
+    let h = Harness::new();
+    h.events.down.store(true, Ordering::SeqCst);
+    let receipt = h.played("Ivy", 80);
+    assert_eq!(receipt.ranks.all, 1);
+    assert_eq!(lock(&h.scores.rows).len(), 1);
+    assert_eq!(h.board(Period::All), [("Ivy".to_owned(), 1)]);
+    assert!(lock(&h.events.published).is_empty());
+    let failed: Vec<_> = h
+        .seen
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("failed"))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "failed session_started",
+            "failed score_submitted",
+            "failed leaderboard_top",
+            "failed leaderboard_top",
+            "failed leaderboard_top",
+        ]
+    );
+}
+
+#[test]
+fn a_finish_after_the_session_is_forgotten_answers_from_the_stored_score() {
+    let h = Harness::new();
+    let started = h.start("Jay", None).unwrap();
+    let batch = h.play(&started, 80);
+    let first = h.finish(&started, batch.clone()).unwrap();
+    let rules = h.arcade.rules();
+    h.clock.advance(rules.session_ttl + rules.retention);
+    assert_eq!(block_on(h.arcade.purge_sessions()).unwrap(), 1);
+    assert!(
+        block_on(h.sessions.get(started.session.id))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(h.finish(&started, batch).unwrap(), first);
+    assert_eq!(lock(&h.scores.rows).len(), 1);
+    // A session never stored, and never scored, is not found.
+    let unknown = block_on(
+        h.arcade
+            .finish(&SessionId::random().to_string(), InputBatch::default()),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(unknown, DomainError::SessionNotFound(_)),
+        "{unknown:?}"
+    );
+}

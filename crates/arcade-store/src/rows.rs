@@ -1,0 +1,177 @@
+//! Rows as both databases return them (`sqlx::FromRow`), the queries that select them, and
+//! their conversion to the domain's types, in one place for the SQLite and PostgreSQL stores.
+//!
+//! The two schemas hold the same columns in different types (a session id is text in SQLite
+//! and a uuid in PostgreSQL; numbers are 64-bit integers in SQLite and 32-bit in PostgreSQL),
+//! so a row struct takes those column types as parameters and each store names its own.
+
+use std::collections::BTreeMap;
+
+use arcade_domain::StoreError;
+use arcade_domain::ports::{PlayerRecord, ScoreRow};
+use arcade_domain::ranks::Standing;
+use arcade_domain::session::SessionId;
+use arcade_domain::time::Timestamp;
+use arcade_domain::token::TokenDigest;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+// Each query macro makes one `&'static str` at compile time: the `SELECT` of the columns its
+// row struct reads, followed by the clauses given (literals, or macros that expand to them).
+
+/// Stored scores with their players' names, as [`ScoreRecord`] reads them.
+macro_rules! score_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, s.game_over, \
+             s.rules_version, s.stats, s.achieved_at, s.previous_best \
+             FROM scores s JOIN players p ON p.key = s.player_key ",
+            $($rest),+
+        )
+    };
+}
+
+/// Board bests (alias `b`) with their players' names, as [`StandingRecord`] reads them.
+macro_rules! standing_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT b.player_key, p.name, b.score, b.achieved_at FROM best_scores b \
+             JOIN players p ON p.key = b.player_key ",
+            $($rest),+
+        )
+    };
+}
+
+/// Players, as [`PlayerRow`] reads them.
+macro_rules! player_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT key, name, token_digest, created_at FROM players ",
+            $($rest),+
+        )
+    };
+}
+
+pub(crate) use {player_query, score_query, standing_query};
+
+/// A stored score joined with its player's name. `Id` is the session id's column type and
+/// `Int` that of the score's numbers.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ScoreRecord<Id, Int> {
+    session_id: Id,
+    game: String,
+    player_key: String,
+    name: String,
+    score: Int,
+    ticks: Int,
+    game_over: bool,
+    rules_version: Int,
+    stats: Json<BTreeMap<String, u32>>,
+    achieved_at: i64,
+    previous_best: Option<Int>,
+}
+
+impl<Id: Into<Uuid>, Int: Into<i64>> From<ScoreRecord<Id, Int>> for ScoreRow {
+    fn from(r: ScoreRecord<Id, Int>) -> Self {
+        Self {
+            session_id: SessionId(r.session_id.into()),
+            game: r.game,
+            player_key: r.player_key,
+            player_name: r.name,
+            score: count(r.score),
+            ticks: count(r.ticks),
+            game_over: r.game_over,
+            rules_version: count(r.rules_version),
+            stats: r.stats.0,
+            achieved_at: Timestamp(r.achieved_at),
+            previous_best: r.previous_best.map(count),
+        }
+    }
+}
+
+/// A board best joined with its player's name; `Int` is the score's column type.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct StandingRecord<Int> {
+    player_key: String,
+    name: String,
+    score: Int,
+    achieved_at: i64,
+}
+
+impl<Int: Into<i64>> From<StandingRecord<Int>> for Standing {
+    fn from(r: StandingRecord<Int>) -> Self {
+        Self {
+            score: u64::try_from(r.score.into()).unwrap_or(0),
+            achieved_at_ms: r.achieved_at,
+            player_key: r.player_key,
+            player_name: r.name,
+        }
+    }
+}
+
+/// A player who claimed a name; the same column types in both databases.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct PlayerRow {
+    key: String,
+    name: String,
+    token_digest: Vec<u8>,
+    created_at: i64,
+}
+
+impl PlayerRow {
+    pub(crate) fn into_record(self, backend: &'static str) -> Result<PlayerRecord, StoreError> {
+        let token_digest =
+            TokenDigest::from_slice(&self.token_digest).ok_or_else(|| StoreError::Failed {
+                backend,
+                message: format!("player {} has a malformed token digest", self.key),
+            })?;
+        Ok(PlayerRecord {
+            key: self.key,
+            name: self.name,
+            token_digest,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+/// A stored count (score, ticks, rules version) as the domain's `u32`. Both stores write
+/// `u32`s, so the clamping only guards against rows written by hand.
+pub(crate) fn count(v: impl Into<i64>) -> u32 {
+    u32::try_from(v.into().max(0)).unwrap_or(u32::MAX)
+}
+
+/// A score's stats as both stores write them: a JSON object (text in SQLite, `jsonb` in
+/// PostgreSQL).
+pub(crate) fn encode_stats(
+    backend: &'static str,
+    stats: &BTreeMap<String, u32>,
+) -> Result<String, StoreError> {
+    serde_json::to_string(stats).map_err(|e| StoreError::Failed {
+        backend,
+        message: format!("cannot encode a score's stats: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_outside_u32_are_clamped_rather_than_wrapped() {
+        assert_eq!(count(-5_i32), 0);
+        assert_eq!(count(i64::from(u32::MAX) + 1), u32::MAX);
+        assert_eq!(count(i32::MAX), i32::MAX as u32);
+    }
+
+    #[test]
+    fn a_player_row_with_a_short_digest_is_a_failure_not_a_panic() {
+        let row = PlayerRow {
+            key: "ann".into(),
+            name: "Ann".into(),
+            token_digest: vec![1, 2, 3],
+            created_at: 0,
+        };
+        let e = row.into_record("sqlite").unwrap_err();
+        assert!(e.to_string().contains("malformed token digest"), "{e}");
+    }
+}

@@ -181,9 +181,41 @@ pub fn find(id: &str) -> Option<&'static dyn Game> {
     catalogue().iter().copied().find(|g| g.id() == id)
 }
 
+/// A deterministic player of one game, for tests and load generation: plays from `seed` at
+/// `skill` (0..=100) until game over or `max_ticks`, and returns inputs that replay to exactly
+/// the outcome it returns.
+pub type Bot = fn(seed: u32, skill: u8, max_ticks: u32) -> (Vec<Input>, Outcome);
+
+static BOTS: [(&str, Bot); 2] = [
+    (egg_catcher::ID, egg_catcher::bot::play),
+    (twenty_forty_eight::ID, twenty_forty_eight::bot::play),
+];
+
+/// The bot that plays the game `id`; every game of the catalogue has one.
+pub fn bot(id: &str) -> Option<Bot> {
+    BOTS.iter()
+        .find(|(game, _)| *game == id)
+        .map(|&(_, bot)| bot)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_game_has_a_bot_whose_games_replay_to_its_outcome() {
+        for game in catalogue() {
+            let bot = bot(game.id()).unwrap_or_else(|| panic!("{} has no bot", game.id()));
+            let (inputs, outcome) = bot(11, 70, 3_600);
+            assert_eq!(
+                game.replay(11, &inputs, outcome.ticks),
+                Ok(outcome),
+                "{}",
+                game.id()
+            );
+        }
+        assert!(bot("nope").is_none());
+    }
 
     #[test]
     fn input_is_a_json_pair() {

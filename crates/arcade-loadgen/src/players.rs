@@ -8,11 +8,11 @@
 //! [`finish_burst`] measures finishes alone: it starts many sessions, waits until the wall
 //! clock allows their games, then finishes them all as fast as the server answers.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use arcade_games::{Game, Input, Outcome, egg_catcher, twenty_forty_eight};
+use arcade_games::{Bot, Game, Input, Outcome};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::{Value, json};
@@ -24,8 +24,7 @@ use crate::stats::Recorder;
 #[derive(Clone, Copy)]
 pub struct Playable {
     pub game: &'static dyn Game,
-    /// `(seed, skill, max_ticks) -> (inputs, outcome)`; the inputs replay to the outcome.
-    pub bot: fn(u32, u8, u32) -> (Vec<Input>, Outcome),
+    pub bot: Bot,
 }
 
 impl std::fmt::Debug for Playable {
@@ -56,16 +55,16 @@ impl PartialEq for Playable {
 
 impl Eq for Playable {}
 
-static PLAYABLE: [Playable; 2] = [
-    Playable {
-        game: &egg_catcher::EGG_CATCHER,
-        bot: egg_catcher::bot::play,
-    },
-    Playable {
-        game: &twenty_forty_eight::TWENTY_FORTY_EIGHT,
-        bot: twenty_forty_eight::bot::play,
-    },
-];
+/// Every game of the catalogue, in its order, with its bot.
+static PLAYABLE: LazyLock<Vec<Playable>> = LazyLock::new(|| {
+    arcade_games::catalogue()
+        .iter()
+        .map(|&game| Playable {
+            game,
+            bot: arcade_games::bot(game.id()).expect("every game of the catalogue has a bot"),
+        })
+        .collect()
+});
 
 /// Which games the players play: one of them, or all in turn (`egg-catcher`, `2048`, `all`).
 /// With all, each player plays them one after the other, and players start at different
@@ -93,7 +92,8 @@ impl GameMix {
 }
 
 impl Default for GameMix {
-    /// Egg Catcher alone, as the load generator played before it knew two games.
+    /// The catalogue's first game alone, as the load generator played before it knew two
+    /// games.
     fn default() -> Self {
         Self {
             games: &PLAYABLE[..1],
@@ -106,7 +106,9 @@ impl std::str::FromStr for GameMix {
 
     fn from_str(s: &str) -> Result<Self, String> {
         if s == "all" {
-            return Ok(Self { games: &PLAYABLE });
+            return Ok(Self {
+                games: &PLAYABLE[..],
+            });
         }
         PLAYABLE
             .iter()

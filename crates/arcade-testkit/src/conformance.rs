@@ -30,8 +30,8 @@ use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
+use arcade_games::Game;
 use arcade_games::Input;
-use arcade_games::egg_catcher::EGG_CATCHER;
 
 const T0: Timestamp = Timestamp(1_800_000_000_000);
 
@@ -44,10 +44,15 @@ fn player(key: &str) -> PlayerRecord {
     }
 }
 
+/// The game the checks store scores and sessions of: any game of the catalogue will do.
+fn game() -> &'static dyn Game {
+    arcade_games::catalogue()[0]
+}
+
 fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
     NewScore {
         session_id: SessionId::random(),
-        game: "egg-catcher".to_owned(),
+        game: game().id().to_owned(),
         player_key: player.to_owned(),
         player_name: player.to_uppercase(),
         score: points,
@@ -55,7 +60,7 @@ fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
         game_over: true,
         rules_version: 1,
         seed: 7,
-        stats: BTreeMap::from([("catches".to_owned(), points / 10)]),
+        stats: BTreeMap::from([("points".to_owned(), points)]),
         inputs: vec![Input {
             tick: 3,
             value: 100,
@@ -65,7 +70,7 @@ fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
 }
 
 fn board(period: Period, at: Timestamp) -> BoardKey {
-    BoardKey::current("egg-catcher", period, at)
+    BoardKey::current(game().id(), period, at)
 }
 
 /// Defines a suite: its checks, each a public function of one backend, and `$runner!`, an
@@ -139,7 +144,7 @@ suite! {
             store.score_by_session(s.session_id).await.unwrap(),
             Some(first.row)
         );
-        let history = store.history("egg-catcher", "bob", None, 10).await.unwrap();
+        let history = store.history(game().id(), "bob", None, 10).await.unwrap();
         assert_eq!(history.len(), 1);
     }
 
@@ -161,7 +166,7 @@ suite! {
         assert_eq!(inserted, 1);
         assert_eq!(
             store
-                .history("egg-catcher", "cy", None, 10)
+                .history(game().id(), "cy", None, 10)
                 .await
                 .unwrap()
                 .len(),
@@ -243,7 +248,7 @@ suite! {
             }
         }
         let history = store
-            .history("egg-catcher", "flo", None, 100)
+            .history(game().id(), "flo", None, 100)
             .await
             .unwrap();
         assert_eq!(history.len(), games.len());
@@ -346,7 +351,7 @@ suite! {
         let zero = store.record_score(&score("zed", 0, T0)).await.unwrap();
         assert!(zero.inserted);
         assert_eq!(zero.row.score, 0);
-        let history = store.history("egg-catcher", "zed", None, 10).await.unwrap();
+        let history = store.history(game().id(), "zed", None, 10).await.unwrap();
         assert_eq!(history.len(), 1, "the run of nothing is in the history");
         for period in Period::ALL {
             let best = store
@@ -385,7 +390,7 @@ suite! {
         let mut cursor: Option<HistoryCursor> = None;
         loop {
             let page = store
-                .history("egg-catcher", "fay", cursor.as_ref(), 3)
+                .history(game().id(), "fay", cursor.as_ref(), 3)
                 .await
                 .unwrap();
             if page.is_empty() {
@@ -421,7 +426,7 @@ suite! {
 fn new_session(now: Timestamp) -> Session {
     Session::start(
         SessionId::random(),
-        &EGG_CATCHER,
+        game(),
         "gus",
         "Gus",
         99,
@@ -504,14 +509,14 @@ suite! {
             store.insert(s, s.forget_at(&rules)).await.unwrap();
         }
         let counts = store.count_active(T0).await.unwrap();
-        assert_eq!(counts.get("egg-catcher"), Some(&1));
+        assert_eq!(counts.get(game().id()), Some(&1));
         let expired = a.expires_at;
         assert_eq!(
             store
                 .count_active(expired)
                 .await
                 .unwrap()
-                .get("egg-catcher"),
+                .get(game().id()),
             None
         );
         assert_eq!(store.purge(expired).await.unwrap(), 0);

@@ -194,8 +194,11 @@ pub struct BotGame {
 }
 
 impl BotGame {
-    pub fn play(seed: u32, skill: u8) -> Self {
-        let (inputs, outcome) = arcade_games::egg_catcher::bot::play(seed, skill, 60 * 60 * 10);
+    /// The bot of `game` plays from `seed` at `skill`, ten minutes of play at most.
+    pub fn play(game: &str, seed: u32, skill: u8) -> Self {
+        let rules = arcade_games::find(game).unwrap_or_else(|| panic!("no game {game:?}"));
+        let bot = arcade_games::bot(game).unwrap_or_else(|| panic!("{game} has no bot"));
+        let (inputs, outcome) = bot(seed, skill, rules.tick_hz() * 600);
         Self { inputs, outcome }
     }
 
@@ -262,14 +265,19 @@ impl TestApp {
             .expect("the server answers")
     }
 
-    /// Start a session; the JSON answer and the status.
-    pub async fn start(&self, player: &str, token: Option<&str>) -> (StatusCode, Value) {
+    /// Start a session of `game`; the JSON answer and the status.
+    pub async fn start(
+        &self,
+        game: &str,
+        player: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut body = json!({ "player": player });
         if let Some(t) = token {
             body["token"] = json!(t);
         }
         let r = self
-            .post_json("/api/games/egg-catcher/sessions", &body)
+            .post_json(&format!("/api/games/{game}/sessions"), &body)
             .await;
         (r.status(), r.json().await.expect("a JSON body"))
     }
@@ -277,10 +285,11 @@ impl TestApp {
     /// Start a session that must succeed; returns (session id, seed, token if claimed).
     pub async fn start_ok(
         &self,
+        game: &str,
         player: &str,
         token: Option<&str>,
     ) -> (String, u32, Option<String>) {
-        let (status, body) = self.start(player, token).await;
+        let (status, body) = self.start(game, player, token).await;
         assert_eq!(status, StatusCode::CREATED, "start failed: {body}");
         (
             body["session_id"].as_str().expect("session_id").to_owned(),
@@ -321,40 +330,54 @@ impl TestApp {
         ));
     }
 
-    /// Move the clock by as long as `ticks` take at 60 Hz.
+    /// Move the clock by as long as `ticks` take at 60 Hz, every game's tick rate.
     pub fn advance_ticks(&self, ticks: u32) {
         self.advance(Duration::from_millis(u64::from(ticks) * 1000 / 60 + 1));
     }
 
-    /// Start a session as `player` and let the bot (of `skill`) play it to the end, moving the
-    /// clock as long as the game took; returns the session id, the game and the finish body
-    /// (all inputs, the final tick and the score), not yet sent.
-    pub async fn played_session(&self, player: &str, skill: u8) -> (String, BotGame, Value) {
-        let (id, seed, _) = self.start_ok(player, None).await;
-        let game = BotGame::play(seed, skill);
-        self.advance_ticks(game.outcome.ticks);
-        let body = json!({
-            "offset": 0,
-            "inputs": game.inputs_json(0, game.inputs.len()),
-            "tick": game.outcome.ticks,
-            "score": game.outcome.score,
-        });
-        (id, game, body)
+    /// Move the clock by as long as `ticks` of `game` take.
+    fn advance_game_ticks(&self, game: &str, ticks: u32) {
+        let hz = arcade_games::find(game).map_or(60, |g| g.tick_hz());
+        self.advance(Duration::from_millis(
+            u64::from(ticks) * 1000 / u64::from(hz) + 1,
+        ));
     }
 
-    /// Start a session as `player`, let the bot play it, send half the inputs in a heartbeat
-    /// and the rest with finish. Returns the finish answer and the bot's game.
+    /// Start a session of `game` as `player` and let the bot (of `skill`) play it to the end,
+    /// moving the clock as long as the game took; returns the session id, the game and the
+    /// finish body (all inputs, the final tick and the score), not yet sent.
+    pub async fn played_session(
+        &self,
+        game: &str,
+        player: &str,
+        skill: u8,
+    ) -> (String, BotGame, Value) {
+        let (id, seed, _) = self.start_ok(game, player, None).await;
+        let played = BotGame::play(game, seed, skill);
+        self.advance_game_ticks(game, played.outcome.ticks);
+        let body = json!({
+            "offset": 0,
+            "inputs": played.inputs_json(0, played.inputs.len()),
+            "tick": played.outcome.ticks,
+            "score": played.outcome.score,
+        });
+        (id, played, body)
+    }
+
+    /// Start a session of `game_id` as `player`, let the bot play it, send half the inputs in
+    /// a heartbeat and the rest with finish. Returns the finish answer and the bot's game.
     pub async fn play_game(
         &self,
+        game_id: &str,
         player: &str,
         token: Option<&str>,
         skill: u8,
     ) -> (StatusCode, Value, BotGame, Option<String>) {
-        let (id, seed, claimed) = self.start_ok(player, token).await;
-        let game = BotGame::play(seed, skill);
+        let (id, seed, claimed) = self.start_ok(game_id, player, token).await;
+        let game = BotGame::play(game_id, seed, skill);
         let half = game.inputs.len() / 2;
         let mid_tick = game.inputs.get(half).map_or(0, |i| i.tick);
-        self.advance_ticks(mid_tick);
+        self.advance_game_ticks(game_id, mid_tick);
         let r = self
             .heartbeat(
                 &id,
@@ -367,7 +390,7 @@ impl TestApp {
             "heartbeat: {}",
             r.text().await.unwrap_or_default()
         );
-        self.advance_ticks(game.outcome.ticks - mid_tick);
+        self.advance_game_ticks(game_id, game.outcome.ticks - mid_tick);
         let r = self
             .finish(
                 &id,

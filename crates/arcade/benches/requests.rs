@@ -37,7 +37,9 @@ fn arcade_service(rt: &tokio::runtime::Runtime) -> (Answering, TestEnv) {
         let env = TestEnv::new().await;
         let app = spawn_app_in(env.clone(), &[]).await;
         for i in 0..10 {
-            let (status, body, ..) = app.play_game(&format!("bench{i}"), None, 40 + i * 5).await;
+            let (status, body, ..) = app
+                .play_game("egg-catcher", &format!("bench{i}"), None, 40 + i * 5)
+                .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
         app.stop().await.expect("the filling server stops");

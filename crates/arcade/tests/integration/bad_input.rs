@@ -19,7 +19,7 @@ async fn problem(r: arcade_testkit::Response, status: StatusCode, kind: &str) ->
 }
 
 async fn session(app: &TestApp) -> String {
-    app.start_ok("Kim", None).await.0
+    app.start_ok("egg-catcher", "Kim", None).await.0
 }
 
 #[tokio::test]
@@ -195,7 +195,7 @@ async fn bad_pagination_is_400() {
         let detail = body["detail"].as_str().unwrap_or_default();
         assert!(detail.contains(names), "{query}: {body}");
     }
-    app.start_ok("Kim", None).await;
+    app.start_ok("egg-catcher", "Kim", None).await;
     let r = app
         .get("/api/games/egg-catcher/players/Kim/scores?cursor=%%%")
         .await;

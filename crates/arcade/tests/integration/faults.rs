@@ -44,7 +44,7 @@ async fn postgres_down_at_finish_is_a_503_and_nothing_is_lost_when_it_returns() 
         ],
     )
     .await;
-    let (id, game, body) = app.played_session("Mona", 60).await;
+    let (id, game, body) = app.played_session("egg-catcher", "Mona", 60).await;
 
     proxy.cut();
     let r = app.finish(&id, &body).await;
@@ -100,13 +100,13 @@ async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
     let Some((proxy, app)) = behind_a_redis_proxy(&[]).await else {
         return;
     };
-    let (status, body, game, token) = app.play_game("Nico", None, 80).await;
+    let (status, body, game, token) = app.play_game("egg-catcher", "Nico", None, 80).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     proxy.cut();
-    let (status, problem) = app.start("Nico", token.as_deref()).await;
+    let (status, problem) = app.start("egg-catcher", "Nico", token.as_deref()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{problem}");
-    let (status, _) = app.start("Newcomer", None).await;
+    let (status, _) = app.start("egg-catcher", "Newcomer", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let (status, ready) = ready_status(&app).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -123,7 +123,7 @@ async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
     proxy.restore();
     let mut started = false;
     for _ in 0..50 {
-        if app.start("Newcomer", None).await.0 == StatusCode::CREATED {
+        if app.start("egg-catcher", "Newcomer", None).await.0 == StatusCode::CREATED {
             started = true;
             break;
         }
@@ -138,7 +138,7 @@ async fn a_board_read_that_hangs_on_redis_is_a_503_within_the_request_timeout() 
     let Some((proxy, app)) = behind_a_redis_proxy(&["--request-timeout", "300ms"]).await else {
         return;
     };
-    let (status, body, _, _) = app.play_game("Odin", None, 60).await;
+    let (status, body, _, _) = app.play_game("egg-catcher", "Odin", None, 60).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Redis stops answering (the connection stays open): the board read, not yet cached for
@@ -178,7 +178,7 @@ async fn a_heartbeat_that_hangs_on_redis_is_a_503_within_the_request_timeout() {
     let Some((proxy, app)) = behind_a_redis_proxy(&["--request-timeout", "300ms"]).await else {
         return;
     };
-    let (id, _, _) = app.start_ok("Sigrid", None).await;
+    let (id, _, _) = app.start_ok("egg-catcher", "Sigrid", None).await;
     proxy.hold();
     let asked = std::time::Instant::now();
     let r = app
@@ -213,7 +213,7 @@ async fn nats_down_does_not_stop_play_and_events_flow_when_it_returns() {
     listener.flush().await.unwrap();
 
     proxy.cut();
-    let (id, game, body) = app.played_session("Opal", 60).await;
+    let (id, game, body) = app.played_session("egg-catcher", "Opal", 60).await;
     let r = app.finish(&id, &body).await;
     assert_eq!(r.status(), StatusCode::OK, "play goes on without NATS");
     // Every replica shares NATS: they stay in the load balancer, reported degraded.

@@ -41,7 +41,9 @@ async fn hot_reads_answer_as_the_router_does_and_leave_the_rest_to_it() {
     let env = TestEnv::new().await;
     let filling = spawn_app_in(env.clone(), &[]).await;
     for (i, skill) in [30, 60, 90].into_iter().enumerate() {
-        let (status, body, ..) = filling.play_game(&format!("hot{i}"), None, skill).await;
+        let (status, body, ..) = filling
+            .play_game("egg-catcher", &format!("hot{i}"), None, skill)
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     // Over a socket, the second read is answered at once, with its length.

@@ -14,7 +14,7 @@ async fn an_open_page_sees_a_finished_score_and_can_resume_after_a_reconnect() {
     // With NATS configured, events reach pages once the bus is connected.
     app.wait_ready().await;
     let mut page = SseClient::connect(&app.url("/api/events?game=egg-catcher"), None).await;
-    let (status, body, _, _) = app.play_game("Rita", None, 70).await;
+    let (status, body, _, _) = app.play_game("egg-catcher", "Rita", None, 70).await;
     assert_eq!(status, StatusCode::OK);
     let score = page
         .next_about("score", "Rita", WAIT)
@@ -34,7 +34,7 @@ async fn an_open_page_sees_a_finished_score_and_can_resume_after_a_reconnect() {
     drop(page);
 
     // While the page is away, another game ends; the reconnect gets it.
-    let (status, _, _, _) = app.play_game("Sam", None, 40).await;
+    let (status, _, _, _) = app.play_game("egg-catcher", "Sam", None, 40).await;
     assert_eq!(status, StatusCode::OK);
     let mut again =
         SseClient::connect(&app.url("/api/events?game=egg-catcher"), Some(&last_seen)).await;
@@ -76,10 +76,10 @@ async fn other_games_are_filtered_out_and_unknown_games_refused() {
 async fn a_player_hears_when_someone_overtakes_them() {
     let app = spawn_app().await;
     app.wait_ready().await;
-    let (_, low, _, _) = app.play_game("Tess", None, 20).await;
+    let (_, low, _, _) = app.play_game("egg-catcher", "Tess", None, 20).await;
     let mut page =
         SseClient::connect(&app.url("/api/events?game=egg-catcher&player=Tess"), None).await;
-    let (_, high, _, _) = app.play_game("Uma", None, 95).await;
+    let (_, high, _, _) = app.play_game("egg-catcher", "Uma", None, 95).await;
     assert!(high["score"].as_u64() > low["score"].as_u64());
     let o = page
         .next_named("overtaken", WAIT)
@@ -101,7 +101,7 @@ async fn a_page_on_one_replica_sees_a_score_finished_on_another() {
     b.wait_ready().await;
     let name = format!("Vic {}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
     let mut page = SseClient::connect(&a.url("/api/events?game=egg-catcher"), None).await;
-    let (status, body, _, _) = b.play_game(&name, None, 50).await;
+    let (status, body, _, _) = b.play_game("egg-catcher", &name, None, 50).await;
     assert_eq!(status, StatusCode::OK);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {

@@ -574,7 +574,7 @@ async fn a_single_binary_server_with_a_webhook_announces_its_games() {
     args.nats_url = None;
     let app = arcade_testkit::spawn_app_with_args(env, args).await;
     let player = unique_player("Gus");
-    let (status, body, _, _) = app.play_game(&player, None, 70).await;
+    let (status, body, _, _) = app.play_game("egg-catcher", &player, None, 70).await;
     assert_eq!(status, arcade_testkit::StatusCode::OK, "{body}");
     wait_for("the announcement", || {
         !receiver.accepted("d-serve", &player).is_empty()

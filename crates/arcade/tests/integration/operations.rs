@@ -142,9 +142,9 @@ async fn past_the_in_flight_limit_requests_are_refused_at_once_but_probes_and_pa
 #[tokio::test]
 async fn metrics_expose_the_contract_names_after_a_game() {
     let app = spawn_app().await;
-    let (status, _, _, _) = app.play_game("Lee", None, 60).await;
+    let (status, _, _, _) = app.play_game("egg-catcher", "Lee", None, 60).await;
     assert_eq!(status, StatusCode::OK);
-    app.start_ok("Lee2", None).await;
+    app.start_ok("egg-catcher", "Lee2", None).await;
     app.get("/api/games/egg-catcher/leaderboard").await;
     let r = app.get("/metrics").await;
     assert!(

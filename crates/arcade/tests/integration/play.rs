@@ -6,9 +6,38 @@ use arcade_testkit::{StatusCode, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 #[tokio::test]
+async fn every_game_of_the_catalogue_plays_to_its_replayed_score_on_its_own_board() {
+    let app = spawn_app().await;
+    for game in arcade_games::catalogue() {
+        let id = game.id();
+        let player = format!("Bot of {id}");
+        let (status, body, played, _) = app.play_game(id, &player, None, 90).await;
+        assert_eq!(status, StatusCode::OK, "{id}: {body}");
+        assert_eq!(body["game"], id);
+        assert_eq!(body["score"], played.outcome.score, "{id}");
+        assert_eq!(body["ticks"], played.outcome.ticks, "{id}");
+        assert_eq!(body["stats"], json!(played.outcome.stats), "{id}");
+        assert!(played.outcome.score > 0, "{id}: a skilled bot scores");
+        let board: Value = app
+            .get(&format!("/api/games/{id}/leaderboard"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let entries = board["entries"].as_array().unwrap();
+        assert_eq!(
+            entries.len(),
+            1,
+            "{id}: one player on its own board: {board}"
+        );
+        assert_eq!(entries[0]["player"], player.as_str());
+    }
+}
+
+#[tokio::test]
 async fn a_played_game_gets_its_replayed_score_rank_and_personal_best() {
     let app = spawn_app().await;
-    let (status, body, game, token) = app.play_game("Alice", None, 90).await;
+    let (status, body, game, token) = app.play_game("egg-catcher", "Alice", None, 90).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(token.is_some(), "the first start claims the name");
     assert_eq!(body["score"], game.outcome.score);
@@ -42,17 +71,17 @@ async fn a_played_game_gets_its_replayed_score_rank_and_personal_best() {
 #[tokio::test]
 async fn a_second_game_under_a_claimed_name_needs_the_token() {
     let app = spawn_app().await;
-    let (_, _, token) = app.start_ok("Bob", None).await;
+    let (_, _, token) = app.start_ok("egg-catcher", "Bob", None).await;
     let token = token.unwrap();
-    let (status, body) = app.start("Bob", None).await;
+    let (status, body) = app.start("egg-catcher", "Bob", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["type"], "player_token_invalid");
-    let (status, _) = app.start("bob", Some("wrong-token")).await;
+    let (status, _) = app.start("egg-catcher", "bob", Some("wrong-token")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Look-alikes are the same name: capital I for l, different case.
-    let (status, _) = app.start("BOB", Some(&token)).await;
+    let (status, _) = app.start("egg-catcher", "BOB", Some(&token)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = app.start("Bob", Some(&token)).await;
+    let (status, body) = app.start("egg-catcher", "Bob", Some(&token)).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(
         body["player"].get("token").is_none(),
@@ -64,8 +93,10 @@ async fn a_second_game_under_a_claimed_name_needs_the_token() {
 #[tokio::test]
 async fn a_worse_game_keeps_the_personal_best() {
     let app = spawn_app().await;
-    let (_, first, _, token) = app.play_game("Cleo", None, 95).await;
-    let (status, second, _, _) = app.play_game("Cleo", token.as_deref(), 0).await;
+    let (_, first, _, token) = app.play_game("egg-catcher", "Cleo", None, 95).await;
+    let (status, second, _, _) = app
+        .play_game("egg-catcher", "Cleo", token.as_deref(), 0)
+        .await;
     assert_eq!(status, StatusCode::OK, "{second}");
     assert!(second["score"].as_u64() < first["score"].as_u64());
     assert_eq!(second["personal_best"], first["score"]);
@@ -87,7 +118,7 @@ async fn a_worse_game_keeps_the_personal_best() {
 #[tokio::test]
 async fn a_repeated_finish_returns_the_first_result_and_stores_one_score() {
     let app = spawn_app().await;
-    let (id, _, body) = app.played_session("Dana", 70).await;
+    let (id, _, body) = app.played_session("egg-catcher", "Dana", 70).await;
     let first: Value = app.finish(&id, &body).await.json().await.unwrap();
     app.advance(Duration::from_secs(5));
     let r = app.finish(&id, &body).await;
@@ -109,7 +140,7 @@ async fn a_repeated_finish_returns_the_first_result_and_stores_one_score() {
 #[tokio::test]
 async fn concurrent_finishes_of_one_session_make_one_entry() {
     let app = spawn_app().await;
-    let (id, game, body) = app.played_session("Dana", 70).await;
+    let (id, game, body) = app.played_session("egg-catcher", "Dana", 70).await;
     let finishes = (0..8).map(|_| app.finish(&id, &body));
     let results = futures::future::join_all(finishes).await;
     for r in results {
@@ -129,7 +160,7 @@ async fn concurrent_finishes_of_one_session_make_one_entry() {
 #[tokio::test]
 async fn a_wrong_score_claim_is_rejected_and_counted() {
     let app = spawn_app().await;
-    let (id, game, mut body) = app.played_session("Dana", 70).await;
+    let (id, game, mut body) = app.played_session("egg-catcher", "Dana", 70).await;
     body["score"] = json!(game.outcome.score + 500);
     let r = app.finish(&id, &body).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -166,7 +197,7 @@ async fn a_wrong_score_claim_is_rejected_and_counted() {
 #[tokio::test]
 async fn more_ticks_than_the_wall_clock_allows_are_rejected() {
     let app = spawn_app().await;
-    let (id, _, _) = app.start_ok("Eli", None).await;
+    let (id, _, _) = app.start_ok("egg-catcher", "Eli", None).await;
     app.advance(Duration::from_secs(10));
     // 10 s at 60 Hz with 10% and 3 s of slack allows 840 ticks.
     let ok = app
@@ -189,7 +220,7 @@ async fn more_ticks_than_the_wall_clock_allows_are_rejected() {
 #[tokio::test]
 async fn heartbeats_are_idempotent_and_refuse_gaps_and_rewrites() {
     let app = spawn_app().await;
-    let (id, _, _) = app.start_ok("Fay", None).await;
+    let (id, _, _) = app.start_ok("egg-catcher", "Fay", None).await;
     app.advance(Duration::from_secs(5));
     let batch = json!({"offset": 0, "inputs": [[5, 1000], [30, 2000]], "tick": 60});
     for _ in 0..2 {
@@ -226,7 +257,7 @@ async fn unknown_sessions_are_404_expired_410_and_malformed_ids_400() {
     assert_eq!(v["type"], "session_not_found");
     let r = app.finish("not-a-uuid", &body).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let (id, _, _) = app.start_ok("Gil", None).await;
+    let (id, _, _) = app.start_ok("egg-catcher", "Gil", None).await;
     app.advance(Duration::from_secs(601));
     let r = app.heartbeat(&id, &body).await;
     assert_eq!(r.status(), StatusCode::GONE);
@@ -249,12 +280,12 @@ async fn invalid_names_are_refused_with_a_reason() {
         ("p\u{0430}ypal", "invalid_player_name"),
         ("tab\there", "invalid_player_name"),
     ] {
-        let (status, body) = app.start(name, None).await;
+        let (status, body) = app.start("egg-catcher", name, None).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}: {body}");
         assert_eq!(body["type"], code);
         assert!(!body["detail"].as_str().unwrap().is_empty());
     }
-    let (status, body) = app.start("Ｊｏｓé ñ_1", None).await;
+    let (status, body) = app.start("egg-catcher", "Ｊｏｓé ñ_1", None).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["player"]["name"], "José ñ_1");
 }
@@ -263,7 +294,7 @@ async fn invalid_names_are_refused_with_a_reason() {
 async fn session_starts_are_rate_limited_per_client() {
     let app = spawn_app_with(&["--starts-per-minute", "3"]).await;
     for i in 0..3 {
-        let (status, _) = app.start(&format!("Hal{i}"), None).await;
+        let (status, _) = app.start("egg-catcher", &format!("Hal{i}"), None).await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let r = app

@@ -21,8 +21,8 @@ async fn a_session_started_on_one_replica_finishes_on_another() {
     let env = TestEnv::new().await;
     let a = spawn_app_in(env.clone(), &[]).await;
     let b = spawn_app_in(env.clone(), &[]).await;
-    let (id, seed, _) = a.start_ok("Pia", None).await;
-    let game = BotGame::play(seed, 85);
+    let (id, seed, _) = a.start_ok("egg-catcher", "Pia", None).await;
+    let game = BotGame::play("egg-catcher", seed, 85);
     let half = game.inputs.len() / 2;
     let mid = game.inputs[half].tick;
     for app in [&a, &b] {
@@ -75,7 +75,9 @@ async fn a_flushed_rank_cache_is_rebuilt_and_boards_stay_correct_meanwhile() {
     let env = TestEnv::new().await;
     let app = spawn_app_in(env.clone(), &[]).await;
     for (i, skill) in [90u8, 20, 60, 40, 75].into_iter().enumerate() {
-        let (s, body, _, _) = app.play_game(&format!("Quinn {i}"), None, skill).await;
+        let (s, body, _, _) = app
+            .play_game("egg-catcher", &format!("Quinn {i}"), None, skill)
+            .await;
         assert_eq!(s, StatusCode::OK, "{body}");
     }
     let before: Value = app

@@ -1,33 +1,174 @@
 //! The domain's errors. The HTTP layer maps each variant to a status in one place.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_games::ReplayError;
 
 use crate::name::NameError;
 
-/// A storage or event backend failed. The message is for logs, never for players.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The backend cannot be reached right now; retrying later may work.
-    #[error("{backend} is unavailable: {message}")]
-    Unavailable {
-        backend: &'static str,
-        message: String,
-    },
-    /// The backend answered with something we cannot use (corrupt row, failed query).
-    #[error("{backend} failed: {message}")]
-    Failed {
-        backend: &'static str,
-        message: String,
-    },
+/// What a caller may do about a [`BackendError`]: every kind but [`Defect`](Self::Defect) is
+/// worth trying again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BackendErrorKind {
+    /// The backend cannot be reached (refused, reset, no connection free in time).
+    Unavailable,
+    /// The backend is shutting down, restarting or failing over, or this process is.
+    ShuttingDown,
+    /// The backend did not answer in time (a statement timeout, a command timeout).
+    TimedOut,
+    /// A change lost to a concurrent one (serialization failure, deadlock, a lock not
+    /// available): the same change tried again succeeds.
+    Conflict,
     /// A cache that lost a board (flushed, restarted empty) refuses to answer for it until the
     /// board is loaded again; whoever holds the truth answers meanwhile.
-    #[error("{backend} does not hold board {board} until it is rebuilt")]
-    NotLoaded {
+    NotLoaded,
+    /// A bug, corrupt data or a setting that cannot work: trying again does not help.
+    Defect,
+}
+
+impl BackendErrorKind {
+    /// Whether the same request may succeed later.
+    pub fn is_transient(self) -> bool {
+        !matches!(self, Self::Defect)
+    }
+
+    /// A stable snake_case name, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unavailable => "unavailable",
+            Self::ShuttingDown => "shutting_down",
+            Self::TimedOut => "timed_out",
+            Self::Conflict => "conflict",
+            Self::NotLoaded => "not_loaded",
+            Self::Defect => "defect",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Unavailable => "is unavailable",
+            Self::ShuttingDown => "is shutting down",
+            Self::TimedOut => "did not answer in time",
+            Self::Conflict => "refused a change that conflicted with another",
+            Self::NotLoaded => "does not hold the board until it is rebuilt",
+            Self::Defect => "failed",
+        }
+    }
+}
+
+/// The cause of a [`BackendError`], as the driver reported it. Shared, so that the error
+/// stays `Clone`: one failed batch is the failure of every item in it.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A storage, cache or event backend failed (a database, Redis, NATS, or a readiness ping of
+/// one). The adapter that converts its driver's error says what kind of failure it is; the
+/// driver's error is kept as the source. The message and the cause are for logs, never for
+/// players.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct BackendError {
+    kind: BackendErrorKind,
+    backend: &'static str,
+    detail: Option<Cow<'static, str>>,
+    #[source]
+    source: Option<Cause>,
+}
+
+impl BackendError {
+    /// An error of `kind` in `backend`, said in our own words.
+    pub fn new(
+        kind: BackendErrorKind,
         backend: &'static str,
-        board: String,
-    },
+        detail: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            kind,
+            backend,
+            detail: Some(detail.into()),
+            source: None,
+        }
+    }
+
+    /// An error of `kind` in `backend` whose cause is the driver's `source`.
+    pub fn caused_by(
+        kind: BackendErrorKind,
+        backend: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            kind,
+            backend,
+            detail: None,
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// A defect: a bug, corrupt data, a setting that cannot work.
+    pub fn defect(backend: &'static str, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(BackendErrorKind::Defect, backend, detail)
+    }
+
+    /// The backend cannot be reached.
+    pub fn unavailable(backend: &'static str, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(BackendErrorKind::Unavailable, backend, detail)
+    }
+
+    /// A cache that lost `board` refuses to answer for it until it is loaded again.
+    pub fn not_loaded(backend: &'static str, board: impl fmt::Display) -> Self {
+        Self::new(
+            BackendErrorKind::NotLoaded,
+            backend,
+            format!("board {board}"),
+        )
+    }
+
+    /// The same error, its cause being `source`.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    pub fn kind(&self) -> BackendErrorKind {
+        self.kind
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// Whether the same request may succeed later (see [`BackendErrorKind::is_transient`]).
+    pub fn is_transient(&self) -> bool {
+        self.kind.is_transient()
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.backend, self.kind.describe())?;
+        match &self.detail {
+            Some(detail) => write!(f, ": {detail}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An error and every cause under it on one line (`a: b: c`), for logs: an error's own
+/// message leaves its causes out. A cause whose text the line already ends with (a driver
+/// error that prints its own source) is not repeated.
+pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !text.is_empty() && !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = e.source();
+    }
+    line
 }
 
 /// Why a replay was refused: a stable snake_case `reason` (the label of
@@ -103,7 +244,7 @@ pub enum DomainError {
     #[error("too many requests: try again in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Backend(#[from] BackendError),
 }
 
 impl DomainError {
@@ -124,10 +265,68 @@ impl DomainError {
             Self::Rejected { .. } => "replay_rejected",
             Self::InvalidQuery(_) => "invalid_query",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Store(StoreError::Unavailable { .. } | StoreError::NotLoaded { .. }) => {
-                "service_unavailable"
-            }
-            Self::Store(StoreError::Failed { .. }) => "internal_error",
+            Self::Backend(e) => match e.kind() {
+                BackendErrorKind::Unavailable | BackendErrorKind::NotLoaded => "unavailable",
+                BackendErrorKind::ShuttingDown => "shutting_down",
+                BackendErrorKind::TimedOut => "timed_out",
+                BackendErrorKind::Conflict => "write_conflict",
+                BackendErrorKind::Defect => "internal_error",
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("connection refused")]
+    struct Refused;
+
+    #[test]
+    fn a_backend_error_keeps_its_cause_as_its_source() {
+        let e = BackendError::caused_by(BackendErrorKind::Unavailable, "postgres", Refused);
+        assert_eq!(e.to_string(), "postgres is unavailable");
+        let source = std::error::Error::source(&e).expect("a source");
+        assert_eq!(source.to_string(), "connection refused");
+        assert_eq!(report(&e), "postgres is unavailable: connection refused");
+        let wrapped = DomainError::from(e.clone());
+        assert_eq!(
+            report(&wrapped),
+            "postgres is unavailable: connection refused"
+        );
+    }
+
+    #[test]
+    fn only_a_defect_is_not_worth_retrying() {
+        for kind in [
+            BackendErrorKind::Unavailable,
+            BackendErrorKind::ShuttingDown,
+            BackendErrorKind::TimedOut,
+            BackendErrorKind::Conflict,
+            BackendErrorKind::NotLoaded,
+        ] {
+            assert!(kind.is_transient(), "{kind:?}");
+            assert_ne!(
+                DomainError::from(BackendError::new(kind, "x", "y")).code(),
+                "internal_error"
+            );
+        }
+        let defect = DomainError::from(BackendError::defect("x", "corrupt row"));
+        assert_eq!(defect.code(), "internal_error");
+        assert_eq!(defect.to_string(), "x failed: corrupt row");
+    }
+
+    #[test]
+    fn a_cause_that_prints_its_own_source_is_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("publish failed: connection refused")]
+        struct Publish(#[source] Refused);
+        let e = BackendError::caused_by(BackendErrorKind::Unavailable, "nats", Publish(Refused));
+        assert_eq!(
+            report(&e),
+            "nats is unavailable: publish failed: connection refused"
+        );
     }
 }

@@ -24,4 +24,4 @@ pub mod time;
 pub mod token;
 
 pub use arcade_games as games;
-pub use error::{DomainError, StoreError};
+pub use error::{BackendError, BackendErrorKind, DomainError};

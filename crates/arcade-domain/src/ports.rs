@@ -7,7 +7,7 @@ use arcade_games::Input;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
-use crate::error::{DomainError, StoreError};
+use crate::error::{BackendError, DomainError};
 use crate::event::{Event, EventKind};
 use crate::ranks::{Ranked, Standing, Submission};
 use crate::session::{Session, SessionId};
@@ -75,13 +75,13 @@ pub struct HistoryCursor {
 /// The durable store: players, scores and each player's best per board. The source of truth.
 #[async_trait]
 pub trait ScoreStore: Send + Sync {
-    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError>;
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, BackendError>;
     /// Claim a name. `false` when the key was already taken (then nothing changes).
-    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError>;
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, BackendError>;
     /// Store a score and update the player's bests, atomically and idempotently: the session
     /// id is unique, so recording the same session twice stores it once.
-    async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError>;
-    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError>;
+    async fn record_score(&self, score: &NewScore) -> Result<Recorded, BackendError>;
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, BackendError>;
     /// A player's scores in a game, newest first, strictly after `after`.
     async fn history(
         &self,
@@ -89,16 +89,16 @@ pub trait ScoreStore: Send + Sync {
         player_key: &str,
         after: Option<&HistoryCursor>,
         limit: usize,
-    ) -> Result<Vec<ScoreRow>, StoreError>;
+    ) -> Result<Vec<ScoreRow>, BackendError>;
     /// Every player's best on a board, for (re)building the rank index; with `since`, only
     /// bests achieved at or after it (to catch up on what changed during a rebuild).
     async fn best_standings(
         &self,
         board: &BoardKey,
         since: Option<Timestamp>,
-    ) -> Result<Vec<Standing>, StoreError>;
+    ) -> Result<Vec<Standing>, BackendError>;
     /// Cheap round trip for readiness.
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), BackendError>;
 }
 
 /// A change applied to a stored session. It must leave the session untouched when it fails.
@@ -107,8 +107,8 @@ pub type SessionChange<'a> = &'a (dyn Fn(&mut Session) -> Result<(), DomainError
 /// Live sessions, kept until `Session::forget_at`.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError>;
-    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
+    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError>;
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError>;
     /// Apply `change` atomically (no lost update between concurrent calls) and return the
     /// session as stored afterwards. `SessionNotFound` when there is no such session.
     async fn update(
@@ -117,48 +117,53 @@ pub trait SessionStore: Send + Sync {
         change: SessionChange<'_>,
     ) -> Result<Session, DomainError>;
     /// Sessions neither finished nor expired, per game.
-    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError>;
+    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError>;
     /// Forget sessions past their retention; returns how many.
-    async fn purge(&self, now: Timestamp) -> Result<usize, StoreError>;
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn purge(&self, now: Timestamp) -> Result<usize, BackendError>;
+    async fn ping(&self) -> Result<(), BackendError>;
 }
 
 /// Sorted boards for fast top-N pages and ranks (never a `COUNT(*)`).
 #[async_trait]
 pub trait RankIndex: Send + Sync {
     /// Keep the player's best on the board; returns how it compared and the rank after.
-    async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError>;
+    async fn submit(
+        &self,
+        board: &BoardKey,
+        standing: Standing,
+    ) -> Result<Submission, BackendError>;
     async fn page(
         &self,
         board: &BoardKey,
         after: Option<&Standing>,
         limit: usize,
-    ) -> Result<Vec<Ranked>, StoreError>;
-    async fn get(&self, board: &BoardKey, player_key: &str) -> Result<Option<Ranked>, StoreError>;
+    ) -> Result<Vec<Ranked>, BackendError>;
+    async fn get(&self, board: &BoardKey, player_key: &str)
+    -> Result<Option<Ranked>, BackendError>;
     async fn around(
         &self,
         board: &BoardKey,
         player_key: &str,
         before: usize,
         after: usize,
-    ) -> Result<Vec<Ranked>, StoreError>;
+    ) -> Result<Vec<Ranked>, BackendError>;
     /// Replace a board's contents (rebuild from the score store).
-    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError>;
+    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError>;
     /// Whether the board has been loaded since the index last lost its data (a cache that was
     /// flushed or restarted empty answers `false` until a rebuild `load`s it again).
-    async fn is_loaded(&self, _board: &BoardKey) -> Result<bool, StoreError> {
+    async fn is_loaded(&self, _board: &BoardKey) -> Result<bool, BackendError> {
         Ok(true)
     }
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), BackendError>;
 }
 
 /// Publishes events and lets local listeners (live pages) follow them.
 #[async_trait]
 pub trait EventBus: Send + Sync {
-    async fn publish(&self, event: &Event) -> Result<(), StoreError>;
+    async fn publish(&self, event: &Event) -> Result<(), BackendError>;
     /// Events published from now on (by any replica, where the bus spans replicas).
     fn subscribe(&self) -> BoxStream<'static, Event>;
-    async fn ping(&self) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), BackendError>;
 }
 
 /// Hooks the service calls so the server can count what happens (metrics, logs) without the
@@ -168,7 +173,7 @@ pub trait Observer: Send + Sync {
     fn score_submitted(&self, _game: &str, _score: u32) {}
     fn replay_rejected(&self, _game: &str, _reason: &str) {}
     fn event_published(&self, _kind: EventKind) {}
-    fn event_failed(&self, _kind: EventKind, _error: &StoreError) {}
+    fn event_failed(&self, _kind: EventKind, _error: &BackendError) {}
     /// A rank request the rank cache could not answer, and what became of it.
     fn rank_fallback(&self, _outcome: RankFallback) {}
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::error::{DomainError, Rejection, StoreError};
+use crate::error::{BackendError, DomainError, Rejection};
 use crate::event::{Event, EventKind};
 use crate::name::PlayerName;
 use crate::ports::{
@@ -523,7 +523,7 @@ impl Arcade {
     }
 
     /// Load every current board of every game from the score store into the rank index.
-    pub async fn rebuild_rank_index(&self) -> Result<usize, StoreError> {
+    pub async fn rebuild_rank_index(&self) -> Result<usize, BackendError> {
         let now = self.now();
         let mut boards = 0;
         for game in self.games() {
@@ -538,14 +538,14 @@ impl Arcade {
     }
 
     /// Forget sessions past their retention; returns how many.
-    pub async fn purge_sessions(&self) -> Result<usize, StoreError> {
+    pub async fn purge_sessions(&self) -> Result<usize, BackendError> {
         self.ports.sessions.purge(self.now()).await
     }
 
     /// Sessions neither finished nor expired, per game.
     pub async fn active_sessions(
         &self,
-    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<String, u64>, BackendError> {
         self.ports.sessions.count_active(self.now()).await
     }
 }

@@ -9,7 +9,7 @@ mod retrying;
 pub use nats::{NatsBus, STREAM, SUBJECTS, decode, subjects};
 pub use retrying::RetryingBus;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::event::Event;
 use arcade_domain::ports::EventBus;
 use async_trait::async_trait;
@@ -41,7 +41,7 @@ impl Default for InProcessBus {
 
 #[async_trait]
 impl EventBus for InProcessBus {
-    async fn publish(&self, event: &Event) -> Result<(), StoreError> {
+    async fn publish(&self, event: &Event) -> Result<(), BackendError> {
         // No subscriber is not an error: nobody is listening yet.
         let _ = self.sender.send(event.clone());
         Ok(())
@@ -53,7 +53,7 @@ impl EventBus for InProcessBus {
             .boxed()
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use arcade_domain::StoreError;
 use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::EventBus;
+use arcade_domain::{BackendError, BackendErrorKind};
 use async_nats::jetstream;
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -25,10 +25,68 @@ const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// A publish that gets no acknowledgement in this time has failed.
 const ACK_TIMEOUT: Duration = Duration::from_secs(2);
 
-fn unavailable(message: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable {
-        backend: BACKEND,
-        message: message.to_string(),
+/// The domain's error for a NATS client error, its kind chosen by [`Classify`].
+fn backend_error<E: Classify>(e: E) -> BackendError {
+    BackendError::caused_by(e.kind(), BACKEND, e)
+}
+
+fn timed_out(detail: &'static str) -> BackendError {
+    BackendError::new(BackendErrorKind::TimedOut, BACKEND, detail)
+}
+
+/// What a NATS client error means for the caller, error type by error type: the connection
+/// gone, a timeout or JetStream not (yet) there are transient; a request NATS refuses as
+/// such (bad names, a stream configured otherwise, a payload too large, a bad credential)
+/// is a defect.
+trait Classify: std::error::Error + Send + Sync + 'static {
+    fn kind(&self) -> BackendErrorKind;
+}
+
+impl Classify for async_nats::ConnectError {
+    fn kind(&self) -> BackendErrorKind {
+        use async_nats::ConnectErrorKind as K;
+        match self.kind() {
+            K::TimedOut => BackendErrorKind::TimedOut,
+            K::Io | K::Dns | K::Tls | K::MaxReconnects => BackendErrorKind::Unavailable,
+            K::ServerParse | K::Authentication | K::AuthorizationViolation => {
+                BackendErrorKind::Defect
+            }
+        }
+    }
+}
+
+impl Classify for jetstream::context::PublishError {
+    fn kind(&self) -> BackendErrorKind {
+        use jetstream::context::PublishErrorKind as K;
+        match self.kind() {
+            K::TimedOut => BackendErrorKind::TimedOut,
+            // The connection broke, JetStream is behind, or the stream is not there yet (a
+            // server restarted without its store): another try later can work.
+            K::BrokenPipe | K::MaxAckPending | K::StreamNotFound | K::Other => {
+                BackendErrorKind::Unavailable
+            }
+            K::WrongLastMessageId | K::WrongLastSequence | K::MaxPayloadExceeded => {
+                BackendErrorKind::Defect
+            }
+        }
+    }
+}
+
+impl Classify for jetstream::context::CreateStreamError {
+    fn kind(&self) -> BackendErrorKind {
+        use jetstream::context::CreateStreamErrorKind as K;
+        match self.kind() {
+            K::TimedOut => BackendErrorKind::TimedOut,
+            K::JetStreamUnavailable => BackendErrorKind::Unavailable,
+            _ => BackendErrorKind::Defect,
+        }
+    }
+}
+
+impl Classify for async_nats::client::FlushError {
+    fn kind(&self) -> BackendErrorKind {
+        // Either the request could not be sent or the connection went before the answer.
+        BackendErrorKind::Unavailable
     }
 }
 
@@ -42,14 +100,14 @@ pub struct NatsBus {
 }
 
 impl NatsBus {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str) -> Result<Self, BackendError> {
         let client = async_nats::ConnectOptions::new()
             .name("arcade")
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(2))
             .connect(url)
             .await
-            .map_err(unavailable)?;
+            .map_err(backend_error)?;
         let mut jetstream = jetstream::new(client.clone());
         jetstream.set_timeout(ACK_TIMEOUT);
         Ok(Self {
@@ -68,7 +126,7 @@ impl NatsBus {
     }
 
     /// Create the stream on first use (idempotent across replicas).
-    pub async fn ensure_stream(&self) -> Result<(), StoreError> {
+    pub async fn ensure_stream(&self) -> Result<(), BackendError> {
         self.stream_ready
             .get_or_try_init(|| async {
                 self.jetstream
@@ -81,7 +139,7 @@ impl NatsBus {
                     })
                     .await
                     .map(|_| ())
-                    .map_err(unavailable)
+                    .map_err(backend_error)
             })
             .await
             .map(|_| ())
@@ -96,24 +154,22 @@ pub fn decode(payload: &[u8]) -> Option<Event> {
 #[async_trait]
 impl EventBus for NatsBus {
     #[tracing::instrument(name = "nats.publish", skip_all, fields(messaging.system = "nats", messaging.destination = event.kind.subject()))]
-    async fn publish(&self, event: &Event) -> Result<(), StoreError> {
+    async fn publish(&self, event: &Event) -> Result<(), BackendError> {
         self.ensure_stream().await?;
-        let payload = serde_json::to_vec(event).map_err(|e| StoreError::Failed {
-            backend: BACKEND,
-            message: e.to_string(),
-        })?;
+        let payload = serde_json::to_vec(event)
+            .map_err(|e| BackendError::defect(BACKEND, "cannot encode an event").with_source(e))?;
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
         let ack = self
             .jetstream
             .publish_with_headers(event.kind.subject(), headers, payload.into())
             .await
-            .map_err(unavailable)?;
+            .map_err(backend_error)?;
         tokio::time::timeout(ACK_TIMEOUT, ack)
             .await
-            .map_err(|_| unavailable("no acknowledgement from JetStream in time"))?
+            .map_err(|_| timed_out("no acknowledgement from JetStream in time"))?
             .map(|_| ())
-            .map_err(unavailable)
+            .map_err(backend_error)
     }
 
     fn subscribe(&self) -> BoxStream<'static, Event> {
@@ -125,15 +181,18 @@ impl EventBus for NatsBus {
             .boxed()
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         match self.client.connection_state() {
             async_nats::connection::State::Connected => {
                 tokio::time::timeout(Duration::from_secs(1), self.client.flush())
                     .await
-                    .map_err(|_| unavailable("no answer to a flush in time"))?
-                    .map_err(unavailable)
+                    .map_err(|_| timed_out("no answer to a flush in time"))?
+                    .map_err(backend_error)
             }
-            other => Err(unavailable(format!("connection is {other:?}"))),
+            other => Err(BackendError::unavailable(
+                BACKEND,
+                format!("the connection is {other:?}"),
+            )),
         }
     }
 }
@@ -141,4 +200,89 @@ impl EventBus for NatsBus {
 /// Every subject an event can have, for checks and consumers.
 pub fn subjects() -> impl Iterator<Item = &'static str> {
     EventKind::ALL.iter().map(|k| k.subject())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BackendErrorKind::{Defect, TimedOut, Unavailable};
+    use async_nats::client::{FlushError, FlushErrorKind};
+    use async_nats::jetstream::context::{
+        CreateStreamError, CreateStreamErrorKind, PublishError, PublishErrorKind,
+    };
+    use async_nats::{ConnectError, ConnectErrorKind};
+
+    #[test]
+    fn a_lost_connection_and_timeouts_are_transient() {
+        for (e, kind) in [
+            (
+                backend_error(ConnectError::new(ConnectErrorKind::Io)),
+                Unavailable,
+            ),
+            (
+                backend_error(ConnectError::new(ConnectErrorKind::Dns)),
+                Unavailable,
+            ),
+            (
+                backend_error(ConnectError::new(ConnectErrorKind::TimedOut)),
+                TimedOut,
+            ),
+            (
+                backend_error(ConnectError::new(ConnectErrorKind::MaxReconnects)),
+                Unavailable,
+            ),
+            (
+                backend_error(PublishError::new(PublishErrorKind::TimedOut)),
+                TimedOut,
+            ),
+            (
+                backend_error(PublishError::new(PublishErrorKind::BrokenPipe)),
+                Unavailable,
+            ),
+            (
+                backend_error(PublishError::new(PublishErrorKind::StreamNotFound)),
+                Unavailable,
+            ),
+            (
+                backend_error(PublishError::new(PublishErrorKind::MaxAckPending)),
+                Unavailable,
+            ),
+            (
+                backend_error(CreateStreamError::new(
+                    CreateStreamErrorKind::JetStreamUnavailable,
+                )),
+                Unavailable,
+            ),
+            (
+                backend_error(CreateStreamError::new(CreateStreamErrorKind::TimedOut)),
+                TimedOut,
+            ),
+            (
+                backend_error(FlushError::new(FlushErrorKind::SendError)),
+                Unavailable,
+            ),
+        ] {
+            assert_eq!(e.kind(), kind, "{e}");
+            assert_eq!(e.backend(), "nats");
+            assert!(
+                std::error::Error::source(&e).is_some(),
+                "{e} keeps its cause"
+            );
+        }
+    }
+
+    #[test]
+    fn requests_nats_refuses_as_such_are_defects() {
+        for e in [
+            backend_error(ConnectError::new(ConnectErrorKind::AuthorizationViolation)),
+            backend_error(ConnectError::new(ConnectErrorKind::ServerParse)),
+            backend_error(PublishError::new(PublishErrorKind::MaxPayloadExceeded)),
+            backend_error(PublishError::new(PublishErrorKind::WrongLastSequence)),
+            backend_error(CreateStreamError::new(
+                CreateStreamErrorKind::InvalidStreamName,
+            )),
+        ] {
+            assert_eq!(e.kind(), Defect, "{e}");
+        }
+    }
 }

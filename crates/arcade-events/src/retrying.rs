@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::event::Event;
 use arcade_domain::ports::EventBus;
 use async_trait::async_trait;
@@ -104,7 +104,7 @@ async fn drain(inner: Arc<dyn EventBus>, pending: Arc<Mutex<VecDeque<Event>>>, w
 impl EventBus for RetryingBus {
     /// Publishes at once when the bus is there and nothing is queued (keeping order);
     /// otherwise queues the event for the retry loop. Never fails.
-    async fn publish(&self, event: &Event) -> Result<(), StoreError> {
+    async fn publish(&self, event: &Event) -> Result<(), BackendError> {
         if self.pending_len() == 0 && self.inner.publish(event).await.is_ok() {
             return Ok(());
         }
@@ -116,7 +116,7 @@ impl EventBus for RetryingBus {
         self.inner.subscribe()
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         self.inner.ping().await
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arcade_domain::query::Limit;
 use arcade_domain::service::BoardPage;
 use arcade_domain::time::Period;
-use arcade_domain::{DomainError, StoreError};
+use arcade_domain::{BackendError, BackendErrorKind, DomainError};
 use arcade_telemetry::{GameLabels, Metrics};
 use axum::Json;
 use axum::body::Bytes;
@@ -291,10 +291,11 @@ async fn within<T>(
     let limit = state.settings.request_timeout;
     match tokio::time::timeout(limit, read).await {
         Ok(answer) => Ok(answer?),
-        Err(_) => Err(DomainError::Store(StoreError::Unavailable {
-            backend: "rank index",
-            message: format!("the board did not answer within {limit:?}"),
-        })
+        Err(_) => Err(DomainError::Backend(BackendError::new(
+            BackendErrorKind::TimedOut,
+            "rank index",
+            format!("the board did not answer within {limit:?}"),
+        ))
         .into()),
     }
 }
@@ -527,7 +528,7 @@ pub async fn not_found() -> ApiError {
 mod tests {
     use std::time::Duration;
 
-    use arcade_domain::StoreError;
+    use arcade_domain::BackendError;
     use arcade_telemetry::Metrics;
     use axum::http::StatusCode;
     use futures::FutureExt as _;
@@ -541,10 +542,7 @@ mod tests {
                 if up {
                     Ok(())
                 } else {
-                    Err(StoreError::Unavailable {
-                        backend: "test",
-                        message: "down".into(),
-                    })
+                    Err(BackendError::unavailable("test", "down"))
                 }
             }
             .boxed()

@@ -3,15 +3,18 @@
 
 use std::time::Duration;
 
-use arcade_domain::{DomainError, StoreError};
+use arcade_domain::error::report;
+use arcade_domain::{BackendErrorKind, DomainError};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Seconds a client should wait before retrying when a backend is unavailable.
+/// Seconds a client should wait before retrying when a backend is away, restarting or slow.
 const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+/// Seconds before retrying a write that lost to a concurrent one: the other is done by then.
+const CONFLICT_RETRY_AFTER_SECS: u64 = 1;
 
 /// A problem document. `type` is a stable snake_case code clients can branch on.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -92,10 +95,16 @@ impl ApiError {
                 | DomainError::InputGap { .. }
                 | DomainError::InputConflict { .. } => StatusCode::CONFLICT,
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                DomainError::Store(
-                    StoreError::Unavailable { .. } | StoreError::NotLoaded { .. },
-                ) => StatusCode::SERVICE_UNAVAILABLE,
-                DomainError::Store(StoreError::Failed { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+                // Only a defect is the server's fault; a backend away, restarting, slow or
+                // busy with a conflicting change is worth the same request again later.
+                DomainError::Backend(b) => match b.kind() {
+                    BackendErrorKind::Unavailable
+                    | BackendErrorKind::ShuttingDown
+                    | BackendErrorKind::TimedOut
+                    | BackendErrorKind::Conflict
+                    | BackendErrorKind::NotLoaded => StatusCode::SERVICE_UNAVAILABLE,
+                    BackendErrorKind::Defect => StatusCode::INTERNAL_SERVER_ERROR,
+                },
             },
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::UnprocessableBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -123,9 +132,16 @@ impl ApiError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Domain(DomainError::RateLimited { retry_after }) => Some(*retry_after),
-            Self::Domain(DomainError::Store(
-                StoreError::Unavailable { .. } | StoreError::NotLoaded { .. },
-            )) => Some(Duration::from_secs(UNAVAILABLE_RETRY_AFTER_SECS)),
+            Self::Domain(DomainError::Backend(b)) => match b.kind() {
+                BackendErrorKind::Conflict => Some(Duration::from_secs(CONFLICT_RETRY_AFTER_SECS)),
+                BackendErrorKind::Unavailable
+                | BackendErrorKind::ShuttingDown
+                | BackendErrorKind::TimedOut
+                | BackendErrorKind::NotLoaded => {
+                    Some(Duration::from_secs(UNAVAILABLE_RETRY_AFTER_SECS))
+                }
+                BackendErrorKind::Defect => None,
+            },
             // Requests in flight end within milliseconds; a second spreads the retries.
             Self::Overloaded => Some(Duration::from_secs(1)),
             _ => None,
@@ -142,9 +158,23 @@ impl IntoResponse for ApiError {
                 "the arcade is busier than it can answer right now: try again in a second"
                     .to_owned()
             }
+            (Self::Domain(DomainError::Backend(b)), StatusCode::SERVICE_UNAVAILABLE) => match b
+                .kind()
+            {
+                BackendErrorKind::ShuttingDown => {
+                    "the arcade's storage is restarting: try again in a few seconds"
+                }
+                BackendErrorKind::TimedOut => {
+                    "the arcade's storage did not answer in time: try again in a few seconds"
+                }
+                BackendErrorKind::Conflict => {
+                    "the arcade's storage was busy with a conflicting change: try again in a second"
+                }
+                _ => "the arcade cannot reach its storage right now: try again in a few seconds",
+            }
+            .to_owned(),
             (_, StatusCode::SERVICE_UNAVAILABLE) => {
-                "the arcade cannot reach its storage right now: try again in a few seconds"
-                    .to_owned()
+                "the arcade cannot answer right now: try again in a few seconds".to_owned()
             }
             (_, s) if s.is_server_error() => {
                 "something went wrong on our side; it has been logged".to_owned()
@@ -161,9 +191,10 @@ impl IntoResponse for ApiError {
         if matches!(self, Self::Overloaded) {
             response.extensions_mut().insert(Refused);
         } else if status.is_server_error() {
+            // The whole chain of causes: a backend error's own message leaves them out.
             response
                 .extensions_mut()
-                .insert(InternalCause(self.to_string()));
+                .insert(InternalCause(report(&self)));
         }
         response
             .extensions_mut()
@@ -214,6 +245,49 @@ impl From<PathRejection> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arcade_domain::BackendError;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("FATAL 57P01: terminating connection due to administrator command")]
+    struct AdminShutdown;
+
+    #[test]
+    fn a_backend_that_may_come_back_is_a_503_with_retry_after_and_only_a_defect_a_500() {
+        for (kind, code, retry_after) in [
+            (BackendErrorKind::Unavailable, "unavailable", "5"),
+            (BackendErrorKind::ShuttingDown, "shutting_down", "5"),
+            (BackendErrorKind::TimedOut, "timed_out", "5"),
+            (BackendErrorKind::Conflict, "write_conflict", "1"),
+            (BackendErrorKind::NotLoaded, "unavailable", "5"),
+        ] {
+            let e = BackendError::caused_by(kind, "postgres", AdminShutdown);
+            let r = ApiError::from(DomainError::Backend(e)).into_response();
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{kind:?}");
+            assert_eq!(r.headers()[header::RETRY_AFTER], retry_after, "{kind:?}");
+            let p = r.extensions().get::<Problem>().unwrap();
+            assert_eq!(p.kind, code);
+            assert!(p.detail.contains("try again"), "{}", p.detail);
+            assert!(
+                !p.detail.contains("57P01"),
+                "the cause stays out: {}",
+                p.detail
+            );
+            let cause = r.extensions().get::<InternalCause>().unwrap();
+            assert!(
+                cause.0.contains("57P01"),
+                "the cause is logged: {}",
+                cause.0
+            );
+        }
+        let e = BackendError::caused_by(BackendErrorKind::Defect, "postgres", AdminShutdown);
+        let r = ApiError::from(DomainError::Backend(e)).into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.headers().get(header::RETRY_AFTER).is_none());
+        assert_eq!(
+            r.extensions().get::<Problem>().unwrap().kind,
+            "internal_error"
+        );
+    }
 
     #[test]
     fn domain_errors_map_to_the_documented_statuses() {
@@ -231,17 +305,11 @@ mod tests {
                 429,
             ),
             (
-                DomainError::Store(StoreError::Unavailable {
-                    backend: "db",
-                    message: "down".into(),
-                }),
+                DomainError::Backend(BackendError::unavailable("db", "down")),
                 503,
             ),
             (
-                DomainError::Store(StoreError::Failed {
-                    backend: "db",
-                    message: "secret detail".into(),
-                }),
+                DomainError::Backend(BackendError::defect("db", "secret detail")),
                 500,
             ),
         ];
@@ -252,10 +320,10 @@ mod tests {
 
     #[test]
     fn server_errors_hide_their_cause_and_rate_limits_say_when_to_retry() {
-        let r = ApiError::from(DomainError::Store(StoreError::Failed {
-            backend: "db",
-            message: "secret detail".into(),
-        }))
+        let r = ApiError::from(DomainError::Backend(BackendError::defect(
+            "db",
+            "secret detail",
+        )))
         .into_response();
         let p = r.extensions().get::<Problem>().unwrap();
         assert!(!p.detail.contains("secret"));

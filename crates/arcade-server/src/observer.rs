@@ -3,7 +3,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
+use arcade_domain::error::report;
 use arcade_domain::event::EventKind;
 use arcade_domain::ports::{Observer, RankFallback};
 use arcade_telemetry::{GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels};
@@ -61,8 +62,8 @@ impl Observer for MetricsObserver {
             .inc();
     }
 
-    fn event_failed(&self, kind: EventKind, error: &StoreError) {
-        tracing::warn!(kind = kind.as_str(), %error, "event not published");
+    fn event_failed(&self, kind: EventKind, error: &BackendError) {
+        tracing::warn!(kind = kind.as_str(), error = %report(error), "event not published");
     }
 
     fn rank_fallback(&self, outcome: RankFallback) {

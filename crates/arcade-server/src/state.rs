@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::service::Arcade;
 use arcade_telemetry::{DependencyLabels, Metrics};
 use futures::future::BoxFuture;
@@ -55,14 +55,14 @@ pub struct DependencyCheck {
 }
 
 /// How a dependency is checked: a ping that answers `Ok` while it is up.
-type Ping = Arc<dyn Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync>;
+type Ping = Arc<dyn Fn() -> BoxFuture<'static, Result<(), BackendError>> + Send + Sync>;
 
 impl DependencyCheck {
     /// A dependency readiness fails without.
     pub fn required(
         name: &str,
         backend: &str,
-        check: impl Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync + 'static,
+        check: impl Fn() -> BoxFuture<'static, Result<(), BackendError>> + Send + Sync + 'static,
     ) -> Self {
         Self::new(name, backend, true, Arc::new(check))
     }
@@ -71,7 +71,7 @@ impl DependencyCheck {
     pub fn optional(
         name: &str,
         backend: &str,
-        check: impl Fn() -> BoxFuture<'static, Result<(), StoreError>> + Send + Sync + 'static,
+        check: impl Fn() -> BoxFuture<'static, Result<(), BackendError>> + Send + Sync + 'static,
     ) -> Self {
         Self::new(name, backend, false, Arc::new(check))
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::ports::RankIndex;
 use arcade_domain::ranks::{Ranked, RankedBoard, Standing, Submission};
 use arcade_domain::time::{BoardKey, Period};
@@ -30,7 +30,11 @@ impl MemoryRankIndex {
 
 #[async_trait]
 impl RankIndex for MemoryRankIndex {
-    async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
+    async fn submit(
+        &self,
+        board: &BoardKey,
+        standing: Standing,
+    ) -> Result<Submission, BackendError> {
         let mut boards = self.boards.write().unwrap_or_else(|p| p.into_inner());
         // Day and week boards of past buckets are never read again: drop them as time moves on.
         if board.period != Period::All {
@@ -46,11 +50,15 @@ impl RankIndex for MemoryRankIndex {
         board: &BoardKey,
         after: Option<&Standing>,
         limit: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         Ok(self.read(board, |b| b.page(after, limit)))
     }
 
-    async fn get(&self, board: &BoardKey, player_key: &str) -> Result<Option<Ranked>, StoreError> {
+    async fn get(
+        &self,
+        board: &BoardKey,
+        player_key: &str,
+    ) -> Result<Option<Ranked>, BackendError> {
         Ok(self.read(board, |b| b.get(player_key)))
     }
 
@@ -60,11 +68,11 @@ impl RankIndex for MemoryRankIndex {
         player_key: &str,
         before: usize,
         after: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         Ok(self.read(board, |b| b.around(player_key, before, after)))
     }
 
-    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {
+    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         let fresh = RankedBoard::from_standings(standings);
         self.boards
             .write()
@@ -73,7 +81,7 @@ impl RankIndex for MemoryRankIndex {
         Ok(())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }

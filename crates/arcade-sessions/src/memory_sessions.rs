@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use arcade_domain::ports::{SessionChange, SessionStore};
 use arcade_domain::session::{Session, SessionId};
 use arcade_domain::time::Timestamp;
-use arcade_domain::{DomainError, StoreError};
+use arcade_domain::{BackendError, DomainError};
 use async_trait::async_trait;
 
 #[derive(Debug, Default)]
@@ -28,12 +28,12 @@ impl MemorySessionStore {
 
 #[async_trait]
 impl SessionStore for MemorySessionStore {
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError> {
+    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError> {
         self.lock().insert(session.id, (session.clone(), forget_at));
         Ok(())
     }
 
-    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError> {
         Ok(self.lock().get(&id).map(|(s, _)| s.clone()))
     }
 
@@ -50,7 +50,7 @@ impl SessionStore for MemorySessionStore {
         Ok(session.clone())
     }
 
-    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError> {
         let mut counts = BTreeMap::new();
         for (s, _) in self.lock().values() {
             if s.is_active(now) {
@@ -60,14 +60,14 @@ impl SessionStore for MemorySessionStore {
         Ok(counts)
     }
 
-    async fn purge(&self, now: Timestamp) -> Result<usize, StoreError> {
+    async fn purge(&self, now: Timestamp) -> Result<usize, BackendError> {
         let mut map = self.lock();
         let before = map.len();
         map.retain(|_, (_, forget_at)| *forget_at > now);
         Ok(before - map.len())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! A [`ConnectionManager`] multiplexes every command of the process over one connection and
 //! reconnects by itself. Its timeouts are short on purpose: a paused or vanished Redis must
-//! turn into a quick `StoreError::Unavailable` (readiness goes red, requests get 503), never a
+//! turn into a quick unavailable or timed-out `BackendError` (readiness goes red, requests get 503), never a
 //! request that hangs.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcade_domain::StoreError;
+use arcade_domain::{BackendError, BackendErrorKind};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, ServerErrorKind};
 
@@ -48,11 +49,9 @@ impl fmt::Debug for RedisBackend {
 impl RedisBackend {
     /// Connect to `url` (`redis://[:password@]host:port[/db]`) and check that the server
     /// answers. Every key the adapters write starts with `prefix` (e.g. `arcade:`).
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::Failed {
-            backend: BACKEND,
-            message: format!("invalid Redis URL: {e}"),
-        })?;
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, BackendError> {
+        let client = redis::Client::open(url)
+            .map_err(|e| defect("the Redis URL is not valid").with_source(e))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
@@ -61,7 +60,7 @@ impl RedisBackend {
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(store_error)?;
+            .map_err(backend_error)?;
         Ok(Self {
             conn,
             prefix: prefix.into(),
@@ -85,7 +84,7 @@ impl RedisBackend {
     /// Delete every key under the prefix and return how many there were: for resetting a
     /// deployment's live state, and for tests that share a server. Never touches other keys.
     /// SCAN walks the keyspace in steps, so the server is not blocked on a large database.
-    pub async fn clear(&self) -> Result<u64, StoreError> {
+    pub async fn clear(&self) -> Result<u64, BackendError> {
         let pattern = format!("{}*", glob_escape(&self.prefix));
         let mut conn = self.conn();
         let mut cursor: u64 = 0;
@@ -99,13 +98,13 @@ impl RedisBackend {
                 .arg(1000)
                 .query_async(&mut conn)
                 .await
-                .map_err(store_error)?;
+                .map_err(backend_error)?;
             if !keys.is_empty() {
                 let n: u64 = redis::cmd("UNLINK")
                     .arg(&keys)
                     .query_async(&mut conn)
                     .await
-                    .map_err(store_error)?;
+                    .map_err(backend_error)?;
                 deleted += n;
             }
             if next == 0 {
@@ -123,47 +122,46 @@ impl RedisBackend {
         format!("{}{rest}", self.prefix)
     }
 
-    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+    pub(crate) async fn ping(&self) -> Result<(), BackendError> {
         redis::cmd("PING")
             .query_async::<String>(&mut self.conn())
             .await
             .map(drop)
-            .map_err(store_error)
+            .map_err(backend_error)
     }
 }
 
-/// Connection trouble (refused, reset, timed out) and a server that is loading or failing over
-/// are `Unavailable`: retrying later may work. Anything else is a bug or corrupt data.
-pub(crate) fn store_error(e: RedisError) -> StoreError {
-    let transient = e.is_io_error()
-        || e.is_timeout()
-        || e.is_connection_refusal()
-        || e.is_connection_dropped()
-        || matches!(
-            e.kind(),
-            ErrorKind::Server(
-                ServerErrorKind::BusyLoading
-                    | ServerErrorKind::TryAgain
-                    | ServerErrorKind::ClusterDown
-                    | ServerErrorKind::MasterDown
-                    | ServerErrorKind::ReadOnly
-            )
-        );
-    if transient {
-        StoreError::Unavailable {
-            backend: BACKEND,
-            message: e.to_string(),
-        }
-    } else {
-        failed(e)
+/// The domain's error for a Redis error, classified where it is converted: a timeout, the
+/// connection refused or dropped, and a server that is loading, failing over or asks to try
+/// again are transient; anything else is a bug or corrupt data.
+pub(crate) fn backend_error(e: RedisError) -> BackendError {
+    BackendError::caused_by(kind_of(&e), BACKEND, e)
+}
+
+fn kind_of(e: &RedisError) -> BackendErrorKind {
+    use BackendErrorKind::{Conflict, Defect, ShuttingDown, TimedOut, Unavailable};
+    if e.is_timeout() {
+        return TimedOut;
+    }
+    if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+        return Unavailable;
+    }
+    match e.kind() {
+        // LOADING: a restarted server reads its data back before it answers.
+        ErrorKind::Server(ServerErrorKind::BusyLoading) => ShuttingDown,
+        // TRYAGAIN: keys being moved between nodes; the same command works a moment later.
+        ErrorKind::Server(ServerErrorKind::TryAgain) => Conflict,
+        // A cluster or a primary being failed over; a replica not yet promoted.
+        ErrorKind::Server(
+            ServerErrorKind::ClusterDown | ServerErrorKind::MasterDown | ServerErrorKind::ReadOnly,
+        ) => Unavailable,
+        _ => Defect,
     }
 }
 
-pub(crate) fn failed(e: impl fmt::Display) -> StoreError {
-    StoreError::Failed {
-        backend: BACKEND,
-        message: e.to_string(),
-    }
+/// A defect of our own making (corrupt data, an impossible value).
+pub(crate) fn defect(detail: impl Into<Cow<'static, str>>) -> BackendError {
+    BackendError::defect(BACKEND, detail)
 }
 
 /// Escape the characters SCAN's MATCH treats as wildcards, so a prefix matches literally.
@@ -186,5 +184,53 @@ mod tests {
     fn prefixes_match_literally() {
         assert_eq!(glob_escape("arcade:"), "arcade:");
         assert_eq!(glob_escape("a*b?[c]\\"), "a\\*b\\?\\[c\\]\\\\");
+    }
+
+    #[test]
+    fn connection_trouble_and_a_busy_server_are_transient() {
+        use BackendErrorKind::{Conflict, ShuttingDown, TimedOut, Unavailable};
+        let io = |kind| RedisError::from(std::io::Error::new(kind, "x"));
+        let server = |kind| RedisError::from((ErrorKind::Server(kind), "from the server"));
+        for (e, kind) in [
+            (io(std::io::ErrorKind::TimedOut), TimedOut),
+            (io(std::io::ErrorKind::ConnectionRefused), Unavailable),
+            (io(std::io::ErrorKind::ConnectionReset), Unavailable),
+            (io(std::io::ErrorKind::BrokenPipe), Unavailable),
+            (io(std::io::ErrorKind::UnexpectedEof), Unavailable),
+            (
+                RedisError::from((ErrorKind::Io, "connection dropped")),
+                Unavailable,
+            ),
+            (server(ServerErrorKind::BusyLoading), ShuttingDown),
+            (server(ServerErrorKind::TryAgain), Conflict),
+            (server(ServerErrorKind::MasterDown), Unavailable),
+            (server(ServerErrorKind::ClusterDown), Unavailable),
+            (server(ServerErrorKind::ReadOnly), Unavailable),
+        ] {
+            assert_eq!(kind_of(&e), kind, "{e}");
+            assert_eq!(backend_error(e).kind(), kind);
+        }
+    }
+
+    #[test]
+    fn errors_of_our_own_making_are_defects() {
+        for e in [
+            RedisError::from((ErrorKind::Server(ServerErrorKind::ResponseError), "ERR")),
+            RedisError::from((ErrorKind::Server(ServerErrorKind::NoScript), "NOSCRIPT")),
+            RedisError::from((ErrorKind::UnexpectedReturnType, "not a number")),
+            RedisError::from((ErrorKind::AuthenticationFailed, "WRONGPASS")),
+        ] {
+            assert_eq!(kind_of(&e), BackendErrorKind::Defect, "{e}");
+        }
+    }
+
+    #[test]
+    fn the_error_keeps_the_redis_error_as_its_source() {
+        let e = backend_error(RedisError::from((ErrorKind::Io, "connection dropped")));
+        let source = std::error::Error::source(&e).expect("the driver's error");
+        assert!(
+            source.to_string().contains("connection dropped"),
+            "{source}"
+        );
     }
 }

@@ -29,14 +29,14 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::ports::RankIndex;
 use arcade_domain::ranks::{Ranked, Standing, Submission};
 use arcade_domain::time::{BoardKey, Period};
 use async_trait::async_trait;
 use redis::Script;
 
-use crate::redis_backend::{RedisBackend, failed, store_error};
+use crate::redis_backend::{RedisBackend, backend_error, defect};
 
 const DAY_MS: i64 = 86_400_000;
 /// Bytes of a member that encode the position without the key: two 16-digit hex numbers.
@@ -80,11 +80,11 @@ impl RedisRankIndex {
     }
 
     /// Connect an index of its own; prefer one [`RedisBackend`] per process for both adapters.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, BackendError> {
         Ok(RedisBackend::connect(url, prefix).await?.ranks())
     }
 
-    /// Answer [`StoreError::NotLoaded`] for a board not loaded since Redis lost it, instead of
+    /// Answer a not-loaded [`BackendError`] for a board not loaded since Redis lost it, instead of
     /// answering from what is left: for an index that caches the score store's boards.
     pub fn requiring_loaded(mut self) -> Self {
         self.require_loaded = true;
@@ -119,14 +119,11 @@ impl RedisRankIndex {
 }
 
 /// The script's refusal of a board without its marker, or any other failure.
-fn script_error(e: redis::RedisError, board: &BoardKey) -> StoreError {
+fn script_error(e: redis::RedisError, board: &BoardKey) -> BackendError {
     if e.code() == Some("NOTLOADED") {
-        StoreError::NotLoaded {
-            backend: "redis",
-            board: board.to_string(),
-        }
+        BackendError::not_loaded("redis", board)
     } else {
-        store_error(e)
+        backend_error(e)
     }
 }
 
@@ -148,9 +145,9 @@ fn position(score: u64, achieved_at_ms: i64) -> String {
     format!("{:016x}{time:016x}", u64::MAX - score)
 }
 
-fn member(standing: &Standing) -> Result<Vec<u8>, StoreError> {
+fn member(standing: &Standing) -> Result<Vec<u8>, BackendError> {
     if standing.player_key.contains('\0') {
-        return Err(failed(format!(
+        return Err(defect(format!(
             "player key {:?} holds a NUL, which sort keys use as a separator",
             standing.player_key
         )));
@@ -165,7 +162,7 @@ fn member(standing: &Standing) -> Result<Vec<u8>, StoreError> {
 /// The exclusive lower bound of everything strictly after the cursor's position. The cursor's
 /// own member (whatever its name) is `position key \0 name`, and a name is UTF-8, which never
 /// holds the byte 0xff, so `(position key \0 \xff` is past it yet before any longer key.
-fn after_bound(cursor: &Standing) -> Result<Vec<u8>, StoreError> {
+fn after_bound(cursor: &Standing) -> Result<Vec<u8>, BackendError> {
     let mut bound = vec![b'('];
     bound.extend(member(&Standing {
         player_name: String::new(),
@@ -175,8 +172,8 @@ fn after_bound(cursor: &Standing) -> Result<Vec<u8>, StoreError> {
     Ok(bound)
 }
 
-fn standing(member: &[u8]) -> Result<Standing, StoreError> {
-    let corrupt = || failed(format!("unreadable board entry {member:?}"));
+fn standing(member: &[u8]) -> Result<Standing, BackendError> {
+    let corrupt = || defect(format!("unreadable board entry {member:?}"));
     let hex = |range: std::ops::Range<usize>| {
         member
             .get(range)
@@ -198,7 +195,7 @@ fn standing(member: &[u8]) -> Result<Standing, StoreError> {
 }
 
 /// Members from the 0-based rank `first` on, with their 1-based ranks.
-fn ranked(first: u64, members: &[Vec<u8>]) -> Result<Vec<Ranked>, StoreError> {
+fn ranked(first: u64, members: &[Vec<u8>]) -> Result<Vec<Ranked>, BackendError> {
     members
         .iter()
         .zip(first + 1..)
@@ -214,7 +211,11 @@ fn ranked(first: u64, members: &[Vec<u8>]) -> Result<Vec<Ranked>, StoreError> {
 #[async_trait]
 impl RankIndex for RedisRankIndex {
     #[tracing::instrument(name = "redis.submit", skip_all, fields(db.system = "redis"))]
-    async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
+    async fn submit(
+        &self,
+        board: &BoardKey,
+        standing: Standing,
+    ) -> Result<Submission, BackendError> {
         let keys = self.keys(board);
         let (outcome, rank, previous): (u8, u64, Vec<u8>) = self
             .invocation(&self.submit, &keys, true)
@@ -245,7 +246,7 @@ impl RankIndex for RedisRankIndex {
         board: &BoardKey,
         after: Option<&Standing>,
         limit: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -266,7 +267,11 @@ impl RankIndex for RedisRankIndex {
     }
 
     #[tracing::instrument(name = "redis.get", skip_all, fields(db.system = "redis"))]
-    async fn get(&self, board: &BoardKey, player_key: &str) -> Result<Option<Ranked>, StoreError> {
+    async fn get(
+        &self,
+        board: &BoardKey,
+        player_key: &str,
+    ) -> Result<Option<Ranked>, BackendError> {
         let keys = self.keys(board);
         let found: Option<(u64, Vec<u8>)> = self
             .invocation(&self.get, &keys, true)
@@ -291,7 +296,7 @@ impl RankIndex for RedisRankIndex {
         player_key: &str,
         before: usize,
         after: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         let keys = self.keys(board);
         let found: Option<(u64, Vec<Vec<u8>>)> = self
             .invocation(&self.around, &keys, true)
@@ -310,7 +315,7 @@ impl RankIndex for RedisRankIndex {
     /// Builds the board under temporary keys, a chunk per round trip, then swaps it in with
     /// one transaction: readers see the old board or the new one, never half of it.
     #[tracing::instrument(name = "redis.load", skip_all, fields(db.system = "redis"))]
-    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {
+    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         let mut best: HashMap<String, Standing> = HashMap::with_capacity(standings.len());
         for s in standings {
             match best.entry(s.player_key.clone()) {
@@ -326,7 +331,7 @@ impl RankIndex for RedisRankIndex {
         let entries = best
             .values()
             .map(|s| Ok((s.player_key.as_str(), member(s)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect::<Result<Vec<_>, BackendError>>()?;
         let keys = self.keys(board);
         let tag = uuid::Uuid::new_v4();
         let staged_board = format!("{}:loading:{tag}", keys.board);
@@ -368,7 +373,7 @@ impl RankIndex for RedisRankIndex {
                 .arg(&staged_members)
                 .exec_async(&mut conn)
                 .await;
-            return Err(store_error(e));
+            return Err(backend_error(e));
         }
         let mut swap = redis::pipe();
         swap.atomic();
@@ -393,19 +398,19 @@ impl RankIndex for RedisRankIndex {
                 None => swap.cmd("PERSIST").arg(key).ignore(),
             };
         }
-        swap.exec_async(&mut conn).await.map_err(store_error)
+        swap.exec_async(&mut conn).await.map_err(backend_error)
     }
 
     #[tracing::instrument(name = "redis.is_loaded", skip_all, fields(db.system = "redis"))]
-    async fn is_loaded(&self, board: &BoardKey) -> Result<bool, StoreError> {
+    async fn is_loaded(&self, board: &BoardKey) -> Result<bool, BackendError> {
         redis::cmd("EXISTS")
             .arg(self.keys(board).marker)
             .query_async(&mut self.redis.conn())
             .await
-            .map_err(store_error)
+            .map_err(backend_error)
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         self.redis.ping().await
     }
 }

@@ -24,13 +24,13 @@ use std::time::Duration;
 use arcade_domain::ports::{SessionChange, SessionStore};
 use arcade_domain::session::{Session, SessionId};
 use arcade_domain::time::Timestamp;
-use arcade_domain::{DomainError, StoreError};
+use arcade_domain::{BackendError, BackendErrorKind, DomainError};
 use async_trait::async_trait;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use redis::Script;
 
-use crate::redis_backend::{RedisBackend, failed, store_error};
+use crate::redis_backend::{RedisBackend, backend_error, defect};
 
 /// Compare-and-set attempts before `update` gives up under contention.
 const MAX_ATTEMPTS: u32 = 50;
@@ -82,7 +82,7 @@ impl RedisSessionStore {
     }
 
     /// Connect a store of its own; prefer one [`RedisBackend`] per process for both adapters.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, BackendError> {
         Ok(RedisBackend::connect(url, prefix).await?.sessions())
     }
 
@@ -102,12 +102,12 @@ impl RedisSessionStore {
         self.redis.key(format_args!("forget"))
     }
 
-    async fn read(&self, id: SessionId) -> Result<Option<String>, StoreError> {
+    async fn read(&self, id: SessionId) -> Result<Option<String>, BackendError> {
         redis::cmd("GET")
             .arg(self.session_key(id))
             .query_async(&mut self.redis.conn())
             .await
-            .map_err(store_error)
+            .map_err(backend_error)
     }
 
     /// The stored JSON of a session, remembered for the next update; a session gone from
@@ -140,12 +140,12 @@ impl RedisSessionStore {
     }
 }
 
-fn decode(json: &str) -> Result<Session, StoreError> {
-    serde_json::from_str(json).map_err(|e| failed(format!("unreadable session: {e}")))
+fn decode(json: &str) -> Result<Session, BackendError> {
+    serde_json::from_str(json).map_err(|e| defect("unreadable session").with_source(e))
 }
 
-fn encode(session: &Session) -> Result<String, StoreError> {
-    serde_json::to_string(session).map_err(|e| failed(format!("unwritable session: {e}")))
+fn encode(session: &Session) -> Result<String, BackendError> {
+    serde_json::to_string(session).map_err(|e| defect("unwritable session").with_source(e))
 }
 
 /// Sleep a random time below a bound that doubles with each attempt up to 100 ms ("full
@@ -162,7 +162,7 @@ async fn back_off(attempt: u32) {
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     #[tracing::instrument(name = "redis.insert", skip_all, fields(db.system = "redis"))]
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError> {
+    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError> {
         let json: Arc<str> = encode(session)?.into();
         // PXAT must be positive; a session forgotten "before 1970" is simply gone at once.
         let forget_ms = forget_at.millis().max(1);
@@ -192,13 +192,13 @@ impl SessionStore for RedisSessionStore {
         }
         pipe.exec_async(&mut self.redis.conn())
             .await
-            .map_err(store_error)?;
+            .map_err(backend_error)?;
         self.remember(session, json);
         Ok(())
     }
 
     #[tracing::instrument(name = "redis.get", skip_all, fields(db.system = "redis"))]
-    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError> {
         self.read(id).await?.as_deref().map(decode).transpose()
     }
 
@@ -251,7 +251,7 @@ impl SessionStore for RedisSessionStore {
                 .arg(expires)
                 .invoke_async(&mut self.redis.conn())
                 .await
-                .map_err(store_error)?;
+                .map_err(backend_error)?;
             match reply {
                 (1, _) => {
                     self.remember(&after, json);
@@ -272,20 +272,23 @@ impl SessionStore for RedisSessionStore {
             }
         }
         tracing::warn!(session = %id, attempts = MAX_ATTEMPTS, "session update kept conflicting");
-        Err(failed(format!(
-            "session {id} changed under {MAX_ATTEMPTS} consecutive updates"
-        ))
+        // Others kept winning: a moment later this update wins too.
+        Err(BackendError::new(
+            BackendErrorKind::Conflict,
+            "redis",
+            format!("session {id} changed under {MAX_ATTEMPTS} consecutive updates"),
+        )
         .into())
     }
 
     #[tracing::instrument(name = "redis.count_active", skip_all, fields(db.system = "redis"))]
-    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError> {
         let mut conn = self.redis.conn();
         let games: Vec<String> = redis::cmd("SMEMBERS")
             .arg(self.games_key())
             .query_async(&mut conn)
             .await
-            .map_err(store_error)?;
+            .map_err(backend_error)?;
         if games.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -297,7 +300,7 @@ impl SessionStore for RedisSessionStore {
                 .arg(format!("({}", now.millis()))
                 .arg("+inf");
         }
-        let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(store_error)?;
+        let counts: Vec<u64> = pipe.query_async(&mut conn).await.map_err(backend_error)?;
         Ok(games
             .into_iter()
             .zip(counts)
@@ -306,7 +309,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     #[tracing::instrument(name = "redis.purge", skip_all, fields(db.system = "redis"))]
-    async fn purge(&self, now: Timestamp) -> Result<usize, StoreError> {
+    async fn purge(&self, now: Timestamp) -> Result<usize, BackendError> {
         let mut conn = self.redis.conn();
         let mut purged = 0;
         loop {
@@ -323,7 +326,7 @@ impl SessionStore for RedisSessionStore {
                 .arg(self.games_key())
                 .query_async(&mut conn)
                 .await
-                .map_err(store_error)?;
+                .map_err(backend_error)?;
             if due.is_empty() && games.is_empty() {
                 return Ok(purged);
             }
@@ -351,7 +354,7 @@ impl SessionStore for RedisSessionStore {
                 // both count the same session.
                 pipe.cmd("ZREM").arg(self.forget_key()).arg(&due);
             }
-            let removed: Vec<usize> = pipe.query_async(&mut conn).await.map_err(store_error)?;
+            let removed: Vec<usize> = pipe.query_async(&mut conn).await.map_err(backend_error)?;
             purged += removed.first().copied().unwrap_or(0);
             if due.len() < PURGE_BATCH {
                 return Ok(purged);
@@ -359,7 +362,7 @@ impl SessionStore for RedisSessionStore {
         }
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         self.redis.ping().await
     }
 }

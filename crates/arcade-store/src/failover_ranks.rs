@@ -9,16 +9,17 @@
 //! a cache that times out because the whole machine is overloaded must not send every request
 //! to the database as well, which would keep the machine overloaded after the burst that
 //! started it is over. Requests beyond those wait a moment for their turn, then get
-//! `StoreError::Unavailable` (503, retry).
+//! an unavailable `BackendError` (503, retry).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arcade_domain::StoreError;
+use arcade_domain::error::report;
 use arcade_domain::ports::{Observer, RankFallback, RankIndex, ScoreStore};
 use arcade_domain::ranks::{Ranked, Standing, Submission};
 use arcade_domain::time::{BoardKey, Clock, Timestamp};
+use arcade_domain::{BackendError, BackendErrorKind};
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
 
@@ -90,20 +91,20 @@ impl FailoverRankIndex {
     /// The cache's answer; else the store's, when the cache is down or lost the board (which
     /// starts its rebuild) and one of the store's turns comes free within
     /// [`STORE_TURN_WAIT`]. The cache must refuse lost boards itself
-    /// ([`StoreError::NotLoaded`]), in the same round trip as the answer. `from_store` is
+    /// ([`BackendError::NotLoaded`]), in the same round trip as the answer. `from_store` is
     /// only called when the store answers, since each trait call boxes its future.
     async fn answer<T, F>(
         &self,
         board: &BoardKey,
-        cached: Result<T, StoreError>,
+        cached: Result<T, BackendError>,
         from_store: impl FnOnce() -> F,
-    ) -> Result<T, StoreError>
+    ) -> Result<T, BackendError>
     where
-        F: Future<Output = Result<T, StoreError>>,
+        F: Future<Output = Result<T, BackendError>>,
     {
         let refused = match cached {
             Ok(t) => return Ok(t),
-            Err(e @ StoreError::NotLoaded { .. }) => {
+            Err(e) if e.kind() == BackendErrorKind::NotLoaded => {
                 self.rebuild_in_background(board);
                 e
             }
@@ -113,18 +114,18 @@ impl FailoverRankIndex {
             tokio::time::timeout(STORE_TURN_WAIT, self.store_answers.acquire()).await
         else {
             self.observer.rank_fallback(RankFallback::Refused);
-            return Err(StoreError::Unavailable {
-                backend: "postgres",
-                message: format!(
-                    "busy with {} rank requests in the cache's place for {STORE_TURN_WAIT:?} \
-                     ({refused})",
+            return Err(BackendError::unavailable(
+                "postgres",
+                format!(
+                    "busy with {} rank requests in the cache's place for {STORE_TURN_WAIT:?}",
                     self.store_answers_at_once
                 ),
-            });
+            )
+            .with_source(refused));
         };
         self.observer.rank_fallback(RankFallback::Answered);
-        if !matches!(refused, StoreError::NotLoaded { .. }) {
-            tracing::warn!(error = %refused, "rank cache unavailable; answering from the database");
+        if refused.kind() != BackendErrorKind::NotLoaded {
+            tracing::warn!(error = %report(&refused), "rank cache unavailable; answering from the database");
         }
         from_store().await
     }
@@ -153,7 +154,9 @@ impl FailoverRankIndex {
                     players = n,
                     "rank cache rebuilt from the database"
                 ),
-                Err(e) => tracing::warn!(error = %e, "rank cache rebuild failed; will retry"),
+                Err(e) => {
+                    tracing::warn!(error = %report(&e), "rank cache rebuild failed; will retry")
+                }
             }
             if let Ok(mut b) = busy.lock() {
                 b.remove(&board);
@@ -181,7 +184,7 @@ pub async fn rebuild(
     scores: &dyn ScoreStore,
     clock: &dyn Clock,
     board: &BoardKey,
-) -> Result<usize, StoreError> {
+) -> Result<usize, BackendError> {
     let started = clock.now();
     let standings = scores.best_standings(board, None).await?;
     let n = standings.len();
@@ -195,7 +198,11 @@ pub async fn rebuild(
 
 #[async_trait]
 impl RankIndex for FailoverRankIndex {
-    async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
+    async fn submit(
+        &self,
+        board: &BoardKey,
+        standing: Standing,
+    ) -> Result<Submission, BackendError> {
         let cached = self.cache.submit(board, standing.clone()).await;
         self.answer(board, cached, || self.truth.submit(board, standing))
             .await
@@ -206,13 +213,13 @@ impl RankIndex for FailoverRankIndex {
         board: &BoardKey,
         after: Option<&Standing>,
         limit: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         let cached = self.cache.page(board, after, limit).await;
         self.answer(board, cached, || self.truth.page(board, after, limit))
             .await
     }
 
-    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
+    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, BackendError> {
         let cached = self.cache.get(board, key).await;
         self.answer(board, cached, || self.truth.get(board, key))
             .await
@@ -224,7 +231,7 @@ impl RankIndex for FailoverRankIndex {
         key: &str,
         before: usize,
         after: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         let cached = self.cache.around(board, key, before, after).await;
         self.answer(board, cached, || {
             self.truth.around(board, key, before, after)
@@ -232,16 +239,16 @@ impl RankIndex for FailoverRankIndex {
         .await
     }
 
-    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {
+    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         self.cache.load(board, standings).await
     }
 
-    async fn is_loaded(&self, board: &BoardKey) -> Result<bool, StoreError> {
+    async fn is_loaded(&self, board: &BoardKey) -> Result<bool, BackendError> {
         self.cache.is_loaded(board).await
     }
 
     /// The index can answer as long as the database can.
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         self.truth.ping().await
     }
 }
@@ -272,12 +279,13 @@ mod tests {
             }
         }
 
-        async fn answer<T>(&self, answer: T) -> Result<T, StoreError> {
+        async fn answer<T>(&self, answer: T) -> Result<T, BackendError> {
             if self.times_out {
-                return Err(StoreError::Unavailable {
-                    backend: "redis",
-                    message: "timed out".into(),
-                });
+                return Err(BackendError::new(
+                    BackendErrorKind::TimedOut,
+                    "redis",
+                    "timed out",
+                ));
             }
             self.running.fetch_add(1, Ordering::SeqCst);
             drop(self.release.acquire().await);
@@ -288,7 +296,7 @@ mod tests {
 
     #[async_trait]
     impl RankIndex for TestIndex {
-        async fn submit(&self, _: &BoardKey, _: Standing) -> Result<Submission, StoreError> {
+        async fn submit(&self, _: &BoardKey, _: Standing) -> Result<Submission, BackendError> {
             self.answer(Submission::New { rank: 1 }).await
         }
         async fn page(
@@ -296,10 +304,10 @@ mod tests {
             _: &BoardKey,
             _: Option<&Standing>,
             _: usize,
-        ) -> Result<Vec<Ranked>, StoreError> {
+        ) -> Result<Vec<Ranked>, BackendError> {
             self.answer(Vec::new()).await
         }
-        async fn get(&self, _: &BoardKey, _: &str) -> Result<Option<Ranked>, StoreError> {
+        async fn get(&self, _: &BoardKey, _: &str) -> Result<Option<Ranked>, BackendError> {
             self.answer(None).await
         }
         async fn around(
@@ -308,13 +316,13 @@ mod tests {
             _: &str,
             _: usize,
             _: usize,
-        ) -> Result<Vec<Ranked>, StoreError> {
+        ) -> Result<Vec<Ranked>, BackendError> {
             self.answer(Vec::new()).await
         }
-        async fn load(&self, _: &BoardKey, _: Vec<Standing>) -> Result<(), StoreError> {
+        async fn load(&self, _: &BoardKey, _: Vec<Standing>) -> Result<(), BackendError> {
             self.answer(()).await
         }
-        async fn ping(&self) -> Result<(), StoreError> {
+        async fn ping(&self) -> Result<(), BackendError> {
             self.answer(()).await
         }
     }
@@ -385,7 +393,7 @@ mod tests {
         for call in calls {
             if call.is_finished() {
                 let error = call.await.unwrap().unwrap_err();
-                assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
+                assert_eq!(error.kind(), BackendErrorKind::Unavailable, "{error:?}");
                 assert!(error.to_string().contains("busy with"), "{error}");
                 refused += 1;
             } else {

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use arcade_domain::StoreError;
+use arcade_domain::{BackendError, BackendErrorKind};
 use async_trait::async_trait;
 use tokio::sync::oneshot;
 
@@ -22,10 +22,10 @@ pub(crate) trait BatchWriter: Send + Sync + 'static {
 
     /// One outcome per item, in the items' order. One bad item should never fail the others
     /// (a writer retries alone what the database refused, or keeps each item in a savepoint).
-    async fn write(&self, batch: &[Self::Item]) -> Vec<Result<Self::Outcome, StoreError>>;
+    async fn write(&self, batch: &[Self::Item]) -> Vec<Result<Self::Outcome, BackendError>>;
 }
 
-type Reply<O> = oneshot::Sender<Result<O, StoreError>>;
+type Reply<O> = oneshot::Sender<Result<O, BackendError>>;
 
 struct Queue<W: BatchWriter> {
     waiting: VecDeque<(W::Item, Reply<W::Outcome>)>,
@@ -90,7 +90,7 @@ impl<W: BatchWriter> GroupCommit<W> {
     /// Queue `item` and wait for its batch to be written. The write runs on a task of its
     /// own, so a caller that stops waiting (a client gone) neither cancels its item nor
     /// the others in its batch.
-    pub(crate) async fn submit(&self, item: W::Item) -> Result<W::Outcome, StoreError> {
+    pub(crate) async fn submit(&self, item: W::Item) -> Result<W::Outcome, BackendError> {
         let (reply, answer) = oneshot::channel();
         let start_writer = {
             let mut queue = self.inner.lock();
@@ -105,10 +105,12 @@ impl<W: BatchWriter> GroupCommit<W> {
             tokio::spawn(drain(self.inner.clone()));
         }
         answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Unavailable {
-                backend: "group commit",
-                message: "the writer stopped before the write was done".into(),
-            })
+            // Only a runtime shutting down drops a writer mid-write.
+            Err(BackendError::new(
+                BackendErrorKind::ShuttingDown,
+                "group commit",
+                "the writer stopped before the write was done",
+            ))
         })
     }
 }
@@ -208,7 +210,7 @@ mod tests {
             batch.iter().all(|(k, _)| *k != item.0)
         }
 
-        async fn write(&self, batch: &[(u32, u32)]) -> Vec<Result<u32, StoreError>> {
+        async fn write(&self, batch: &[(u32, u32)]) -> Vec<Result<u32, BackendError>> {
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.most_in_flight.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -218,10 +220,7 @@ mod tests {
                 .iter()
                 .map(|&(_, v)| {
                     if v == 0 {
-                        Err(StoreError::Failed {
-                            backend: "test",
-                            message: "zero".into(),
-                        })
+                        Err(BackendError::defect("test", "zero"))
                     } else {
                         Ok(v * 10)
                     }

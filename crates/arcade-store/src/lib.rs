@@ -4,6 +4,7 @@
 //! bests) and `failover_ranks` (a cache in front of the store). Migrations live in
 //! `migrations/<backend>/`.
 
+mod classify;
 mod failover_ranks;
 mod group_commit;
 mod postgres;
@@ -15,29 +16,4 @@ pub use failover_ranks::{FailoverRankIndex, rebuild};
 pub use postgres::{PgSettings, PostgresStore};
 pub use sqlite::SqliteStore;
 
-use arcade_domain::StoreError;
-
-/// Map a database error to the domain's: connection trouble is "unavailable" (retry later),
-/// everything else a failure.
-pub(crate) fn store_error(backend: &'static str, e: sqlx::Error) -> StoreError {
-    match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable {
-            backend,
-            message: e.to_string(),
-        },
-        sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
-            StoreError::Unavailable {
-                backend,
-                message: e.to_string(),
-            }
-        }
-        other => StoreError::Failed {
-            backend,
-            message: other.to_string(),
-        },
-    }
-}
+pub(crate) use classify::{Dialect, backend_error, retrying_a_conflict_once};

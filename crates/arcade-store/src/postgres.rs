@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::games::replay_codec;
 use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
 use arcade_domain::ranks::{Standing, takes_a_place};
@@ -16,21 +16,18 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::group_commit::{BatchWriter, GroupCommit};
 use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
-use crate::store_error;
+use crate::{Dialect, backend_error, retrying_a_conflict_once};
 
 const BACKEND: &str = "postgres";
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-fn err(e: sqlx::Error) -> StoreError {
-    store_error(BACKEND, e)
+fn err(e: sqlx::Error) -> BackendError {
+    backend_error(Dialect::Postgres, e)
 }
 
-fn failed(message: impl Into<String>) -> StoreError {
-    StoreError::Failed {
-        backend: BACKEND,
-        message: message.into(),
-    }
+fn failed(message: impl Into<std::borrow::Cow<'static, str>>) -> BackendError {
+    BackendError::defect(BACKEND, message)
 }
 
 /// Pool settings.
@@ -66,9 +63,9 @@ pub struct PostgresStore {
     scores: GroupCommit<ScoreWriter>,
 }
 
-fn pool(url: &str, s: PgSettings) -> Result<PgPool, StoreError> {
+fn pool(url: &str, s: PgSettings) -> Result<PgPool, BackendError> {
     let options = PgConnectOptions::from_str(url)
-        .map_err(|e| failed(format!("the database URL is not valid: {e}")))?
+        .map_err(|e| failed("the database URL is not valid").with_source(e))?
         .application_name("arcade")
         .options([(
             "statement_timeout",
@@ -89,7 +86,7 @@ impl PostgresStore {
         url: &str,
         read_url: Option<&str>,
         settings: PgSettings,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<Self, BackendError> {
         let primary = pool(url, settings)?;
         let reads = match read_url {
             Some(r) => pool(r, settings)?,
@@ -112,15 +109,15 @@ impl PostgresStore {
     /// Apply every pending migration. Safe to run while older servers still serve: sqlx takes
     /// an advisory lock, and migrations only add (expand) until a release no longer needs the
     /// old shape.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    pub async fn migrate(&self) -> Result<(), BackendError> {
         MIGRATOR
             .run(&self.primary)
             .await
-            .map_err(|e| failed(format!("migration failed: {e}")))
+            .map_err(|e| failed("migration failed").with_source(e))
     }
 
     /// Versions of the migrations this build knows but the database has not applied.
-    pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, BackendError> {
         let exists: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations')",
@@ -146,7 +143,7 @@ impl PostgresStore {
     /// Whether the server runs autovacuum, which also keeps the planner's statistics. Without
     /// it tables are never vacuumed or analyzed: they bloat, and every plan is made on
     /// guesses.
-    pub async fn autovacuum_enabled(&self) -> Result<bool, StoreError> {
+    pub async fn autovacuum_enabled(&self) -> Result<bool, BackendError> {
         sqlx::query_scalar("SELECT current_setting('autovacuum')::boolean")
             .fetch_one(&self.primary)
             .await
@@ -188,7 +185,7 @@ struct ScoreWrite {
 }
 
 impl ScoreWrite {
-    fn of(score: &NewScore) -> Result<Self, StoreError> {
+    fn of(score: &NewScore) -> Result<Self, BackendError> {
         let at = score.achieved_at;
         Ok(Self {
             session_id: score.session_id.0,
@@ -311,7 +308,7 @@ impl BatchWriter for ScoreWriter {
         })
     }
 
-    async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Written, StoreError>> {
+    async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Written, BackendError>> {
         let outcomes = |inserted: &[(uuid::Uuid, Option<i32>)], batch: &[ScoreWrite]| {
             batch
                 .iter()
@@ -325,7 +322,7 @@ impl BatchWriter for ScoreWriter {
                 })
                 .collect::<Vec<_>>()
         };
-        match self.insert(batch).await {
+        match retrying_a_conflict_once(Dialect::Postgres, || self.insert(batch)).await {
             Ok(inserted) => outcomes(&inserted, batch),
             // The statement is all or nothing. When one score's content was refused, write
             // each alone so that only that one fails; anything else (the database away, a
@@ -338,7 +335,7 @@ impl BatchWriter for ScoreWriter {
                 let mut out = Vec::with_capacity(batch.len());
                 for s in batch {
                     let one = std::slice::from_ref(s);
-                    match self.insert(one).await {
+                    match retrying_a_conflict_once(Dialect::Postgres, || self.insert(one)).await {
                         Ok(inserted) => out.extend(outcomes(&inserted, one)),
                         Err(e) => out.push(Err(err(e))),
                     }
@@ -356,7 +353,7 @@ fn int(v: u32) -> i32 {
 #[async_trait]
 impl ScoreStore for PostgresStore {
     #[tracing::instrument(name = "postgres.find_player", skip_all, fields(db.system = "postgresql"))]
-    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, BackendError> {
         sqlx::query_as::<_, PlayerRow>(player_query!("WHERE key = $1"))
             .bind(key)
             .fetch_optional(&self.primary)
@@ -367,23 +364,25 @@ impl ScoreStore for PostgresStore {
     }
 
     #[tracing::instrument(name = "postgres.create_player", skip_all, fields(db.system = "postgresql"))]
-    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO players (key, name, token_digest, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(&player.key)
-        .bind(&player.name)
-        .bind(&player.token_digest.0[..])
-        .bind(player.created_at.0)
-        .execute(&self.primary)
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, BackendError> {
+        let done = retrying_a_conflict_once(Dialect::Postgres, || {
+            sqlx::query(
+                "INSERT INTO players (key, name, token_digest, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&player.key)
+            .bind(&player.name)
+            .bind(&player.token_digest.0[..])
+            .bind(player.created_at.0)
+            .execute(&self.primary)
+        })
         .await
         .map_err(err)?;
         Ok(done.rows_affected() == 1)
     }
 
     #[tracing::instrument(name = "postgres.record_score", skip_all, fields(db.system = "postgresql"))]
-    async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError> {
+    async fn record_score(&self, score: &NewScore) -> Result<Recorded, BackendError> {
         let write = ScoreWrite::of(score)?;
         if let Written::Inserted { previous_best } = self.scores.submit(write).await? {
             return Ok(Recorded {
@@ -414,7 +413,7 @@ impl ScoreStore for PostgresStore {
     }
 
     #[tracing::instrument(name = "postgres.score_by_session", skip_all, fields(db.system = "postgresql"))]
-    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, BackendError> {
         let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = $1"))
             .bind(id.0)
             .fetch_optional(&self.primary)
@@ -430,7 +429,7 @@ impl ScoreStore for PostgresStore {
         player_key: &str,
         after: Option<&HistoryCursor>,
         limit: usize,
-    ) -> Result<Vec<ScoreRow>, StoreError> {
+    ) -> Result<Vec<ScoreRow>, BackendError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let query = match after {
             // Row comparison matches the index order, so this is one index range scan.
@@ -461,7 +460,7 @@ impl ScoreStore for PostgresStore {
         &self,
         board: &BoardKey,
         since: Option<Timestamp>,
-    ) -> Result<Vec<Standing>, StoreError> {
+    ) -> Result<Vec<Standing>, BackendError> {
         let rows = sqlx::query_as::<_, StandingRecord<i32>>(standing_query!(
             "WHERE b.game = $1 AND b.period = $2 AND b.bucket = $3 AND b.achieved_at >= $4 \
              ORDER BY b.score DESC, b.achieved_at, b.player_key"
@@ -476,7 +475,7 @@ impl ScoreStore for PostgresStore {
         Ok(rows.into_iter().map(Standing::from).collect())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         sqlx::query("SELECT 1")
             .execute(&self.primary)
             .await
@@ -488,6 +487,7 @@ impl ScoreStore for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arcade_domain::BackendErrorKind;
     use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -544,7 +544,7 @@ mod tests {
             .collect();
         for write in writes {
             let e = write.await.unwrap().unwrap_err();
-            assert!(matches!(e, StoreError::Unavailable { .. }), "{e}");
+            assert_eq!(e.kind(), BackendErrorKind::Unavailable, "{e}");
         }
         let attempts = accepted.load(Ordering::SeqCst);
         assert!(

@@ -2,7 +2,7 @@
 //! index of last resort while Redis is away or being rebuilt. Pages are index range scans;
 //! a rank is an index range count, slower than Redis on a big board but always correct.
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::ports::RankIndex;
 use arcade_domain::ranks::{Ranked, Standing, Submission};
 use arcade_domain::time::BoardKey;
@@ -10,10 +10,10 @@ use async_trait::async_trait;
 
 use crate::postgres::PostgresStore;
 use crate::rows::{StandingRecord, standing_query};
-use crate::store_error;
+use crate::{Dialect, backend_error};
 
-fn err(e: sqlx::Error) -> StoreError {
-    store_error("postgres", e)
+fn err(e: sqlx::Error) -> BackendError {
+    backend_error(Dialect::Postgres, e)
 }
 
 /// Board bests as PostgreSQL returns them: the score as a 32-bit integer.
@@ -48,7 +48,7 @@ macro_rules! order {
 }
 
 impl PostgresStore {
-    async fn rank_of_standing(&self, board: &BoardKey, s: &Standing) -> Result<u64, StoreError> {
+    async fn rank_of_standing(&self, board: &BoardKey, s: &Standing) -> Result<u64, BackendError> {
         let ahead: i64 = sqlx::query_scalar(concat!(
             "SELECT COUNT(*) FROM best_scores b WHERE ",
             board!(),
@@ -67,7 +67,7 @@ impl PostgresStore {
         Ok(u64::try_from(ahead).unwrap_or(0) + 1)
     }
 
-    async fn best_of(&self, board: &BoardKey, key: &str) -> Result<Option<Standing>, StoreError> {
+    async fn best_of(&self, board: &BoardKey, key: &str) -> Result<Option<Standing>, BackendError> {
         let row = sqlx::query_as::<_, StandingRow>(standing_query!(
             "WHERE ",
             board!(),
@@ -88,7 +88,7 @@ impl PostgresStore {
 impl RankIndex for PostgresStore {
     /// The score store already raised the best when it recorded the score: report it.
     #[tracing::instrument(name = "postgres.submit", skip_all, fields(db.system = "postgresql"))]
-    async fn submit(&self, board: &BoardKey, s: Standing) -> Result<Submission, StoreError> {
+    async fn submit(&self, board: &BoardKey, s: Standing) -> Result<Submission, BackendError> {
         let best = self.best_of(board, &s.player_key).await?;
         let rank = match &best {
             Some(b) => self.rank_of_standing(board, b).await?,
@@ -108,7 +108,7 @@ impl RankIndex for PostgresStore {
         board: &BoardKey,
         after: Option<&Standing>,
         limit: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = match after {
             Some(a) => {
@@ -161,7 +161,7 @@ impl RankIndex for PostgresStore {
     }
 
     #[tracing::instrument(name = "postgres.get", skip_all, fields(db.system = "postgresql"))]
-    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
+    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, BackendError> {
         match self.best_of(board, key).await? {
             Some(standing) => Ok(Some(Ranked {
                 rank: self.rank_of_standing(board, &standing).await?,
@@ -178,7 +178,7 @@ impl RankIndex for PostgresStore {
         key: &str,
         before: usize,
         after: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         let Some(me) = self.get(board, key).await? else {
             return Ok(Vec::new());
         };
@@ -209,11 +209,11 @@ impl RankIndex for PostgresStore {
     }
 
     /// PostgreSQL is the truth: there is nothing to load.
-    async fn load(&self, _board: &BoardKey, _standings: Vec<Standing>) -> Result<(), StoreError> {
+    async fn load(&self, _board: &BoardKey, _standings: Vec<Standing>) -> Result<(), BackendError> {
         Ok(())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         arcade_domain::ports::ScoreStore::ping(self).await
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::ports::{PlayerRecord, ScoreRow};
 use arcade_domain::ranks::Standing;
 use arcade_domain::session::SessionId;
@@ -119,12 +119,13 @@ pub(crate) struct PlayerRow {
 }
 
 impl PlayerRow {
-    pub(crate) fn into_record(self, backend: &'static str) -> Result<PlayerRecord, StoreError> {
-        let token_digest =
-            TokenDigest::from_slice(&self.token_digest).ok_or_else(|| StoreError::Failed {
+    pub(crate) fn into_record(self, backend: &'static str) -> Result<PlayerRecord, BackendError> {
+        let token_digest = TokenDigest::from_slice(&self.token_digest).ok_or_else(|| {
+            BackendError::defect(
                 backend,
-                message: format!("player {} has a malformed token digest", self.key),
-            })?;
+                format!("player {} has a malformed token digest", self.key),
+            )
+        })?;
         Ok(PlayerRecord {
             key: self.key,
             name: self.name,
@@ -145,11 +146,9 @@ pub(crate) fn count(v: impl Into<i64>) -> u32 {
 pub(crate) fn encode_stats(
     backend: &'static str,
     stats: &BTreeMap<String, u32>,
-) -> Result<String, StoreError> {
-    serde_json::to_string(stats).map_err(|e| StoreError::Failed {
-        backend,
-        message: format!("cannot encode a score's stats: {e}"),
-    })
+) -> Result<String, BackendError> {
+    serde_json::to_string(stats)
+        .map_err(|e| BackendError::defect(backend, "cannot encode a score's stats").with_source(e))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use arcade_domain::StoreError;
+use arcade_domain::BackendError;
 use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
 use arcade_domain::ranks::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
@@ -17,7 +17,7 @@ use uuid::fmt::Hyphenated;
 
 use crate::group_commit::{BatchWriter, GroupCommit};
 use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
-use crate::store_error;
+use crate::{Dialect, backend_error};
 
 const BACKEND: &str = "sqlite";
 
@@ -44,16 +44,19 @@ const READERS: u32 = 4;
 /// a commit per score wrote the same index pages again for every score.
 const SCORE_BATCH: usize = 64;
 
-fn err(e: sqlx::Error) -> StoreError {
-    store_error(BACKEND, e)
+fn err(e: sqlx::Error) -> BackendError {
+    backend_error(Dialect::Sqlite, e)
 }
 
 impl SqliteStore {
     /// Open (creating if missing) `arcade.db` in `data_dir` and apply migrations.
-    pub async fn open_dir(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Unavailable {
-            backend: BACKEND,
-            message: format!("cannot create data directory {}: {e}", data_dir.display()),
+    pub async fn open_dir(data_dir: &Path) -> Result<Self, BackendError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            BackendError::unavailable(
+                BACKEND,
+                format!("cannot create data directory {}", data_dir.display()),
+            )
+            .with_source(e)
         })?;
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join("arcade.db"))
@@ -62,14 +65,14 @@ impl SqliteStore {
     }
 
     /// Open a `sqlite:` URL and apply migrations.
-    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+    pub async fn open_url(url: &str) -> Result<Self, BackendError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(err)?
             .create_if_missing(true);
         Self::open(options).await
     }
 
-    async fn open(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+    async fn open(options: SqliteConnectOptions) -> Result<Self, BackendError> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -93,10 +96,7 @@ impl SqliteStore {
         MIGRATOR
             .run(&writes)
             .await
-            .map_err(|e| StoreError::Failed {
-                backend: BACKEND,
-                message: format!("migration failed: {e}"),
-            })?;
+            .map_err(|e| BackendError::defect(BACKEND, "migration failed").with_source(e))?;
         let reads = pool(READERS).connect_with(options).await.map_err(err)?;
         let scores = GroupCommit::new(
             ScoreWriter {
@@ -124,7 +124,7 @@ type ScoreRecord = rows::ScoreRecord<Hyphenated, i64>;
 #[async_trait]
 impl ScoreStore for SqliteStore {
     #[tracing::instrument(name = "sqlite.find_player", skip_all, fields(db.system = "sqlite"))]
-    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, BackendError> {
         sqlx::query_as::<_, PlayerRow>(player_query!("WHERE key = ?"))
             .bind(key)
             .fetch_optional(&self.reads)
@@ -135,7 +135,7 @@ impl ScoreStore for SqliteStore {
     }
 
     #[tracing::instrument(name = "sqlite.create_player", skip_all, fields(db.system = "sqlite"))]
-    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, BackendError> {
         let done = sqlx::query(
             "INSERT INTO players (key, name, token_digest, created_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (key) DO NOTHING",
@@ -151,12 +151,12 @@ impl ScoreStore for SqliteStore {
     }
 
     #[tracing::instrument(name = "sqlite.record_score", skip_all, fields(db.system = "sqlite"))]
-    async fn record_score(&self, score: &NewScore) -> Result<Recorded, StoreError> {
+    async fn record_score(&self, score: &NewScore) -> Result<Recorded, BackendError> {
         self.scores.submit(ScoreWrite::of(score)?).await
     }
 
     #[tracing::instrument(name = "sqlite.score_by_session", skip_all, fields(db.system = "sqlite"))]
-    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, BackendError> {
         let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = ?"))
             .bind(id.to_string())
             .fetch_optional(&self.reads)
@@ -172,7 +172,7 @@ impl ScoreStore for SqliteStore {
         player_key: &str,
         after: Option<&HistoryCursor>,
         limit: usize,
-    ) -> Result<Vec<ScoreRow>, StoreError> {
+    ) -> Result<Vec<ScoreRow>, BackendError> {
         // Row-value comparison keeps the keyset page an index range scan.
         let (at, sid) = match after {
             Some(c) => (c.achieved_at.0, c.session_id.to_string()),
@@ -201,7 +201,7 @@ impl ScoreStore for SqliteStore {
         &self,
         board: &BoardKey,
         since: Option<Timestamp>,
-    ) -> Result<Vec<Standing>, StoreError> {
+    ) -> Result<Vec<Standing>, BackendError> {
         let rows = sqlx::query_as::<_, StandingRecord<i64>>(standing_query!(
             "WHERE b.game = ? AND b.period = ? AND b.bucket = ? AND b.achieved_at >= ? \
              ORDER BY b.score DESC, b.achieved_at, b.player_key"
@@ -216,7 +216,7 @@ impl ScoreStore for SqliteStore {
         Ok(rows.into_iter().map(Standing::from).collect())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         sqlx::query("SELECT 1")
             .execute(&self.reads)
             .await
@@ -244,7 +244,7 @@ struct ScoreWrite {
 }
 
 impl ScoreWrite {
-    fn of(score: &NewScore) -> Result<Self, StoreError> {
+    fn of(score: &NewScore) -> Result<Self, BackendError> {
         Ok(Self {
             id: score.session_id.to_string(),
             game: score.game.clone(),
@@ -255,9 +255,8 @@ impl ScoreWrite {
             rules_version: i64::from(score.rules_version),
             seed: i64::from(score.seed),
             stats: rows::encode_stats(BACKEND, &score.stats)?,
-            replay: serde_json::to_string(&score.inputs).map_err(|e| StoreError::Failed {
-                backend: BACKEND,
-                message: format!("cannot encode a score's replay: {e}"),
+            replay: serde_json::to_string(&score.inputs).map_err(|e| {
+                BackendError::defect(BACKEND, "cannot encode a score's replay").with_source(e)
             })?,
             achieved_at: score.achieved_at,
             ranked: takes_a_place(score.score),
@@ -279,7 +278,7 @@ impl ScoreWriter {
     async fn write_one(
         conn: &mut sqlx::SqliteConnection,
         score: &ScoreWrite,
-    ) -> Result<Recorded, StoreError> {
+    ) -> Result<Recorded, BackendError> {
         let inserted = sqlx::query(
             "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
              rules_version, seed, stats, replay, achieved_at) \
@@ -357,7 +356,7 @@ impl ScoreWriter {
     async fn write_all(
         &self,
         batch: &[ScoreWrite],
-    ) -> Result<Vec<Result<Recorded, StoreError>>, StoreError> {
+    ) -> Result<Vec<Result<Recorded, BackendError>>, BackendError> {
         // BEGIN IMMEDIATE takes SQLite's write lock at once: a deferred transaction that
         // upgrades later can fail with SQLITE_BUSY when another process writes.
         let mut tx = self
@@ -399,7 +398,7 @@ impl BatchWriter for ScoreWriter {
         true
     }
 
-    async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Recorded, StoreError>> {
+    async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Recorded, BackendError>> {
         // The transaction itself failing (the disk, the lock) fails every score in it.
         self.write_all(batch)
             .await

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arcade_domain::StoreError;
 use arcade_domain::ports::EventBus;
 use arcade_events::NatsBus;
 use arcade_events::notify::{
@@ -98,15 +97,7 @@ impl NotifyApp {
                 let (bus, name) = (bus.clone(), consumer.name.clone());
                 move || {
                     let (bus, name) = (bus.clone(), name.clone());
-                    async move {
-                        jetstream::consumer_exists(&bus, &name).await.map_err(|e| {
-                            StoreError::Unavailable {
-                                backend: "nats",
-                                message: format!("consumer {name}: {e}"),
-                            }
-                        })
-                    }
-                    .boxed()
+                    async move { jetstream::consumer_exists(&bus, &name).await }.boxed()
                 }
             }),
         ];

@@ -33,11 +33,11 @@ struct Scores {
 
 #[async_trait]
 impl ScoreStore for Scores {
-    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, StoreError> {
+    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, BackendError> {
         Ok(lock(&self.players).get(key).cloned())
     }
 
-    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, StoreError> {
+    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, BackendError> {
         let mut players = lock(&self.players);
         if players.contains_key(&player.key) {
             return Ok(false);
@@ -46,7 +46,7 @@ impl ScoreStore for Scores {
         Ok(true)
     }
 
-    async fn record_score(&self, s: &NewScore) -> Result<crate::ports::Recorded, StoreError> {
+    async fn record_score(&self, s: &NewScore) -> Result<crate::ports::Recorded, BackendError> {
         let mut rows = lock(&self.rows);
         if let Some(row) = rows.iter().find(|r| r.session_id == s.session_id) {
             return Ok(crate::ports::Recorded {
@@ -80,7 +80,7 @@ impl ScoreStore for Scores {
         })
     }
 
-    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, StoreError> {
+    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, BackendError> {
         Ok(lock(&self.rows)
             .iter()
             .find(|r| r.session_id == id)
@@ -93,7 +93,7 @@ impl ScoreStore for Scores {
         player_key: &str,
         _after: Option<&HistoryCursor>,
         limit: usize,
-    ) -> Result<Vec<ScoreRow>, StoreError> {
+    ) -> Result<Vec<ScoreRow>, BackendError> {
         let mut rows: Vec<ScoreRow> = lock(&self.rows)
             .iter()
             .filter(|r| r.game == game && r.player_key == player_key)
@@ -108,11 +108,11 @@ impl ScoreStore for Scores {
         &self,
         _board: &BoardKey,
         _since: Option<Timestamp>,
-    ) -> Result<Vec<Standing>, StoreError> {
+    ) -> Result<Vec<Standing>, BackendError> {
         unreachable!("the use cases under test do not rebuild boards")
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }
@@ -123,12 +123,12 @@ struct Sessions(Mutex<HashMap<SessionId, (Session, Timestamp)>>);
 
 #[async_trait]
 impl SessionStore for Sessions {
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), StoreError> {
+    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError> {
         lock(&self.0).insert(session.id, (session.clone(), forget_at));
         Ok(())
     }
 
-    async fn get(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+    async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError> {
         Ok(lock(&self.0).get(&id).map(|(s, _)| s.clone()))
     }
 
@@ -147,7 +147,7 @@ impl SessionStore for Sessions {
         Ok(changed)
     }
 
-    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, StoreError> {
+    async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError> {
         let mut counts = BTreeMap::new();
         for (s, _) in lock(&self.0).values().filter(|(s, _)| s.is_active(now)) {
             *counts.entry(s.game.clone()).or_default() += 1;
@@ -155,14 +155,14 @@ impl SessionStore for Sessions {
         Ok(counts)
     }
 
-    async fn purge(&self, now: Timestamp) -> Result<usize, StoreError> {
+    async fn purge(&self, now: Timestamp) -> Result<usize, BackendError> {
         let mut sessions = lock(&self.0);
         let before = sessions.len();
         sessions.retain(|_, (_, forget_at)| *forget_at > now);
         Ok(before - sessions.len())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }
@@ -173,7 +173,11 @@ struct Ranks(Mutex<HashMap<BoardKey, RankedBoard>>);
 
 #[async_trait]
 impl RankIndex for Ranks {
-    async fn submit(&self, board: &BoardKey, standing: Standing) -> Result<Submission, StoreError> {
+    async fn submit(
+        &self,
+        board: &BoardKey,
+        standing: Standing,
+    ) -> Result<Submission, BackendError> {
         Ok(lock(&self.0)
             .entry(board.clone())
             .or_default()
@@ -185,14 +189,14 @@ impl RankIndex for Ranks {
         board: &BoardKey,
         after: Option<&Standing>,
         limit: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         Ok(lock(&self.0)
             .get(board)
             .map(|b| b.page(after, limit))
             .unwrap_or_default())
     }
 
-    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, StoreError> {
+    async fn get(&self, board: &BoardKey, key: &str) -> Result<Option<Ranked>, BackendError> {
         Ok(lock(&self.0).get(board).and_then(|b| b.get(key)))
     }
 
@@ -202,19 +206,19 @@ impl RankIndex for Ranks {
         key: &str,
         before: usize,
         after: usize,
-    ) -> Result<Vec<Ranked>, StoreError> {
+    ) -> Result<Vec<Ranked>, BackendError> {
         Ok(lock(&self.0)
             .get(board)
             .map(|b| b.around(key, before, after))
             .unwrap_or_default())
     }
 
-    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), StoreError> {
+    async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         lock(&self.0).insert(board.clone(), RankedBoard::from_standings(standings));
         Ok(())
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }
@@ -237,12 +241,9 @@ impl Events {
 
 #[async_trait]
 impl EventBus for Events {
-    async fn publish(&self, event: &Event) -> Result<(), StoreError> {
+    async fn publish(&self, event: &Event) -> Result<(), BackendError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable {
-                backend: "test bus",
-                message: "down".into(),
-            });
+            return Err(BackendError::unavailable("test bus", "down"));
         }
         lock(&self.published).push(event.clone());
         Ok(())
@@ -252,7 +253,7 @@ impl EventBus for Events {
         stream::empty().boxed()
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }
@@ -288,7 +289,7 @@ impl Observer for Seen {
     fn event_published(&self, kind: EventKind) {
         self.note(format!("published {}", kind.as_str()));
     }
-    fn event_failed(&self, kind: EventKind, _error: &StoreError) {
+    fn event_failed(&self, kind: EventKind, _error: &BackendError) {
         self.note(format!("failed {}", kind.as_str()));
     }
 }

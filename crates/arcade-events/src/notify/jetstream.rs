@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arcade_domain::BackendError;
 use arcade_domain::event::EventKind;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
 use async_nats::jetstream::{self, AckKind};
@@ -56,10 +57,20 @@ pub async fn consumer(
     Ok(consumer)
 }
 
-/// Whether the consumer still exists on the server (readiness).
-pub async fn consumer_exists(bus: &NatsBus, name: &str) -> Result<(), async_nats::Error> {
-    let stream = bus.jetstream().get_stream(STREAM).await?;
-    stream.consumer_info(name).await?;
+/// Whether the consumer still exists on the server (readiness): the stream or the consumer
+/// missing, or NATS not answering, all leave the notifier unable to work until it is back.
+pub async fn consumer_exists(bus: &NatsBus, name: &str) -> Result<(), BackendError> {
+    let unavailable =
+        || BackendError::unavailable("nats", format!("consumer {name} cannot be read"));
+    let stream = bus
+        .jetstream()
+        .get_stream(STREAM)
+        .await
+        .map_err(|e| unavailable().with_source(e))?;
+    stream
+        .consumer_info(name)
+        .await
+        .map_err(|e| unavailable().with_source(e))?;
     Ok(())
 }
 

@@ -51,7 +51,7 @@ async fn postgres_down_at_finish_is_a_503_and_nothing_is_lost_when_it_returns() 
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.headers().contains_key("retry-after"));
     let problem: Value = r.json().await.unwrap();
-    assert_eq!(problem["type"], "service_unavailable");
+    assert_eq!(problem["type"], "unavailable");
     let (status, ready) = ready_status(&app).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(dependency(&ready, "database")["status"], "down");
@@ -150,7 +150,7 @@ async fn a_board_read_that_hangs_on_redis_is_a_503_within_the_request_timeout() 
     assert_eq!(board.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(board.headers().contains_key("retry-after"));
     let problem: Value = board.json().await.unwrap();
-    assert_eq!(problem["type"], "service_unavailable");
+    assert_eq!(problem["type"], "timed_out");
     assert!(
         waited < Duration::from_millis(1500),
         "answered after {waited:?}"

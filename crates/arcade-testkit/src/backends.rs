@@ -102,6 +102,20 @@ fn lookup(
     if let Some(url) = std::env::var(variable).ok().filter(|u| accepts(u)) {
         return Some(url);
     }
+    missing(needs, required);
+    None
+}
+
+/// A test cannot run without `needs`: a failure when [`REQUIRE_BACKENDS`] is set, else a skip
+/// said once (the caller returns at once). For what a test needs besides a service's URL,
+/// such as a server's binaries to run one of its own.
+#[track_caller]
+pub fn skip_or_fail(needs: &str) {
+    missing(needs, backends_required());
+}
+
+#[track_caller]
+fn missing(needs: &str, required: bool) {
     let test = std::thread::current()
         .name()
         .unwrap_or("this test")
@@ -114,7 +128,6 @@ fn lookup(
         "skipping the tests that need {needs}, which is missing \
          (with {REQUIRE_BACKENDS}=1 they fail instead)"
     ));
-    None
 }
 
 /// Say a line once per test binary. Written straight to stderr: the test harness captures

@@ -1,10 +1,12 @@
 //! Test support: [`spawn_app`] starts the real Arcade server (the same `Application` the
 //! binary runs) on a random port with its own data directory and a clock tests can move;
-//! [`TestApp`] is a small typed client; [`conformance`] is the storage suite every backend runs.
+//! [`TestApp`] is a small typed client; [`conformance`] is the storage suite every backend runs;
+//! [`servers`] starts servers of a test's own that it may stop and start again.
 
 pub mod backends;
 pub mod conformance;
 pub mod fault;
+pub mod servers;
 pub mod sse;
 
 use std::net::SocketAddr;
@@ -98,6 +100,17 @@ impl TestEnv {
             data_dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
             database,
             redis,
+        }
+    }
+
+    /// A fresh data directory and no service, whatever the environment names: for a test that
+    /// brings its own (with flags of its own, and the environment's URLs dropped from the
+    /// server's arguments).
+    pub fn without_services() -> Self {
+        Self {
+            data_dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
+            database: None,
+            redis: None,
         }
     }
 

@@ -13,5 +13,6 @@ mod play;
 mod postgres;
 mod redis;
 mod replicas;
+mod restarts;
 mod storage;
 mod traces;

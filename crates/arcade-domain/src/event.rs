@@ -65,6 +65,27 @@ impl Event {
         let name = format!("{}:{}", kind.as_str(), period.map_or("", Period::as_str));
         Uuid::new_v5(&session_id, name.as_bytes())
     }
+
+    /// A score's event, before its rank is known (the finish adds it).
+    pub fn score_submitted(
+        session_id: Uuid,
+        game: &str,
+        player: &str,
+        score: u32,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id: Self::derived_id(session_id, EventKind::ScoreSubmitted, None),
+            kind: EventKind::ScoreSubmitted,
+            game: game.to_owned(),
+            player: player.to_owned(),
+            session_id,
+            score: Some(score),
+            rank: None,
+            period: None,
+            at,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 //! - [`session`]: the session state machine, input recording and wall-clock plausibility.
 //! - [`ranks`]: board order, ties and an in-memory ranked board.
 //! - [`event`]: game events and their subjects.
-//! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`, `EventBus`).
+//! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
+//!   `Outbox`, `EventBus`).
 //! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
-//! - [`error`]: the one domain error type the HTTP layer maps to statuses.
+//! - [`error`]: the domain error the HTTP layer maps to statuses, and `BackendError`, which
+//!   says whether a failed backend is worth trying again.
 
 pub mod error;
 pub mod event;

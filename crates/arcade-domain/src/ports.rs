@@ -2,10 +2,12 @@
 //! `Arc<dyn …>`, so the same use cases run on SQLite and memory or PostgreSQL, Redis and NATS.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use arcade_games::Input;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use uuid::Uuid;
 
 use crate::error::{BackendError, DomainError};
 use crate::event::{Event, EventKind};
@@ -38,6 +40,10 @@ pub struct NewScore {
     pub stats: BTreeMap<String, u32>,
     pub inputs: Vec<Input>,
     pub achieved_at: Timestamp,
+    /// The score's event (`arcade.score.submitted`, without its rank), written to the outbox
+    /// in the score's transaction and held there until the finish adds it again with its
+    /// rank, or [`EVENT_HOLD`] passes.
+    pub event: Event,
 }
 
 /// A stored score.
@@ -78,8 +84,9 @@ pub trait ScoreStore: Send + Sync {
     async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, BackendError>;
     /// Claim a name. `false` when the key was already taken (then nothing changes).
     async fn create_player(&self, player: &PlayerRecord) -> Result<bool, BackendError>;
-    /// Store a score and update the player's bests, atomically and idempotently: the session
-    /// id is unique, so recording the same session twice stores it once.
+    /// Store a score, update the player's bests and put the score's event in the outbox (held,
+    /// see [`NewScore::event`]), atomically and idempotently: the session id is unique, so
+    /// recording the same session twice stores it (and its event) once.
     async fn record_score(&self, score: &NewScore) -> Result<Recorded, BackendError>;
     async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, BackendError>;
     /// A player's scores in a game, newest first, strictly after `after`.
@@ -157,7 +164,48 @@ pub trait RankIndex: Send + Sync {
     async fn ping(&self) -> Result<(), BackendError>;
 }
 
-/// Publishes events and lets local listeners (live pages) follow them.
+/// How long an event stored with its score waits for the rest of its finish (the rank) before
+/// it is relayed as it is: a finish that stopped half-way (its process killed) still
+/// announces its score.
+pub const EVENT_HOLD: Duration = Duration::from_secs(60);
+
+/// An event waiting in the outbox, claimed by a relay: its id and the event as JSON (decoded
+/// by the relay, so that an event of a kind this build does not know stays for one that does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: Uuid,
+    pub payload: String,
+}
+
+/// How many events wait in the outbox, and how long the oldest has waited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxDepth {
+    pub events: u64,
+    pub oldest_age: Duration,
+}
+
+/// Events waiting to reach the bus, kept in the database with the changes they report: an
+/// event is stored before the request that made it is answered, and leaves the outbox only
+/// once the bus has taken it. Relays in every replica share it; a claim is a lease, so an
+/// event whose relay died is claimed again when the lease ends.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Store events ready to relay, durably. An event already there (its id derived from what
+    /// it reports, as a retried use case derives it again) takes the new content and is ready
+    /// at once, which is how a finish releases the event held with its score.
+    async fn add(&self, events: &[Event]) -> Result<(), BackendError>;
+    /// Up to `limit` ready events, oldest first, each leased to the caller for `lease`.
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, BackendError>;
+    /// Forget events the bus has taken.
+    async fn remove(&self, ids: &[Uuid]) -> Result<(), BackendError>;
+    /// Give claimed events back, ready at once (the bus refused them).
+    async fn unclaim(&self, ids: &[Uuid]) -> Result<(), BackendError>;
+    /// How many events wait and for how long (for metrics and the shutdown log).
+    async fn depth(&self) -> Result<OutboxDepth, BackendError>;
+}
+
+/// Publishes events and lets local listeners (live pages) follow them. Use cases write
+/// events to the [`Outbox`]; its relay publishes them here.
 #[async_trait]
 pub trait EventBus: Send + Sync {
     async fn publish(&self, event: &Event) -> Result<(), BackendError>;
@@ -172,8 +220,13 @@ pub trait Observer: Send + Sync {
     fn session_started(&self, _game: &str) {}
     fn score_submitted(&self, _game: &str, _score: u32) {}
     fn replay_rejected(&self, _game: &str, _reason: &str) {}
+    /// The bus took an event from the outbox.
     fn event_published(&self, _kind: EventKind) {}
-    fn event_failed(&self, _kind: EventKind, _error: &BackendError) {}
+    /// A round of the outbox relay failed: the bus or the database refused (the events stay
+    /// in the outbox and are tried again).
+    fn relay_failed(&self, _error: &BackendError) {}
+    /// The outbox's depth, as the relay last read it.
+    fn outbox_depth(&self, _depth: OutboxDepth) {}
     /// A rank request the rank cache could not answer, and what became of it.
     fn rank_fallback(&self, _outcome: RankFallback) {}
 }

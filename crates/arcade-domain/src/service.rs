@@ -7,8 +7,8 @@ use crate::error::{BackendError, DomainError, Rejection};
 use crate::event::{Event, EventKind};
 use crate::name::PlayerName;
 use crate::ports::{
-    EventBus, HistoryCursor, NewScore, Observer, PlayerRecord, RankIndex, ScoreRow, ScoreStore,
-    SessionStore,
+    EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex, ScoreRow,
+    ScoreStore, SessionStore,
 };
 use crate::query::{self, Limit};
 use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
@@ -35,6 +35,9 @@ pub struct Ports {
     pub scores: Arc<dyn ScoreStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub ranks: Arc<dyn RankIndex>,
+    /// Where events wait until the relay has published them to [`events`](Self::events).
+    pub outbox: Arc<dyn Outbox>,
+    /// The bus the relay publishes to, which live pages follow.
     pub events: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
     pub observer: Arc<dyn Observer>,
@@ -136,11 +139,26 @@ impl Arcade {
             now,
             &self.rules,
         );
-        // The session is stored before the name is claimed: if the session store is down the
-        // player gets a 503 and the name stays free, instead of a claim whose token is lost.
+        // The session and its event are stored before the name is claimed: if either store is
+        // down the player gets a 503 and the name stays free, instead of a claim whose token
+        // is lost.
         self.ports
             .sessions
             .insert(&session, session.forget_at(&self.rules))
+            .await?;
+        self.ports
+            .outbox
+            .add(&[Event {
+                id: Event::derived_id(session.id.0, EventKind::SessionStarted, None),
+                kind: EventKind::SessionStarted,
+                game: game.id().to_owned(),
+                player: record.name.clone(),
+                session_id: session.id.0,
+                score: None,
+                rank: None,
+                period: None,
+                at: now,
+            }])
             .await?;
         let claimed_token = match to_claim {
             None => None,
@@ -154,18 +172,6 @@ impl Arcade {
             }
         };
         self.ports.observer.session_started(game.id());
-        self.publish(Event {
-            id: Event::derived_id(session.id.0, EventKind::SessionStarted, None),
-            kind: EventKind::SessionStarted,
-            game: game.id().to_owned(),
-            player: record.name.clone(),
-            session_id: session.id.0,
-            score: None,
-            rank: None,
-            period: None,
-            at: now,
-        })
-        .await;
         Ok(Started {
             session,
             claimed_token,
@@ -269,24 +275,28 @@ impl Arcade {
             Ok(o) => o,
             Err(rejection) => return self.reject(id, game, rejection).await,
         };
-        let stored = self
-            .ports
-            .scores
-            .record_score(&NewScore {
-                session_id: id,
-                game: session.game.clone(),
-                player_key: session.player_key.clone(),
-                player_name: session.player_name.clone(),
-                score: outcome.score,
-                ticks: outcome.ticks,
-                game_over: outcome.game_over,
-                rules_version: session.rules_version,
-                seed: session.seed,
-                stats: outcome.stats.clone(),
-                inputs: session.inputs.clone(),
-                achieved_at: now,
-            })
-            .await?;
+        let new = NewScore {
+            session_id: id,
+            game: session.game.clone(),
+            player_key: session.player_key.clone(),
+            player_name: session.player_name.clone(),
+            score: outcome.score,
+            ticks: outcome.ticks,
+            game_over: outcome.game_over,
+            rules_version: session.rules_version,
+            seed: session.seed,
+            stats: outcome.stats.clone(),
+            inputs: session.inputs.clone(),
+            achieved_at: now,
+            event: Event::score_submitted(
+                id.0,
+                &session.game,
+                &session.player_name,
+                outcome.score,
+                now,
+            ),
+        };
+        let stored = self.ports.scores.record_score(&new).await?;
         let row = stored.row;
         let standing = standing_of(&row);
         let mut ranks = PeriodRanks::default();
@@ -305,15 +315,27 @@ impl Arcade {
         }))
         .await?;
         for (&period, submission) in boards.iter().zip(submissions) {
-            let (rank, improved) = match submission {
+            // A finish tried again after it stored its score finds its own standing on the
+            // board: it holds the place as much as the first try did.
+            let (rank, holds_place) = match submission {
                 Submission::New { rank } | Submission::Improved { rank, .. } => (rank, true),
-                Submission::NotImproved { rank, .. } => (rank, false),
+                Submission::NotImproved { rank, best } => (
+                    rank,
+                    best.score == standing.score && best.achieved_at_ms == standing.achieved_at_ms,
+                ),
             };
             ranks.set(period, rank);
-            if improved && rank <= TOP_PLACES {
+            if holds_place && rank <= TOP_PLACES {
                 entered_top.push((period, rank));
             }
         }
+        if stored.inserted {
+            self.ports.observer.score_submitted(&row.game, row.score);
+        }
+        // Before the answer, durably: an acknowledged finish never loses its events. A finish
+        // tried again after a failure here writes the same events (ids derived from the
+        // session), and the bus drops what it already has.
+        self.announce(&row, ranks.all, &entered_top).await?;
         let receipt = receipt_from(&row, ranks);
         let accepted = FinishState::Accepted(receipt.clone());
         let session = self
@@ -326,10 +348,6 @@ impl Arcade {
                 Ok(())
             })
             .await;
-        if stored.inserted {
-            self.ports.observer.score_submitted(&row.game, row.score);
-            self.announce(&row, ranks.all, &entered_top).await;
-        }
         match session {
             Ok(s) => match &s.finish {
                 Some(done) => finished_answer(done, &s.game),
@@ -379,37 +397,37 @@ impl Arcade {
         Ok(receipt_from(row, ranks))
     }
 
-    async fn announce(&self, row: &ScoreRow, rank: u64, entered_top: &[(Period, u64)]) {
-        let base = Event {
-            id: Event::derived_id(row.session_id.0, EventKind::ScoreSubmitted, None),
-            kind: EventKind::ScoreSubmitted,
-            game: row.game.clone(),
-            player: row.player_name.clone(),
-            session_id: row.session_id.0,
-            score: Some(row.score),
+    /// Put a finished game's events in the outbox: the score's, now with its all-time rank
+    /// (releasing the one held since the score was stored), and one per board whose top it
+    /// entered. The relay publishes them; play never waits for the bus.
+    async fn announce(
+        &self,
+        row: &ScoreRow,
+        rank: u64,
+        entered_top: &[(Period, u64)],
+    ) -> Result<(), BackendError> {
+        let scored = Event {
             rank: Some(rank),
-            period: None,
-            at: row.achieved_at,
+            ..Event::score_submitted(
+                row.session_id.0,
+                &row.game,
+                &row.player_name,
+                row.score,
+                row.achieved_at,
+            )
         };
-        self.publish(base.clone()).await;
+        let mut events = Vec::with_capacity(1 + entered_top.len());
         for &(period, rank) in entered_top {
-            self.publish(Event {
+            events.push(Event {
                 id: Event::derived_id(row.session_id.0, EventKind::LeaderboardTop, Some(period)),
                 kind: EventKind::LeaderboardTop,
                 rank: Some(rank),
                 period: Some(period),
-                ..base.clone()
-            })
-            .await;
+                ..scored.clone()
+            });
         }
-    }
-
-    /// Events are best effort here: play never fails because the bus did.
-    async fn publish(&self, event: Event) {
-        match self.ports.events.publish(&event).await {
-            Ok(()) => self.ports.observer.event_published(event.kind),
-            Err(e) => self.ports.observer.event_failed(event.kind, &e),
-        }
+        events.insert(0, scored);
+        self.ports.outbox.add(&events).await
     }
 
     /// A page of a game's board for the current period.

@@ -1,13 +1,13 @@
 //! Event bus adapters behind the domain's `EventBus` port: the in-process bus of the
-//! embedded default, NATS JetStream for fleets, and a retrying wrapper that keeps events
-//! until the bus takes them; and [`notify`], the webhook delivery of `arcade notify`.
+//! embedded default and NATS JetStream for fleets; the [`Relay`] that moves events from the
+//! outbox to the bus; and [`notify`], the webhook delivery of `arcade notify`.
 
 mod nats;
 pub mod notify;
-mod retrying;
+mod relay;
 
 pub use nats::{NatsBus, STREAM, SUBJECTS, decode, subjects};
-pub use retrying::RetryingBus;
+pub use relay::{Relay, RelayHandle};
 
 use arcade_domain::BackendError;
 use arcade_domain::event::Event;

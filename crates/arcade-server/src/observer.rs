@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arcade_domain::BackendError;
 use arcade_domain::error::report;
 use arcade_domain::event::EventKind;
-use arcade_domain::ports::{Observer, RankFallback};
+use arcade_domain::ports::{Observer, OutboxDepth, RankFallback};
 use arcade_telemetry::{GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels};
 
 #[derive(Debug, Clone)]
@@ -62,8 +62,22 @@ impl Observer for MetricsObserver {
             .inc();
     }
 
-    fn event_failed(&self, kind: EventKind, error: &BackendError) {
-        tracing::warn!(kind = kind.as_str(), error = %report(error), "event not published");
+    fn relay_failed(&self, error: &BackendError) {
+        tracing::warn!(
+            error = %report(error),
+            kind = error.kind().as_str(),
+            "events not relayed to the bus; they wait in the outbox"
+        );
+        self.metrics.outbox_relay_failures.inc();
+    }
+
+    fn outbox_depth(&self, depth: OutboxDepth) {
+        self.metrics
+            .outbox_depth
+            .set(i64::try_from(depth.events).unwrap_or(i64::MAX));
+        self.metrics
+            .outbox_oldest_age
+            .set(depth.oldest_age.as_secs_f64());
     }
 
     fn rank_fallback(&self, outcome: RankFallback) {

@@ -1,16 +1,20 @@
 //! Durable score store adapters: players, verified scores and per-board bests in SQLite (the
 //! embedded default) or PostgreSQL (production), behind the domain's `ScoreStore` port; and
 //! the rank indexes answered from them: `postgres_ranks` (boards read from PostgreSQL's
-//! bests) and `failover_ranks` (a cache in front of the store). Migrations live in
-//! `migrations/<backend>/`.
+//! bests) and `failover_ranks` (a cache in front of the store); and the outbox of events
+//! waiting for the bus, written with the changes they report (`postgres_outbox`,
+//! `sqlite_outbox`). Migrations live in `migrations/<backend>/`.
 
 mod classify;
 mod failover_ranks;
 mod group_commit;
+mod outbox;
 mod postgres;
+mod postgres_outbox;
 mod postgres_ranks;
 mod rows;
 mod sqlite;
+mod sqlite_outbox;
 
 pub use failover_ranks::{FailoverRankIndex, rebuild};
 pub use postgres::{PgSettings, PostgresStore};

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use arcade_domain::BackendError;
 use arcade_domain::games::replay_codec;
-use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
+use arcade_domain::ports::{
+    EVENT_HOLD, HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore,
+};
 use arcade_domain::ranks::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
@@ -15,6 +17,8 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::group_commit::{BatchWriter, GroupCommit};
+use crate::outbox::{EventRow, ms, now_ms};
+use crate::postgres_outbox::OutboxWriter;
 use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
 use crate::{Dialect, backend_error, retrying_a_conflict_once};
 
@@ -61,6 +65,8 @@ pub struct PostgresStore {
     primary: PgPool,
     reads: PgPool,
     scores: GroupCommit<ScoreWriter>,
+    /// Events added to the outbox, written in batches like scores.
+    pub(crate) events: GroupCommit<OutboxWriter>,
 }
 
 fn pool(url: &str, s: PgSettings) -> Result<PgPool, BackendError> {
@@ -99,10 +105,18 @@ impl PostgresStore {
             SCORE_WRITERS,
             SCORE_BATCH,
         );
+        let events = GroupCommit::new(
+            OutboxWriter {
+                pool: primary.clone(),
+            },
+            SCORE_WRITERS,
+            SCORE_BATCH,
+        );
         Ok(Self {
             primary,
             reads,
             scores,
+            events,
         })
     }
 
@@ -182,12 +196,15 @@ struct ScoreWrite {
     week: i64,
     /// Whether the score goes on the boards ([`takes_a_place`]).
     ranked: bool,
+    /// The score's event, written to the outbox with it.
+    event: EventRow,
 }
 
 impl ScoreWrite {
     fn of(score: &NewScore) -> Result<Self, BackendError> {
         let at = score.achieved_at;
         Ok(Self {
+            event: EventRow::of(BACKEND, &score.event)?,
             session_id: score.session_id.0,
             game: score.game.clone(),
             player_key: score.player_key.clone(),
@@ -218,7 +235,8 @@ enum Written {
 
 /// Writes batches of scores, each in one statement (so one round trip, one commit, atomic):
 /// insert the scores (once per session), fix each player's previous best in the same row,
-/// and raise the three board bests. The previous best is a subquery per score, not a join (a
+/// raise the three board bests, and put each inserted score's event in the outbox, held for
+/// [`EVENT_HOLD`] (the finish releases it sooner, with its rank). The previous best is a subquery per score, not a join (a
 /// join planned while `best_scores` is small, as in a new database, hashes the whole table).
 #[derive(Debug)]
 struct ScoreWriter {
@@ -229,9 +247,10 @@ const INSERT_SCORES: &str = "\
     WITH input AS ( \
       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], \
         $6::bool[], $7::int[], $8::bigint[], $9::text[], $10::bytea[], $11::bigint[], \
-        $12::bigint[], $13::bigint[], $14::bool[]) \
+        $12::bigint[], $13::bigint[], $14::bool[], $15::uuid[], $16::text[], $17::text[]) \
       AS u (session_id, game, player_key, score, ticks, game_over, rules_version, seed, \
-        stats, replay, achieved_at, day, week, ranked) \
+        stats, replay, achieved_at, day, week, ranked, event_id, event_subject, \
+        event_payload) \
     ), ins AS ( \
       INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
         rules_version, seed, stats, replay, achieved_at, previous_best) \
@@ -256,6 +275,11 @@ const INSERT_SCORES: &str = "\
       WHERE excluded.score > best_scores.score \
          OR (excluded.score = best_scores.score \
              AND excluded.achieved_at < best_scores.achieved_at) \
+    ), events AS ( \
+      INSERT INTO outbox (id, subject, payload, created_at, available_at) \
+      SELECT i.event_id, i.event_subject, i.event_payload, $18, $19 \
+      FROM ins JOIN input i USING (session_id) \
+      ON CONFLICT (id) DO NOTHING \
     ) \
     SELECT session_id, previous_best FROM ins";
 
@@ -268,6 +292,7 @@ impl ScoreWriter {
         fn column<'a, T>(batch: &'a [ScoreWrite], f: impl Fn(&'a ScoreWrite) -> T) -> Vec<T> {
             batch.iter().map(f).collect()
         }
+        let now = now_ms();
         sqlx::query_as(INSERT_SCORES)
             .bind(column(batch, |s| s.session_id))
             .bind(column(batch, |s| s.game.as_str()))
@@ -283,6 +308,11 @@ impl ScoreWriter {
             .bind(column(batch, |s| s.day))
             .bind(column(batch, |s| s.week))
             .bind(column(batch, |s| s.ranked))
+            .bind(column(batch, |s| s.event.id))
+            .bind(column(batch, |s| s.event.subject))
+            .bind(column(batch, |s| s.event.payload.as_str()))
+            .bind(now)
+            .bind(now.saturating_add(ms(EVENT_HOLD)))
             .fetch_all(&self.pool)
             .await
     }
@@ -488,13 +518,16 @@ impl ScoreStore for PostgresStore {
 mod tests {
     use super::*;
     use arcade_domain::BackendErrorKind;
+    use arcade_domain::event::Event;
     use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn score(i: u32) -> NewScore {
+        let session_id = SessionId::random();
+        let at = Timestamp(1_800_000_000_000);
         NewScore {
-            session_id: SessionId::random(),
+            session_id,
             game: "egg-catcher".into(),
             player_key: format!("p{i}"),
             player_name: format!("P{i}"),
@@ -505,7 +538,8 @@ mod tests {
             seed: 7,
             stats: BTreeMap::new(),
             inputs: Vec::new(),
-            achieved_at: Timestamp(1_800_000_000_000),
+            achieved_at: at,
+            event: Event::score_submitted(session_id.0, "egg-catcher", &format!("P{i}"), i, at),
         }
     }
 

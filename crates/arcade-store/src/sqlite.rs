@@ -6,7 +6,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use arcade_domain::BackendError;
-use arcade_domain::ports::{HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore};
+use arcade_domain::ports::{
+    EVENT_HOLD, HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore,
+};
 use arcade_domain::ranks::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
@@ -16,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use uuid::fmt::Hyphenated;
 
 use crate::group_commit::{BatchWriter, GroupCommit};
+use crate::outbox::{EventRow, ms, now_ms};
 use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
 use crate::{Dialect, backend_error};
 
@@ -27,12 +30,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// Reads, which WAL lets run beside the write in progress.
-    reads: SqlitePool,
+    pub(crate) reads: SqlitePool,
     /// The one connection that writes. SQLite lets one connection write at a time; with
     /// writers on several connections the losers sleep in SQLite's busy handler (1, 2, 5, …
     /// up to 100 ms a try) while holding pooled connections that reads then queue for. On one
     /// connection, writes wait their turn in the pool's queue instead, in order and awake.
-    writes: SqlitePool,
+    pub(crate) writes: SqlitePool,
     /// Finished games, written in batches on the writing connection.
     scores: GroupCommit<ScoreWriter>,
 }
@@ -241,11 +244,14 @@ struct ScoreWrite {
     achieved_at: Timestamp,
     /// Whether the score goes on the boards ([`takes_a_place`]).
     ranked: bool,
+    /// The score's event, written to the outbox with it.
+    event: EventRow,
 }
 
 impl ScoreWrite {
     fn of(score: &NewScore) -> Result<Self, BackendError> {
         Ok(Self {
+            event: EventRow::of(BACKEND, &score.event)?,
             id: score.session_id.to_string(),
             game: score.game.clone(),
             player_key: score.player_key.clone(),
@@ -273,8 +279,9 @@ struct ScoreWriter {
 
 impl ScoreWriter {
     /// Insert the score (once per session), fix the player's previous best in its row, raise
-    /// the three board bests, and read the stored row back (the earlier one for a session
-    /// recorded before).
+    /// the three board bests, put its event in the outbox (held for [`EVENT_HOLD`]: the
+    /// finish releases it sooner, with its rank), and read the stored row back (the earlier
+    /// one for a session recorded before).
     async fn write_one(
         conn: &mut sqlx::SqliteConnection,
         score: &ScoreWrite,
@@ -341,6 +348,19 @@ impl ScoreWriter {
                 .await
                 .map_err(err)?;
             }
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO outbox (id, subject, payload, created_at, available_at) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(score.event.id.hyphenated().to_string())
+            .bind(score.event.subject)
+            .bind(&score.event.payload)
+            .bind(now)
+            .bind(now.saturating_add(ms(EVENT_HOLD)))
+            .execute(&mut *conn)
+            .await
+            .map_err(err)?;
         }
         let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = ?"))
             .bind(&score.id)

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::atomic::AtomicU64;
 use std::sync::{PoisonError, RwLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -44,6 +45,9 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_replays_rejected_total",
     "arcade_leaderboard_requests_total",
     "arcade_events_published_total",
+    "arcade_outbox_depth",
+    "arcade_outbox_oldest_age_seconds",
+    "arcade_outbox_relay_failures_total",
     "arcade_webhook_deliveries_total",
     "arcade_webhook_delivery_duration_seconds",
     "arcade_rank_fallbacks_total",
@@ -175,6 +179,9 @@ pub struct Metrics {
     pub replays_rejected: Family<RejectLabels, Counter>,
     pub leaderboard_requests: Family<GameLabels, Counter>,
     pub events_published: Family<KindLabels, Counter>,
+    pub outbox_depth: Gauge,
+    pub outbox_oldest_age: Gauge<f64, AtomicU64>,
+    pub outbox_relay_failures: Counter,
     pub webhook_deliveries: Family<WebhookLabels, Counter>,
     pub rank_fallbacks: Family<OutcomeLabels, Counter>,
     pub webhook_duration: HistogramFamily<TargetLabels>,
@@ -213,6 +220,9 @@ impl Metrics {
             replays_rejected: Family::default(),
             leaderboard_requests: Family::default(),
             events_published: Family::default(),
+            outbox_depth: Gauge::default(),
+            outbox_oldest_age: Gauge::default(),
+            outbox_relay_failures: Counter::default(),
             webhook_deliveries: Family::default(),
             rank_fallbacks: Family::default(),
             http_series: RwLock::default(),
@@ -263,6 +273,22 @@ impl Metrics {
             "events_published",
             "Game events published, by kind",
             metrics.events_published.clone(),
+        );
+        reg.register(
+            "outbox_depth",
+            "Events waiting in the outbox for the bus (every replica reports the shared outbox)",
+            metrics.outbox_depth.clone(),
+        );
+        reg.register(
+            "outbox_oldest_age_seconds",
+            "How long the oldest event in the outbox has waited for the bus",
+            metrics.outbox_oldest_age.clone(),
+        );
+        reg.register(
+            "outbox_relay_failures",
+            "Rounds of this replica's outbox relay that failed, the bus or the database refusing \
+             (the events stay in the outbox and are tried again)",
+            metrics.outbox_relay_failures.clone(),
         );
         reg.register(
             "rank_fallbacks",

@@ -1,5 +1,5 @@
-//! The storage conformance suite: the same checks for every `ScoreStore`, `SessionStore` and
-//! `RankIndex` adapter, each suite written once.
+//! The storage conformance suite: the same checks for every `ScoreStore`, `SessionStore`,
+//! `RankIndex` and `Outbox` adapter, each suite written once.
 //!
 //! `suite!` writes a suite's checks as public functions and exports a macro that expands
 //! every one of them into a `#[tokio::test]` for one backend. A backend's test file invokes
@@ -21,10 +21,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arcade_domain::DomainError;
+use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::{
-    HistoryCursor, NewScore, PlayerRecord, RankIndex, ScoreStore, SessionStore,
+    HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex, ScoreStore,
+    SessionStore,
 };
 use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
@@ -50,8 +53,9 @@ fn game() -> &'static dyn Game {
 }
 
 fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
+    let session_id = SessionId::random();
     NewScore {
-        session_id: SessionId::random(),
+        session_id,
         game: game().id().to_owned(),
         player_key: player.to_owned(),
         player_name: player.to_uppercase(),
@@ -66,6 +70,13 @@ fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
             value: 100,
         }],
         achieved_at: at,
+        event: Event::score_submitted(
+            session_id.0,
+            game().id(),
+            &player.to_uppercase(),
+            points,
+            at,
+        ),
     }
 }
 
@@ -674,5 +685,166 @@ suite! {
             matches!(submitted, Submission::NotImproved { rank: 1, .. }),
             "{submitted:?}"
         );
+    }
+}
+
+/// A score store and its outbox (the same database: a score's event is written with it).
+pub struct ScoresAndOutbox {
+    pub scores: Arc<dyn ScoreStore>,
+    pub outbox: Arc<dyn Outbox>,
+}
+
+/// An event of a session of its own, ready to add.
+fn started_event(player: &str) -> Event {
+    let session = SessionId::random();
+    Event {
+        id: Event::derived_id(session.0, EventKind::SessionStarted, None),
+        kind: EventKind::SessionStarted,
+        game: game().id().to_owned(),
+        player: player.to_owned(),
+        session_id: session.0,
+        score: None,
+        rank: None,
+        period: None,
+        at: T0,
+    }
+}
+
+/// A lease long enough that no check sees it end unless it waits for that.
+const LEASE: Duration = Duration::from_secs(60);
+
+fn decoded(entry: &OutboxEntry) -> Event {
+    serde_json::from_str(&entry.payload).expect("an outbox payload is an event")
+}
+
+suite! {
+    $
+    /// Every check of an outbox, as tests of the pair `$make` makes (an
+    /// `Option<(ScoresAndOutbox, _)>`).
+    outbox_conformance;
+
+    /// A score's event is stored with it but held for its finish, which adds it again with
+    /// its rank; recording the score again adds nothing.
+    pub async fn a_recorded_score_holds_its_event_until_the_finish_adds_it(backend: ScoresAndOutbox) {
+        let ScoresAndOutbox { scores, outbox } = backend;
+        scores.create_player(&player("oda")).await.unwrap();
+        let s = score("oda", 70, T0);
+        assert!(scores.record_score(&s).await.unwrap().inserted);
+        assert_eq!(outbox.depth().await.unwrap().events, 1, "stored with the score");
+        assert!(outbox.claim(10, LEASE).await.unwrap().is_empty(), "held for its rank");
+        assert!(!scores.record_score(&s).await.unwrap().inserted);
+        assert_eq!(outbox.depth().await.unwrap().events, 1, "stored once");
+
+        let ranked = Event {
+            rank: Some(3),
+            ..s.event.clone()
+        };
+        outbox.add(std::slice::from_ref(&ranked)).await.unwrap();
+        let claimed = outbox.claim(10, LEASE).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].id, s.event.id);
+        assert_eq!(decoded(&claimed[0]), ranked);
+    }
+
+    /// A claimed event is nobody else's until it is removed, given back, or its lease ends.
+    pub async fn claimed_events_are_leased_until_removed_or_given_back(backend: ScoresAndOutbox) {
+        let outbox = backend.outbox;
+        let events: Vec<Event> = ["a", "b", "c"].into_iter().map(started_event).collect();
+        outbox.add(&events).await.unwrap();
+        let depth = outbox.depth().await.unwrap();
+        assert_eq!(depth.events, 3);
+        assert!(depth.oldest_age < LEASE, "{depth:?}");
+        let first = outbox.claim(2, LEASE).await.unwrap();
+        assert_eq!(first.len(), 2);
+        let second = outbox.claim(2, LEASE).await.unwrap();
+        assert_eq!(second.len(), 1);
+        assert!(outbox.claim(2, LEASE).await.unwrap().is_empty());
+        let mut ids: Vec<_> = first.iter().chain(&second).map(|e| e.id).collect();
+        ids.sort();
+        let mut want: Vec<_> = events.iter().map(|e| e.id).collect();
+        want.sort();
+        assert_eq!(ids, want, "each event claimed once");
+        for entry in first.iter().chain(&second) {
+            let event = decoded(entry);
+            assert_eq!(event.id, entry.id);
+            assert!(events.contains(&event));
+        }
+
+        let given_back: Vec<_> = first.iter().map(|e| e.id).collect();
+        outbox.unclaim(&given_back).await.unwrap();
+        let again = outbox.claim(10, LEASE).await.unwrap();
+        let mut again: Vec<_> = again.iter().map(|e| e.id).collect();
+        again.sort();
+        let mut given_back = given_back;
+        given_back.sort();
+        assert_eq!(again, given_back);
+
+        outbox.remove(&ids).await.unwrap();
+        assert_eq!(outbox.depth().await.unwrap(), OutboxDepth::default());
+        outbox.unclaim(&ids).await.unwrap();
+        assert!(outbox.claim(10, LEASE).await.unwrap().is_empty(), "removed for good");
+    }
+
+    /// An event whose lease ended (its relay gone) is claimed again.
+    pub async fn an_event_whose_lease_ended_is_claimed_again(backend: ScoresAndOutbox) {
+        let outbox = backend.outbox;
+        let event = started_event("lea");
+        outbox.add(std::slice::from_ref(&event)).await.unwrap();
+        let lease = Duration::from_millis(100);
+        assert_eq!(outbox.claim(10, lease).await.unwrap().len(), 1);
+        assert!(outbox.claim(10, lease).await.unwrap().is_empty());
+        tokio::time::sleep(lease * 2).await;
+        let again = outbox.claim(10, LEASE).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].id, event.id);
+    }
+
+    /// Adding an event again keeps one event, with the last content.
+    pub async fn adding_an_event_again_replaces_its_content(backend: ScoresAndOutbox) {
+        let outbox = backend.outbox;
+        let event = started_event("rey");
+        outbox.add(std::slice::from_ref(&event)).await.unwrap();
+        let changed = Event {
+            player: "Rey".to_owned(),
+            ..event.clone()
+        };
+        outbox.add(std::slice::from_ref(&changed)).await.unwrap();
+        let claimed = outbox.claim(10, LEASE).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(decoded(&claimed[0]), changed);
+        assert!(outbox.add(&[]).await.is_ok());
+    }
+
+    /// Relays claiming at once never get the same event.
+    pub async fn concurrent_claims_never_share_an_event(backend: ScoresAndOutbox) {
+        let outbox = backend.outbox;
+        let events: Vec<Event> = (0..60).map(|i| started_event(&format!("p{i}"))).collect();
+        for chunk in events.chunks(7) {
+            outbox.add(chunk).await.unwrap();
+        }
+        let relays: Vec<_> = (0..4)
+            .map(|_| {
+                let outbox = outbox.clone();
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    loop {
+                        let batch = outbox.claim(5, LEASE).await.unwrap();
+                        if batch.is_empty() {
+                            return got;
+                        }
+                        got.extend(batch.into_iter().map(|e| e.id));
+                    }
+                })
+            })
+            .collect();
+        let mut claimed = Vec::new();
+        for relay in relays {
+            claimed.extend(relay.await.unwrap());
+        }
+        claimed.sort();
+        let before = claimed.len();
+        claimed.dedup();
+        assert_eq!(before, claimed.len(), "an event claimed twice");
+        assert_eq!(claimed.len(), events.len(), "every event claimed");
     }
 }

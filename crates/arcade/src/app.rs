@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arcade_domain::ports::{EventBus, Observer, RankIndex, ScoreStore, SessionStore};
+use arcade_domain::ports::{EventBus, Observer, Outbox, RankIndex, ScoreStore, SessionStore};
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
-use arcade_events::{InProcessBus, NatsBus, RetryingBus};
+use arcade_events::{InProcessBus, NatsBus, Relay, RelayHandle};
 use arcade_server::AppState;
 use arcade_server::observer::MetricsObserver;
 use arcade_server::state::{DependencyCheck, Health, HttpSettings};
@@ -78,6 +78,14 @@ impl Store {
         }
     }
 
+    /// The outbox, in the same database as the scores (a score's event is written with it).
+    pub fn outbox(&self) -> Arc<dyn Outbox> {
+        match self {
+            Self::Sqlite(s) => s.clone(),
+            Self::Postgres(s) => s.clone(),
+        }
+    }
+
     pub async fn migrate(&self) -> anyhow::Result<()> {
         if let Self::Postgres(pg) = self {
             pg.migrate()
@@ -131,6 +139,8 @@ pub struct Application {
     shutdown_timeout: Duration,
     /// Webhook delivery inside the server (embedded mode with a webhook configured).
     notifier: Option<tokio::task::JoinHandle<()>>,
+    /// Moves events from the outbox to the bus.
+    relay: RelayHandle,
 }
 
 impl Application {
@@ -200,7 +210,7 @@ impl Application {
                         async move { nats.ping().await }.boxed()
                     }
                 }));
-                Arc::new(RetryingBus::new(nats))
+                nats
             }
             None => Arc::new(InProcessBus::default()),
         };
@@ -217,11 +227,16 @@ impl Application {
         };
         let in_memory_ranks = settings.redis.is_none();
         let observer: Arc<dyn Observer> = Arc::new(MetricsObserver::new(metrics.clone()));
+        // Every replica runs a relay; the outbox the use cases write to wakes this one.
+        let relay = Relay::new(store.outbox(), events.clone(), observer.clone());
+        let outbox = relay.outbox();
+        let relay = relay.spawn();
         let arcade = Arc::new(Arcade::new(
             Ports {
                 scores,
                 sessions,
                 ranks,
+                outbox,
                 events,
                 clock,
                 observer,
@@ -254,6 +269,7 @@ impl Application {
             drain_delay: settings.drain_delay,
             shutdown_timeout: settings.shutdown_timeout,
             notifier,
+            relay,
         })
     }
 
@@ -284,7 +300,8 @@ impl Application {
     }
 
     /// Serve until `shutdown` resolves; then report draining for `drain_delay`, stop
-    /// accepting, and give in-flight requests `shutdown_timeout` to finish.
+    /// accepting, and give in-flight requests `shutdown_timeout` to finish; the outbox relay
+    /// gets what is left of that time to publish what waits.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -292,15 +309,20 @@ impl Application {
         let health = self.state.health.clone();
         let drain_delay = self.drain_delay;
         let (closing_tx, closing_rx) = tokio::sync::oneshot::channel::<()>();
-        let graceful = async move {
-            shutdown.await;
-            health.start_draining();
-            tracing::info!(
-                drain_ms = drain_delay.as_millis() as u64,
-                "shutdown requested: draining"
-            );
-            tokio::time::sleep(drain_delay).await;
-            let _ = closing_tx.send(());
+        let closing_at = Arc::new(std::sync::OnceLock::new());
+        let graceful = {
+            let closing_at = closing_at.clone();
+            async move {
+                shutdown.await;
+                health.start_draining();
+                tracing::info!(
+                    drain_ms = drain_delay.as_millis() as u64,
+                    "shutdown requested: draining"
+                );
+                tokio::time::sleep(drain_delay).await;
+                let _ = closing_at.set(tokio::time::Instant::now());
+                let _ = closing_tx.send(());
+            }
         };
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         // Compressing the pages and scripts takes tens of milliseconds: off the request path
@@ -322,6 +344,10 @@ impl Application {
             }
         };
         housekeeping.abort();
+        let left = closing_at.get().map_or(shutdown_timeout, |closing| {
+            (*closing + shutdown_timeout).saturating_duration_since(tokio::time::Instant::now())
+        });
+        self.relay.drain(left).await;
         if let Some(n) = notifier {
             n.abort();
         }

@@ -178,7 +178,8 @@ pub struct ServeArgs {
     /// After SIGTERM, how long readiness reports draining before the listener closes.
     #[arg(long, env = "ARCADE_DRAIN_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
     pub drain_delay: Duration,
-    /// How long in-flight requests may take to finish after the listener closes.
+    /// How long in-flight requests may take to finish after the listener closes; the outbox
+    /// relay publishes what waits in what is left of it.
     #[arg(long, env = "ARCADE_SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
 }

@@ -14,6 +14,7 @@ use futures::executor::block_on;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use super::*;
+use crate::ports::{OutboxDepth, OutboxEntry};
 use crate::ranks::RankedBoard;
 use crate::time::ManualClock;
 
@@ -29,6 +30,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct Scores {
     players: Mutex<HashMap<String, PlayerRecord>>,
     rows: Mutex<Vec<ScoreRow>>,
+    /// The events written with the scores, held for their finish.
+    held: Mutex<Vec<Event>>,
 }
 
 #[async_trait]
@@ -74,6 +77,7 @@ impl ScoreStore for Scores {
             previous_best,
         };
         rows.push(row.clone());
+        lock(&self.held).push(s.event.clone());
         Ok(crate::ports::Recorded {
             row,
             inserted: true,
@@ -223,16 +227,17 @@ impl RankIndex for Ranks {
     }
 }
 
-/// Keeps what it is given, or refuses everything once `down` is set.
+/// Keeps what is added, as an outbox that upserts by id does (the last content wins, in its
+/// first place), or refuses everything once `down` is set. The relay is not under test here.
 #[derive(Default)]
 struct Events {
-    published: Mutex<Vec<Event>>,
+    added: Mutex<Vec<Event>>,
     down: AtomicBool,
 }
 
 impl Events {
     fn kinds(&self) -> Vec<(EventKind, Option<Period>, Option<u64>)> {
-        lock(&self.published)
+        lock(&self.added)
             .iter()
             .map(|e| (e.kind, e.period, e.rank))
             .collect()
@@ -240,13 +245,45 @@ impl Events {
 }
 
 #[async_trait]
-impl EventBus for Events {
-    async fn publish(&self, event: &Event) -> Result<(), BackendError> {
+impl Outbox for Events {
+    async fn add(&self, events: &[Event]) -> Result<(), BackendError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(BackendError::unavailable("test bus", "down"));
+            return Err(BackendError::unavailable("test outbox", "down"));
         }
-        lock(&self.published).push(event.clone());
+        let mut added = lock(&self.added);
+        for event in events {
+            match added.iter_mut().find(|e| e.id == event.id) {
+                Some(e) => *e = event.clone(),
+                None => added.push(event.clone()),
+            }
+        }
         Ok(())
+    }
+
+    async fn claim(&self, _: usize, _: Duration) -> Result<Vec<OutboxEntry>, BackendError> {
+        unreachable!("the relay is not under test")
+    }
+
+    async fn remove(&self, _: &[uuid::Uuid]) -> Result<(), BackendError> {
+        unreachable!("the relay is not under test")
+    }
+
+    async fn unclaim(&self, _: &[uuid::Uuid]) -> Result<(), BackendError> {
+        unreachable!("the relay is not under test")
+    }
+
+    async fn depth(&self) -> Result<OutboxDepth, BackendError> {
+        unreachable!("the relay is not under test")
+    }
+}
+
+/// A bus nobody publishes to here: the service writes events to the outbox only.
+struct Bus;
+
+#[async_trait]
+impl EventBus for Bus {
+    async fn publish(&self, _: &Event) -> Result<(), BackendError> {
+        unreachable!("the service never publishes itself")
     }
 
     fn subscribe(&self) -> BoxStream<'static, Event> {
@@ -263,10 +300,6 @@ impl EventBus for Events {
 struct Seen(Mutex<Vec<String>>);
 
 impl Seen {
-    fn lines(&self) -> Vec<String> {
-        lock(&self.0).clone()
-    }
-
     fn count(&self, line: &str) -> usize {
         lock(&self.0).iter().filter(|l| *l == line).count()
     }
@@ -288,9 +321,6 @@ impl Observer for Seen {
     }
     fn event_published(&self, kind: EventKind) {
         self.note(format!("published {}", kind.as_str()));
-    }
-    fn event_failed(&self, kind: EventKind, _error: &BackendError) {
-        self.note(format!("failed {}", kind.as_str()));
     }
 }
 
@@ -318,7 +348,8 @@ impl Harness {
                 scores: scores.clone(),
                 sessions: sessions.clone(),
                 ranks: ranks.clone(),
-                events: events.clone(),
+                outbox: events.clone(),
+                events: Arc::new(Bus),
                 clock: clock.clone(),
                 observer: seen.clone(),
             },
@@ -583,7 +614,7 @@ fn entering_a_top_ten_is_announced_per_board_and_only_then() {
         });
         block_on(h.ranks.load(&board, better.collect())).unwrap();
     }
-    lock(&h.events.published).clear();
+    lock(&h.events.added).clear();
     let eleventh = h.played("Hal", 80);
     assert_eq!(
         eleventh.ranks,
@@ -603,29 +634,73 @@ fn entering_a_top_ten_is_announced_per_board_and_only_then() {
 }
 
 #[test]
-fn a_finish_succeeds_while_the_event_bus_is_down() {
+fn a_score_is_stored_with_its_event_held_and_the_finish_releases_it_with_its_rank() {
+    let h = Harness::new();
+    let receipt = h.played("Ivy", 80);
+    let held = lock(&h.scores.held).clone();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].kind, EventKind::ScoreSubmitted);
+    assert_eq!(
+        held[0].rank, None,
+        "the rank is not known when the score is stored"
+    );
+    let added = lock(&h.events.added).clone();
+    let released = added.iter().find(|e| e.id == held[0].id).unwrap();
+    assert_eq!(released.rank, Some(receipt.ranks.all));
+    assert_eq!(released.score, Some(receipt.score));
+}
+
+#[test]
+fn a_start_whose_event_cannot_be_stored_fails_and_claims_nothing() {
     let h = Harness::new();
     h.events.down.store(true, Ordering::SeqCst);
-    let receipt = h.played("Ivy", 80);
-    assert_eq!(receipt.ranks.all, 1);
+    let e = h.start("Ivo", None).unwrap_err();
+    assert!(
+        matches!(e, DomainError::Backend(ref b) if b.is_transient()),
+        "{e:?}"
+    );
+    let key = PlayerName::parse("Ivo").unwrap().key().to_owned();
+    assert!(
+        block_on(h.scores.find_player(&key)).unwrap().is_none(),
+        "the name stays free"
+    );
+    assert_eq!(h.seen.count("started egg-catcher"), 0);
+}
+
+#[test]
+fn a_finish_whose_events_cannot_be_stored_fails_and_its_retry_announces_everything() {
+    let h = Harness::new();
+    let started = h.start("Ivy", None).unwrap();
+    let batch = h.play(&started, 80);
+    h.events.down.store(true, Ordering::SeqCst);
+    let e = h.finish(&started, batch.clone()).unwrap_err();
+    assert!(
+        matches!(e, DomainError::Backend(ref b) if b.is_transient()),
+        "{e:?}"
+    );
+    // The score is stored (with its event held); the answer waits for the events.
     assert_eq!(lock(&h.scores.rows).len(), 1);
-    assert_eq!(h.board(Period::All), [("Ivy".to_owned(), 1)]);
-    assert!(lock(&h.events.published).is_empty());
-    let failed: Vec<_> = h
-        .seen
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("failed"))
-        .collect();
+    assert_eq!(lock(&h.scores.held).len(), 1);
+
+    h.events.down.store(false, Ordering::SeqCst);
+    let receipt = h.finish(&started, batch).unwrap();
+    assert_eq!(receipt.ranks.all, 1);
+    assert_eq!(lock(&h.scores.rows).len(), 1, "stored once");
     assert_eq!(
-        failed,
+        h.events.kinds(),
         [
-            "failed session_started",
-            "failed score_submitted",
-            "failed leaderboard_top",
-            "failed leaderboard_top",
-            "failed leaderboard_top",
-        ]
+            (EventKind::SessionStarted, None, None),
+            (EventKind::ScoreSubmitted, None, Some(1)),
+            (EventKind::LeaderboardTop, Some(Period::All), Some(1)),
+            (EventKind::LeaderboardTop, Some(Period::Day), Some(1)),
+            (EventKind::LeaderboardTop, Some(Period::Week), Some(1)),
+        ],
+        "the retry finds its own standing on the boards and announces the top entries too"
+    );
+    assert_eq!(
+        h.seen
+            .count(&format!("scored egg-catcher {}", receipt.score)),
+        1
     );
 }
 

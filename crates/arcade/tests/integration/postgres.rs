@@ -43,6 +43,19 @@ mod postgres_rank_index {
     }));
 }
 
+/// The outbox every replica's relay shares, beside the scores.
+mod postgres_outbox {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndOutbox;
+    arcade_testkit::outbox_conformance!(fresh_store().await.map(|(store, db)| {
+        let pair = ScoresAndOutbox {
+            scores: store.clone(),
+            outbox: store,
+        };
+        (pair, db)
+    }));
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
     let Some(db) = fresh_database().await else {

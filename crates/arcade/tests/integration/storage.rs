@@ -40,6 +40,22 @@ mod sqlite_in_memory_score_store {
     arcade_testkit::score_store_conformance!(sqlite_in_memory().await);
 }
 
+/// The outbox of a SQLite file, beside its scores.
+mod sqlite_outbox {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndOutbox;
+    async fn scores_and_outbox() -> Option<(ScoresAndOutbox, TempDir)> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+        let pair = ScoresAndOutbox {
+            scores: store.clone(),
+            outbox: store,
+        };
+        Some((pair, dir))
+    }
+    arcade_testkit::outbox_conformance!(scores_and_outbox().await);
+}
+
 mod memory_session_store {
     use super::*;
     arcade_testkit::session_store_conformance!(memory_sessions());

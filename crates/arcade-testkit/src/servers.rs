@@ -1,15 +1,19 @@
 //! Servers of a test's own, which the test starts, stops and starts again: a PostgreSQL
-//! cluster (stopping the shared database would fail every other test running beside it). Each
-//! listens on loopback on a free port, keeps its data in a temporary directory and is stopped
-//! when dropped. Without the server's binaries a test is skipped, or fails under
+//! cluster and a NATS server with JetStream (stopping a shared service would fail every other
+//! test running beside it). Each listens on loopback on a free port, keeps its data in a
+//! temporary directory (kept across a stop, as a real server's disk) and is stopped when
+//! dropped. Without the server's binaries a test is skipped, or fails under
 //! `ARCADE_REQUIRE_BACKENDS=1` (see [`backends::skip_or_fail`]).
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use std::time::Duration;
+
 use tempfile::TempDir;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
 
 use crate::backends;
 
@@ -198,5 +202,78 @@ impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         // Already stopped is fine: pg_ctl then says so and nothing is left running.
         self.pg_ctl_blocking(&self.data());
+    }
+}
+
+/// Where Debian installs the NATS server.
+const NATS_SERVER: &str = "/usr/sbin/nats-server";
+
+/// A NATS server with JetStream of the test's own. Stopping it kills the process (as a crash
+/// or a lost node would); its JetStream store stays for the next start.
+#[derive(Debug)]
+pub struct PrivateNats {
+    dir: TempDir,
+    port: u16,
+    process: Mutex<Option<Child>>,
+}
+
+impl PrivateNats {
+    /// Start the server; `None` when its binary is missing and the test is skipped.
+    pub async fn start() -> Option<Self> {
+        if !Path::new(NATS_SERVER).is_file() {
+            backends::skip_or_fail(&format!("the NATS server ({NATS_SERVER})"));
+            return None;
+        }
+        let server = Self {
+            dir: tempfile::Builder::new()
+                .prefix("arcade-nats-")
+                .tempdir()
+                .expect("a temporary directory"),
+            port: free_port(),
+            process: Mutex::new(None),
+        };
+        server.resume().await;
+        Some(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kill the server and wait until it is gone.
+    pub async fn stop(&self) {
+        if let Some(mut process) = self.process.lock().await.take() {
+            let _ = process.kill().await;
+        }
+    }
+
+    /// Start (again) on the same port and store, and wait until it accepts connections.
+    pub async fn resume(&self) {
+        let mut process = self.process.lock().await;
+        assert!(process.is_none(), "the NATS server is already running");
+        let child = Command::new(NATS_SERVER)
+            .arg("-js")
+            .arg("-sd")
+            .arg(self.dir.path())
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the NATS server starts");
+        *process = Some(child);
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "the NATS server did not listen on port {} in 5 s",
+            self.port
+        );
     }
 }

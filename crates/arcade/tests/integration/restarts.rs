@@ -1,7 +1,7 @@
-//! Fault tests that stop servers of the test's own ([`arcade_testkit::servers`]) under load
-//! and start them again: what clients get meanwhile, and what is stored afterwards. They need
-//! no shared service, only the servers' binaries (without them they are skipped, or fail under
-//! `ARCADE_REQUIRE_BACKENDS=1`).
+//! Fault tests that stop servers of the test's own ([`arcade_testkit::servers`]) and the
+//! arcade itself, and start them again: what clients get meanwhile, and what is stored and
+//! published afterwards. Without the servers' binaries (or, for the one that needs it, the
+//! shared PostgreSQL) they are skipped, or fail under `ARCADE_REQUIRE_BACKENDS=1`.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -9,11 +9,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use arcade_domain::event::{Event, EventKind};
+use arcade_domain::time::Period;
 use arcade_store::{PgSettings, PostgresStore};
-use arcade_testkit::servers::PrivatePostgres;
+use arcade_testkit::backends::{self, Service, TestDatabase};
+use arcade_testkit::servers::{PrivateNats, PrivatePostgres};
 use arcade_testkit::{BotGame, Response, StatusCode, TestApp, TestEnv, spawn_app_with_args};
+use futures::StreamExt;
 use serde_json::{Value, json};
+use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
+use uuid::Uuid;
 
 /// Players playing at once.
 const PLAYERS: usize = 12;
@@ -193,4 +199,213 @@ async fn postgres_stopped_mid_load_answers_503s_never_a_500_and_stores_every_fin
         .collect();
     acknowledged.sort();
     assert_eq!(stored, acknowledged);
+}
+
+/// `arcade serve` as a child process, which the test can SIGKILL.
+struct Replica {
+    process: Child,
+    base: String,
+    client: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Replica {
+    /// Serve on a free port with `flags`, in an environment holding nothing else; returns once
+    /// it answers.
+    async fn start(flags: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let data_dir = tempfile::tempdir().unwrap();
+        let process = Command::new(env!("CARGO_BIN_EXE_arcade"))
+            .arg("serve")
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data_dir.path())
+            .args(flags)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("ARCADE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the arcade binary starts");
+        let replica = Self {
+            process,
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            _data_dir: data_dir,
+        };
+        for _ in 0..200 {
+            if let Ok(r) = replica.client.get(replica.url("/health/live")).send().await
+                && r.status() == StatusCode::OK
+            {
+                return replica;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the arcade did not answer in 10 s");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Kill it at once (SIGKILL): no shutdown, no drain.
+    async fn kill(mut self) {
+        self.process.kill().await.unwrap();
+    }
+}
+
+/// How many messages of the stream `ARCADE` carry each message id.
+async fn stored_message_ids(nats_url: &str) -> BTreeMap<String, usize> {
+    use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+    let client = async_nats::connect(nats_url).await.unwrap();
+    let jetstream = async_nats::jetstream::new(client);
+    let Ok(stream) = jetstream.get_stream(arcade_events::STREAM).await else {
+        return BTreeMap::new();
+    };
+    let consumer = stream
+        .create_consumer(pull::Config {
+            deliver_policy: DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut ids = BTreeMap::new();
+    let mut messages = consumer
+        .fetch()
+        .max_messages(10_000)
+        .expires(Duration::from_millis(500))
+        .messages()
+        .await
+        .unwrap();
+    while let Some(m) = messages.next().await {
+        let m = m.unwrap();
+        let id = m
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Nats-Msg-Id"))
+            .map(|v| v.as_str().to_owned())
+            .expect("every event carries its id as Nats-Msg-Id");
+        *ids.entry(id).or_default() += 1;
+    }
+    ids
+}
+
+#[tokio::test]
+async fn events_of_acknowledged_games_reach_the_stream_once_after_nats_and_the_replica_fail() {
+    let Some(server) = backends::url(Service::Postgres) else {
+        return;
+    };
+    let Some(nats) = PrivateNats::start().await else {
+        return;
+    };
+    let db = TestDatabase::create(&server).await;
+    let migrator = PostgresStore::connect(&db.url, None, PgSettings::default()).unwrap();
+    migrator.migrate().await.unwrap();
+    let flags = [
+        "--database-url",
+        db.url.as_str(),
+        "--nats-url",
+        &nats.url(),
+        // Games are played by the bot at once, not in real time.
+        "--tick-slack",
+        "1h",
+        "--drain-delay",
+        "0s",
+    ];
+    let replica = Replica::start(&flags).await;
+
+    nats.stop().await;
+    // Every event these games make: each start's, each score's, and each top-10 entry's.
+    let mut expected = Vec::new();
+    for i in 0..6 {
+        let player = format!("Outbox {i}");
+        let (status, started) = replica
+            .post(
+                "/api/games/egg-catcher/sessions",
+                &json!({ "player": player }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{started}");
+        let session: Uuid = started["session_id"].as_str().unwrap().parse().unwrap();
+        let seed = u32::try_from(started["seed"].as_u64().unwrap()).unwrap();
+        let game = BotGame::play("egg-catcher", seed, 40 + 8 * i);
+        let body = json!({
+            "offset": 0,
+            "inputs": game.inputs_json(0, game.inputs.len()),
+            "tick": game.outcome.ticks,
+            "score": game.outcome.score,
+        });
+        let (status, receipt) = replica
+            .post(&format!("/api/sessions/{session}/finish"), &body)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "acknowledged without NATS: {receipt}"
+        );
+        expected.push(Event::derived_id(session, EventKind::SessionStarted, None));
+        expected.push(Event::derived_id(session, EventKind::ScoreSubmitted, None));
+        if game.outcome.score > 0 {
+            // Each player plays once: every rank is a new entry, a top-10 one up to 10.
+            for period in Period::ALL {
+                let rank = receipt["ranks"][period.as_str()].as_u64().unwrap();
+                if rank <= 10 {
+                    expected.push(Event::derived_id(
+                        session,
+                        EventKind::LeaderboardTop,
+                        Some(period),
+                    ));
+                }
+            }
+        }
+    }
+    replica.kill().await;
+    nats.resume().await;
+    let replica = Replica::start(&flags).await;
+
+    // The new replica's relay publishes what the killed one left (once the leases of what it
+    // was publishing when it died have ended).
+    let expected: Vec<String> = expected.iter().map(Uuid::to_string).collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let stored = loop {
+        let stored = stored_message_ids(&nats.url()).await;
+        if expected.iter().all(|id| stored.contains_key(id)) {
+            break stored;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "missing from the stream: {:?}",
+            expected
+                .iter()
+                .filter(|id| !stored.contains_key(*id))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+    let unexpected: Vec<_> = stored.keys().filter(|id| !expected.contains(id)).collect();
+    assert!(unexpected.is_empty(), "events no game made: {unexpected:?}");
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox")
+        .fetch_one(migrator.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the outbox is empty once everything is relayed");
+    migrator.close().await;
+    replica.kill().await;
 }

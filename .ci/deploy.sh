@@ -139,6 +139,35 @@ step "build the arcade binary" arcade_bin
 step "artifacts agree with the binary (check-config, ports, probes, metrics)" consistency
 step "image: build from scratch, run read-only, /health/ready (buildah, podman)" image
 
+# Delivery: the canary analysis replayed in promtool, the promotion path (Argo CD, workflows,
+# admission policy, image bumps), and the Terraform (parse, variables and outputs documented,
+# pins, Karpenter manifests against their CRD schemas, checkov). terraform init and validate
+# need the provider registry: the terraform job of .github/workflows/ci.yml runs them.
+canary_analysis() {
+  "$py" deploy/ci/canary_analysis.py "$rendered/production.yaml" "$out/canary"
+}
+
+delivery() {
+  "$py" deploy/ci/delivery.py "$root" "$out/delivery" --rendered "$rendered" \
+    --arcade "${CARGO_TARGET_DIR:-$root/target}/debug/arcade"
+}
+
+terraform_files() {
+  "$py" deploy/ci/terraform_check.py deploy/terraform "$out/terraform" &&
+    node deploy/ci/validate-crds.mjs "$out"/terraform/*.yaml &&
+    "$py" deploy/ci/validate_strict.py "$out"/terraform/*.yaml
+}
+
+terraform_scan() {
+  "$checkov" --skip-download --quiet --compact -o cli --framework terraform -d deploy/terraform \
+    2> >(grep -v 'Failed to download module' >&2)
+}
+
+step "canary analysis tells good from bad canaries (promtool)" canary_analysis
+step "promotion path: Argo CD, workflows, admission policy, image bumps" delivery
+step "Terraform: parse, documented variables and outputs, pins, Karpenter manifests" terraform_files
+step "Terraform security scan (checkov)" terraform_scan
+
 printf '\ndeploy: %d passed, %d failed\n' "$passed" "$failed"
 for f in "${failures[@]}"; do printf 'failed: %s\n' "$f"; done
 [ "$failed" -eq 0 ]

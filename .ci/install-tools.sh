@@ -52,3 +52,19 @@ if [ ! -f "$checkov_stamp" ]; then
   "$checkov_venv/bin/pip" install -q --disable-pip-version-check checkov==3.3.30
   touch "$checkov_stamp"
 fi
+
+# Checks of the delivery and infrastructure files (.ci/deploy.sh): the Karpenter and Kyverno
+# models, and Lua 5.1 (the dialect of Argo CD's health checks) to run argocd-cm's Lua.
+dpkg -s lua5.1 >/dev/null 2>&1 || {
+  echo "installing Debian packages: lua5.1"
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends lua5.1 >/dev/null
+}
+delivery_stamp="$npm_dir/.arcade-delivery-tools-1"
+if [ ! -f "$delivery_stamp" ]; then
+  echo "installing npm models for the delivery checks into $npm_dir"
+  npm install --prefix "$npm_dir" --no-audit --no-fund --silent \
+    @kubernetes-models/karpenter@2.0.0 @kubernetes-models/kyverno@2.0.0
+  touch "$delivery_stamp"
+fi

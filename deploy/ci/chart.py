@@ -45,6 +45,8 @@ BROKEN: list[tuple[str, dict]] = [
     ("an empty Secret name", {"secrets": {"existingSecret": ""}}),
     ("a secret value inlined", {"secrets": {"databaseUrl": "postgres://u:p@db/arcade"}}),
     ("an invalid image digest", {"image": {"digest": "latest"}}),
+    ("a canary without the Ingress its weights are set on",
+     {"rollouts": {"enabled": True}, "ingress": {"enabled": False}}),
     ("a canary step Argo Rollouts does not know", {"rollouts": {"steps": [{"setWait": 10}]}}),
 ]
 

@@ -49,8 +49,7 @@ global:
   scrape_timeout: 1s
   evaluation_interval: 1s
 rule_files:
-  - $monitoring/rules/arcade.rules.yaml
-  - $monitoring/rules/platform.rules.yaml
+  - $monitoring/rules/*.yaml
 scrape_configs:
   - job_name: arcade
     static_configs:

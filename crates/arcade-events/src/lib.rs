@@ -6,7 +6,7 @@ mod nats;
 pub mod notify;
 mod retrying;
 
-pub use nats::{NatsBus, STREAM, SUBJECTS, decode, subjects};
+pub use nats::{NatsBus, NatsOptions, STREAM, SUBJECTS, decode, subjects};
 pub use retrying::RetryingBus;
 
 use arcade_domain::StoreError;

@@ -58,7 +58,7 @@ impl fmt::Debug for RedisTarget {
 /// Why a Redis URL cannot be used. Says which part is wrong, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RedisTargetError {
-    #[error("it is not a redis://, rediss:// or redis+sentinel:// URL the Redis client reads")]
+    #[error("it is not a redis:// or redis+sentinel:// URL the Redis client reads")]
     Server,
     #[error("a redis+sentinel:// URL needs at least one Sentinel host")]
     NoSentinel,

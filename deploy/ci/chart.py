@@ -35,6 +35,8 @@ SCENARIOS: dict[str, list[str]] = {
     "defaults": [],
     "staging": ["values-staging.yaml"],
     "production": ["values-production.yaml"],
+    # The point-in-time restore of production (deploy/argocd/README.md).
+    "production-restore": ["values-production.yaml", "values-production-restore.yaml"],
 }
 SCENARIOS.update({f"ci-{p.stem}": [f"ci/{p.name}"] for p in sorted((CHART / "ci").glob("*.yaml"))})
 

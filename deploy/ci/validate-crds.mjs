@@ -60,5 +60,38 @@ for (const file of process.argv.slice(2)) {
     }
   }
 }
+// The Prometheus and Alertmanager that kube-prometheus-stack makes from our values: its
+// prometheusSpec and alertmanagerSpec become their specs (storageSpec is the chart's name
+// for the CRD's storage), so the operator's model checks what we give the chart.
+const specOf = (values, rename) =>
+  Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [rename[k] ?? k, v]));
+for (const file of process.argv.slice(2)) {
+  for (const doc of yaml.loadAll(readFileSync(file, "utf8"))) {
+    if (doc?.kind !== "Application" || doc.spec?.source?.chart !== "kube-prometheus-stack") continue;
+    const values = doc.spec.source.helm?.valuesObject ?? {};
+    for (const [kind, spec] of [
+      ["Prometheus", specOf(values.prometheus?.prometheusSpec, { storageSpec: "storage" })],
+      ["Alertmanager", { ...values.alertmanager?.alertmanagerSpec }],
+    ]) {
+      const mod = await load(`@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`);
+      const where = `${path.basename(file)}: kube-prometheus-stack ${kind} spec from the values`;
+      // The models' generator gives the embedded claim template a type of its own, with an
+      // apiVersion and kind the CRD does not ask for: stamp them on a copy.
+      const claim = spec.storage?.volumeClaimTemplate;
+      if (claim) {
+        spec.storage = { ...spec.storage, volumeClaimTemplate: {
+          apiVersion: "monitoring.coreos.com/v1", kind: "EmbeddedPersistentVolumeClaim", ...claim } };
+      }
+      try {
+        new mod[kind]({ metadata: { name: "kube-prometheus-stack" }, spec }).validate();
+        checked++;
+      } catch (e) {
+        failed++;
+        console.log(`FAIL ${where}: ${e.message}`);
+        for (const d of e.details ?? []) console.log(`       ${d.instancePath} ${d.message}`);
+      }
+    }
+  }
+}
 console.log(`custom resources: ${checked} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

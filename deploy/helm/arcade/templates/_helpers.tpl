@@ -120,7 +120,7 @@ seccompProfile:
 
 {{/* The CloudNativePG Cluster's name and the address of one of its services. */}}
 {{- define "arcade.cnpgName" -}}
-{{- include "arcade.componentName" (dict "root" . "component" "db") }}
+{{- .Values.postgresql.cnpg.name | default (include "arcade.componentName" (dict "root" . "component" "db")) }}
 {{- end }}
 
 {{/* postgresql://OWNER@SERVICE.NAMESPACE.svc:5432/DATABASE, no password: it comes from

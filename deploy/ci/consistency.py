@@ -246,6 +246,26 @@ def egress_allows(docs: list, namespace: str | None, port: int, pod_labels: dict
 
 def check_platform(rendered: Path, argocd: Path) -> None:
     apps = argocd_apps(argocd)
+    # Every Application's source is one its project allows, and lands in a namespace the
+    # namespaces Application creates (wave -10) or one its chart creates itself.
+    projects = {}
+    for f in sorted((argocd / "projects").glob("*.yaml")):
+        d = yaml.safe_load(f.read_text())
+        projects[d["metadata"]["name"]] = d["spec"]
+    namespaces = {yaml.safe_load(f.read_text())["metadata"]["name"] for f in (argocd / "namespaces").glob("*.yaml")}
+    for name, app in sorted(apps.items()):
+        project = projects.get(app["spec"]["project"], {})
+        repo = app["spec"]["source"]["repoURL"]
+        check(repo in project.get("sourceRepos", []),
+              f"Application {name}: its source {repo} is allowed by project {app['spec']['project']}")
+        ns = app["spec"]["destination"].get("namespace")
+        if ns and ns != "argocd":
+            check(ns in namespaces, f"Application {name}: namespace {ns} is created by deploy/argocd/namespaces")
+    for f in sorted(argocd.glob("*/*.yaml")):
+        for d in yaml.safe_load_all(f.read_text()):
+            ns = (d or {}).get("metadata", {}).get("namespace")
+            if d and d["kind"] not in ("Application", "AppProject") and ns:
+                check(ns in namespaces, f"{f.parent.name}/{f.name}: {d['kind']} {d['metadata']['name']} is in namespace {ns}, which deploy/argocd/namespaces creates")
     for f in sorted(rendered.glob("*.yaml")):
         docs = [d for d in yaml.safe_load_all(f.read_text()) if d]
         where = f.stem

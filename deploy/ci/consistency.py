@@ -12,6 +12,12 @@
 4. Metrics: every arcade_*/process_* metric named in the alert rules, the dashboard and the
    canary analysis is in METRIC_NAMES (crates/arcade-telemetry/src/metrics.rs); every
    arcade_* family a live scrape of /metrics shows is in METRIC_NAMES too.
+5. The platform (deploy/argocd): every Secret key a pod reads is one its writer writes (the
+   ExternalSecret, or CloudNativePG's app Secret), the database URLs name the rendered
+   Cluster's services (the migration the primary itself), the Redis Sentinel addresses,
+   master name and ports are those of the redis-ha Application, NATS' stream replicas fit
+   its cluster, the OTLP endpoint is the collector Application's OTLP/HTTP port, and the
+   NetworkPolicy lets each of those through.
 
 Usage: python consistency.py --arcade BIN --rendered DIR --compose FILE --monitoring DIR
 """
@@ -44,6 +50,9 @@ SECRET_SAMPLES = {
     "DATABASE_URL": "postgres://arcade:sample@postgres:5432/arcade",
     "DATABASE_READ_URL": "postgres://arcade:sample@postgres-replica:5432/arcade",
     "REDIS_URL": "redis://:sample@redis:6379",
+    "REDIS_PASSWORD": "sample",
+    "DATABASE_PASSWORD": "sample",
+    "NATS_URL": "nats://arcade:sample@nats.nats.svc:4222",
     "ARCADE_DISCORD_WEBHOOK_URL": "https://discord.example.invalid/api/webhooks/1/sample",
     "ARCADE_SLACK_WEBHOOK_URL": "https://hooks.slack.example.invalid/services/sample",
 }
@@ -202,13 +211,169 @@ def exprs_of_dashboard(obj) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------- 5. the platform
+def argocd_apps(argocd: Path) -> dict:
+    apps = {}
+    for f in sorted((argocd / "apps").glob("*.yaml")):
+        d = yaml.safe_load(f.read_text())
+        apps[d["metadata"]["name"]] = d
+    return apps
+
+
+def values_of(app: dict) -> dict:
+    return app["spec"]["source"].get("helm", {}).get("valuesObject", {})
+
+
+def egress_allows(docs: list, namespace: str | None, port: int, pod_labels: dict | None = None) -> bool:
+    """Whether a NetworkPolicy of the render lets the release's pods reach `port` in
+    `namespace` (by namespace selector), or pods with `pod_labels` in their own namespace."""
+    for d in docs:
+        if d["kind"] != "NetworkPolicy" or "Egress" not in d["spec"].get("policyTypes", []):
+            continue
+        for rule in d["spec"].get("egress", []):
+            ports = {p.get("port") for p in rule.get("ports", [])}
+            if rule.get("ports") and port not in ports:
+                continue
+            for peer in rule.get("to", []):
+                ns = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                pods = peer.get("podSelector", {}).get("matchLabels", {})
+                if namespace and ns == namespace:
+                    return True
+                if pod_labels and not ns and pods and all(pod_labels.get(k) == v for k, v in pods.items()):
+                    return True
+    return False
+
+
+def check_platform(rendered: Path, argocd: Path) -> None:
+    apps = argocd_apps(argocd)
+    # Every Application's source is one its project allows, and lands in a namespace the
+    # namespaces Application creates (wave -10) or one its chart creates itself.
+    projects = {}
+    for f in sorted((argocd / "projects").glob("*.yaml")):
+        d = yaml.safe_load(f.read_text())
+        projects[d["metadata"]["name"]] = d["spec"]
+    namespaces = {yaml.safe_load(f.read_text())["metadata"]["name"] for f in (argocd / "namespaces").glob("*.yaml")}
+    for name, app in sorted(apps.items()):
+        project = projects.get(app["spec"]["project"], {})
+        repo = app["spec"]["source"]["repoURL"]
+        check(repo in project.get("sourceRepos", []),
+              f"Application {name}: its source {repo} is allowed by project {app['spec']['project']}")
+        ns = app["spec"]["destination"].get("namespace")
+        if ns and ns != "argocd":
+            check(ns in namespaces, f"Application {name}: namespace {ns} is created by deploy/argocd/namespaces")
+    for f in sorted(argocd.glob("*/*.yaml")):
+        for d in yaml.safe_load_all(f.read_text()):
+            ns = (d or {}).get("metadata", {}).get("namespace")
+            if d and d["kind"] not in ("Application", "AppProject") and ns:
+                check(ns in namespaces, f"{f.parent.name}/{f.name}: {d['kind']} {d['metadata']['name']} is in namespace {ns}, which deploy/argocd/namespaces creates")
+    for f in sorted(rendered.glob("*.yaml")):
+        docs = [d for d in yaml.safe_load_all(f.read_text()) if d]
+        where = f.stem
+        ns = next((d["metadata"].get("namespace") for d in docs if d["metadata"].get("namespace")), "arcade")
+        # Who writes which Secret, with which keys.
+        written: dict[str, set[str] | None] = {}
+        for d in docs:
+            if d["kind"] == "ExternalSecret":
+                written[d["spec"]["target"]["name"]] = {x["secretKey"] for x in d["spec"].get("data", [])}
+            if d["kind"] == "Secret":
+                written[d["metadata"]["name"]] = set(d.get("stringData", {})) | set(d.get("data", {}))
+            if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io"):
+                # CloudNativePG's app Secret of the database owner (kubernetes.io/basic-auth).
+                written[f"{d['metadata']['name']}-app"] = {"username", "password", "uri", "host",
+                                                           "port", "dbname", "pgpass", "jdbc-uri"}
+        for d in docs:
+            if d["kind"] == "Cluster" and d["apiVersion"].startswith("postgresql.cnpg.io"):
+                creds = d["spec"].get("backup", {}).get("barmanObjectStore", {}).get("s3Credentials", {})
+                for ref in (creds.get("accessKeyId"), creds.get("secretAccessKey")):
+                    if ref:
+                        keys = written.get(ref["name"])
+                        check(keys is not None and ref["key"] in keys,
+                              f"{where}: Cluster {d['metadata']['name']} reads {ref['name']}/{ref['key']}, which its ExternalSecret writes")
+        clusters = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Cluster"}
+        poolers = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Pooler"}
+        for d in docs:
+            pod = (d.get("spec", {}).get("template", {}) or {}).get("spec")
+            if not pod:
+                continue
+            labels = d["spec"]["template"].get("metadata", {}).get("labels", {})
+            for c in pod.get("containers", []):
+                args = c.get("args") or []
+                role = ALIASES.get(args[0], args[0]) if args else None
+                if role not in ROLES:
+                    continue
+                env = {e["name"]: e for e in c.get("env", [])}
+                for e in env.values():
+                    ref = e.get("valueFrom", {}).get("secretKeyRef")
+                    if ref and ref["name"] in written:
+                        check(ref["key"] in written[ref["name"]],
+                              f"{where}: {d['kind']} {d['metadata']['name']} {e['name']} reads key {ref['key']} of {ref['name']}, which its writer writes")
+                for name in ("DATABASE_URL", "DATABASE_READ_URL"):
+                    value = env.get(name, {}).get("value")
+                    if not value:
+                        continue
+                    m = re.match(r"postgresql://[^@/]+@([a-z0-9-]+)\.([a-z0-9-]+)\.svc:(\d+)/", value)
+                    if not m:
+                        fail(f"{where}: {name} {value} is not a CloudNativePG service URL")
+                        continue
+                    svc, svc_ns, port = m.group(1), m.group(2), int(m.group(3))
+                    known = {f"{c}-{s}": ("primary" if s == "rw" else "replicas") for c in clusters for s in ("rw", "ro", "r")}
+                    known |= {p: f"pooler-{poolers[p]['spec']['type']}" for p in poolers}
+                    check(svc in known and svc_ns == ns and port == 5432,
+                          f"{where}: {d['kind']} {d['metadata']['name']} {name} names {svc}.{svc_ns}:{port}, a service of the rendered Cluster or Pooler")
+                    if role == "migrate":
+                        check(known.get(svc) == "primary", f"{where}: the migration's DATABASE_URL is the primary itself ({svc})")
+                    if name == "DATABASE_READ_URL":
+                        check(known.get(svc) == "replicas", f"{where}: DATABASE_READ_URL reads the replicas ({svc})")
+                    check(egress_allows(docs, None, 5432, {"cnpg.io/cluster": next(iter(clusters), "")}),
+                          f"{where}: the NetworkPolicy lets the release reach the Cluster's pods on 5432")
+                    if name == "DATABASE_URL":
+                        check("DATABASE_PASSWORD" in env, f"{where}: {d['kind']} {d['metadata']['name']} has DATABASE_PASSWORD beside a password-less DATABASE_URL")
+        configs = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+        for cm_name, data in configs.items():
+            redis_url = data.get("REDIS_URL", "")
+            if redis_url.startswith("redis+sentinel://") and "redis-ha" in apps:
+                rv = values_of(apps["redis-ha"])
+                rns = apps["redis-ha"]["spec"]["destination"]["namespace"]
+                release = apps["redis-ha"]["spec"]["source"]["helm"]["releaseName"]
+                hosts, service = redis_url[len("redis+sentinel://"):].split("/", 1)
+                expected = {f"{release}-announce-{i}.{rns}.svc:26379" for i in range(rv["replicas"])}
+                check(set(hosts.split(",")) == expected,
+                      f"{where}: ConfigMap {cm_name} REDIS_URL names every Sentinel of the redis-ha Application ({len(expected)})")
+                check(service.split("/")[0] == rv["redis"]["masterGroupName"],
+                      f"{where}: REDIS_URL's service is redis-ha's master group ({rv['redis']['masterGroupName']})")
+                check(rv.get("auth") and rv["sentinel"].get("auth"), f"{where}: redis-ha requires the password Arcade is given")
+                for port in (26379, 6379):
+                    check(egress_allows(docs, rns, port), f"{where}: the NetworkPolicy lets the release reach {rns} on {port}")
+            replicas = int(data.get("ARCADE_NATS_STREAM_REPLICAS", "1"))
+            if replicas > 1:
+                nv = values_of(apps["nats"])["config"]
+                check(nv["cluster"]["enabled"] and replicas <= nv["cluster"]["replicas"] and nv["jetstream"]["enabled"],
+                      f"{where}: ConfigMap {cm_name} asks {replicas} stream replicas of a {nv['cluster']['replicas']}-node JetStream cluster")
+                nns = apps["nats"]["spec"]["destination"]["namespace"]
+                check(egress_allows(docs, nns, 4222), f"{where}: the NetworkPolicy lets the release reach {nns} on 4222")
+            otlp = data.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            if otlp:
+                app = apps["opentelemetry-collector"]
+                svc = app["spec"]["source"]["helm"]["releaseName"]
+                ons = app["spec"]["destination"]["namespace"]
+                http = values_of(app)["config"]["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+                m = re.match(r"http://([a-z0-9-]+)\.([a-z0-9-]+)(?:\.svc)?:(\d+)$", otlp)
+                check(bool(m) and (m.group(1), m.group(2)) == (svc, ons) and int(m.group(3)) == int(http.rsplit(":", 1)[1]) == 4318,
+                      f"{where}: ConfigMap {cm_name} OTEL_EXPORTER_OTLP_ENDPOINT {otlp} is the collector's OTLP/HTTP receiver ({svc}.{ons}:4318; the binary exports OTLP/HTTP)")
+                check(egress_allows(docs, ons, 4318), f"{where}: the NetworkPolicy lets the release reach {ons} on 4318")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--arcade", required=True)
     ap.add_argument("--rendered", type=Path, required=True)
     ap.add_argument("--compose", type=Path, required=True)
     ap.add_argument("--monitoring", type=Path, required=True)
+    ap.add_argument("--argocd", type=Path, default=ROOT / "deploy/argocd")
     a = ap.parse_args()
+
+    # 5: the platform around the chart
+    check_platform(a.rendered, a.argocd)
 
     # 1 and 2: the chart
     for where, role, env, c, pod, objs in chart_containers(a.rendered):

@@ -1,7 +1,9 @@
 """Strict checks of rendered manifests beyond the Kubernetes schemas:
 
 - every custom resource against its committed strict schema (deploy/ci/schemas), so an
-  unknown or misspelt field fails (the upstream validators let unknown fields pass);
+  unknown or misspelt field fails (the upstream validators let unknown fields pass), or,
+  for kinds without a validator package (CloudNativePG), against the upstream CRD's own
+  OpenAPI schema (deploy/ci/crds), made strict the same way;
 - the pod template of each Argo Rollout is written out as a Deployment so that
   kubernetes-validate checks it like any other pod (pass --pod-templates FILE);
 - the PrometheusRule and the Grafana dashboard ConfigMap hold exactly the content of
@@ -22,12 +24,40 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 SCHEMAS = HERE / "schemas"
+CRDS = HERE / "crds"
 BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io",
                   "rbac.authorization.k8s.io"}
 
 
 def group_of(api_version: str) -> str:
     return api_version.split("/")[0] if "/" in api_version else ""
+
+
+def strict(schema):
+    """The CRD schema with unknown fields refused wherever it lists the known ones."""
+    if isinstance(schema, dict):
+        out = {k: strict(v) for k, v in schema.items()}
+        if ("properties" in out and "additionalProperties" not in out
+                and not out.get("x-kubernetes-preserve-unknown-fields")):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    return schema
+
+
+def crd_schemas() -> dict:
+    """(apiVersion, kind) -> strict schema of every committed upstream CRD."""
+    found = {}
+    for f in sorted(CRDS.glob("*/*.yaml")):
+        crd = yaml.safe_load(f.read_text())
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for v in crd["spec"]["versions"]:
+            schema = strict(v["schema"]["openAPIV3Schema"])
+            # The metadata is the API server's; apiVersion and kind are checked by the key.
+            schema["properties"]["metadata"] = {"type": "object"}
+            found[(f"{group}/{v['name']}", kind)] = schema
+    return found
 
 
 def rule_groups(monitoring: Path) -> list:
@@ -47,6 +77,7 @@ def main() -> int:
 
     failed = passed = 0
     pods = []
+    upstream = crd_schemas()
     for path in args.files:
         for doc in yaml.safe_load_all(path.read_text()):
             if not doc:
@@ -54,7 +85,11 @@ def main() -> int:
             api, kind, name = doc["apiVersion"], doc["kind"], doc["metadata"]["name"]
             where = f"{path.name}: {kind} {name}"
             problems: list[str] = []
-            if group_of(api) not in BUILTIN_GROUPS:
+            if (api, kind) in upstream:
+                v = jsonschema.Draft7Validator(upstream[(api, kind)])
+                problems += [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                             for e in v.iter_errors(doc)]
+            elif group_of(api) not in BUILTIN_GROUPS:
                 schema_file = SCHEMAS / f"{api.replace('/', '_')}_{kind}.json"
                 if not schema_file.exists():
                     problems.append(f"no committed schema {schema_file.name}")

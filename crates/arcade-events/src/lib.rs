@@ -6,7 +6,7 @@ mod nats;
 pub mod notify;
 mod relay;
 
-pub use nats::{NatsBus, STREAM, SUBJECTS, decode, subjects};
+pub use nats::{NatsBus, NatsOptions, STREAM, SUBJECTS, decode, subjects};
 pub use relay::{Relay, RelayHandle};
 
 use arcade_domain::BackendError;

@@ -1,7 +1,11 @@
 //! NATS JetStream bus: events go to the stream `ARCADE` (subjects `arcade.>`) with the event
 //! id as `Nats-Msg-Id`, so a retried publish is stored once; live listeners (each replica's
 //! pages) follow the same subjects on core NATS.
+//!
+//! Arcade authenticates with a user and password (or a token) in the URL, or with a
+//! credentials file (a NATS account user's JWT and NKey seed, [`NatsOptions::creds`]).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use arcade_domain::event::{Event, EventKind};
@@ -90,6 +94,79 @@ impl Classify for async_nats::client::FlushError {
     }
 }
 
+/// How to reach NATS, who Arcade is there, and how the stream it creates is kept.
+#[derive(Clone)]
+pub struct NatsOptions {
+    /// One server: `nats://[user:password@]host:port`, or `nats://token@host:port`.
+    pub url: String,
+    /// A credentials file (`.creds`: JWT and NKey seed) instead of, or besides, the URL's.
+    pub creds: Option<PathBuf>,
+    /// Copies of the stream JetStream keeps (1 for one server, 3 on a cluster).
+    pub stream_replicas: usize,
+}
+
+impl std::fmt::Debug for NatsOptions {
+    // The URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsOptions")
+            .field("creds", &self.creds)
+            .field("stream_replicas", &self.stream_replicas)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NatsOptions {
+    /// One server at `url`, a one-copy stream.
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            creds: None,
+            stream_replicas: 1,
+        }
+    }
+
+    /// The client's options and the URL to give it: async-nats reads no credentials from a
+    /// URL, so the user and password (or token) are taken out of it and set here.
+    async fn connect_options(
+        &self,
+    ) -> Result<(async_nats::ConnectOptions, String), BackendError> {
+        let mut options = match &self.creds {
+            Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
+                .await
+                .map_err(|e| {
+                    BackendError::defect(BACKEND, "cannot read the NATS credentials file")
+                        .with_source(e)
+                })?,
+            None => async_nats::ConnectOptions::new(),
+        };
+        let mut url = url::Url::parse(&self.url).map_err(|e| {
+            BackendError::defect(BACKEND, "invalid NATS URL").with_source(e)
+        })?;
+        let decode = |raw: &str| {
+            percent_encoding::percent_decode_str(raw)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| {
+                    BackendError::defect(
+                        BACKEND,
+                        "the NATS URL's user or password is not valid UTF-8",
+                    )
+                })
+        };
+        let user = decode(url.username())?;
+        let password = url.password().map(decode).transpose()?;
+        match (user.is_empty(), password) {
+            (true, None) => {}
+            (false, None) => options = options.token(user),
+            (_, Some(password)) => options = options.user_and_password(user, password),
+        }
+        // Infallible on a URL with a host, which a NATS URL has.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        Ok((options, url.into()))
+    }
+}
+
 /// The JetStream-backed bus. Connects in the background: the server starts (and play goes
 /// on) while NATS is away, and events flow once it is back.
 #[derive(Debug, Clone)]
@@ -97,11 +174,18 @@ pub struct NatsBus {
     client: async_nats::Client,
     jetstream: jetstream::Context,
     stream_ready: std::sync::Arc<OnceCell<()>>,
+    stream_replicas: usize,
 }
 
 impl NatsBus {
+    /// Connect to one server at `url` (credentials in the URL, if any).
     pub async fn connect(url: &str) -> Result<Self, BackendError> {
-        let client = async_nats::ConnectOptions::new()
+        Self::connect_with(&NatsOptions::new(url)).await
+    }
+
+    pub async fn connect_with(nats: &NatsOptions) -> Result<Self, BackendError> {
+        let (options, url) = nats.connect_options().await?;
+        let client = options
             .name("arcade")
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(2))
@@ -114,6 +198,7 @@ impl NatsBus {
             client,
             jetstream,
             stream_ready: std::sync::Arc::new(OnceCell::new()),
+            stream_replicas: nats.stream_replicas.max(1),
         })
     }
 
@@ -125,21 +210,52 @@ impl NatsBus {
         &self.jetstream
     }
 
-    /// Create the stream on first use (idempotent across replicas).
+    /// Create the stream on first use (idempotent across replicas), with the configured
+    /// number of copies; a stream created with another number is changed to it (JetStream
+    /// moves a stream from one copy to three in place on a cluster).
     pub async fn ensure_stream(&self) -> Result<(), BackendError> {
         self.stream_ready
             .get_or_try_init(|| async {
-                self.jetstream
-                    .get_or_create_stream(jetstream::stream::Config {
-                        name: STREAM.to_owned(),
-                        subjects: vec![SUBJECTS.to_owned()],
-                        duplicate_window: DUPLICATE_WINDOW,
-                        max_age: MAX_AGE,
-                        ..Default::default()
-                    })
+                let config = jetstream::stream::Config {
+                    name: STREAM.to_owned(),
+                    subjects: vec![SUBJECTS.to_owned()],
+                    duplicate_window: DUPLICATE_WINDOW,
+                    max_age: MAX_AGE,
+                    num_replicas: self.stream_replicas,
+                    ..Default::default()
+                };
+                let mut stream = self
+                    .jetstream
+                    .get_or_create_stream(config)
                     .await
-                    .map(|_| ())
-                    .map_err(backend_error)
+                    .map_err(backend_error)?;
+                let existing = stream
+                    .info()
+                    .await
+                    .map_err(|e| {
+                        BackendError::unavailable(BACKEND, "cannot read the stream's settings")
+                            .with_source(e)
+                    })?
+                    .config
+                    .clone();
+                if existing.num_replicas != self.stream_replicas {
+                    tracing::info!(
+                        from = existing.num_replicas,
+                        to = self.stream_replicas,
+                        "changing the replicas of the {STREAM} stream"
+                    );
+                    self.jetstream
+                        .update_stream(jetstream::stream::Config {
+                            num_replicas: self.stream_replicas,
+                            ..existing
+                        })
+                        .await
+                        .map_err(|e| {
+                            BackendError::unavailable(BACKEND, "cannot change the stream's copies")
+                                .with_source(e)
+                        })?;
+                }
+                Ok(())
             })
             .await
             .map(|_| ())

@@ -2,16 +2,20 @@
 //! the embedded default (one process), and on Redis for a fleet of replicas.
 //!
 //! Redis: connect one [`RedisBackend`] per process and take [`RedisBackend::sessions`] and
-//! [`RedisBackend::ranks`] from it; both share its connection.
+//! [`RedisBackend::ranks`] from it; both share its connection. [`RedisTarget`] reads the
+//! deployment from `REDIS_URL`: one server, or the primary of a set of Sentinels, followed
+//! across failovers.
 
 mod memory_ranks;
 mod memory_sessions;
 mod redis_backend;
 mod redis_ranks;
 mod redis_sessions;
+mod redis_target;
 
 pub use memory_ranks::MemoryRankIndex;
 pub use memory_sessions::MemorySessionStore;
 pub use redis_backend::RedisBackend;
 pub use redis_ranks::RedisRankIndex;
 pub use redis_sessions::RedisSessionStore;
+pub use redis_target::{RedisTarget, RedisTargetError, SENTINEL_PORT, SENTINEL_SCHEME};

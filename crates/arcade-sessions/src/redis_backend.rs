@@ -2,20 +2,27 @@
 //!
 //! A [`ConnectionManager`] multiplexes every command of the process over one connection and
 //! reconnects by itself. Its timeouts are short on purpose: a paused or vanished Redis must
-//! turn into a quick unavailable or timed-out `BackendError` (readiness goes red, requests get 503), never a
-//! request that hangs.
+//! turn into a quick unavailable or timed-out `BackendError` (readiness goes red, requests get
+//! 503), never a request that hangs.
+//!
+//! Behind Sentinels ([`RedisTarget::Sentinel`]) the connection follows the primary: a command
+//! that fails the way a lost or demoted primary fails (refused, dropped, `READONLY`) makes the
+//! process ask the Sentinels where the primary is now and, when it moved, connect there. That
+//! command is answered 503 like any outage; the next ones go to the new primary.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use arcade_domain::{BackendError, BackendErrorKind};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{ErrorKind, RedisError, ServerErrorKind};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::sentinel::SentinelClient;
+use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, ServerErrorKind, Value};
 
 use crate::redis_ranks::RedisRankIndex;
 use crate::redis_sessions::RedisSessionStore;
+use crate::redis_target::RedisTarget;
 
 const BACKEND: &str = "redis";
 /// Each connection attempt gives up after this.
@@ -25,6 +32,10 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Reconnection attempts before pending commands fail; commands wait for the attempts, so few
 /// and short keeps the worst case at a few seconds.
 const RECONNECT_RETRIES: usize = 2;
+/// Asking the Sentinels where the primary is gives up after this.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
+/// At most one question to the Sentinels this often, however many commands fail at once.
+const LOOKUP_EVERY: Duration = Duration::from_millis(200);
 
 /// The Redis connection and the key prefix every adapter puts in front of its keys, so that
 /// several deployments (or test runs) can share one server.
@@ -33,7 +44,7 @@ const RECONNECT_RETRIES: usize = 2;
 /// [`sessions`](Self::sessions) and [`ranks`](Self::ranks).
 #[derive(Clone)]
 pub struct RedisBackend {
-    conn: ConnectionManager,
+    shared: Arc<Shared>,
     prefix: Arc<str>,
 }
 
@@ -47,22 +58,53 @@ impl fmt::Debug for RedisBackend {
 }
 
 impl RedisBackend {
-    /// Connect to `url` (`redis://[:password@]host:port[/db]`) and check that the server
-    /// answers. Every key the adapters write starts with `prefix` (e.g. `arcade:`).
+    /// Connect to `url` (`redis://[:password@]host:port[/db]`, or the Sentinel form of
+    /// [`RedisTarget`]) and check that the server answers. Every key the adapters write starts
+    /// with `prefix` (e.g. `arcade:`).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, BackendError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| defect("the Redis URL is not valid").with_source(e))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(RECONNECT_RETRIES)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(backend_error)?;
+        let target = RedisTarget::parse(url, None)
+            .map_err(|e| defect(format!("invalid Redis URL: {e}")))?;
+        Self::open(&target, prefix).await
+    }
+
+    /// Connect to `target` (for a Sentinel target: to the primary the Sentinels name) and check
+    /// that it answers.
+    pub async fn open(target: &RedisTarget, prefix: &str) -> Result<Self, BackendError> {
+        let (client, follower) = match target.sentinel_client().map_err(backend_error)? {
+            None => {
+                let RedisTarget::Server(info) = target else {
+                    unreachable!("a target without Sentinels is one server")
+                };
+                (
+                    redis::Client::open(info.clone()).map_err(|e| {
+                        defect("the Redis connection settings are not valid").with_source(e)
+                    })?,
+                    None,
+                )
+            }
+            Some(mut sentinel) => {
+                let client = lookup(&mut sentinel).await?;
+                (client, Some(sentinel))
+            }
+        };
+        let primary = client.get_connection_info().addr().to_string();
+        let db = client.get_connection_info().redis_settings().db();
+        let manager = manager(client).await?;
         Ok(Self {
-            conn,
+            shared: Arc::new(Shared {
+                current: RwLock::new(Current {
+                    generation: 0,
+                    manager,
+                }),
+                follower: follower.map(|client| {
+                    tokio::sync::Mutex::new(Follower {
+                        client,
+                        primary,
+                        last_lookup: None,
+                    })
+                }),
+                db,
+            }),
             prefix: prefix.into(),
         })
     }
@@ -114,8 +156,18 @@ impl RedisBackend {
         }
     }
 
-    pub(crate) fn conn(&self) -> ConnectionManager {
-        self.conn.clone()
+    /// The connection to the current primary, for one or more commands.
+    pub(crate) fn conn(&self) -> RedisConnection {
+        let current = self
+            .shared
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        RedisConnection {
+            shared: self.shared.clone(),
+            generation: current.generation,
+            manager: current.manager.clone(),
+        }
     }
 
     pub(crate) fn key(&self, rest: std::fmt::Arguments<'_>) -> String {
@@ -163,6 +215,158 @@ fn kind_of(e: &RedisError) -> BackendErrorKind {
 pub(crate) fn defect(detail: impl Into<Cow<'static, str>>) -> BackendError {
     BackendError::defect(BACKEND, detail)
 }
+
+/// Whether `e` is an outage (of the server, or of its role as primary) rather than a bug: the
+/// failures after which the Sentinels are asked where the primary is.
+fn is_transient(e: &RedisError) -> bool {
+    kind_of(e).is_transient()
+}
+
+/// The connection of the process and, behind Sentinels, what follows the primary.
+struct Shared {
+    current: RwLock<Current>,
+    follower: Option<tokio::sync::Mutex<Follower>>,
+    db: i64,
+}
+
+struct Current {
+    /// Bumped each time the connection moves to another primary.
+    generation: u64,
+    manager: ConnectionManager,
+}
+
+struct Follower {
+    client: SentinelClient,
+    /// Address of the primary the connection goes to.
+    primary: String,
+    last_lookup: Option<Instant>,
+}
+
+impl Shared {
+    /// After a command on `generation` failed as a lost primary fails: ask the Sentinels where
+    /// the primary is and move there if it moved. One question at a time, and not more often
+    /// than [`LOOKUP_EVERY`]; a failure only waits for the next one.
+    async fn follow_primary(&self, generation: u64) {
+        let Some(follower) = &self.follower else {
+            return;
+        };
+        let mut follower = follower.lock().await;
+        let current = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation;
+        if current != generation
+            || follower
+                .last_lookup
+                .is_some_and(|at| at.elapsed() < LOOKUP_EVERY)
+        {
+            return;
+        }
+        follower.last_lookup = Some(Instant::now());
+        let client = match lookup(&mut follower.client).await {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(error = %e, "the Redis Sentinels name no primary yet");
+                return;
+            }
+        };
+        let primary = client.get_connection_info().addr().to_string();
+        if primary == follower.primary {
+            // The same primary: its connection manager reconnects by itself.
+            return;
+        }
+        match manager(client).await {
+            Ok(manager) => {
+                let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+                current.generation += 1;
+                current.manager = manager;
+                tracing::warn!(from = %follower.primary, to = %primary, "the Redis primary moved: connected to the new one");
+                follower.primary = primary;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %primary, "cannot connect to the new Redis primary yet")
+            }
+        }
+    }
+}
+
+/// The primary the Sentinels name now (checked by the client to call itself primary).
+async fn lookup(sentinel: &mut SentinelClient) -> Result<redis::Client, BackendError> {
+    tokio::time::timeout(LOOKUP_TIMEOUT, sentinel.async_get_client())
+        .await
+        .map_err(|_| {
+            BackendError::new(
+                BackendErrorKind::TimedOut,
+                BACKEND,
+                "the Redis Sentinels did not answer in time",
+            )
+        })?
+        .map_err(|e| {
+            BackendError::unavailable(BACKEND, "the Redis Sentinels name no primary").with_source(e)
+        })
+}
+
+async fn manager(client: redis::Client) -> Result<ConnectionManager, BackendError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(RECONNECT_RETRIES)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(backend_error)
+}
+
+/// One use of the process's connection: commands go to the primary of the moment, and a
+/// failure that says the primary is gone starts following it (Sentinel targets).
+#[derive(Clone)]
+pub(crate) struct RedisConnection {
+    shared: Arc<Shared>,
+    generation: u64,
+    manager: ConnectionManager,
+}
+
+impl RedisConnection {
+    async fn after<T>(&self, result: redis::RedisResult<T>) -> redis::RedisResult<T> {
+        if let Err(e) = &result
+            && is_transient(e)
+        {
+            self.shared.follow_primary(self.generation).await;
+        }
+        result
+    }
+}
+
+impl ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let result = self.manager.req_packed_command(cmd).await;
+            self.after(result).await
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let result = self
+                .manager
+                .req_packed_commands(pipeline, offset, count)
+                .await;
+            self.after(result).await
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.shared.db
+    }
+}
+
 
 /// Escape the characters SCAN's MATCH treats as wildcards, so a prefix matches literally.
 fn glob_escape(raw: &str) -> String {

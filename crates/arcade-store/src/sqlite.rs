@@ -1,5 +1,5 @@
 //! SQLite score store: one file in the data directory, WAL mode, migrated on open; one writing
-//! connection beside a pool of readers.
+//! connection beside a pool of readers; and its online backup to a file.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -13,8 +13,8 @@ use arcade_domain::ranks::{Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use async_trait::async_trait;
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, SqlitePool};
 use uuid::fmt::Hyphenated;
 
 use crate::group_commit::{BatchWriter, GroupCommit};
@@ -118,6 +118,73 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.writes.close().await;
         self.reads.close().await;
+    }
+
+    /// Copy `arcade.db` of `data_dir` to `dest` while a server may be using it.
+    pub async fn backup_dir(data_dir: &Path, dest: &Path) -> Result<(), BackendError> {
+        let source = data_dir.join("arcade.db");
+        if !source.is_file() {
+            return Err(BackendError::defect(
+                BACKEND,
+                format!("no database at {}", source.display()),
+            ));
+        }
+        Self::backup(SqliteConnectOptions::new().filename(source), dest).await
+    }
+
+    /// Copy the database of a `sqlite:` URL to `dest` while a server may be using it.
+    pub async fn backup_url(url: &str, dest: &Path) -> Result<(), BackendError> {
+        Self::backup(SqliteConnectOptions::from_str(url).map_err(err)?, dest).await
+    }
+
+    /// SQLite's online copy, `VACUUM INTO`: a consistent snapshot taken in one read
+    /// transaction (the server keeps writing meanwhile), on a read-only connection that runs
+    /// no migration. Written beside `dest`, checked, then renamed, so `dest` is complete or
+    /// absent; an existing `dest` is never replaced.
+    async fn backup(source: SqliteConnectOptions, dest: &Path) -> Result<(), BackendError> {
+        let failed = |message: String| BackendError::defect(BACKEND, message);
+        if dest.exists() {
+            return Err(failed(format!("{} exists already", dest.display())));
+        }
+        let mut partial = dest.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let into = partial
+            .to_str()
+            .ok_or_else(|| failed(format!("{} is not UTF-8", partial.display())))?;
+        let mut source = source
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(30))
+            .connect()
+            .await
+            .map_err(err)?;
+        let copied = sqlx::query("VACUUM INTO ?")
+            .bind(into)
+            .execute(&mut source)
+            .await
+            .map_err(err);
+        let _ = source.close().await;
+        copied?;
+        let mut copy = SqliteConnectOptions::new()
+            .filename(&partial)
+            .read_only(true)
+            .connect()
+            .await
+            .map_err(err)?;
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut copy)
+            .await
+            .map_err(err)?;
+        let _ = copy.close().await;
+        if check != "ok" {
+            let _ = std::fs::remove_file(&partial);
+            return Err(failed(format!(
+                "the copy failed its integrity check: {check}"
+            )));
+        }
+        std::fs::rename(&partial, dest)
+            .map_err(|e| failed(format!("cannot move the copy to {}: {e}", dest.display())))
     }
 }
 

@@ -1,6 +1,6 @@
-//! `arcade serve` and `arcade migrate`: picks the concrete adapters for the settings, builds
-//! the server, binds the listener first (so the port is known, even when it was 0) and runs
-//! until shutdown; applies the migrations.
+//! `arcade serve`, `arcade migrate` and `arcade backup`: picks the concrete adapters for the
+//! settings, builds the server, binds the listener first (so the port is known, even when it
+//! was 0) and runs until shutdown; applies the migrations; copies the embedded database.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use secrecy::ExposeSecret;
 use tokio::net::{TcpListener, TcpSocket};
 
 use crate::config::{
-    DEPENDENCY_TIMEOUT, Database, MigrateSettings, ServeSettings, StorageSettings,
+    BackupSettings, DEPENDENCY_TIMEOUT, Database, MigrateSettings, ServeSettings, StorageSettings,
 };
 
 /// Connection backlog: tokio's default of 128 overflows under bursts of new connections and
@@ -164,7 +164,7 @@ impl Application {
         let (sessions, ranks): (Arc<dyn SessionStore>, Arc<dyn RankIndex>) =
             match (&settings.redis, &store) {
                 (Some(redis), Store::Postgres(pg)) => {
-                    let redis = RedisBackend::connect(redis.url.expose_secret(), &redis.prefix)
+                    let redis = RedisBackend::open(&redis.target, &redis.prefix)
                         .await
                         .context("cannot connect to Redis (REDIS_URL)")?;
                     let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
@@ -194,10 +194,10 @@ impl Application {
                     Arc::new(MemoryRankIndex::new()),
                 ),
             };
-        let events: Arc<dyn EventBus> = match &settings.nats_url {
-            Some(url) => {
+        let events: Arc<dyn EventBus> = match &settings.nats {
+            Some(nats) => {
                 let nats = Arc::new(
-                    NatsBus::connect(url.expose_secret())
+                    NatsBus::connect_with(&nats.options())
                         .await
                         .context("cannot use NATS_URL")?,
                 );
@@ -215,7 +215,7 @@ impl Application {
             None => Arc::new(InProcessBus::default()),
         };
         // Without NATS there is no `arcade notify` to consume events: deliver them from here.
-        let notifier = if settings.nats_url.is_none() {
+        let notifier = if settings.nats.is_none() {
             crate::notify::spawn_embedded(events.clone(), &settings.delivery, metrics.clone())?
         } else {
             if !settings.delivery.webhooks.is_empty() {
@@ -391,5 +391,27 @@ pub async fn migrate(settings: &MigrateSettings) -> anyhow::Result<()> {
     store.migrate().await?;
     store.close().await;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// Copy the embedded SQLite database to `settings.to` (a file, or a directory to put a
+/// time-stamped file in) while a server may be using it.
+pub async fn backup(settings: &BackupSettings) -> anyhow::Result<()> {
+    let dest = if settings.to.is_dir() {
+        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+            .to_string()
+            .replace(['-', ':'], "");
+        settings.to.join(format!("arcade-{stamp}.db"))
+    } else {
+        settings.to.clone()
+    };
+    match &settings.database {
+        Database::EmbeddedDir(dir) => SqliteStore::backup_dir(dir, &dest).await,
+        Database::SqliteUrl(url) => SqliteStore::backup_url(url.expose_secret(), &dest).await,
+        Database::Postgres { .. } => unreachable!("the settings refuse PostgreSQL"),
+    }
+    .with_context(|| format!("cannot back the database up to {}", dest.display()))?;
+    tracing::info!(file = %dest.display(), "backup written");
+    println!("{}", dest.display());
     Ok(())
 }

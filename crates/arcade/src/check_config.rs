@@ -86,6 +86,18 @@ mod tests {
             assert!(notify.contains(&name.to_owned()), "{name}");
         }
         assert!(!notify.contains(&"DATABASE_URL".to_owned()));
+        for name in ["NATS_CREDS", "ARCADE_NATS_STREAM_REPLICAS"] {
+            assert!(notify.contains(&name.to_owned()), "{name}");
+            assert!(serve.contains(&name.to_owned()), "{name}");
+        }
+        for name in ["REDIS_PASSWORD", "DATABASE_PASSWORD"] {
+            assert!(serve.contains(&name.to_owned()), "{name}");
+        }
+        let backup = accepted(Role::Backup);
+        for name in ["ARCADE_BACKUP_TO", "ARCADE_DATA_DIR", "DATABASE_URL"] {
+            assert!(backup.contains(&name.to_owned()), "{name}");
+        }
+        assert!(!backup.contains(&"ARCADE_LISTEN".to_owned()));
         let vars = vec![("ARCADE_LISTN".to_owned(), "0.0.0.0:8080".to_owned())];
         let problems = check(Role::Serve, &vars).unwrap_err();
         assert!(problems[0].contains("ARCADE_LISTN"), "{problems:?}");

@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use arcade_domain::session::PlayRules;
+use arcade_events::NatsOptions;
 use arcade_events::notify::{
     RetryPolicy, Settings as DeliverySettings, Target as WebhookTarget, Webhook,
 };
+use arcade_sessions::{RedisTarget, RedisTargetError, SENTINEL_SCHEME};
 use arcade_store::PgSettings;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
@@ -22,7 +24,8 @@ use secrecy::{ExposeSecret, SecretString};
 pub const DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(2);
 
 const POSTGRES_SCHEMES: &[&str] = &["postgres://", "postgresql://"];
-const REDIS_SCHEMES: &[&str] = &["redis://", "rediss://"];
+// `rediss://` (TLS) is not listed: this build's Redis client has no TLS.
+const REDIS_SCHEMES: &[&str] = &["redis://", SENTINEL_SCHEME];
 const NATS_SCHEMES: &[&str] = &["nats://", "tls://", "ws://", "wss://"];
 const HTTP_SCHEMES: &[&str] = &["https://", "http://"];
 
@@ -49,6 +52,10 @@ pub enum Command {
     /// Check the environment for a role: every setting valid and every ARCADE_* variable one
     /// the role accepts. Exit 0 when it is, 1 with the reasons otherwise.
     CheckConfig(CheckConfigArgs),
+    /// Copy the embedded SQLite database to a file while the server may be running (an online,
+    /// consistent copy). Restore by putting the copy in place as ARCADE_DATA_DIR/arcade.db
+    /// while the server is stopped. PostgreSQL is backed up by its own tools instead.
+    Backup(BackupArgs),
     /// Announce scores and new leaders on Discord and Slack webhooks, from the JetStream
     /// stream (log-only when no webhook is configured).
     // `broadcast` was its name: deployments that run `arcade broadcast` keep working.
@@ -63,6 +70,7 @@ pub enum Role {
     Migrate,
     #[value(alias = "broadcast")]
     Notify,
+    Backup,
 }
 
 impl Role {
@@ -72,6 +80,7 @@ impl Role {
             Self::Serve => "serve",
             Self::Migrate => "migrate",
             Self::Notify => "notify",
+            Self::Backup => "backup",
         }
     }
 }
@@ -119,6 +128,10 @@ pub struct StorageArgs {
     /// Optional PostgreSQL read replica for histories and board rebuilds.
     #[arg(long, env = "DATABASE_READ_URL", hide_env_values = true)]
     pub database_read_url: Option<SecretString>,
+    /// PostgreSQL password, given apart from DATABASE_URL and DATABASE_READ_URL (a Secret
+    /// key, e.g. the database operator's); used instead of a password in either URL.
+    #[arg(long, env = "DATABASE_PASSWORD", hide_env_values = true)]
+    pub database_password: Option<SecretString>,
     /// PostgreSQL connections per pool (primary, and replica when set).
     #[arg(long, env = "ARCADE_DATABASE_POOL_SIZE", default_value_t = 10)]
     pub database_pool_size: u32,
@@ -139,16 +152,11 @@ pub struct ServeArgs {
     pub storage: StorageArgs,
     #[command(flatten)]
     pub log: LogArgs,
-    /// Redis URL for live sessions and the rank index, shared by every replica; without it
-    /// they live in this process's memory.
-    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<SecretString>,
-    /// Prefix of every Redis key (lets several deployments share one Redis).
-    #[arg(long, env = "ARCADE_REDIS_PREFIX", default_value = "arcade:")]
-    pub redis_prefix: String,
-    /// NATS URL for game events (JetStream stream ARCADE); without it events stay in process.
-    #[arg(long, env = "NATS_URL", hide_env_values = true)]
-    pub nats_url: Option<SecretString>,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    /// NATS for game events (JetStream stream ARCADE); without NATS_URL events stay in process.
+    #[command(flatten)]
+    pub nats: NatsArgs,
     /// Notifications straight from this server, for single-binary installs (no NATS): with a
     /// webhook set, scores are announced the way `arcade notify` does in a fleet.
     #[command(flatten)]
@@ -205,6 +213,19 @@ pub struct HealthcheckArgs {
     pub timeout: Duration,
 }
 
+/// Settings of `arcade backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// The copy to write: a file that does not exist yet, or a directory to write
+    /// `arcade-YYYYMMDDTHHMMSSZ.db` into.
+    #[arg(long, env = "ARCADE_BACKUP_TO")]
+    pub to: PathBuf,
+}
+
 /// Settings of `arcade notify`.
 #[derive(Debug, Clone, Args)]
 pub struct NotifyArgs {
@@ -213,9 +234,9 @@ pub struct NotifyArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub log: LogArgs,
-    /// NATS URL: the events come from its JetStream stream ARCADE (required).
-    #[arg(long, env = "NATS_URL", hide_env_values = true)]
-    pub nats_url: Option<SecretString>,
+    /// NATS: the events come from its JetStream stream ARCADE (NATS_URL is required).
+    #[command(flatten)]
+    pub nats: NatsArgs,
     #[command(flatten)]
     pub webhooks: WebhookArgs,
     /// Name of the durable JetStream consumer: the notifier's place in the stream.
@@ -230,6 +251,40 @@ pub struct NotifyArgs {
     /// Events handed out and not yet acknowledged, at most.
     #[arg(long, env = "ARCADE_BROADCAST_MAX_ACK_PENDING", default_value_t = 1000)]
     pub max_ack_pending: u32,
+}
+
+/// Redis for live sessions and the rank index (`serve`).
+#[derive(Debug, Clone, Args)]
+pub struct RedisArgs {
+    /// Redis for live sessions and the rank index, shared by every replica; without it they
+    /// live in this process's memory. One server, `redis://[:PASSWORD@]HOST:6379[/DB]`, or the
+    /// primary a set of Sentinels names, followed across failovers:
+    /// `redis+sentinel://[:PASSWORD@]HOST:26379,HOST:26379,.../SERVICE[/DB]`.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
+    /// Redis password, given apart from REDIS_URL (a Secret key); used instead of a password
+    /// in the URL, for the Sentinels and the servers alike.
+    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
+    pub redis_password: Option<SecretString>,
+    /// Prefix of every Redis key (lets several deployments share one Redis).
+    #[arg(long, env = "ARCADE_REDIS_PREFIX", default_value = "arcade:")]
+    pub redis_prefix: String,
+}
+
+/// NATS JetStream, shared by `serve` and `notify`.
+#[derive(Debug, Clone, Args)]
+pub struct NatsArgs {
+    /// NATS URL, one server: `nats://[USER:PASSWORD@]HOST:4222` (a user alone is a token).
+    #[arg(long, env = "NATS_URL", hide_env_values = true)]
+    pub nats_url: Option<SecretString>,
+    /// NATS credentials file (`.creds`: a NATS account user's JWT and NKey seed, a mounted
+    /// Secret), instead of or besides credentials in NATS_URL.
+    #[arg(long, env = "NATS_CREDS")]
+    pub nats_creds: Option<PathBuf>,
+    /// Copies JetStream keeps of the ARCADE stream: 1 on one server, 3 on a three-node
+    /// cluster. An existing stream is changed to this number.
+    #[arg(long, env = "ARCADE_NATS_STREAM_REPLICAS", default_value_t = 1)]
+    pub nats_stream_replicas: usize,
 }
 
 /// Webhook delivery settings, shared by `arcade notify` and the notifier inside `serve`.
@@ -286,6 +341,7 @@ pub enum Settings {
     Serve(Box<ServeSettings>),
     Migrate(MigrateSettings),
     Notify(Box<NotifySettings>),
+    Backup(BackupSettings),
     Healthcheck(HealthcheckArgs),
     CheckConfig(Role),
 }
@@ -314,8 +370,38 @@ pub struct StorageSettings {
 /// Redis for live sessions and the rank index.
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
-    pub url: SecretString,
+    /// One server or a Sentinel-watched primary, with its password (never shown).
+    pub target: RedisTarget,
     pub prefix: String,
+}
+
+/// NATS: where, as whom, and how many copies of the stream.
+#[derive(Clone)]
+pub struct NatsSettings {
+    pub url: SecretString,
+    pub creds: Option<PathBuf>,
+    pub stream_replicas: usize,
+}
+
+impl std::fmt::Debug for NatsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsSettings")
+            .field("url", &self.url)
+            .field("creds", &self.creds)
+            .field("stream_replicas", &self.stream_replicas)
+            .finish()
+    }
+}
+
+impl NatsSettings {
+    /// The event bus adapter's options.
+    pub fn options(&self) -> NatsOptions {
+        NatsOptions {
+            url: self.url.expose_secret().to_owned(),
+            creds: self.creds.clone(),
+            stream_replicas: self.stream_replicas,
+        }
+    }
 }
 
 /// Everything `serve` runs on.
@@ -327,7 +413,7 @@ pub struct ServeSettings {
     /// Shared sessions and ranks; `None` keeps them in this process's memory.
     pub redis: Option<RedisSettings>,
     /// JetStream for events; `None` keeps them in process.
-    pub nats_url: Option<SecretString>,
+    pub nats: Option<NatsSettings>,
     /// Notifications sent by the server itself when it has no NATS.
     pub delivery: DeliverySettings,
     pub rules: PlayRules,
@@ -347,12 +433,21 @@ pub struct MigrateSettings {
     pub storage: StorageSettings,
 }
 
+/// Everything `backup` runs on.
+#[derive(Debug, Clone)]
+pub struct BackupSettings {
+    pub log: LogArgs,
+    /// The SQLite database to copy (never PostgreSQL).
+    pub database: Database,
+    pub to: PathBuf,
+}
+
 /// Everything `notify` runs on.
 #[derive(Debug, Clone)]
 pub struct NotifySettings {
     pub listen: SocketAddr,
     pub log: LogArgs,
-    pub nats_url: SecretString,
+    pub nats: NatsSettings,
     pub delivery: DeliverySettings,
     /// Durable consumer name.
     pub consumer: String,
@@ -404,6 +499,16 @@ pub enum ConfigError {
     BodyTooSmall(usize),
     #[error("ARCADE_WEBHOOK_RETRY_BASE must not exceed ARCADE_WEBHOOK_RETRY_MAX")]
     RetryOrder,
+    #[error("REDIS_URL cannot be used")]
+    Redis(#[source] RedisTargetError),
+    #[error("NATS_CREDS ({0}) is not a NATS credentials file (a user JWT and an NKey seed)")]
+    NatsCreds(PathBuf),
+    #[error("ARCADE_NATS_STREAM_REPLICAS must be between 1 and 5 (JetStream's limit); got {0}")]
+    StreamReplicas(usize),
+    #[error(
+        "`arcade backup` copies the embedded SQLite database; back PostgreSQL up with its own tools (the database operator's backups, pg_dump)"
+    )]
+    BackupOfPostgres,
 }
 
 /// What of a URL may be shown: its scheme, when the value starts like a URL (`scheme://`,
@@ -445,6 +550,52 @@ fn check_nats_url(url: &SecretString) -> Result<(), ConfigError> {
     check_url("NATS_URL", url.expose_secret(), NATS_SCHEMES)
 }
 
+impl NatsArgs {
+    /// The NATS settings when NATS_URL is set, checked: the URL, a readable credentials file
+    /// (read now, so a missing mount stops the role at start), the stream's copies.
+    pub fn settings(&self) -> Result<Option<NatsSettings>, ConfigError> {
+        let Some(url) = &self.nats_url else {
+            return Ok(None);
+        };
+        check_nats_url(url)?;
+        if let Some(path) = &self.nats_creds {
+            let creds = read_secret("NATS_CREDS", path)?;
+            let creds = creds.expose_secret();
+            if !(creds.contains("BEGIN NATS USER JWT") && creds.contains("BEGIN USER NKEY SEED")) {
+                return Err(ConfigError::NatsCreds(path.clone()));
+            }
+        }
+        if !(1..=5).contains(&self.nats_stream_replicas) {
+            return Err(ConfigError::StreamReplicas(self.nats_stream_replicas));
+        }
+        Ok(Some(NatsSettings {
+            url: url.clone(),
+            creds: self.nats_creds.clone(),
+            stream_replicas: self.nats_stream_replicas,
+        }))
+    }
+}
+
+impl RedisArgs {
+    /// The Redis settings when REDIS_URL is set, checked: one server's URL as the other URL
+    /// settings are, the Sentinel form by the adapter's own parser.
+    pub fn settings(&self) -> Result<Option<RedisSettings>, ConfigError> {
+        let Some(url) = &self.redis_url else {
+            return Ok(None);
+        };
+        let raw = url.expose_secret();
+        if !raw.starts_with(SENTINEL_SCHEME) {
+            check_url("REDIS_URL", raw, REDIS_SCHEMES)?;
+        }
+        let password = self.redis_password.as_ref().map(|p| p.expose_secret());
+        let target = RedisTarget::parse(raw, password).map_err(ConfigError::Redis)?;
+        Ok(Some(RedisSettings {
+            target,
+            prefix: self.redis_prefix.clone(),
+        }))
+    }
+}
+
 impl Cli {
     /// The command to run (serve when none is given), its settings checked: the one check of
     /// every role, also run by `check-config`.
@@ -461,6 +612,7 @@ impl Command {
             Self::Serve(args) => Settings::Serve(Box::new(args.settings()?)),
             Self::Migrate(args) => Settings::Migrate(args.settings()?),
             Self::Notify(args) => Settings::Notify(Box::new(args.settings()?)),
+            Self::Backup(args) => Settings::Backup(args.settings()?),
             Self::Healthcheck(args) => Settings::Healthcheck(args),
             Self::CheckConfig(args) => Settings::CheckConfig(args.role),
         })
@@ -492,9 +644,14 @@ impl StorageArgs {
             if let Some(read) = &self.database_read_url {
                 check_url("DATABASE_READ_URL", read.expose_secret(), POSTGRES_SCHEMES)?;
             }
+            let password = self.database_password.as_ref();
             Ok(Database::Postgres {
-                url: url.clone(),
-                read_url: self.database_read_url.clone(),
+                url: with_password("DATABASE_URL", url, password)?,
+                read_url: self
+                    .database_read_url
+                    .as_ref()
+                    .map(|r| with_password("DATABASE_READ_URL", r, password))
+                    .transpose()?,
             })
         } else if raw.starts_with("sqlite:") {
             // sqlx reads a `sqlite:` URL as a path and options, not with a URL parser.
@@ -508,25 +665,39 @@ impl StorageArgs {
     }
 }
 
+/// `url` with `password` (percent-encoded) in place of its own, when one is given apart.
+fn with_password(
+    name: &'static str,
+    url: &SecretString,
+    password: Option<&SecretString>,
+) -> Result<SecretString, ConfigError> {
+    let Some(password) = password.filter(|p| !p.expose_secret().is_empty()) else {
+        return Ok(url.clone());
+    };
+    let mut parsed = url::Url::parse(url.expose_secret())
+        .map_err(|source| ConfigError::InvalidUrl { name, source })?;
+    // Only a URL without a host refuses a password, and a PostgreSQL URL for a socket
+    // directory (`postgres:///db?host=/run`) has none: it takes PGPASSWORD's place instead.
+    if parsed.set_password(Some(password.expose_secret())).is_err() {
+        let sep = if parsed.query().is_some() { '&' } else { '?' };
+        return Ok(SecretString::from(format!(
+            "{}{sep}password={}",
+            url.expose_secret(),
+            url::form_urlencoded::byte_serialize(password.expose_secret().as_bytes())
+                .collect::<String>()
+        )));
+    }
+    Ok(SecretString::from(String::from(parsed)))
+}
+
 impl ServeArgs {
     pub fn settings(&self) -> Result<ServeSettings, ConfigError> {
         let storage = self.storage.settings()?;
-        let redis = match &self.redis_url {
-            None => None,
-            Some(url) => {
-                check_url("REDIS_URL", url.expose_secret(), REDIS_SCHEMES)?;
-                if !matches!(storage.database, Database::Postgres { .. }) {
-                    return Err(ConfigError::RedisWithoutPostgres);
-                }
-                Some(RedisSettings {
-                    url: url.clone(),
-                    prefix: self.redis_prefix.clone(),
-                })
-            }
-        };
-        if let Some(url) = &self.nats_url {
-            check_nats_url(url)?;
+        let redis = self.redis.settings()?;
+        if redis.is_some() && !matches!(storage.database, Database::Postgres { .. }) {
+            return Err(ConfigError::RedisWithoutPostgres);
         }
+        let nats = self.nats.settings()?;
         for (name, d) in [
             ("ARCADE_SESSION_TTL", self.session_ttl),
             ("ARCADE_REQUEST_TIMEOUT", self.request_timeout),
@@ -543,7 +714,7 @@ impl ServeArgs {
             log: self.log.clone(),
             storage,
             redis,
-            nats_url: self.nats_url.clone(),
+            nats,
             delivery: self.webhooks.settings()?,
             rules: PlayRules {
                 session_ttl: self.session_ttl,
@@ -570,17 +741,30 @@ impl MigrateArgs {
     }
 }
 
+impl BackupArgs {
+    pub fn settings(&self) -> Result<BackupSettings, ConfigError> {
+        let database = self.storage.settings()?.database;
+        if matches!(database, Database::Postgres { .. }) {
+            return Err(ConfigError::BackupOfPostgres);
+        }
+        Ok(BackupSettings {
+            log: self.log.clone(),
+            database,
+            to: self.to.clone(),
+        })
+    }
+}
+
 impl NotifyArgs {
     pub fn settings(&self) -> Result<NotifySettings, ConfigError> {
-        let nats_url = self.nats_url.clone().ok_or(ConfigError::NoNats)?;
-        check_nats_url(&nats_url)?;
+        let nats = self.nats.settings()?.ok_or(ConfigError::NoNats)?;
         let max_ack_pending = NonZeroU32::new(self.max_ack_pending).ok_or(ConfigError::Zero {
             name: "ARCADE_BROADCAST_MAX_ACK_PENDING",
         })?;
         Ok(NotifySettings {
             listen: self.listen,
             log: self.log.clone(),
-            nats_url,
+            nats,
             delivery: self.webhooks.settings()?,
             consumer: self.consumer.clone(),
             max_ack_pending,
@@ -853,7 +1037,7 @@ mod tests {
                 "--database-read-url",
                 "postgresql://arcade@%2Fvar%2Frun%2Fpostgresql/arcade",
                 "--redis-url",
-                "rediss://:s3cret@[::1]:6380/2",
+                "redis://:s3cret@[::1]:6380/2",
                 "--nats-url",
                 "tls://nats.internal:4222",
             ],
@@ -948,5 +1132,137 @@ mod tests {
             msg.contains("ARCADE_SLACK_WEBHOOK_URL") && !msg.contains("secret"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn redis_behind_sentinels_takes_its_password_apart_and_never_shows_it() {
+        let pg = "postgres://u@db:5432/arcade";
+        let args = serve(&[
+            "--database-url",
+            pg,
+            "--redis-url",
+            "redis+sentinel://redis-ha-announce-0:26379,redis-ha-announce-1,redis-ha-announce-2/arcade",
+            "--redis-password",
+            "hunter2",
+        ]);
+        let settings = args.settings().unwrap();
+        let redis = settings.redis.as_ref().unwrap();
+        assert!(redis.target.is_sentinel());
+        let shown = format!("{args:?} {settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let broken = serve(&[
+            "--database-url",
+            pg,
+            "--redis-url",
+            "redis+sentinel://:hunter2@s:26379",
+        ]);
+        let msg = message(broken.settings().unwrap_err());
+        assert!(
+            msg.contains("REDIS_URL") && msg.contains("service") && !msg.contains("hunter2"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_database_password_given_apart_goes_into_both_urls() {
+        let args = serve(&[
+            "--database-url",
+            "postgresql://app@arcade-db-rw.arcade:5432/app",
+            "--database-read-url",
+            "postgresql://app@arcade-db-ro.arcade:5432/app",
+            "--database-password",
+            "p@ss/word",
+        ]);
+        let settings = args.settings().unwrap();
+        let Database::Postgres { url, read_url } = &settings.storage.database else {
+            panic!("PostgreSQL")
+        };
+        assert_eq!(
+            url.expose_secret(),
+            "postgresql://app:p%40ss%2Fword@arcade-db-rw.arcade:5432/app"
+        );
+        assert!(
+            read_url
+                .as_ref()
+                .unwrap()
+                .expose_secret()
+                .starts_with("postgresql://app:p%40ss%2Fword@arcade-db-ro")
+        );
+        assert!(!format!("{settings:?}").contains("p@ss"));
+        // A socket-directory URL has no host to hold it: it goes in as a parameter.
+        let args = serve(&[
+            "--database-url",
+            "postgres:///arcade?host=/run/postgresql",
+            "--database-password",
+            "p@ss",
+        ]);
+        let Database::Postgres { url, .. } = args.settings().unwrap().storage.database else {
+            panic!("PostgreSQL")
+        };
+        assert_eq!(
+            url.expose_secret(),
+            "postgres:///arcade?host=/run/postgresql&password=p%40ss"
+        );
+    }
+
+    #[test]
+    fn nats_credentials_files_and_stream_replicas_are_checked_before_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("arcade.creds");
+        std::fs::write(
+            &creds,
+            "-----BEGIN NATS USER JWT-----\neyJ0\n------END NATS USER JWT------\n\n\
+             -----BEGIN USER NKEY SEED-----\nSUAHUSH\n------END USER NKEY SEED------\n",
+        )
+        .unwrap();
+        let path = creds.to_str().unwrap();
+        let settings = notify(&[
+            "--nats-url",
+            "nats://nats.nats:4222",
+            "--nats-creds",
+            path,
+            "--nats-stream-replicas",
+            "3",
+        ])
+        .settings()
+        .unwrap();
+        assert_eq!(settings.nats.stream_replicas, 3);
+        assert_eq!(
+            settings.nats.options().creds.as_deref(),
+            Some(creds.as_path())
+        );
+        assert!(!format!("{settings:?}").contains("SUAHUSH"));
+        std::fs::write(&creds, "SUAHUSH").unwrap();
+        let msg = message(
+            notify(&["--nats-url", "nats://n:4222", "--nats-creds", path])
+                .settings()
+                .unwrap_err(),
+        );
+        assert!(
+            msg.contains("NATS_CREDS") && !msg.contains("SUAHUSH"),
+            "{msg}"
+        );
+        for replicas in ["0", "6"] {
+            let args = notify(&[
+                "--nats-url",
+                "nats://n:4222",
+                "--nats-stream-replicas",
+                replicas,
+            ]);
+            assert!(matches!(
+                args.settings(),
+                Err(ConfigError::StreamReplicas(_))
+            ));
+        }
+        let args = serve(&[
+            "--nats-url",
+            "nats://n:4222",
+            "--nats-creds",
+            "/nonexistent/creds",
+        ]);
+        assert!(matches!(
+            args.settings(),
+            Err(ConfigError::SecretFile { .. })
+        ));
     }
 }

@@ -21,7 +21,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::FutureExt;
-use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::{DEPENDENCY_TIMEOUT, NotifySettings};
@@ -76,7 +75,7 @@ impl NotifyApp {
     /// Connect (NATS in the background), start the webhook workers and bind the health
     /// listener; deliveries are counted in `metrics`.
     pub async fn build(settings: &NotifySettings, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
-        let bus = NatsBus::connect(settings.nats_url.expose_secret())
+        let bus = NatsBus::connect_with(&settings.nats.options())
             .await
             .context("cannot use NATS_URL")?;
         let consumer = ConsumerSettings {

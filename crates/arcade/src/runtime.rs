@@ -40,6 +40,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = logging(&settings.log)?;
             notify(*settings).await
         }
+        Settings::Backup(settings) => {
+            let _telemetry = logging(&settings.log)?;
+            app::backup(&settings).await
+        }
         Settings::Healthcheck(args) => healthcheck::probe(&args).await,
         Settings::CheckConfig(role) => {
             let vars: Vec<(String, String)> = std::env::vars().collect();

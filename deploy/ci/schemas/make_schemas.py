@@ -3,7 +3,8 @@
 The upstream CRDs accept unknown fields silently in the validators CI also runs, so these
 schemas list each kind's fields as the upstream CRD defines them (Argo CD 3.x, Argo Rollouts
 1.8, Prometheus Operator 0.8x, External Secrets 0.1x v1, Gateway API 1.2, cert-manager 1.17)
-with `additionalProperties: false`, so a misspelt key fails. Free-form parts (pod templates,
+with `additionalProperties: false`, so a misspelt key fails. CloudNativePG's kinds are not
+here: their upstream CRDs are (deploy/ci/crds), made strict by validate_strict.py. Free-form parts (pod templates,
 which kubernetes-validate checks, Helm values, labels) stay open.
 
 Run it after changing the field lists: python3 deploy/ci/schemas/make_schemas.py
@@ -153,6 +154,14 @@ SERVICE_MONITOR = kind("monitoring.coreos.com/v1", "ServiceMonitor", o(
     labelNameLengthLimit=INT, labelValueLengthLimit=INT, keepDroppedTargets=INT,
     attachMetadata=OBJ, scrapeProtocols=STRLIST, scrapeClass=STR,
 ))
+POD_MONITOR = kind("monitoring.coreos.com/v1", "PodMonitor", o(
+    ("selector",), selector=LABEL_SELECTOR,
+    podMetricsEndpoints=arr({**ENDPOINT, "properties": {**ENDPOINT["properties"], "portNumber": INT}}, 1),
+    namespaceSelector=o(any=BOOL, matchNames=STRLIST), jobLabel=STR, podTargetLabels=STRLIST,
+    sampleLimit=INT, targetLimit=INT, labelLimit=INT, labelNameLengthLimit=INT,
+    labelValueLengthLimit=INT, keepDroppedTargets=INT, attachMetadata=OBJ,
+    scrapeProtocols=STRLIST, scrapeClass=STR,
+))
 RULE = {"oneOf": [
     o(("record", "expr"), record=STR, expr=INTSTR, labels=STRMAP),
     o(("alert", "expr"), alert=STR, expr=INTSTR, **{"for": STR, "keep_firing_for": STR},
@@ -178,6 +187,26 @@ EXTERNAL_SECRET = kind("external-secrets.io/v1", "ExternalSecret", o(
     dataFrom=arr(OBJ),
 ))
 
+SECRET_KEY_SELECTOR = o(("name",), name=STR, key=STR, namespace=STR)
+CLUSTER_SECRET_STORE = kind("external-secrets.io/v1", "ClusterSecretStore", o(
+    ("provider",),
+    controller=STR, refreshInterval=INT, retrySettings=o(maxRetries=INT, retryInterval=STR),
+    conditions=arr(o(namespaces=STRLIST, namespaceSelector=LABEL_SELECTOR,
+                     namespaceRegexes=STRLIST)),
+    provider=o(
+        aws=o(("service",), service={"enum": ["SecretsManager", "ParameterStore"]},
+              region=STR, role=STR, additionalRoles=STRLIST, externalID=STR,
+              sessionTags=arr(o(("key", "value"), key=STR, value=STR)),
+              transitiveTagKeys=STRLIST, prefix=STR, secretsManager=OBJ,
+              auth=o(jwt=o(serviceAccountRef=o(("name",), name=STR, namespace=STR,
+                                                audiences=STRLIST)),
+                     secretRef=o(accessKeyIDSecretRef=SECRET_KEY_SELECTOR,
+                                 secretAccessKeySecretRef=SECRET_KEY_SELECTOR,
+                                 sessionTokenSecretRef=SECRET_KEY_SELECTOR))),
+        azurekv=OBJ, gcpsm=OBJ, vault=OBJ, kubernetes=OBJ, doppler=OBJ, onepassword=OBJ,
+        fake=OBJ, webhook=OBJ),
+))
+
 # Gateway API
 PARENT_REF = o(("name",), group=STR, kind=STR, namespace=STR, name=STR, sectionName=STR, port=INT)
 HTTP_ROUTE = kind("gateway.networking.k8s.io/v1", "HTTPRoute", o(
@@ -199,7 +228,13 @@ CLUSTER_ISSUER = kind("cert-manager.io/v1", "ClusterIssuer", o(
            privateKeySecretRef=o(("name",), name=STR, key=STR), preferredChain=STR,
            caBundle=STR, disableAccountKeyGeneration=BOOL, enableDurationFeature=BOOL,
            profile=STR, externalAccountBinding=OBJ,
-           solvers=arr(o(selector=OBJ, dns01=OBJ,
+           solvers=arr(o(selector=o(dnsZones=STRLIST, dnsNames=STRLIST, matchLabels=STRMAP),
+                         dns01=o(cnameStrategy={"enum": ["None", "Follow"]},
+                                 route53=o(region=STR, hostedZoneID=STR, role=STR,
+                                           accessKeyID=STR, accessKeyIDSecretRef=OBJ,
+                                           secretAccessKeySecretRef=OBJ, auth=OBJ),
+                                 cloudflare=OBJ, cloudDNS=OBJ, azureDNS=OBJ, acmeDNS=OBJ,
+                                 akamai=OBJ, digitalocean=OBJ, rfc2136=OBJ, webhook=OBJ),
                          http01=o(ingress=o(ingressClassName=STR, **{"class": STR}, name=STR,
                                             serviceType=STR, podTemplate=OBJ,
                                             ingressTemplate=OBJ),
@@ -214,6 +249,8 @@ SCHEMAS = {
     "argoproj.io_v1alpha1_AnalysisTemplate": ANALYSIS_TEMPLATE,
     "monitoring.coreos.com_v1_ServiceMonitor": SERVICE_MONITOR,
     "monitoring.coreos.com_v1_PrometheusRule": PROMETHEUS_RULE,
+    "monitoring.coreos.com_v1_PodMonitor": POD_MONITOR,
+    "external-secrets.io_v1_ClusterSecretStore": CLUSTER_SECRET_STORE,
     "external-secrets.io_v1_ExternalSecret": EXTERNAL_SECRET,
     "gateway.networking.k8s.io_v1_HTTPRoute": HTTP_ROUTE,
     "cert-manager.io_v1_ClusterIssuer": CLUSTER_ISSUER,

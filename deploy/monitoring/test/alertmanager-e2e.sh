@@ -50,7 +50,7 @@ if ! wait_http "$am/-/ready" 20 "$last_pid"; then
 fi
 
 alert() { # NAME SEVERITY NAMESPACE [EXTRA_LABELS_JSON]
-  printf '{"labels":{"alertname":"%s","severity":"%s","namespace":"%s"%s},"annotations":{"summary":"%s in %s (e2e)","description":"posted by alertmanager-e2e.sh","runbook":"https://github.com/arcade-rs/arcade/blob/main/docs/runbook.md#%s"}}' \
+  printf '{"labels":{"alertname":"%s","severity":"%s","namespace":"%s"%s},"annotations":{"summary":"%s in %s (e2e)","description":"posted by alertmanager-e2e.sh","runbook_url":"https://github.com/arcade-rs/arcade/blob/main/docs/runbook.md#%s"}}' \
     "$1" "$2" "$3" "${4:-}" "$1" "$3" "$(tr '[:upper:]' '[:lower:]' <<<"$1")"
 }
 payload="[$(alert ArcadeDependencyDown critical e2e ',"dependency":"redis"'),$(alert ArcadeHighErrorRatio critical e2e),$(alert ArcadeHighErrorRatio critical other),$(alert ArcadeReplayRejectionSpike warning e2e ',"game":"egg-catcher"')]"

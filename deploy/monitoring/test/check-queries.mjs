@@ -54,7 +54,24 @@ for (const p of panels) {
   if (ids.has(p.id)) fail(`panel id ${p.id} is used twice`);
   ids.add(p.id);
 }
-const queryPanels = panels.filter((p) => p.type !== "row");
+// Logs panels read Loki (LogQL), which no Prometheus can run: their stream selector must
+// still choose the namespace and pod, and they are listed apart.
+const isLogs = (p) => p.datasource?.type === "loki";
+const logPanels = panels.filter(isLogs);
+const queryPanels = panels.filter((p) => p.type !== "row" && !isLogs(p));
+for (const p of logPanels) {
+  for (const t of p.targets) {
+    const stream = t.expr.match(/^\{([^}]*)\}/);
+    if (!stream) fail(`${p.title}: a LogQL query starts with a stream selector: ${t.expr}`);
+    else {
+      if (!stream[1].includes('namespace=~"$namespace"')) fail(`${p.title}: logs are not filtered by namespace`);
+      if (!stream[1].includes('pod=~"$pod"')) fail(`${p.title}: logs are not filtered by pod`);
+    }
+    for (const v of t.expr.match(/\$[a-zA-Z_]+/g) ?? []) {
+      if (!(v in VARIABLES)) fail(`${p.title}: unknown variable ${v} in ${t.expr}`);
+    }
+  }
+}
 for (const title of Object.keys(EXEMPT)) {
   if (!queryPanels.some((p) => p.title === title)) fail(`exempt panel "${title}" does not exist`);
 }
@@ -145,6 +162,7 @@ for (const [title, targets, series, status] of rows) {
   console.log(`  ${title.padEnd(width)}  ${String(targets).padStart(2)} queries  ${String(series).padStart(3)} series  ${status}`);
 }
 console.log(`rules: ${ruleCount} loaded and evaluated, ${alertCount} alert expressions queried`);
+console.log(`logs panels (Loki, selectors checked, not run here): ${logPanels.map((p) => p.title).join(", ") || "none"}`);
 if (failures.length) {
   console.error(`\n${failures.length} problem(s):\n- ${failures.join("\n- ")}`);
   process.exit(1);

@@ -38,12 +38,12 @@ for (const f of readdirSync(join(dir, "rules")).filter((n) => n.endsWith(".yaml"
       alerts.push(rule.alert);
       const sev = rule.labels?.severity;
       if (!["critical", "warning"].includes(sev)) failures.push(`${where}: severity is ${sev}`);
-      for (const a of ["summary", "description", "runbook"]) {
+      for (const a of ["summary", "description", "runbook_url"]) {
         if (!rule.annotations?.[a]) failures.push(`${where}: no ${a} annotation`);
       }
-      const link = rule.annotations?.runbook ?? "";
+      const link = rule.annotations?.runbook_url ?? "";
       const m = link.match(/\/docs\/runbook\.md#([a-z0-9_-]+)$/);
-      if (!m) failures.push(`${where}: runbook ${link} is not a link into docs/runbook.md`);
+      if (!m) failures.push(`${where}: runbook_url ${link} is not a link into docs/runbook.md`);
       else if (!anchors.has(m[1])) failures.push(`${where}: docs/runbook.md has no section #${m[1]}`);
     }
   }

@@ -571,7 +571,7 @@ async fn a_single_binary_server_with_a_webhook_announces_its_games() {
     let mut args = env.serve_args(&["--discord-webhook-url", &hook]).await;
     // A server announces games itself only without NATS (with it, `arcade notify` does, as
     // tested above), so this one runs without NATS even where the environment names one.
-    args.nats_url = None;
+    args.nats.nats_url = None;
     let app = arcade_testkit::spawn_app_with_args(env, args).await;
     let player = unique_player("Gus");
     let (status, body, _, _) = app.play_game("egg-catcher", &player, None, 70).await;

@@ -132,8 +132,8 @@ async fn postgres_stopped_mid_load_answers_503s_never_a_500_and_stores_every_fin
             "24h",
         ])
         .await;
-    args.redis_url = None;
-    args.nats_url = None;
+    args.redis.redis_url = None;
+    args.nats.nats_url = None;
     let app = Arc::new(spawn_app_with_args(env, args).await);
 
     // Names are claimed before the outage: a claim whose answer is lost leaves its token

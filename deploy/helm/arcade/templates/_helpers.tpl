@@ -81,7 +81,9 @@ the External Secrets Operator from the ExternalSecret. The chart never holds a s
 {{- end }}
 
 {{- define "arcade.natsUrl" -}}
-{{- if .Values.nats.bundled.enabled }}
+{{- if .Values.nats.urlFromSecret }}
+{{- fail "arcade.natsUrl: NATS_URL comes from the Secret" }}
+{{- else if .Values.nats.bundled.enabled }}
 {{- printf "nats://%s:4222" (include "arcade.componentName" (dict "root" . "component" "nats")) }}
 {{- else }}
 {{- required "nats.url is required when nats.bundled.enabled is false" .Values.nats.url }}
@@ -116,26 +118,82 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* Environment of the server: non-secret settings from the ConfigMap, secrets by
-reference. Keys absent from the Secret are optional only where the binary allows it. */}}
-{{- define "arcade.serverEnv" -}}
+{{/* The CloudNativePG Cluster's name and the address of one of its services. */}}
+{{- define "arcade.cnpgName" -}}
+{{- .Values.postgresql.cnpg.name | default (include "arcade.componentName" (dict "root" . "component" "db")) }}
+{{- end }}
+
+{{/* postgresql://OWNER@SERVICE.NAMESPACE.svc:5432/DATABASE, no password: it comes from
+DATABASE_PASSWORD. Pass (dict "root" $ "service" "rw"). */}}
+{{- define "arcade.cnpgUrl" -}}
+{{- $c := .root.Values.postgresql.cnpg }}
+{{- printf "postgresql://%s@%s-%s.%s.svc:5432/%s" $c.owner (include "arcade.cnpgName" .root) .service .root.Release.Namespace $c.database }}
+{{- end }}
+
+{{/* DATABASE_URL (and DATABASE_PASSWORD) of a role. The migration passes (dict "root" $
+"primary" true): it always goes to the primary itself, as its advisory lock needs a session
+that a transaction pooler would not keep. */}}
+{{- define "arcade.databaseEnv" -}}
+{{- $v := .root.Values }}
+{{- if $v.postgresql.cnpg.enabled }}
+{{- $service := ternary "pooler-rw" "rw" (and $v.postgresql.cnpg.pooler.enabled (not .primary)) }}
+- name: DATABASE_URL
+  value: {{ include "arcade.cnpgUrl" (dict "root" .root "service" $service) | quote }}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      # Written by the operator for the owner of the database.
+      name: {{ include "arcade.cnpgName" .root }}-app
+      key: password
+{{- else }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "arcade.secretName" . }}
-      key: {{ .Values.secrets.keys.databaseUrl }}
-{{- if .Values.secrets.databaseReadUrl }}
+      name: {{ include "arcade.secretName" .root }}
+      key: {{ $v.secrets.keys.databaseUrl }}
+{{- end }}
+{{- end }}
+
+{{/* Environment of the server: non-secret settings from the ConfigMap, secrets by
+reference. Keys absent from the Secret are optional only where the binary allows it. */}}
+{{- define "arcade.serverEnv" -}}
+{{- include "arcade.databaseEnv" (dict "root" . "primary" false) }}
+{{- if and .Values.postgresql.cnpg.enabled (gt (int .Values.postgresql.cnpg.instances) 1) }}
+- name: DATABASE_READ_URL
+  value: {{ include "arcade.cnpgUrl" (dict "root" . "service" "ro") | quote }}
+{{- else if .Values.secrets.databaseReadUrl }}
 - name: DATABASE_READ_URL
   valueFrom:
     secretKeyRef:
       name: {{ include "arcade.secretName" . }}
       key: {{ .Values.secrets.keys.databaseReadUrl }}
 {{- end }}
+{{- if not .Values.redis.url }}
 - name: REDIS_URL
   valueFrom:
     secretKeyRef:
       name: {{ include "arcade.secretName" . }}
       key: {{ .Values.secrets.keys.redisUrl }}
+{{- end }}
+{{- if .Values.redis.passwordFromSecret }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "arcade.secretName" . }}
+      key: {{ .Values.secrets.keys.redisPassword }}
+{{- end }}
+{{- include "arcade.natsEnv" . }}
+{{- end }}
+
+{{/* NATS_URL from the Secret when it holds credentials (otherwise it is in the ConfigMap). */}}
+{{- define "arcade.natsEnv" -}}
+{{- if .Values.nats.urlFromSecret }}
+- name: NATS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "arcade.secretName" . }}
+      key: {{ .Values.secrets.keys.natsUrl }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -17,7 +17,8 @@ module "cluster" {
 
   availability_zone_ids = var.availability_zone_ids
   kubernetes_version    = "1.33"
-  # values-production.yaml's networkPolicy.egressCidrs: the managed services live in this VPC.
+  # The chart's networkPolicy.egressCidrs, should managed services in this VPC replace the
+  # in-cluster operators (production reaches NATS, Redis and PostgreSQL by label today).
   vpc_cidr                     = "10.20.0.0/16"
   single_nat_gateway           = false
   endpoint_public_access_cidrs = var.admin_cidrs

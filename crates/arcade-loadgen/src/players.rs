@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use arcade_games::{Bot, Game, Input, Outcome};
+use arcade_games::{Game, Input, NewBot, Outcome};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::{Value, json};
@@ -24,7 +24,7 @@ use crate::stats::Recorder;
 #[derive(Clone, Copy)]
 pub struct Playable {
     pub game: &'static dyn Game,
-    pub bot: Bot,
+    pub bot: NewBot,
 }
 
 impl std::fmt::Debug for Playable {
@@ -41,9 +41,11 @@ impl Playable {
     /// Plays a game with the bot, off the async runtime: a strong 2048 bot searches for
     /// milliseconds per game.
     async fn play_bot(self, seed: u32, skill: u8, max_ticks: u32) -> Option<(Vec<Input>, Outcome)> {
-        tokio::task::spawn_blocking(move || (self.bot)(seed, skill, max_ticks))
-            .await
-            .ok()
+        tokio::task::spawn_blocking(move || {
+            arcade_games::play_through(&mut *(self.bot)(seed, skill), &|_| seed, max_ticks)
+        })
+        .await
+        .ok()
     }
 }
 
@@ -544,7 +546,8 @@ mod tests {
     #[test]
     fn a_heartbeat_slice_holds_the_inputs_before_its_tick() {
         for game in GameMix::from_str("all").unwrap().games() {
-            let (inputs, outcome) = (game.bot)(7, 80, 3_000);
+            let (inputs, outcome) =
+                arcade_games::play_through(&mut *(game.bot)(7, 80), &|_| 7, 3_000);
             assert!(inputs.len() > 10, "{game:?}");
             assert!(valid(game.game, &inputs), "{game:?}");
             let mut sent = 0;

@@ -198,7 +198,8 @@ impl BotGame {
     pub fn play(game: &str, seed: u32, skill: u8) -> Self {
         let rules = arcade_games::find(game).unwrap_or_else(|| panic!("no game {game:?}"));
         let bot = arcade_games::bot(game).unwrap_or_else(|| panic!("{game} has no bot"));
-        let (inputs, outcome) = bot(seed, skill, rules.tick_hz() * 600);
+        let (inputs, outcome) =
+            arcade_games::play_through(&mut *bot(seed, skill), &|_| seed, rules.tick_hz() * 600);
         Self { inputs, outcome }
     }
 

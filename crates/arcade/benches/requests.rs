@@ -153,7 +153,7 @@ async fn played_session(router: &Answering, token: &mut Option<String>) -> Playe
         *token = Some(t.to_owned());
     }
     let seed = u32::try_from(started["seed"].as_u64().expect("a seed")).expect("a u32 seed");
-    let (inputs, outcome) = arcade_games::egg_catcher::bot::play(seed, 70, 60 * 60);
+    let (inputs, outcome) = arcade_games::egg_catcher::bot::play(&|_| seed, 70, 60 * 60);
     let batch = |from: usize, to: usize, tick: u32| {
         let slice: Vec<_> = inputs[from..to].iter().map(|i| [i.tick, i.value]).collect();
         json!({ "offset": from, "inputs": slice, "tick": tick })

@@ -794,6 +794,7 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
     let steps = 0;
     // 1 ms of tolerance absorbs frame-timing jitter without drifting long-term.
     while (acc >= STEP_MS - 1 && steps < MAX_STEPS_PER_FRAME) {
+      if (sim.waiting) sim.reveal(seed);
       tick();
       acc -= STEP_MS;
       steps++;

@@ -44,6 +44,7 @@ SECRET_SAMPLES = {
     "DATABASE_URL": "postgres://arcade:sample@postgres:5432/arcade",
     "DATABASE_READ_URL": "postgres://arcade:sample@postgres-replica:5432/arcade",
     "REDIS_URL": "redis://:sample@redis:6379",
+    "ARCADE_SESSION_SECRET": "sample-session-secret-of-thirty-two-bytes-or-more",
     "ARCADE_DISCORD_WEBHOOK_URL": "https://discord.example.invalid/api/webhooks/1/sample",
     "ARCADE_SLACK_WEBHOOK_URL": "https://hooks.slack.example.invalid/services/sample",
 }
@@ -101,7 +102,8 @@ def chart_containers(rendered: Path):
 def compose_services(compose: Path):
     env_file = Path(tempfile.mkstemp(suffix=".env")[1])
     example = (ROOT / ".env.example").read_text()
-    env_file.write_text(re.sub(r"^(\w*PASSWORD)=$", r"\1=sample-secret", example, flags=re.M))
+    env_file.write_text(re.sub(r"^(\w*(?:PASSWORD|SECRET))=$", r"\1=sample-secret-of-thirty-two-bytes-or-more",
+                               example, flags=re.M))
     out = subprocess.run(["docker-compose", "--env-file", str(env_file), "-f", str(compose), "config"],
                          check=True, capture_output=True, text=True).stdout
     env_file.unlink()

@@ -34,10 +34,13 @@ pub struct NewScore {
     pub ticks: u32,
     pub game_over: bool,
     pub rules_version: u32,
+    /// Window 0's seed (the others follow from the session secret and the session id).
     pub seed: u32,
     pub stats: BTreeMap<String, u32>,
     pub inputs: Vec<Input>,
     pub achieved_at: Timestamp,
+    /// The human-likeness checks the game failed: stored and ranked, marked for review.
+    pub flags: Vec<String>,
 }
 
 /// A stored score.
@@ -55,6 +58,8 @@ pub struct ScoreRow {
     pub achieved_at: Timestamp,
     /// The player's all-time best in this game before this score, fixed when it was stored.
     pub previous_best: Option<u32>,
+    /// The human-likeness checks the game failed (empty for most): for review.
+    pub flags: Vec<String>,
 }
 
 /// The result of storing a score: the stored row (the existing one when the session was
@@ -166,6 +171,8 @@ pub trait EventBus: Send + Sync {
 pub trait Observer: Send + Sync {
     fn session_started(&self, _game: &str) {}
     fn score_submitted(&self, _game: &str, _score: u32) {}
+    /// A stored score failed the human-likeness check `flag`.
+    fn score_flagged(&self, _game: &str, _flag: &str) {}
     fn replay_rejected(&self, _game: &str, _reason: &str) {}
     fn event_published(&self, _kind: EventKind) {}
     fn event_failed(&self, _kind: EventKind, _error: &StoreError) {}

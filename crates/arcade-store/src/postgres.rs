@@ -181,6 +181,7 @@ struct ScoreWrite {
     stats: String,
     replay: Vec<u8>,
     achieved_at: i64,
+    flags: String,
     day: i64,
     week: i64,
     /// Whether the score goes on the boards ([`takes_a_place`]).
@@ -202,6 +203,7 @@ impl ScoreWrite {
             stats: rows::encode_stats(BACKEND, &score.stats)?,
             replay: replay_codec::pack(&score.inputs),
             achieved_at: at.0,
+            flags: rows::encode_flags(BACKEND, &score.flags)?,
             day: Period::Day.bucket(at),
             week: Period::Week.bucket(at),
             ranked: takes_a_place(score.score),
@@ -232,14 +234,14 @@ const INSERT_SCORES: &str = "\
     WITH input AS ( \
       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], \
         $6::bool[], $7::int[], $8::bigint[], $9::text[], $10::bytea[], $11::bigint[], \
-        $12::bigint[], $13::bigint[], $14::bool[]) \
+        $12::bigint[], $13::bigint[], $14::bool[], $15::text[]) \
       AS u (session_id, game, player_key, score, ticks, game_over, rules_version, seed, \
-        stats, replay, achieved_at, day, week, ranked) \
+        stats, replay, achieved_at, day, week, ranked, flags) \
     ), ins AS ( \
       INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
-        rules_version, seed, stats, replay, achieved_at, previous_best) \
+        rules_version, seed, stats, replay, achieved_at, flags, previous_best) \
       SELECT i.session_id, i.game, i.player_key, i.score, i.ticks, i.game_over, \
-        i.rules_version, i.seed, i.stats::jsonb, i.replay, i.achieved_at, \
+        i.rules_version, i.seed, i.stats::jsonb, i.replay, i.achieved_at, i.flags::jsonb, \
         (SELECT b.score FROM best_scores b WHERE b.game = i.game AND b.period = 'all' \
            AND b.bucket = 0 AND b.player_key = i.player_key) \
       FROM input i \
@@ -286,6 +288,7 @@ impl ScoreWriter {
             .bind(column(batch, |s| s.day))
             .bind(column(batch, |s| s.week))
             .bind(column(batch, |s| s.ranked))
+            .bind(column(batch, |s| s.flags.as_str()))
             .fetch_all(&self.pool)
             .await
     }
@@ -399,6 +402,7 @@ impl ScoreStore for PostgresStore {
                     stats: score.stats.clone(),
                     achieved_at: score.achieved_at,
                     previous_best,
+                    flags: score.flags.clone(),
                 },
                 inserted: true,
             });
@@ -506,6 +510,7 @@ mod tests {
             stats: BTreeMap::new(),
             inputs: Vec::new(),
             achieved_at: Timestamp(1_800_000_000_000),
+            flags: Vec::new(),
         }
     }
 

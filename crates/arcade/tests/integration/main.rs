@@ -15,3 +15,4 @@ mod redis;
 mod replicas;
 mod storage;
 mod traces;
+mod windows;

@@ -136,6 +136,11 @@ reference. Keys absent from the Secret are optional only where the binary allows
     secretKeyRef:
       name: {{ include "arcade.secretName" . }}
       key: {{ .Values.secrets.keys.redisUrl }}
+- name: ARCADE_SESSION_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "arcade.secretName" . }}
+      key: {{ .Values.secrets.keys.sessionSecret }}
 {{- end }}
 
 {{/*

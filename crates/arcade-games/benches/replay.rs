@@ -68,8 +68,9 @@ fn replay(c: &mut Criterion) {
 
 /// Moves in the long 2048 game: about an 8192 tile, hours of play for a person.
 const LONG_GAME_MOVES: usize = 5_000;
-/// The expert bot's game from this seed lasts over `LONG_GAME_MOVES` moves.
-const LONG_GAME_SEED: u32 = 0;
+/// The expert bot's game with the windows of `derived_seeds(LONG_GAME_SEED)` lasts over
+/// `LONG_GAME_MOVES` moves (5,455 to an 8192 tile).
+const LONG_GAME_SEED: u32 = 5;
 
 /// The first `LONG_GAME_MOVES` moves of a long expert game, and the tick just after the last.
 fn long_2048_game() -> (Vec<Input>, u32) {

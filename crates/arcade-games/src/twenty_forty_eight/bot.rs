@@ -91,8 +91,8 @@ impl Player {
     }
 
     /// As [`Player::new`] at full skill, but searching three moves ahead instead of two: it
-    /// often lasts thousands of moves (an 8192 tile), at many times the cost per move. For
-    /// benchmarks that need long games; too slow for load generation.
+    /// usually lasts thousands of moves (a 4096 tile, sometimes 8192), at many times the cost
+    /// per move. For benchmarks that need long games; too slow for load generation.
     pub fn expert(first_seed: u32) -> Self {
         let style = Style {
             strategy: Strategy::Lookahead(3),

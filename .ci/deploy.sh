@@ -64,7 +64,8 @@ dockerfile() {
 compose() {
   local env="$out/compose.env"
   # .env.example with sample secrets: the file a person copies to .env.
-  sed -E 's/^([A-Z_]*PASSWORD)=$/\1=sample-secret/' .env.example >"$env"
+  sed -E 's/^([A-Z_]*(PASSWORD|SECRET))=$/\1=sample-secret-of-thirty-two-bytes-or-more/' \
+    .env.example >"$env"
   git check-ignore -q .env || { echo ".env is not git-ignored"; return 1; }
   check-jsonschema --builtin-schema vendor.compose-spec deploy/docker/compose.yaml &&
     docker-compose --env-file "$env" -f deploy/docker/compose.yaml config -q &&

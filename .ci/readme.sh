@@ -112,7 +112,7 @@ stack() {
         echo "\$ $line"
         bash -c "$line"
         # What the README asks the reader to set in .env.
-        sed -i -E 's/^([A-Z_]*PASSWORD)=$/\1=readme-secret/' .env
+        sed -i -E 's/^([A-Z_]*(PASSWORD|SECRET))=$/\1=readme-secret-of-thirty-two-bytes-or-more/' .env
         ;;
       "docker compose "*)
         local config=${line/#docker compose /docker-compose }

@@ -53,6 +53,7 @@ SECRET_SAMPLES = {
     "REDIS_PASSWORD": "sample",
     "DATABASE_PASSWORD": "sample",
     "NATS_URL": "nats://arcade:sample@nats.nats.svc:4222",
+    "ARCADE_SESSION_SECRET": "sample-session-secret-of-thirty-two-bytes-or-more",
     "ARCADE_DISCORD_WEBHOOK_URL": "https://discord.example.invalid/api/webhooks/1/sample",
     "ARCADE_SLACK_WEBHOOK_URL": "https://hooks.slack.example.invalid/services/sample",
 }
@@ -110,7 +111,8 @@ def chart_containers(rendered: Path):
 def compose_services(compose: Path):
     env_file = Path(tempfile.mkstemp(suffix=".env")[1])
     example = (ROOT / ".env.example").read_text()
-    env_file.write_text(re.sub(r"^(\w*PASSWORD)=$", r"\1=sample-secret", example, flags=re.M))
+    env_file.write_text(re.sub(r"^(\w*(?:PASSWORD|SECRET))=$", r"\1=sample-secret-of-thirty-two-bytes-or-more",
+                               example, flags=re.M))
     out = subprocess.run(["docker-compose", "--env-file", str(env_file), "-f", str(compose), "config"],
                          check=True, capture_output=True, text=True).stdout
     env_file.unlink()

@@ -28,6 +28,7 @@ secrets:
   create:
     nats-url: nats://arcade:$(rand)@nats.nats.svc:4222
     redis-password: $(rand)
+    session-secret: $(rand)$(rand)
     discord-webhook-url: https://discord.com/api/webhooks/1/$(rand)
     slack-webhook-url: https://hooks.slack.com/services/T0/B0/$(rand)
     database-url: postgresql://arcade:${db_password}@db:5432/arcade

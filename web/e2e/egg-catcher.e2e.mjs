@@ -1,7 +1,8 @@
 // End-to-end test: a real Chromium plays Egg Catcher against a running Arcade server on a
 // desktop window, checks that the verified score reaches the page and the API, comes back to
-// the pages with a warm cache, and checks the game's layout, restart and quit on a phone held
-// upright and sideways.
+// the pages with a warm cache, that a game whose heartbeats fail waits at the end of its
+// window of randomness and goes on when they are back, and checks the game's layout, restart
+// and quit on a phone held upright and sideways.
 //
 //   ARCADE_URL=http://127.0.0.1:8080 node web/e2e/egg-catcher.e2e.mjs
 //
@@ -210,6 +211,78 @@ async function offline(browser) {
   await context.close();
 }
 
+/** Moves the mouse under the egg lowest on the field (or the middle), as a player would. */
+async function chaseLowestEgg(page, stage) {
+  const state = await readState(page);
+  const box = await stage.boundingBox();
+  if (!state || !box) return state;
+  let lowest = null;
+  for (const egg of state.eggs) if (!lowest || egg.y > lowest.y) lowest = egg;
+  const x = lowest ? lowest.x / state.world.width : 0.5;
+  await page.mouse.move(box.x + x * box.width, box.y + box.height * 0.7, { steps: 2 });
+  return state;
+}
+
+/**
+ * The game's future comes a window at a time: with its heartbeats failing, a game stops at the
+ * end of its first window and says it waits for the connection; when they come back it gets
+ * the next window and goes on, and the time it stood still is recorded as a pause, so its
+ * score is verified.
+ */
+async function windows(browser) {
+  const context = await browser.newContext(VIEWPORTS.desktop);
+  const page = await openPage(context);
+  await page.goto(`${BASE}/play/${GAME}`, { waitUntil: 'load' });
+  const player = playerName('e2e-wait');
+  await startGame(page, player);
+  let blocked = 0;
+  await page.route('**/api/sessions/*/heartbeat', (route) => {
+    blocked++;
+    return route.abort('internetdisconnected');
+  });
+  const stage = page.locator(testid('game-stage'));
+  const message = page.locator(testid('stage-message'));
+  const started = Date.now();
+  let state = await readState(page);
+  while (!state?.waiting) {
+    check(Date.now() - started < 30_000, `the game did not stop at the end of its window: ${JSON.stringify(state)}`);
+    check(!state?.gameOver, 'the game ended before the end of its first window');
+    state = await chaseLowestEgg(page, stage);
+    await sleep(30);
+  }
+  check(state.tick === 600 && state.revealed === 1, `the game waits at tick ${state.tick} with ${state.revealed} window(s)`);
+  await message.waitFor({ state: 'visible', timeout: 5_000 });
+  check(/waiting for the connection/i.test(await message.textContent()), `the field says ${JSON.stringify(await message.textContent())}`);
+  await page.screenshot({ path: shot('egg-catcher-waiting.png') });
+  log(`the game waits at tick ${state.tick} for its next window (${blocked} heartbeats failed)`);
+  await sleep(2_000);
+  check((await readState(page)).tick === 600, 'the game moved on without its window');
+  await page.unroute('**/api/sessions/*/heartbeat');
+  await page.waitForFunction(() => document.querySelector('[data-testid="game-stage"]').readGameState().tick > 600, null, { timeout: 10_000 });
+  await message.waitFor({ state: 'hidden', timeout: 5_000 });
+  state = await readState(page);
+  check(state.revealed >= 2, `the game went on with ${state.revealed} window(s)`);
+  log(`back online: the game goes on past tick 600 with window ${state.revealed - 1}`);
+  // Let the eggs drop, and the score be verified with the wait recorded as a pause.
+  const gameOver = page.locator(testid('game-over'));
+  while (!(await gameOver.isVisible())) {
+    check(Date.now() - started < GAME_TIMEOUT_MS, 'the game did not end');
+    const s = await readState(page);
+    const box = await stage.boundingBox();
+    if (s && box) {
+      let lowest = null;
+      for (const egg of s.eggs) if (!lowest || egg.y > lowest.y) lowest = egg;
+      const aside = lowest && lowest.x < s.world.width / 2 ? 0.98 : 0.02;
+      await page.mouse.move(box.x + aside * box.width, box.y + box.height * 0.7);
+      if (s.gameOver) state = s;
+    }
+    await sleep(50);
+  }
+  await checkResult(page, { game: GAME, player, localScore: state.gameOver ? state.score : undefined });
+  page.assertNoErrors();
+  await context.close();
+}
+
 /** On a phone: the field fits upright and sideways, and restart and quit ask first. */
 async function phone(browser, name) {
   const context = await browser.newContext(VIEWPORTS[name]);
@@ -267,6 +340,7 @@ run('egg-catcher end-to-end', async () => {
   const browser = await launch();
   try {
     await desktop(browser);
+    await windows(browser);
     await offline(browser);
     await phone(browser, 'phone');
     await phone(browser, 'landscape');

@@ -14,6 +14,7 @@ import {
   MIN_MOVE_GAP,
   RULES_VERSION,
   TwentyFortyEightSim,
+  WINDOW_TICKS,
   canMove,
   replay,
   slide,
@@ -29,11 +30,15 @@ const toJsOutcome = (e) => ({
   stats: e.stats,
 });
 
-/** Drives the sim tick by tick as the browser does, recording moves with `move`. */
-function play(seed, inputs, endTick, onMove = () => {}) {
-  const sim = new TwentyFortyEightSim(seed);
+/**
+ * Drives the sim tick by tick as the browser does, recording moves with `move` and revealing
+ * each window of `seeds` when the game reaches it.
+ */
+function play(seeds, inputs, endTick, onMove = () => {}) {
+  const sim = new TwentyFortyEightSim(seeds[0]);
   let next = 0;
   while (sim.tick < endTick && !sim.gameOver) {
+    if (sim.waiting) sim.reveal(seeds[sim.revealed]);
     if (next < inputs.length && inputs[next][0] === sim.tick) {
       const before = sim.tiles;
       const move = sim.move(inputs[next][1]);
@@ -50,6 +55,7 @@ test("vector file header", () => {
   assert.equal(file.game, "2048");
   assert.equal(file.rules_version, RULES_VERSION);
   assert.equal(file.min_move_gap, MIN_MOVE_GAP);
+  assert.equal(file.window_ticks, WINDOW_TICKS);
   assert.ok(file.vectors.length >= 10);
 });
 
@@ -61,37 +67,38 @@ for (const c of file.slides) {
 
 for (const v of file.vectors) {
   test(`replay: ${v.name}`, () => {
-    assert.deepEqual(replay(v.seed, v.inputs, v.end_tick), toJsOutcome(v.expected));
+    assert.deepEqual(replay(v.seeds, v.inputs, v.end_tick), toJsOutcome(v.expected));
   });
 }
 
 for (const r of file.rejections) {
   test(`rejection: ${r.name}`, () => {
-    assert.throws(() => replay(r.seed, r.inputs, r.end_tick), (err) => err.reason === r.reason);
+    assert.throws(() => replay(r.seeds, r.inputs, r.end_tick), (err) => err.reason === r.reason);
   });
 }
 
 test("too many inputs is rejected", () => {
   const inputs = Array.from({ length: MAX_INPUTS + 1 }, (_, i) => [i * MIN_MOVE_GAP, 0]);
-  assert.throws(() => replay(1, inputs, MAX_TICKS), (err) => err.reason === "too_many_inputs");
+  assert.throws(() => replay([1], inputs, MAX_TICKS), (err) => err.reason === "too_many_inputs");
 });
 
 test("recorded moves replay to the same outcome and board", () => {
   for (const v of file.vectors) {
-    const sim = play(v.seed, v.inputs, v.end_tick);
+    const sim = play(v.seeds, v.inputs, v.end_tick);
     assert.deepEqual(sim.outcome(), toJsOutcome(v.expected), v.name);
     assert.deepEqual(sim.board, v.board, v.name);
     const played = v.inputs.filter(([tick]) => tick < sim.tick);
     assert.deepEqual(sim.inputs, played, v.name);
-    assert.deepEqual(replay(v.seed, sim.inputs, v.end_tick), sim.outcome(), v.name);
+    assert.deepEqual(replay(v.seeds, sim.inputs, v.end_tick), sim.outcome(), v.name);
   }
 });
 
 for (const t of file.traces) {
   test(`trace: ${t.name}`, () => {
     assert.equal(t.frames.length, t.inputs.length);
-    const sim = new TwentyFortyEightSim(t.seed);
+    const sim = new TwentyFortyEightSim(t.seeds[0]);
     t.inputs.forEach(([tick, direction], i) => {
+      while (sim.revealed * WINDOW_TICKS <= tick) sim.reveal(t.seeds[sim.revealed]);
       sim.advanceTo(tick);
       sim.move(direction);
       assert.deepEqual([tick, sim.score, sim.board], t.frames[i]);
@@ -104,7 +111,7 @@ test("each move tells a renderer where every tile went", () => {
   const v = file.vectors.find((x) => x.name === "bot-skill-100-wins");
   let wins = 0;
   const seen = new Set();
-  play(v.seed, v.inputs, v.end_tick, (before, move, sim) => {
+  play(v.seeds, v.inputs, v.end_tick, (before, move, sim) => {
     const after = sim.tiles;
     const byId = new Map(before.map((t) => [t.id, t]));
     // Every tile before the move slides somewhere (perhaps where it was).
@@ -179,7 +186,7 @@ test("a press that comes too soon waits for the tick that allows it", () => {
   ]);
   assert.equal(sim.pending, 0);
   assert.deepEqual(sim.inputs, [[0, Direction.DOWN], ...played]);
-  assert.deepEqual(replay(3, sim.inputs, sim.tick), sim.outcome());
+  assert.deepEqual(replay([3], sim.inputs, sim.tick), sim.outcome());
   // A move asked for directly too soon is refused, not held.
   const direct = sim.move(Direction.UP);
   assert.equal(direct.tick, sim.tick);
@@ -194,8 +201,9 @@ test("a press that comes too soon waits for the tick that allows it", () => {
 
 test("the game is over at the end of the tick of the move that locks the board", () => {
   const v = file.vectors.find((x) => x.name === "fastest-pace-to-game-over");
-  const sim = new TwentyFortyEightSim(v.seed);
+  const sim = new TwentyFortyEightSim(v.seeds[0]);
   for (const [tick, direction] of v.inputs) {
+    while (sim.revealed * WINDOW_TICKS <= tick) sim.reveal(v.seeds[sim.revealed]);
     sim.advanceTo(tick);
     sim.move(direction);
     if (tick === v.inputs.at(-1)[0]) {
@@ -212,4 +220,23 @@ test("the game is over at the end of the tick of the move that locks the board",
   assert.equal(sim.press(Direction.LEFT), null);
   assert.equal(sim.move(Direction.LEFT), null);
   assert.equal(sim.tick, v.expected.ticks);
+});
+
+test("a game waits at a window it was not given, then goes on with its seed", () => {
+  const v = file.vectors.find((x) => x.name === "bot-skill-100-wins");
+  const sim = new TwentyFortyEightSim(v.seeds[0]);
+  for (let i = 0; i < WINDOW_TICKS + 50; i++) sim.step();
+  assert.equal(sim.tick, WINDOW_TICKS);
+  assert.ok(sim.waiting);
+  sim.advanceTo(WINDOW_TICKS + 100);
+  assert.equal(sim.tick, WINDOW_TICKS, "no jump past the window");
+  assert.equal(sim.move(Direction.DOWN), null, "no move while waiting");
+  assert.equal(sim.press(Direction.DOWN), null, "a press is held");
+  assert.equal(sim.pending, 1);
+  sim.reveal(v.seeds[1]);
+  assert.ok(!sim.waiting);
+  const move = sim.step();
+  assert.ok(move && move.tick === WINDOW_TICKS, "the held press is played");
+  assert.deepEqual(replay(v.seeds, sim.inputs, sim.tick), sim.outcome());
+  assert.throws(() => replay([v.seeds[0]], sim.inputs, sim.tick), RangeError, "a replay asks for window 1");
 });

@@ -14,7 +14,9 @@ import {
   MAX_INPUTS,
   MAX_TICKS,
   RULES_VERSION,
+  WINDOW_TICKS,
   createRng,
+  createWindowedRng,
   fallSpeed,
   replay,
   spawnInterval,
@@ -33,7 +35,16 @@ const toJsOutcome = (e) => ({
 test("vector file header", () => {
   assert.equal(file.game, "egg-catcher");
   assert.equal(file.rules_version, RULES_VERSION);
+  assert.equal(file.window_ticks, WINDOW_TICKS);
   assert.ok(file.vectors.length >= 8);
+});
+
+test("windowed rng draws match", () => {
+  const { seeds, draws } = file.windowed_rng;
+  const rng = createWindowedRng(seeds[0]);
+  for (const s of seeds.slice(1)) rng.reveal(s);
+  for (const [tick, value] of draws) assert.equal(rng.at(tick).nextU32(), value, `tick ${tick}`);
+  assert.throws(() => createWindowedRng(1).at(WINDOW_TICKS), RangeError);
 });
 
 test("rng outputs match", () => {
@@ -45,27 +56,28 @@ test("rng outputs match", () => {
 
 for (const v of file.vectors) {
   test(`replay: ${v.name}`, () => {
-    assert.deepEqual(replay(v.seed, v.inputs, v.end_tick), toJsOutcome(v.expected));
+    assert.deepEqual(replay(v.seeds, v.inputs, v.end_tick), toJsOutcome(v.expected));
   });
 }
 
 for (const r of file.rejections) {
   test(`rejection: ${r.name}`, () => {
-    assert.throws(() => replay(r.seed, r.inputs, r.end_tick), (err) => err.reason === r.reason);
+    assert.throws(() => replay(r.seeds, r.inputs, r.end_tick), (err) => err.reason === r.reason);
   });
 }
 
 test("too many inputs is rejected", () => {
   const inputs = Array.from({ length: MAX_INPUTS + 1 }, (_, t) => [t, 0]);
-  assert.throws(() => replay(1, inputs, MAX_TICKS), (err) => err.reason === "too_many_inputs");
+  assert.throws(() => replay([1], inputs, MAX_TICKS), (err) => err.reason === "too_many_inputs");
 });
 
 test("recorded inputs replay to the same outcome", () => {
   // Drive the sim the way the browser does and check the server would agree.
   for (const v of file.vectors) {
-    const sim = new EggCatcherSim(v.seed);
+    const sim = new EggCatcherSim(v.seeds[0]);
     let next = 0;
     while (sim.tick < v.end_tick && !sim.gameOver) {
+      if (sim.waiting) sim.reveal(v.seeds[sim.revealed]);
       if (next < v.inputs.length && v.inputs[next][0] === sim.tick) {
         sim.setTarget(v.inputs[next][1]);
         next += 1;
@@ -73,16 +85,17 @@ test("recorded inputs replay to the same outcome", () => {
       sim.step();
     }
     assert.deepEqual(sim.outcome(), toJsOutcome(v.expected), v.name);
-    assert.deepEqual(replay(v.seed, sim.inputs, v.end_tick), sim.outcome(), v.name);
+    assert.deepEqual(replay(v.seeds, sim.inputs, v.end_tick), sim.outcome(), v.name);
   }
 });
 
 for (const t of file.traces) {
   test(`trace: ${t.name}`, () => {
-    const sim = new EggCatcherSim(t.seed);
+    const sim = new EggCatcherSim(t.seeds[0]);
     let next = 0;
     let frame = 0;
     while (sim.tick < t.end_tick && !sim.gameOver) {
+      if (sim.waiting) sim.reveal(t.seeds[sim.revealed]);
       if (next < t.inputs.length && t.inputs[next][0] === sim.tick) {
         sim.setTarget(t.inputs[next][1]);
         next += 1;
@@ -133,4 +146,20 @@ test("first egg and level curves", () => {
   assert.ok(sim.eggs[0].y < CATCH_Y);
   assert.deepEqual([0, 1, 7, 100].map(spawnInterval), [66, 60, 24, 24]);
   assert.deepEqual([0, 2, 14, 15, 1000].map(fallSpeed), [4000, 5400, 13800, 14000, 14000]);
+});
+
+test("a game waits at a window it was not given, then goes on with its seed", () => {
+  const v = file.vectors.find((x) => x.name === "bot-skill-100");
+  const sim = new EggCatcherSim(v.seeds[0]);
+  let next = 0;
+  for (let i = 0; i < WINDOW_TICKS + 50; i++) {
+    if (next < v.inputs.length && v.inputs[next][0] === sim.tick) sim.setTarget(v.inputs[next++][1]);
+    sim.step();
+  }
+  assert.equal(sim.tick, WINDOW_TICKS);
+  assert.ok(sim.waiting && !sim.gameOver);
+  sim.reveal(v.seeds[1]);
+  assert.ok(!sim.waiting);
+  sim.step();
+  assert.equal(sim.tick, WINDOW_TICKS + 1);
 });

@@ -5,7 +5,9 @@
 //! - [`name`]: validated, normalised player names and their look-alike-proof keys.
 //! - [`token`]: the secret a browser keeps to play under a claimed name.
 //! - [`time`]: timestamps, the clock port and leaderboard periods (all-time, day, week).
-//! - [`session`]: the session state machine, input recording and wall-clock plausibility.
+//! - [`session`]: the session state machine, input recording, wall-clock plausibility (ahead
+//!   and behind, pauses within a budget) and the windows of randomness revealed as it goes.
+//! - [`keys`]: the session secret and the keys derived from it (the windows' seeds).
 //! - [`ranks`]: board order, ties and an in-memory ranked board.
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
@@ -16,6 +18,7 @@
 
 pub mod error;
 pub mod event;
+pub mod keys;
 pub mod name;
 pub mod ports;
 pub mod query;

@@ -36,6 +36,7 @@ pub struct NewScore {
     pub ticks: u32,
     pub game_over: bool,
     pub rules_version: u32,
+    /// Window 0's seed (the others follow from the session secret and the session id).
     pub seed: u32,
     pub stats: BTreeMap<String, u32>,
     pub inputs: Vec<Input>,
@@ -44,6 +45,8 @@ pub struct NewScore {
     /// in the score's transaction and held there until the finish adds it again with its
     /// rank, or [`EVENT_HOLD`] passes.
     pub event: Event,
+    /// The human-likeness checks the game failed: stored and ranked, marked for review.
+    pub flags: Vec<String>,
 }
 
 /// A stored score.
@@ -61,6 +64,8 @@ pub struct ScoreRow {
     pub achieved_at: Timestamp,
     /// The player's all-time best in this game before this score, fixed when it was stored.
     pub previous_best: Option<u32>,
+    /// The human-likeness checks the game failed (empty for most): for review.
+    pub flags: Vec<String>,
 }
 
 /// The result of storing a score: the stored row (the existing one when the session was
@@ -219,6 +224,8 @@ pub trait EventBus: Send + Sync {
 pub trait Observer: Send + Sync {
     fn session_started(&self, _game: &str) {}
     fn score_submitted(&self, _game: &str, _score: u32) {}
+    /// A stored score failed the human-likeness check `flag`.
+    fn score_flagged(&self, _game: &str, _flag: &str) {}
     fn replay_rejected(&self, _game: &str, _reason: &str) {}
     /// The bus took an event from the outbox.
     fn event_published(&self, _kind: EventKind) {}

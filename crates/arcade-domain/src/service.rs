@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{BackendError, DomainError, Rejection};
 use crate::event::{Event, EventKind};
+use crate::keys::{SessionSecret, WindowKey};
 use crate::name::PlayerName;
 use crate::ports::{
     EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex, ScoreRow,
@@ -13,7 +14,8 @@ use crate::ports::{
 use crate::query::{self, Limit};
 use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
 use crate::session::{
-    FinishReceipt, FinishState, InputBatch, PeriodRanks, PlayRules, Session, SessionId,
+    Arrival, FinishReceipt, FinishState, InputBatch, PeriodRanks, PlayRules, Session, SessionId,
+    Window,
 };
 use crate::time::{BoardKey, Clock, Period, Timestamp};
 use crate::token;
@@ -43,18 +45,23 @@ pub struct Ports {
     pub observer: Arc<dyn Observer>,
 }
 
-/// A started session and, when this start claimed the name, the new token (shown once).
+/// A started session, its first window and, when this start claimed the name, the new token
+/// (shown once).
 #[derive(Debug, Clone)]
 pub struct Started {
     pub session: Session,
+    pub window: Window,
     pub claimed_token: Option<String>,
     pub heartbeat_interval_ms: u64,
 }
 
+/// What a heartbeat's answer tells the client: how much the server holds, and the last
+/// window revealed (the next one, once the session is near it and on time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeartbeatAck {
     pub accepted_inputs: usize,
     pub tick: u32,
+    pub window: Window,
 }
 
 #[derive(Debug, Clone)]
@@ -86,14 +93,18 @@ pub struct HistoryPage {
 pub struct Arcade {
     ports: Ports,
     rules: PlayRules,
+    windows: WindowKey,
     heartbeat_interval_ms: u64,
 }
 
 impl Arcade {
-    pub fn new(ports: Ports, rules: PlayRules) -> Self {
+    /// The use cases on `ports`, with the play `rules` and the `secret` the windows' seeds
+    /// derive from (the same on every replica that shares sessions).
+    pub fn new(ports: Ports, rules: PlayRules, secret: &SessionSecret) -> Self {
         Self {
             ports,
             rules,
+            windows: secret.window_key(),
             heartbeat_interval_ms: 2000,
         }
     }
@@ -135,10 +146,10 @@ impl Arcade {
             game,
             &record.key,
             &record.name,
-            rand::random(),
             now,
             &self.rules,
         );
+        let window = session.last_window(&self.windows);
         // The session and its event are stored before the name is claimed: if either store is
         // down the player gets a 503 and the name stays free, instead of a claim whose token
         // is lost.
@@ -174,6 +185,7 @@ impl Arcade {
         self.ports.observer.session_started(game.id());
         Ok(Started {
             session,
+            window,
             claimed_token,
             heartbeat_interval_ms: self.heartbeat_interval_ms,
         })
@@ -202,7 +214,8 @@ impl Arcade {
         Ok((record, Some(issued.token)))
     }
 
-    /// Record the inputs so far.
+    /// Record the inputs so far, and reveal the next window when the session is near it and on
+    /// time.
     pub async fn heartbeat(
         &self,
         session_id: &str,
@@ -216,13 +229,17 @@ impl Arcade {
             .ports
             .sessions
             .update(id, &|s: &mut Session| {
-                s.record(game_of(s)?, &batch, now, &rules)
+                let game = game_of(s)?;
+                s.record(game, &batch, now, &rules, Arrival::Heartbeat)?;
+                s.reveal_next(game, now, &rules);
+                Ok(())
             })
             .await;
         match result {
             Ok(s) => Ok(HeartbeatAck {
                 accepted_inputs: s.inputs.len(),
                 tick: s.tick,
+                window: s.last_window(&self.windows),
             }),
             Err(e) => {
                 if let DomainError::Rejected { game, rejection } = &e {
@@ -250,7 +267,7 @@ impl Arcade {
             .sessions
             .update(id, &|s: &mut Session| match s.finish {
                 Some(_) => Ok(()),
-                None => s.record(game_of(s)?, &batch, now, &rules),
+                None => s.record(game_of(s)?, &batch, now, &rules, Arrival::Finish),
             })
             .await;
         let session = match recorded {
@@ -271,7 +288,7 @@ impl Arcade {
             return finished_answer(done, &session.game);
         }
         let game = self.game(&session.game)?;
-        let outcome = match session.replay(game) {
+        let outcome = match session.replay(game, &self.windows) {
             Ok(o) => o,
             Err(rejection) => return self.reject(id, game, rejection).await,
         };
@@ -284,10 +301,11 @@ impl Arcade {
             ticks: outcome.ticks,
             game_over: outcome.game_over,
             rules_version: session.rules_version,
-            seed: session.seed,
+            seed: self.windows.seed(id, 0),
             stats: outcome.stats.clone(),
             inputs: session.inputs.clone(),
             achieved_at: now,
+            flags: outcome.flags.clone(),
             event: Event::score_submitted(
                 id.0,
                 &session.game,
@@ -331,6 +349,9 @@ impl Arcade {
         }
         if stored.inserted {
             self.ports.observer.score_submitted(&row.game, row.score);
+            for flag in &row.flags {
+                self.ports.observer.score_flagged(&row.game, flag);
+            }
         }
         // Before the answer, durably: an acknowledged finish never loses its events. A finish
         // tried again after a failure here writes the same events (ids derived from the

@@ -127,9 +127,7 @@ impl NatsOptions {
 
     /// The client's options and the URL to give it: async-nats reads no credentials from a
     /// URL, so the user and password (or token) are taken out of it and set here.
-    async fn connect_options(
-        &self,
-    ) -> Result<(async_nats::ConnectOptions, String), BackendError> {
+    async fn connect_options(&self) -> Result<(async_nats::ConnectOptions, String), BackendError> {
         let mut options = match &self.creds {
             Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
                 .await
@@ -139,9 +137,8 @@ impl NatsOptions {
                 })?,
             None => async_nats::ConnectOptions::new(),
         };
-        let mut url = url::Url::parse(&self.url).map_err(|e| {
-            BackendError::defect(BACKEND, "invalid NATS URL").with_source(e)
-        })?;
+        let mut url = url::Url::parse(&self.url)
+            .map_err(|e| BackendError::defect(BACKEND, "invalid NATS URL").with_source(e))?;
         let decode = |raw: &str| {
             percent_encoding::percent_decode_str(raw)
                 .decode_utf8()

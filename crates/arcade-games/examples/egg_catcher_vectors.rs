@@ -5,9 +5,9 @@
 //! cargo run -p arcade-games --example egg_catcher_vectors
 //! ```
 
-use arcade_games::egg_catcher::{EGG_CATCHER, MAX_TICKS, RULES_VERSION, Sim, bot};
-use arcade_games::rng::Xoshiro128StarStar;
-use arcade_games::{Game, Input};
+use arcade_games::egg_catcher::{CATCH_Y, EGG_CATCHER, MAX_TICKS, RULES_VERSION, Sim, bot};
+use arcade_games::rng::{WindowedRng, Xoshiro128StarStar, derived_seeds};
+use arcade_games::{Game, Input, WINDOW_TICKS};
 use serde_json::{Value, json};
 
 const RNG_SEEDS: [u32; 5] = [0, 1, 42, 0x1234_5678, u32::MAX];
@@ -16,28 +16,70 @@ fn inputs(pairs: &[(u32, u32)]) -> Vec<Input> {
     pairs.iter().copied().map(Input::from).collect()
 }
 
-fn vector(name: &str, seed: u32, inputs: &[Input], end_tick: u32) -> Value {
-    let expected = EGG_CATCHER
-        .replay(seed, inputs, end_tick)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    json!({"name": name, "seed": seed, "inputs": inputs, "end_tick": end_tick, "expected": expected})
+/// The window seeds a replay of `inputs` to `end_tick` with `derived_seeds(base)` asks for,
+/// all of them from window 0.
+fn window_seeds(base: u32, inputs: &[Input], end_tick: u32) -> Vec<u32> {
+    let seeds = derived_seeds(base);
+    let asked = std::cell::Cell::new(0);
+    let recording = |k: u32| {
+        asked.set(asked.get().max(k));
+        seeds(k)
+    };
+    // A rejected replay asks for nothing past window 0.
+    let _ = EGG_CATCHER.replay(&recording, inputs, end_tick);
+    (0..=asked.get()).map(&seeds).collect()
 }
 
-fn bot_vector(name: &str, seed: u32, skill: u8, end_tick: u32) -> Value {
-    let (inputs, outcome) = bot::play(seed, skill, end_tick);
-    let v = vector(name, seed, &inputs, end_tick);
+fn vector(name: &str, base: u32, inputs: &[Input], end_tick: u32) -> Value {
+    let expected = EGG_CATCHER
+        .replay(&derived_seeds(base), inputs, end_tick)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let seeds = window_seeds(base, inputs, end_tick);
+    json!({"name": name, "seeds": seeds, "inputs": inputs, "end_tick": end_tick, "expected": expected})
+}
+
+fn bot_vector(name: &str, base: u32, skill: u8, end_tick: u32) -> Value {
+    let (inputs, outcome) = bot::play(&derived_seeds(base), skill, end_tick);
+    let v = vector(name, base, &inputs, end_tick);
     assert_eq!(v["expected"], json!(outcome), "{name}");
     v
 }
 
+/// A script that moves the basket under the egg landing soonest the moment it appears.
+fn instant_reactions(base: u32, end_tick: u32) -> Vec<Input> {
+    let seeds = derived_seeds(base);
+    let mut sim = Sim::new(seeds(0));
+    let mut inputs = Vec::new();
+    while sim.tick() < end_tick && !sim.game_over() {
+        if sim.waiting() {
+            sim.reveal(seeds(sim.revealed()));
+        }
+        let soonest = sim
+            .eggs()
+            .iter()
+            .filter(|e| e.y < CATCH_Y)
+            .min_by_key(|e| (CATCH_Y - e.y) / e.speed);
+        if let Some(x) = soonest.map(|e| e.x).filter(|&x| x != sim.target_x()) {
+            sim.set_target(x);
+            inputs.push(Input::from((sim.tick(), x as u32)));
+        }
+        sim.step();
+    }
+    inputs
+}
+
 /// Samples the full state every `every` ticks, so step-level differences show up even when
 /// they do not change the outcome.
-fn trace(name: &str, seed: u32, skill: u8, end_tick: u32, every: u32) -> Value {
-    let (inputs, _) = bot::play(seed, skill, end_tick);
-    let mut sim = Sim::new(seed);
+fn trace(name: &str, base: u32, skill: u8, end_tick: u32, every: u32) -> Value {
+    let (inputs, _) = bot::play(&derived_seeds(base), skill, end_tick);
+    let seeds = window_seeds(base, &inputs, end_tick);
+    let mut sim = Sim::new(seeds[0]);
     let mut pending = inputs.iter().peekable();
     let mut frames = Vec::new();
     while sim.tick() < end_tick && !sim.game_over() {
+        if sim.waiting() {
+            sim.reveal(seeds[sim.revealed() as usize]);
+        }
         if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
             sim.set_target(i.value as i32);
         }
@@ -57,12 +99,30 @@ fn trace(name: &str, seed: u32, skill: u8, end_tick: u32, every: u32) -> Value {
             ]));
         }
     }
-    json!({"name": name, "seed": seed, "inputs": inputs, "end_tick": end_tick, "frames": frames})
+    json!({"name": name, "seeds": seeds, "inputs": inputs, "end_tick": end_tick, "frames": frames})
 }
 
-fn rejection(name: &str, seed: u32, inputs: &[Input], end_tick: u32) -> Value {
-    let err = EGG_CATCHER.replay(seed, inputs, end_tick).expect_err(name);
-    json!({"name": name, "seed": seed, "inputs": inputs, "end_tick": end_tick, "reason": err.reason()})
+fn rejection(name: &str, base: u32, inputs: &[Input], end_tick: u32) -> Value {
+    let err = EGG_CATCHER
+        .replay(&derived_seeds(base), inputs, end_tick)
+        .expect_err(name);
+    let seeds = window_seeds(base, inputs, end_tick);
+    json!({"name": name, "seeds": seeds, "inputs": inputs, "end_tick": end_tick, "reason": err.reason()})
+}
+
+/// Draws of a windowed generator at chosen ticks, skipping a window: `[tick, value]`.
+fn windowed_draws(base: u32) -> Value {
+    let seeds: Vec<u32> = (0..5).map(derived_seeds(base)).collect();
+    let mut rng = WindowedRng::new(seeds[0]);
+    for &s in &seeds[1..] {
+        rng.reveal(s);
+    }
+    let w = WINDOW_TICKS;
+    let draws: Vec<[u32; 2]> = [0, 0, 1, w - 1, w, w + 3, 3 * w, 3 * w, 4 * w + 599]
+        .into_iter()
+        .map(|tick| [tick, rng.at(tick).next_u32()])
+        .collect();
+    json!({"seeds": seeds, "draws": draws})
 }
 
 fn main() {
@@ -76,11 +136,11 @@ fn main() {
         .collect();
 
     // Bot games whose inputs run past game over, to show late inputs are ignored.
-    let (mut late, over) = bot::play(7, 40, MAX_TICKS);
+    let (mut late, over) = bot::play(&derived_seeds(7), 40, MAX_TICKS);
     late.push(Input::from((over.ticks, 480_000)));
     late.push(Input::from((over.ticks + 100, 0)));
 
-    let (mut last_tick, _) = bot::play(6, 80, 899);
+    let (mut last_tick, _) = bot::play(&derived_seeds(6), 80, 899);
     last_tick.push(Input::from((899, 12_345)));
 
     // A basket swept back and forth with an input on every tick, as a mouse would.
@@ -115,6 +175,12 @@ fn main() {
         ),
         vector("every-tick-sweep", 10, &sweep, 1_200),
         vector("zero-ticks", 9, &[], 0),
+        vector(
+            "instant-reactions-flagged",
+            11,
+            &instant_reactions(11, 20_000),
+            20_000,
+        ),
     ];
     let over = &vectors[3]["expected"];
     assert!(
@@ -122,6 +188,18 @@ fn main() {
         "bot-skill-100: {over}"
     );
     assert_eq!(vectors[4]["expected"]["game_over"], json!(false));
+    assert!(
+        vectors[3]["seeds"].as_array().unwrap().len() > 3,
+        "a game over several windows"
+    );
+    assert_eq!(
+        vectors[12]["expected"]["flags"],
+        json!(["fast_reactions"]),
+        "a script's reactions"
+    );
+    for v in &vectors[..12] {
+        assert!(v["expected"].get("flags").is_none(), "{}", v["name"]);
+    }
 
     let rejections = [
         rejection("same-tick-twice", 1, &inputs(&[(5, 1), (5, 2)]), 100),
@@ -149,11 +227,13 @@ fn main() {
             .join(",\n")
     };
     let text = format!(
-        "{{\n  \"game\": \"{}\",\n  \"rules_version\": {},\n  \"rng\": [\n{}\n  ],\n  \
-         \"vectors\": [\n{}\n  ],\n  \"rejections\": [\n{}\n  ],\n  \"traces\": [\n{}\n  ]\n}}\n",
+        "{{\n  \"game\": \"{}\",\n  \"rules_version\": {},\n  \"window_ticks\": {},\n  \
+         \"rng\": [\n{}\n  ],\n  \"windowed_rng\": {},\n  \"vectors\": [\n{}\n  ],\n  \"rejections\": [\n{}\n  ],\n  \"traces\": [\n{}\n  ]\n}}\n",
         EGG_CATCHER.id(),
         RULES_VERSION,
+        WINDOW_TICKS,
         lines(&rng),
+        windowed_draws(0xC0FFEE),
         lines(&vectors),
         lines(&rejections),
         lines(&traces),

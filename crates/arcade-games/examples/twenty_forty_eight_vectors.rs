@@ -5,6 +5,8 @@
 //! cargo run -p arcade-games --example twenty_forty_eight_vectors
 //! ```
 
+use arcade_games::WINDOW_TICKS;
+use arcade_games::rng::derived_seeds;
 use arcade_games::twenty_forty_eight::{
     Board, Direction, MAX_TICKS, MIN_MOVE_GAP, RULES_VERSION, Sim, TWENTY_FORTY_EIGHT, bot, slide,
     tile_value,
@@ -26,11 +28,29 @@ fn paced(first: u32, gap: u32, dirs: impl IntoIterator<Item = Direction>) -> Vec
         .collect()
 }
 
-/// Plays `inputs` move by move, as the browser does, and returns the simulation at the end.
-fn play(seed: u32, inputs: &[Input], end_tick: u32) -> Sim {
-    let mut sim = Sim::new(seed);
+/// The window seeds a replay of `inputs` to `end_tick` with `derived_seeds(base)` asks for,
+/// all of them from window 0.
+fn window_seeds(base: u32, inputs: &[Input], end_tick: u32) -> Vec<u32> {
+    let seeds = derived_seeds(base);
+    let asked = std::cell::Cell::new(0);
+    let recording = |k: u32| {
+        asked.set(asked.get().max(k));
+        seeds(k)
+    };
+    // A rejected replay asks for nothing past window 0.
+    let _ = TWENTY_FORTY_EIGHT.replay(&recording, inputs, end_tick);
+    (0..=asked.get()).map(&seeds).collect()
+}
+
+/// Plays `inputs` move by move with `seeds`, as the browser does (revealing each window when
+/// the game reaches it), and returns the simulation at the end.
+fn play(seeds: &[u32], inputs: &[Input], end_tick: u32) -> Sim {
+    let mut sim = Sim::new(seeds[0]);
     let mut pending = inputs.iter().peekable();
     while sim.tick() < end_tick && !sim.game_over() {
+        if sim.waiting() {
+            sim.reveal(seeds[sim.revealed() as usize]);
+        }
         if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
             sim.play(Direction::from_value(i.value).expect("a direction"));
         }
@@ -39,15 +59,16 @@ fn play(seed: u32, inputs: &[Input], end_tick: u32) -> Sim {
     sim
 }
 
-fn vector(name: &str, seed: u32, inputs: &[Input], end_tick: u32) -> Value {
+fn vector(name: &str, base: u32, inputs: &[Input], end_tick: u32) -> Value {
     let expected = TWENTY_FORTY_EIGHT
-        .replay(seed, inputs, end_tick)
+        .replay(&derived_seeds(base), inputs, end_tick)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let sim = play(seed, inputs, end_tick);
+    let seeds = window_seeds(base, inputs, end_tick);
+    let sim = play(&seeds, inputs, end_tick);
     assert_eq!(sim.outcome(), expected, "{name}");
     json!({
         "name": name,
-        "seed": seed,
+        "seeds": seeds,
         "inputs": inputs,
         "end_tick": end_tick,
         "expected": expected,
@@ -55,33 +76,38 @@ fn vector(name: &str, seed: u32, inputs: &[Input], end_tick: u32) -> Value {
     })
 }
 
-fn bot_vector(name: &str, seed: u32, skill: u8, end_tick: u32) -> Value {
-    let (inputs, outcome) = bot::play(seed, skill, end_tick);
-    let v = vector(name, seed, &inputs, end_tick);
+fn bot_vector(name: &str, base: u32, skill: u8, end_tick: u32) -> Value {
+    let (inputs, outcome) = bot::play(&derived_seeds(base), skill, end_tick);
+    let v = vector(name, base, &inputs, end_tick);
     assert_eq!(v["expected"], json!(outcome), "{name}");
     v
 }
 
 /// The score and board after every move, so step-level differences show up even when they do
 /// not change the outcome.
-fn trace(name: &str, seed: u32, skill: u8, end_tick: u32) -> Value {
-    let (inputs, _) = bot::play(seed, skill, end_tick);
-    let mut sim = Sim::new(seed);
+fn trace(name: &str, base: u32, skill: u8, end_tick: u32) -> Value {
+    let (inputs, _) = bot::play(&derived_seeds(base), skill, end_tick);
+    let seeds = window_seeds(base, &inputs, end_tick);
+    let mut sim = Sim::new(seeds[0]);
     let mut frames = Vec::new();
     for i in &inputs {
+        while (sim.revealed() as usize) < seeds.len() && sim.revealed() * WINDOW_TICKS <= i.tick {
+            sim.reveal(seeds[sim.revealed() as usize]);
+        }
         sim.advance_to(i.tick);
         sim.play(Direction::from_value(i.value).expect("a direction"));
         frames.push(json!([i.tick, sim.score(), sim.values()]));
         sim.step();
     }
-    json!({"name": name, "seed": seed, "inputs": inputs, "end_tick": end_tick, "frames": frames})
+    json!({"name": name, "seeds": seeds, "inputs": inputs, "end_tick": end_tick, "frames": frames})
 }
 
-fn rejection(name: &str, seed: u32, inputs: &[Input], end_tick: u32) -> Value {
+fn rejection(name: &str, base: u32, inputs: &[Input], end_tick: u32) -> Value {
     let err = TWENTY_FORTY_EIGHT
-        .replay(seed, inputs, end_tick)
+        .replay(&derived_seeds(base), inputs, end_tick)
         .expect_err(name);
-    json!({"name": name, "seed": seed, "inputs": inputs, "end_tick": end_tick, "reason": err.reason()})
+    let seeds = window_seeds(base, inputs, end_tick);
+    json!({"name": name, "seeds": seeds, "inputs": inputs, "end_tick": end_tick, "reason": err.reason()})
 }
 
 fn to_board(values: [u32; 16]) -> Board {
@@ -145,7 +171,7 @@ fn main() {
     let cycle = [Down, Left, Right].into_iter().cycle().take(3_000);
     let fastest = paced(0, MIN_MOVE_GAP, cycle);
     let over = TWENTY_FORTY_EIGHT
-        .replay(7, &fastest, MAX_TICKS)
+        .replay(&derived_seeds(7), &fastest, MAX_TICKS)
         .expect("valid");
     assert!(over.game_over);
     let fastest: Vec<Input> = fastest
@@ -155,11 +181,11 @@ fn main() {
     let mut late = fastest.clone();
     late.extend(inputs(&[(over.ticks + 2, 0), (over.ticks + 40, 3)]));
 
-    let (mut last_tick, _) = bot::play(6, 80, 897);
+    let (mut last_tick, _) = bot::play(&derived_seeds(6), 80, 897);
     last_tick.retain(|i| i.tick + MIN_MOVE_GAP <= 899);
     last_tick.push(Input::from((899, Up.value())));
 
-    let (cut, cut_outcome) = bot::play(5, 100, 3_000);
+    let (cut, cut_outcome) = bot::play(&derived_seeds(5), 100, 3_000);
     assert!(!cut_outcome.game_over);
 
     let vectors = [
@@ -192,6 +218,12 @@ fn main() {
         bot_vector("bot-skill-100-wins", 12, 100, MAX_TICKS),
         bot_vector("seed-0", 0, 90, MAX_TICKS),
         bot_vector("seed-max", u32::MAX, 60, MAX_TICKS),
+        vector(
+            "fastest-pace-for-a-minute-flagged",
+            13,
+            &paced(0, MIN_MOVE_GAP, [Up, Down].into_iter().cycle().take(1_200)),
+            3_600,
+        ),
     ];
     let stats = |i: usize, key: &str| vectors[i]["expected"]["stats"][key].as_u64().unwrap();
     let moves = |i: usize| vectors[i]["inputs"].as_array().unwrap().len() as u64;
@@ -202,6 +234,18 @@ fn main() {
     for v in &vectors[5..=6] {
         assert_eq!(v["expected"]["game_over"], json!(true));
     }
+    assert_eq!(
+        vectors[14]["expected"]["flags"],
+        json!(["fast_moves"]),
+        "a script's pace"
+    );
+    for v in &vectors[..14] {
+        assert!(v["expected"].get("flags").is_none(), "{}", v["name"]);
+    }
+    assert!(
+        vectors[11]["seeds"].as_array().unwrap().len() > 10,
+        "a game over many windows"
+    );
 
     let rejections = [
         rejection("same-tick-twice", 1, &inputs(&[(5, 1), (5, 2)]), 100),
@@ -237,11 +281,12 @@ fn main() {
     };
     let text = format!(
         "{{\n  \"game\": \"{}\",\n  \"rules_version\": {},\n  \"min_move_gap\": {},\n  \
-         \"slides\": [\n{}\n  ],\n  \"vectors\": [\n{}\n  ],\n  \"rejections\": [\n{}\n  ],\n  \
+         \"window_ticks\": {},\n  \"slides\": [\n{}\n  ],\n  \"vectors\": [\n{}\n  ],\n  \"rejections\": [\n{}\n  ],\n  \
          \"traces\": [\n{}\n  ]\n}}\n",
         TWENTY_FORTY_EIGHT.id(),
         RULES_VERSION,
         MIN_MOVE_GAP,
+        WINDOW_TICKS,
         lines(&slide_cases),
         lines(&vectors),
         lines(&rejections),

@@ -1,5 +1,6 @@
-//! Egg Catcher, rules version 1: eggs fall from the top of the field and the player moves a
-//! basket along the bottom to catch them. Three missed eggs end the game.
+//! Egg Catcher, rules version 2: eggs fall from the top of the field and the player moves a
+//! basket along the bottom to catch them. Three missed eggs end the game. The eggs' randomness
+//! comes a window at a time ([`crate::rng::WindowedRng`]).
 //!
 //! Integer maths only, so the browser module `web/assets/games/egg-catcher/sim.js` reproduces
 //! every tick exactly. The rules are specified in `docs/games/egg-catcher.md`; the shared
@@ -7,13 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::rng::Xoshiro128StarStar;
-use crate::{Game, Input, Outcome, ReplayError};
+use crate::rng::WindowedRng;
+use crate::{Game, Input, Outcome, ReplayError, Seeds};
 
 pub mod bot;
 
 pub const ID: &str = "egg-catcher";
-pub const RULES_VERSION: u32 = 1;
+pub const RULES_VERSION: u32 = 2;
 pub const TICK_HZ: u32 = 60;
 /// One hour of play.
 pub const MAX_TICKS: u32 = 216_000;
@@ -53,6 +54,25 @@ pub const START_LIVES: u32 = 3;
 /// Input values are basket target x positions in `0..=MAX_INPUT_VALUE`.
 pub const MAX_INPUT_VALUE: u32 = WORLD_WIDTH as u32;
 
+/// Human-likeness: a reaction is the time from the moment the player is free to go for an egg
+/// (no egg still to catch within the basket target's reach, and an egg just caught or just
+/// appeared) to the first input that puts the target within reach of an egg still to catch:
+/// seeing, deciding and moving there.
+/// A reaction faster than this many ticks (133 ms) is faster than people react to what they
+/// see; a game where more than half of at least [`REACTION_MIN_SAMPLES`] reactions are is
+/// flagged [`FLAG_FAST_REACTIONS`].
+pub const REACTION_FAST_TICKS: u32 = 8;
+pub const REACTION_MIN_SAMPLES: u32 = 10;
+pub const FLAG_FAST_REACTIONS: &str = "fast_reactions";
+/// Human-likeness: where a new egg will fall cannot be seen before it appears, so the basket's
+/// target is within its reach when it appears about one time in four (the reach covers a
+/// quarter of the field). A game where at least this percentage of at least
+/// [`ANTICIPATION_MIN_EGGS`] eggs found the target waiting knew where they would fall:
+/// flagged [`FLAG_ANTICIPATION`].
+pub const ANTICIPATION_PERCENT: u32 = 60;
+pub const ANTICIPATION_MIN_EGGS: u32 = 30;
+pub const FLAG_ANTICIPATION: &str = "anticipation";
+
 /// Base spawn interval in ticks at `level`; the actual gap adds `0..=interval / 2`.
 pub fn spawn_interval(level: u32) -> u32 {
     SPAWN_INTERVAL_BASE
@@ -78,10 +98,102 @@ pub struct Egg {
     pub speed: i32,
 }
 
+/// An egg the player is free to go for and has not gone for yet: since when.
+#[derive(Debug, Clone, Copy)]
+struct Unanswered {
+    id: u32,
+    x: i32,
+    /// Ticks simulated when the player could first have gone for it.
+    since: u32,
+}
+
+/// What the simulation notes about how the game is played, for the human-likeness flags.
+#[derive(Debug, Clone)]
+struct Plausibility {
+    unanswered: Vec<Unanswered>,
+    reactions: u32,
+    fast_reactions: u32,
+    /// Eggs that became visible, and those of them within reach of the target then.
+    eggs: u32,
+    awaited: u32,
+}
+
+impl Plausibility {
+    fn new() -> Self {
+        Self {
+            unanswered: Vec::with_capacity(8),
+            reactions: 0,
+            fast_reactions: 0,
+            eggs: 0,
+            awaited: 0,
+        }
+    }
+
+    /// An input at `tick` set the target to `to`: going for an unanswered egg answers them all
+    /// (one decision, one reaction).
+    fn target_moved(&mut self, tick: u32, to: i32) {
+        let since = self
+            .unanswered
+            .iter()
+            .filter(|e| (e.x - to).abs() <= CATCH_REACH)
+            .map(|e| e.since)
+            .max();
+        if let Some(since) = since {
+            self.reactions += 1;
+            self.fast_reactions += u32::from(tick - since < REACTION_FAST_TICKS);
+            self.unanswered.clear();
+        }
+    }
+
+    /// After a step (`tick` ticks simulated): `caught` eggs were caught and `new` appeared.
+    fn stepped(&mut self, tick: u32, eggs: &[Egg], target_x: i32, caught: u32, new: Option<&Egg>) {
+        let in_reach = |e: &Egg| (e.x - target_x).abs() <= CATCH_REACH;
+        let falling = |e: &&Egg| e.y < CATCH_Y;
+        if let Some(egg) = new {
+            self.eggs += 1;
+            self.awaited += u32::from(in_reach(egg));
+        }
+        self.unanswered
+            .retain(|u| eggs.iter().filter(falling).any(|e| e.id == u.id));
+        // The player is free when no egg still to catch is within the target's reach: a
+        // catch frees them to go for any other, a new egg is one more to go for.
+        if eggs.iter().filter(falling).any(in_reach) {
+            return;
+        }
+        let fresh: Vec<&Egg> = if caught > 0 {
+            eggs.iter().filter(falling).collect()
+        } else {
+            new.into_iter().collect()
+        };
+        for egg in fresh {
+            if !self.unanswered.iter().any(|u| u.id == egg.id) {
+                self.unanswered.push(Unanswered {
+                    id: egg.id,
+                    x: egg.x,
+                    since: tick,
+                });
+            }
+        }
+    }
+
+    fn flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if self.reactions >= REACTION_MIN_SAMPLES && self.fast_reactions * 2 > self.reactions {
+            flags.push(FLAG_FAST_REACTIONS.to_owned());
+        }
+        if self.eggs >= ANTICIPATION_MIN_EGGS
+            && self.awaited * 100 >= ANTICIPATION_PERCENT * self.eggs
+        {
+            flags.push(FLAG_ANTICIPATION.to_owned());
+        }
+        flags
+    }
+}
+
 /// The step-by-step simulation, shared by replays, the bot and tests.
 #[derive(Debug, Clone)]
 pub struct Sim {
-    rng: Xoshiro128StarStar,
+    rng: WindowedRng,
     tick: u32,
     score: u32,
     lives: u32,
@@ -93,12 +205,14 @@ pub struct Sim {
     spawned: u32,
     eggs: Vec<Egg>,
     game_over: bool,
+    plausibility: Plausibility,
 }
 
 impl Sim {
-    pub fn new(seed: u32) -> Self {
+    /// A new game with the first window's seed.
+    pub fn new(first_seed: u32) -> Self {
         Self {
-            rng: Xoshiro128StarStar::new(seed),
+            rng: WindowedRng::new(first_seed),
             tick: 0,
             score: 0,
             lives: START_LIVES,
@@ -112,26 +226,47 @@ impl Sim {
             // never grows during a game.
             eggs: Vec::with_capacity(16),
             game_over: false,
+            plausibility: Plausibility::new(),
         }
     }
 
-    /// Sets where the basket heads, clamped to the field.
-    pub fn set_target(&mut self, x: i32) {
-        self.target_x = x.clamp(0, WORLD_WIDTH);
+    /// Reveals the next window's seed.
+    pub fn reveal(&mut self, seed: u32) {
+        self.rng.reveal(seed);
     }
 
-    /// Simulates one tick; does nothing after game over.
+    /// Windows revealed so far.
+    pub fn revealed(&self) -> u32 {
+        self.rng.revealed()
+    }
+
+    /// Whether the next tick starts a window not revealed yet: [`Sim::step`] waits.
+    pub fn waiting(&self) -> bool {
+        !self.game_over && self.tick >= self.rng.revealed_ticks()
+    }
+
+    /// Sets where the basket heads, clamped to the field: the input recorded at this tick.
+    pub fn set_target(&mut self, x: i32) {
+        let to = x.clamp(0, WORLD_WIDTH);
+        self.plausibility.target_moved(self.tick, to);
+        self.target_x = to;
+    }
+
+    /// Simulates one tick; does nothing after game over, or at the start of a window not
+    /// revealed yet.
     pub fn step(&mut self) {
-        if self.game_over {
+        if self.game_over || self.waiting() {
             return;
         }
 
         let dx = self.target_x - self.basket_x;
         self.basket_x += dx.clamp(-BASKET_SPEED, BASKET_SPEED);
 
-        if self.tick == self.next_spawn {
+        let spawned = self.tick == self.next_spawn;
+        if spawned {
             let level = self.level();
-            let x = self.rng.range_inclusive(EGG_MIN_X as u32, EGG_MAX_X as u32) as i32;
+            let rng = self.rng.at(self.tick);
+            let x = rng.range_inclusive(EGG_MIN_X as u32, EGG_MAX_X as u32) as i32;
             self.eggs.push(Egg {
                 id: self.spawned,
                 x,
@@ -140,7 +275,7 @@ impl Sim {
             });
             self.spawned += 1;
             let interval = spawn_interval(level);
-            self.next_spawn = self.tick + interval + self.rng.below(interval / 2 + 1);
+            self.next_spawn = self.tick + interval + rng.below(interval / 2 + 1);
         }
 
         let basket_x = self.basket_x;
@@ -168,6 +303,12 @@ impl Sim {
         if self.lives == 0 {
             self.game_over = true;
         }
+        // A new egg falls in its spawn tick, so it shows from the end of that tick.
+        let new = spawned
+            .then(|| self.eggs.iter().find(|e| e.id == self.spawned - 1))
+            .flatten();
+        self.plausibility
+            .stepped(self.tick, &self.eggs, self.target_x, caught, new);
     }
 
     /// Ticks simulated so far; an input recorded now carries this tick.
@@ -229,6 +370,7 @@ impl Sim {
             ticks: self.tick,
             game_over: self.game_over,
             stats,
+            flags: self.plausibility.flags(),
         }
     }
 }
@@ -317,7 +459,12 @@ impl Game for EggCatcher {
         validate(prev_tick, inputs, index_base, MAX_TICKS)
     }
 
-    fn replay(&self, seed: u32, inputs: &[Input], end_tick: u32) -> Result<Outcome, ReplayError> {
+    fn replay(
+        &self,
+        seeds: Seeds<'_>,
+        inputs: &[Input],
+        end_tick: u32,
+    ) -> Result<Outcome, ReplayError> {
         if end_tick > MAX_TICKS {
             return Err(ReplayError::TooManyTicks {
                 ticks: end_tick,
@@ -326,9 +473,12 @@ impl Game for EggCatcher {
         }
         validate(None, inputs, 0, end_tick)?;
 
-        let mut sim = Sim::new(seed);
+        let mut sim = Sim::new(seeds(0));
         let mut pending = inputs.iter().peekable();
         while sim.tick() < end_tick && !sim.game_over() {
+            if sim.waiting() {
+                sim.reveal(seeds(sim.revealed()));
+            }
             // Validation guarantees no pending input is behind the current tick.
             if let Some(input) = pending.next_if(|i| i.tick == sim.tick()) {
                 sim.set_target(input.value as i32);
@@ -343,9 +493,17 @@ impl Game for EggCatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::derived_seeds;
 
     fn input(tick: u32, value: u32) -> Input {
         Input { tick, value }
+    }
+
+    /// Window seeds whose first is `first` (so they match `Sim::new(first)`), the rest
+    /// derived from it.
+    fn seeds(first: u32) -> impl Fn(u32) -> u32 {
+        let rest = derived_seeds(first);
+        move |k| if k == 0 { first } else { rest(k) }
     }
 
     /// Runs `sim` until the first egg exists, then puts it at `y` directly above `x`.
@@ -497,7 +655,9 @@ mod tests {
         sim.step();
         assert_eq!((sim.tick(), sim.eggs()), (end.tick(), end.eggs()));
 
-        let outcome = EGG_CATCHER.replay(42, &[input(0, 0)], MAX_TICKS).unwrap();
+        let outcome = EGG_CATCHER
+            .replay(&seeds(42), &[input(0, 0)], MAX_TICKS)
+            .unwrap();
         assert!(outcome.game_over);
         assert_eq!(outcome.ticks, end.tick());
         assert_eq!(outcome, end.outcome());
@@ -507,18 +667,21 @@ mod tests {
             input(end.tick(), 480_000),
             input(end.tick() + 5, 7),
         ];
-        assert_eq!(EGG_CATCHER.replay(42, &late, MAX_TICKS).unwrap(), outcome);
+        assert_eq!(
+            EGG_CATCHER.replay(&seeds(42), &late, MAX_TICKS).unwrap(),
+            outcome
+        );
     }
 
     #[test]
     fn replay_stops_at_end_tick() {
-        let outcome = EGG_CATCHER.replay(9, &[], 100).unwrap();
+        let outcome = EGG_CATCHER.replay(&seeds(9), &[], 100).unwrap();
         assert_eq!(outcome.ticks, 100);
         assert!(!outcome.game_over);
         assert_eq!(outcome.stats["lives"], 3);
-        assert_eq!(EGG_CATCHER.replay(9, &[], 0).unwrap().ticks, 0);
+        assert_eq!(EGG_CATCHER.replay(&seeds(9), &[], 0).unwrap().ticks, 0);
         // An input on the last simulated tick is allowed.
-        let outcome = EGG_CATCHER.replay(9, &[input(99, 0)], 100).unwrap();
+        let outcome = EGG_CATCHER.replay(&seeds(9), &[input(99, 0)], 100).unwrap();
         assert_eq!(outcome.ticks, 100);
     }
 
@@ -540,7 +703,10 @@ mod tests {
         while sim.tick() < 600 && !sim.game_over() {
             sim.step();
         }
-        assert_eq!(EGG_CATCHER.replay(77, &inputs, 600).unwrap(), sim.outcome());
+        assert_eq!(
+            EGG_CATCHER.replay(&seeds(77), &inputs, 600).unwrap(),
+            sim.outcome()
+        );
     }
 
     #[test]
@@ -588,18 +754,18 @@ mod tests {
     fn replay_errors() {
         let g = &EGG_CATCHER;
         assert_eq!(
-            g.replay(1, &[], MAX_TICKS + 1),
+            g.replay(&seeds(1), &[], MAX_TICKS + 1),
             Err(ReplayError::TooManyTicks {
                 ticks: MAX_TICKS + 1,
                 max: MAX_TICKS
             })
         );
         assert_eq!(
-            g.replay(1, &[input(3, 1), input(2, 1)], 10),
+            g.replay(&seeds(1), &[input(3, 1), input(2, 1)], 10),
             Err(ReplayError::InputOutOfOrder { index: 1 })
         );
         assert_eq!(
-            g.replay(1, &[input(10, 1)], 10),
+            g.replay(&seeds(1), &[input(10, 1)], 10),
             Err(ReplayError::InputAfterEnd {
                 index: 0,
                 tick: 10,
@@ -608,7 +774,7 @@ mod tests {
         );
         let many: Vec<Input> = (0..=MAX_INPUTS as u32).map(|t| input(t, 0)).collect();
         assert_eq!(
-            g.replay(1, &many, MAX_TICKS),
+            g.replay(&seeds(1), &many, MAX_TICKS),
             Err(ReplayError::TooManyInputs {
                 count: MAX_INPUTS + 1,
                 max: MAX_INPUTS
@@ -623,9 +789,134 @@ mod tests {
             .step_by(50)
             .map(|t| input(t, if t % 100 == 0 { 60_000 } else { 420_000 }))
             .collect();
-        let outcome = EGG_CATCHER.replay(2024, &inputs, 18_000).unwrap();
+        let outcome = EGG_CATCHER.replay(&seeds(2024), &inputs, 18_000).unwrap();
         assert!(outcome.ticks > 0 && outcome.ticks <= 18_000);
-        let (inputs, outcome) = bot::play(2024, 100, 18_000);
-        assert_eq!(EGG_CATCHER.replay(2024, &inputs, 18_000).unwrap(), outcome);
+        let (inputs, outcome) = bot::play(&seeds(2024), 100, 18_000);
+        assert_eq!(
+            EGG_CATCHER.replay(&seeds(2024), &inputs, 18_000).unwrap(),
+            outcome
+        );
+    }
+
+    /// Steps `sim` until `ticks` ticks or game over, revealing windows from `seeds` and
+    /// keeping the basket under the egg landing soonest.
+    fn run(sim: &mut Sim, seeds: &dyn Fn(u32) -> u32, ticks: u32) {
+        while sim.tick() < ticks && !sim.game_over() {
+            if sim.waiting() {
+                sim.reveal(seeds(sim.revealed()));
+            }
+            if let Some(egg) = soonest(sim) {
+                sim.set_target(egg.x);
+            }
+            sim.step();
+        }
+    }
+
+    #[test]
+    fn the_sim_waits_at_a_window_it_was_not_given() {
+        let mut sim = Sim::new(3);
+        run(&mut sim, &|_| 3, crate::WINDOW_TICKS);
+        for _ in 0..100 {
+            sim.step();
+        }
+        assert_eq!(sim.tick(), crate::WINDOW_TICKS);
+        assert!(sim.waiting());
+        sim.reveal(4);
+        assert!(!sim.waiting());
+        sim.step();
+        assert_eq!(sim.tick(), crate::WINDOW_TICKS + 1);
+    }
+
+    #[test]
+    fn each_window_draws_from_its_own_seed_from_its_first_tick() {
+        let first = seeds(21);
+        let other = |k| if k == 1 { 12_345 } else { first(k) };
+        let (mut a, mut b) = (Sim::new(21), Sim::new(21));
+        run(&mut a, &first, crate::WINDOW_TICKS);
+        run(&mut b, &other, crate::WINDOW_TICKS);
+        assert!(!a.game_over());
+        assert_eq!((a.eggs(), a.next_spawn()), (b.eggs(), b.next_spawn()));
+        // The same tick of the next window spawns a different egg.
+        let spawn = a.next_spawn();
+        run(&mut a, &first, spawn + 1);
+        run(&mut b, &other, spawn + 1);
+        assert_ne!(a.eggs().last().map(|e| e.x), b.eggs().last().map(|e| e.x));
+        // Replays ask for the windows they reach, and only those.
+        let asked = std::cell::RefCell::new(Vec::new());
+        let recording = |k| {
+            asked.borrow_mut().push(k);
+            first(k)
+        };
+        let (inputs, outcome) = bot::play(&first, 100, 1_300);
+        assert_eq!(EGG_CATCHER.replay(&recording, &inputs, 1_300), Ok(outcome));
+        assert_eq!(*asked.borrow(), [0, 1, 2]);
+    }
+
+    /// Plays with `policy` choosing the target every tick (all windows known), as a script
+    /// would; the outcome of the replay of what it recorded.
+    fn scripted(seed: u32, policy: impl Fn(&Sim, &dyn Fn(u32) -> u32) -> i32) -> Outcome {
+        let seeds = seeds(seed);
+        let mut sim = Sim::new(seed);
+        let mut inputs = Vec::new();
+        while sim.tick() < 36_000 && !sim.game_over() {
+            if sim.waiting() {
+                sim.reveal(seeds(sim.revealed()));
+            }
+            let target = policy(&sim, &seeds);
+            if target != sim.target_x() {
+                sim.set_target(target);
+                inputs.push(input(sim.tick(), target as u32));
+            }
+            sim.step();
+        }
+        let outcome = EGG_CATCHER.replay(&seeds, &inputs, sim.tick()).unwrap();
+        assert_eq!(outcome, sim.outcome());
+        outcome
+    }
+
+    /// The egg landing soonest.
+    fn soonest(sim: &Sim) -> Option<Egg> {
+        sim.eggs()
+            .iter()
+            .filter(|e| e.y < CATCH_Y)
+            .min_by_key(|e| (CATCH_Y - e.y) / e.speed)
+            .copied()
+    }
+
+    #[test]
+    fn a_script_that_reacts_at_once_is_flagged() {
+        for seed in 0..5 {
+            let outcome = scripted(seed, |sim, _| soonest(sim).map_or(sim.target_x(), |e| e.x));
+            assert!(outcome.score > 300, "{outcome:?}");
+            assert_eq!(outcome.flags, [FLAG_FAST_REACTIONS], "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn a_script_that_knows_where_eggs_will_fall_is_flagged() {
+        // It looks ahead in the windows it holds and waits where the next egg will appear
+        // once the egg landing soonest is low enough to be caught on the way.
+        let next_egg_x = |sim: &Sim, seeds: &dyn Fn(u32) -> u32| {
+            let mut ahead = sim.clone();
+            let count = sim.eggs().iter().map(|e| e.id + 1).max().unwrap_or(0);
+            while !ahead.game_over() && ahead.eggs().iter().all(|e| e.id < count) {
+                if ahead.waiting() {
+                    ahead.reveal(seeds(ahead.revealed()));
+                }
+                ahead.step();
+            }
+            ahead.eggs().iter().find(|e| e.id >= count).map(|e| e.x)
+        };
+        for seed in 0..5 {
+            let outcome = scripted(seed, |sim, seeds| match soonest(sim) {
+                Some(e) if e.y < CATCH_Y - 30 * e.speed => next_egg_x(sim, seeds).unwrap_or(e.x),
+                Some(e) => e.x,
+                None => next_egg_x(sim, seeds).unwrap_or(sim.target_x()),
+            });
+            assert!(
+                outcome.flags.contains(&FLAG_ANTICIPATION.to_owned()),
+                "{outcome:?}"
+            );
+        }
     }
 }

@@ -1,7 +1,11 @@
 //! Deterministic game simulations and replay verification. No I/O.
 //!
-//! The browser records the player's inputs; the server replays them here from the same seed
+//! The browser records the player's inputs; the server replays them here from the same seeds
 //! and trusts only the outcome of that replay.
+//!
+//! A game's randomness comes a window at a time: every [`WINDOW_TICKS`] ticks the generator
+//! is reseeded from that window's seed ([`rng::WindowedRng`]), which the server reveals only
+//! as the game reaches it. A simulation waits at the start of a window it was not given.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +16,12 @@ pub mod egg_catcher;
 pub mod replay_codec;
 pub mod rng;
 pub mod twenty_forty_eight;
+
+/// Ticks in one window of randomness: ten seconds at 60 Hz, the same for every game.
+pub const WINDOW_TICKS: u32 = 600;
+
+/// The seed of each window by its number (0 for the first): what a replay draws from.
+pub type Seeds<'a> = &'a dyn Fn(u32) -> u32;
 
 /// One recorded player input: at `tick` (ticks completed so far), the game-specific `value`.
 /// Serialised in JSON as a two-element array `[tick, value]`.
@@ -43,6 +53,11 @@ pub struct Outcome {
     pub game_over: bool,
     /// Game-specific counters shown with the score.
     pub stats: BTreeMap<String, u32>,
+    /// The human-likeness checks this game failed (the game's rules document names them and
+    /// their thresholds): such a score counts, but is marked for review. Empty for a game
+    /// played the way people play.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
 }
 
 /// Why a recorded session cannot be replayed.
@@ -161,9 +176,15 @@ pub trait Game: Send + Sync + 'static {
         inputs: &[Input],
         index_base: usize,
     ) -> Result<(), ReplayError>;
-    /// Replays from `seed`, applying inputs, until game over or `end_tick` ticks were
-    /// simulated, whichever comes first. `Outcome::ticks` is the number actually simulated.
-    fn replay(&self, seed: u32, inputs: &[Input], end_tick: u32) -> Result<Outcome, ReplayError>;
+    /// Replays with the windows' `seeds`, applying inputs, until game over or `end_tick`
+    /// ticks were simulated, whichever comes first. `Outcome::ticks` is the number actually
+    /// simulated; `seeds` is asked only for windows the replay reaches.
+    fn replay(
+        &self,
+        seeds: Seeds<'_>,
+        inputs: &[Input],
+        end_tick: u32,
+    ) -> Result<Outcome, ReplayError>;
 }
 
 static CATALOGUE: [&dyn Game; 2] = [
@@ -181,21 +202,52 @@ pub fn find(id: &str) -> Option<&'static dyn Game> {
     catalogue().iter().copied().find(|g| g.id() == id)
 }
 
-/// A deterministic player of one game, for tests and load generation: plays from `seed` at
-/// `skill` (0..=100) until game over or `max_ticks`, and returns inputs that replay to exactly
-/// the outcome it returns.
-pub type Bot = fn(seed: u32, skill: u8, max_ticks: u32) -> (Vec<Input>, Outcome);
+/// A deterministic player of one game, for tests and load generation. It plays as far as the
+/// windows it was given allow, then waits for the next one, as the browser does; the inputs it
+/// records replay to exactly its outcome.
+pub trait Bot: Send {
+    /// The next window's seed (windows come in order, the first with [`NewBot`]).
+    fn reveal(&mut self, seed: u32);
+    /// Windows revealed so far.
+    fn revealed(&self) -> u32;
+    /// Plays until `until` ticks were simulated, the game is over or the windows revealed so
+    /// far run out, whichever comes first.
+    fn play_until(&mut self, until: u32);
+    /// Ticks simulated so far.
+    fn tick(&self) -> u32;
+    fn game_over(&self) -> bool;
+    /// The inputs recorded so far, in order.
+    fn inputs(&self) -> &[Input];
+    fn outcome(&self) -> Outcome;
+}
 
-static BOTS: [(&str, Bot); 2] = [
-    (egg_catcher::ID, egg_catcher::bot::play),
-    (twenty_forty_eight::ID, twenty_forty_eight::bot::play),
+/// Starts a bot on the first window's seed at `skill` (0..=100; higher plays better).
+pub type NewBot = fn(first_seed: u32, skill: u8) -> Box<dyn Bot>;
+
+static BOTS: [(&str, NewBot); 2] = [
+    (egg_catcher::ID, egg_catcher::bot::start),
+    (twenty_forty_eight::ID, twenty_forty_eight::bot::start),
 ];
 
 /// The bot that plays the game `id`; every game of the catalogue has one.
-pub fn bot(id: &str) -> Option<Bot> {
+pub fn bot(id: &str) -> Option<NewBot> {
     BOTS.iter()
         .find(|(game, _)| *game == id)
         .map(|&(_, bot)| bot)
+}
+
+/// Lets `bot` play until game over or `max_ticks`, revealing each window from `seeds` as it
+/// reaches it (for tests and benchmarks, which know every seed in advance). Returns its inputs
+/// and outcome.
+pub fn play_through(bot: &mut dyn Bot, seeds: Seeds<'_>, max_ticks: u32) -> (Vec<Input>, Outcome) {
+    loop {
+        bot.play_until(max_ticks);
+        if bot.game_over() || bot.tick() >= max_ticks {
+            return (bot.inputs().to_vec(), bot.outcome());
+        }
+        let next = bot.revealed();
+        bot.reveal(seeds(next));
+    }
 }
 
 #[cfg(test)]
@@ -204,11 +256,21 @@ mod tests {
 
     #[test]
     fn every_game_has_a_bot_whose_games_replay_to_its_outcome() {
+        let seeds = rng::derived_seeds(11);
         for game in catalogue() {
-            let bot = bot(game.id()).unwrap_or_else(|| panic!("{} has no bot", game.id()));
-            let (inputs, outcome) = bot(11, 70, 3_600);
+            let start = bot(game.id()).unwrap_or_else(|| panic!("{} has no bot", game.id()));
+            let mut player = start(seeds(0), 70);
+            player.play_until(3_600);
             assert_eq!(
-                game.replay(11, &inputs, outcome.ticks),
+                player.tick(),
+                WINDOW_TICKS,
+                "{} waits for window 1",
+                game.id()
+            );
+            let (inputs, outcome) = play_through(&mut *player, &seeds, 3_600);
+            assert!(player.revealed() >= 2, "{}", game.id());
+            assert_eq!(
+                game.replay(&seeds, &inputs, outcome.ticks),
                 Ok(outcome),
                 "{}",
                 game.id()
@@ -236,11 +298,11 @@ mod tests {
         assert_eq!(ids, ["egg-catcher", "2048"]);
         let game = find("egg-catcher").unwrap();
         assert_eq!(game.title(), "Egg Catcher");
-        assert_eq!(game.rules_version(), 1);
+        assert_eq!(game.rules_version(), 2);
         assert_eq!(game.tick_hz(), 60);
         let game = find("2048").unwrap();
         assert_eq!(game.title(), "2048");
-        assert_eq!(game.rules_version(), 1);
+        assert_eq!(game.rules_version(), 2);
         assert_eq!(game.tick_hz(), 60);
         assert!(find("nope").is_none());
         for game in catalogue() {

@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn packing_round_trips_and_is_compact() {
-        let (inputs, _) = crate::egg_catcher::bot::play(7, 80, 20_000);
+        let (inputs, _) = crate::egg_catcher::bot::play(&crate::rng::derived_seeds(7), 80, 20_000);
         let packed = pack(&inputs);
         assert_eq!(unpack(&packed).unwrap(), inputs);
         let json = serde_json::to_vec(&inputs).unwrap();

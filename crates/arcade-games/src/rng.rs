@@ -1,6 +1,9 @@
 //! The arcade's PRNG: xoshiro128** (Blackman & Vigna, 32-bit), seeded from a `u32` with
-//! SplitMix32. The browser module implements the same functions bit for bit; keep them in
-//! step with `docs/games/egg-catcher.md`.
+//! SplitMix32, and [`WindowedRng`], which reseeds it at every window of [`WINDOW_TICKS`]. The
+//! browser module implements the same functions bit for bit; keep them in step with
+//! `docs/games/egg-catcher.md`.
+
+use crate::{Seeds, WINDOW_TICKS};
 
 /// Golden-ratio increment of SplitMix32.
 const GOLDEN_GAMMA: u32 = 0x9E37_79B9;
@@ -93,9 +96,122 @@ impl Xoshiro128StarStar {
     }
 }
 
+/// A game's generator when its randomness is revealed a window at a time: the draws made
+/// during tick `t` come from a xoshiro128** seeded with the seed of window `t / WINDOW_TICKS`
+/// at that window's first tick, and follow one another within the window.
+///
+/// It reseeds lazily, at the first draw of a later window, which gives the same numbers as
+/// reseeding at the window's first tick (nothing is drawn in between) and lets a simulation
+/// that jumps over ticks skip windows it draws nothing from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowedRng {
+    /// The seeds revealed so far, by window.
+    seeds: Vec<u32>,
+    /// The window `rng` was seeded for.
+    window: u32,
+    rng: Xoshiro128StarStar,
+}
+
+impl WindowedRng {
+    /// Window 0 revealed, with `first_seed`.
+    pub fn new(first_seed: u32) -> Self {
+        Self {
+            seeds: vec![first_seed],
+            window: 0,
+            rng: Xoshiro128StarStar::new(first_seed),
+        }
+    }
+
+    /// Reveals the next window's seed.
+    pub fn reveal(&mut self, seed: u32) {
+        self.seeds.push(seed);
+    }
+
+    /// Windows revealed so far (at least 1).
+    pub fn revealed(&self) -> u32 {
+        u32::try_from(self.seeds.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Ticks the revealed windows cover: ticks below this can be simulated.
+    pub fn revealed_ticks(&self) -> u32 {
+        self.revealed().saturating_mul(WINDOW_TICKS)
+    }
+
+    /// Reveals windows from `seeds` until tick `tick` is covered.
+    pub fn reveal_through(&mut self, tick: u32, seeds: Seeds<'_>) {
+        while self.revealed_ticks() <= tick {
+            let next = self.revealed();
+            self.reveal(seeds(next));
+        }
+    }
+
+    /// The generator for draws during tick `tick`. Ticks never go back.
+    ///
+    /// # Panics
+    /// When `tick`'s window is not revealed: a simulation waits at the start of a window it
+    /// was not given, so it never draws there.
+    pub fn at(&mut self, tick: u32) -> &mut Xoshiro128StarStar {
+        let window = tick / WINDOW_TICKS;
+        if window != self.window {
+            let seed = *self
+                .seeds
+                .get(window as usize)
+                .unwrap_or_else(|| panic!("window {window} is drawn from before it is revealed"));
+            self.rng = Xoshiro128StarStar::new(seed);
+            self.window = window;
+        }
+        &mut self.rng
+    }
+}
+
+/// Window seeds that follow from one number, for tests, benchmarks and test vectors (the
+/// server derives its own from a secret): window `k`'s is the first SplitMix32 output of
+/// `base + k * 0x9E3779B9`.
+pub fn derived_seeds(base: u32) -> impl Fn(u32) -> u32 {
+    move |window| SplitMix32::new(base.wrapping_add(window.wrapping_mul(GOLDEN_GAMMA))).next_u32()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_windowed_generator_reseeds_at_each_window_it_draws_in() {
+        let mut rng = WindowedRng::new(7);
+        let mut plain = Xoshiro128StarStar::new(7);
+        assert_eq!(rng.at(0).next_u32(), plain.next_u32());
+        assert_eq!(rng.at(WINDOW_TICKS - 1).next_u32(), plain.next_u32());
+        assert_eq!(rng.revealed_ticks(), WINDOW_TICKS);
+        rng.reveal(8);
+        rng.reveal(9);
+        assert_eq!(rng.revealed(), 3);
+        // Window 1 is skipped: nothing is drawn in it.
+        let mut third = Xoshiro128StarStar::new(9);
+        assert_eq!(rng.at(2 * WINDOW_TICKS + 5).next_u32(), third.next_u32());
+        assert_eq!(rng.at(2 * WINDOW_TICKS + 6).next_u32(), third.next_u32());
+        let seeds = derived_seeds(1);
+        rng.reveal_through(5 * WINDOW_TICKS, &seeds);
+        assert_eq!(rng.revealed(), 6);
+        assert_eq!(
+            rng.at(5 * WINDOW_TICKS).next_u32(),
+            Xoshiro128StarStar::new(seeds(5)).next_u32()
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "window 1 is drawn from before it is revealed")]
+    fn drawing_from_a_window_not_revealed_is_a_bug() {
+        WindowedRng::new(7).at(WINDOW_TICKS);
+    }
+
+    #[test]
+    fn derived_seeds_differ_by_window_and_base() {
+        let a = derived_seeds(1);
+        let b = derived_seeds(2);
+        assert_ne!(a(0), a(1));
+        assert_ne!(a(0), b(0));
+        assert_eq!(a(3), derived_seeds(1)(3));
+    }
 
     #[test]
     fn xoshiro_matches_reference_implementation() {

@@ -1,20 +1,21 @@
-//! 2048, rules version 1: the classic 4 × 4 sliding-tile game. A move slides every tile one
+//! 2048, rules version 2: the classic 4 × 4 sliding-tile game. A move slides every tile one
 //! way, equal tiles meeting merge once, and a new 2 or 4 appears; a board no move can change
-//! ends the game.
+//! ends the game. The new tiles' randomness comes a window at a time
+//! ([`crate::rng::WindowedRng`]).
 //!
 //! The browser module `web/assets/games/2048/sim.js` reproduces every move exactly. The rules
 //! are specified in `docs/games/2048.md`; the shared vectors in `vectors/2048.json` keep both
 //! implementations in step.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use crate::rng::Xoshiro128StarStar;
-use crate::{Game, Input, Outcome, ReplayError};
+use crate::rng::WindowedRng;
+use crate::{Game, Input, Outcome, ReplayError, Seeds};
 
 pub mod bot;
 
 pub const ID: &str = "2048";
-pub const RULES_VERSION: u32 = 1;
+pub const RULES_VERSION: u32 = 2;
 /// The same clock as every arcade game, so the server paces sessions alike.
 pub const TICK_HZ: u32 = 60;
 /// Fewest ticks from one input to the next: 20 moves a second, above the sustained pace of the
@@ -25,6 +26,14 @@ pub const MAX_TICKS: u32 = 3 * 60 * 60 * TICK_HZ;
 /// As many inputs as [`MIN_MOVE_GAP`] lets into [`MAX_TICKS`], so the count alone never refuses
 /// a game the spacing allows.
 pub const MAX_INPUTS: usize = MAX_TICKS.div_ceil(MIN_MOVE_GAP) as usize;
+
+/// Human-likeness: the most moves a person keeps up over [`FAST_MOVES_TICKS`] (30 s): ten a
+/// second, above the pace of the quickest players (who reach it in bursts, mashing two keys)
+/// and half what the spacing rule allows. A game with more moves than this in any such span
+/// is flagged [`FLAG_FAST_MOVES`].
+pub const FAST_MOVES_MAX: usize = 300;
+pub const FAST_MOVES_TICKS: u32 = 30 * TICK_HZ;
+pub const FLAG_FAST_MOVES: &str = "fast_moves";
 
 /// Tiles per row and per column.
 pub const SIZE: usize = 4;
@@ -161,7 +170,7 @@ pub struct Move {
 /// The move-by-move simulation, shared by replays, the bot and tests.
 #[derive(Debug, Clone)]
 pub struct Sim {
-    rng: Xoshiro128StarStar,
+    rng: WindowedRng,
     board: Board,
     tick: u32,
     score: u32,
@@ -172,12 +181,16 @@ pub struct Sim {
     /// No move can change the board; the game ends with this tick.
     stuck: bool,
     game_over: bool,
+    /// Ticks of the moves of the last [`FAST_MOVES_TICKS`], and the most there ever were.
+    recent_moves: VecDeque<u32>,
+    most_recent_moves: usize,
 }
 
 impl Sim {
-    pub fn new(seed: u32) -> Self {
+    /// A new game with the first window's seed.
+    pub fn new(first_seed: u32) -> Self {
         let mut sim = Self {
-            rng: Xoshiro128StarStar::new(seed),
+            rng: WindowedRng::new(first_seed),
             board: [0; CELLS],
             tick: 0,
             score: 0,
@@ -186,6 +199,8 @@ impl Sim {
             last_input: None,
             stuck: false,
             game_over: false,
+            recent_moves: VecDeque::new(),
+            most_recent_moves: 0,
         };
         for _ in 0..START_TILES {
             sim.spawn();
@@ -207,8 +222,9 @@ impl Sim {
         if count == 0 {
             return None;
         }
-        let cell = usize::from(empty[self.rng.below(count as u32) as usize]);
-        let exponent = if self.rng.below(FOUR_ODDS) == 0 { 2 } else { 1 };
+        let rng = self.rng.at(self.tick);
+        let cell = usize::from(empty[rng.below(count as u32) as usize]);
+        let exponent = if rng.below(FOUR_ODDS) == 0 { 2 } else { 1 };
         self.board[cell] = exponent;
         self.max_exponent = self.max_exponent.max(exponent);
         Some(Spawn {
@@ -217,19 +233,45 @@ impl Sim {
         })
     }
 
+    /// Reveals the next window's seed.
+    pub fn reveal(&mut self, seed: u32) {
+        self.rng.reveal(seed);
+    }
+
+    /// Windows revealed so far.
+    pub fn revealed(&self) -> u32 {
+        self.rng.revealed()
+    }
+
+    /// Whether the current tick is in a window not revealed yet: nothing can be played, and
+    /// [`Sim::step`] waits.
+    pub fn waiting(&self) -> bool {
+        !self.game_over && self.tick >= self.rng.revealed_ticks()
+    }
+
     /// Plays a move at the current tick. A move that changes the board adds a tile; one that
-    /// does not changes nothing but still counts for pacing. Ignored after game over. Pacing
-    /// ([`MIN_MOVE_GAP`]) is the caller's: replays check it before playing.
+    /// does not changes nothing but still counts for pacing. Ignored after game over and in a
+    /// window not revealed yet. Pacing ([`MIN_MOVE_GAP`]) is the caller's: replays check it
+    /// before playing.
     pub fn play(&mut self, dir: Direction) -> Move {
         let unchanged = Move {
             changed: false,
             gained: 0,
             spawn: None,
         };
-        if self.game_over {
+        if self.game_over || self.waiting() {
             return unchanged;
         }
         self.last_input = Some(self.tick);
+        while self
+            .recent_moves
+            .front()
+            .is_some_and(|&t| t + FAST_MOVES_TICKS <= self.tick)
+        {
+            self.recent_moves.pop_front();
+        }
+        self.recent_moves.push_back(self.tick);
+        self.most_recent_moves = self.most_recent_moves.max(self.recent_moves.len());
         let (board, gained) = slide(&self.board, dir);
         if board == self.board {
             return unchanged;
@@ -247,10 +289,10 @@ impl Sim {
         }
     }
 
-    /// Ends the current tick; does nothing after game over. The game is over at the end of
-    /// the tick whose move left no move possible.
+    /// Ends the current tick; does nothing after game over, or in a window not revealed yet.
+    /// The game is over at the end of the tick whose move left no move possible.
     pub fn step(&mut self) {
-        if self.game_over {
+        if self.game_over || self.waiting() {
             return;
         }
         self.tick += 1;
@@ -259,9 +301,10 @@ impl Sim {
         }
     }
 
-    /// Steps until `tick` ticks were simulated or the game is over. Nothing happens between
-    /// moves, so this is one step and a jump.
+    /// Steps until `tick` ticks were simulated, the game is over, or the windows revealed
+    /// run out. Nothing happens between moves, so this is one step and a jump.
     pub fn advance_to(&mut self, tick: u32) {
+        let tick = tick.min(self.rng.revealed_ticks());
         if self.tick < tick && !self.game_over {
             self.step();
             if !self.game_over {
@@ -318,11 +361,16 @@ impl Sim {
             ("max_tile".to_owned(), self.max_tile()),
             ("won".to_owned(), u32::from(self.won())),
         ]);
+        let mut flags = Vec::new();
+        if self.most_recent_moves > FAST_MOVES_MAX {
+            flags.push(FLAG_FAST_MOVES.to_owned());
+        }
         Outcome {
             score: self.score,
             ticks: self.tick,
             game_over: self.game_over,
             stats,
+            flags,
         }
     }
 
@@ -430,7 +478,12 @@ impl Game for TwentyFortyEight {
         validate(prev_tick, inputs, index_base, MAX_TICKS)
     }
 
-    fn replay(&self, seed: u32, inputs: &[Input], end_tick: u32) -> Result<Outcome, ReplayError> {
+    fn replay(
+        &self,
+        seeds: Seeds<'_>,
+        inputs: &[Input],
+        end_tick: u32,
+    ) -> Result<Outcome, ReplayError> {
         if end_tick > MAX_TICKS {
             return Err(ReplayError::TooManyTicks {
                 ticks: end_tick,
@@ -439,9 +492,13 @@ impl Game for TwentyFortyEight {
         }
         validate(None, inputs, 0, end_tick)?;
 
-        let mut sim = Sim::new(seed);
+        let mut sim = Sim::new(seeds(0));
         for input in inputs {
+            if sim.game_over() {
+                break;
+            }
             // Validation guarantees the input is not behind the current tick.
+            sim.rng.reveal_through(input.tick, seeds);
             sim.advance_to(input.tick);
             if sim.game_over() {
                 // Inputs after the game-over tick are ignored: the last frame may record a move.
@@ -451,6 +508,9 @@ impl Game for TwentyFortyEight {
             sim.play(dir);
             sim.step();
         }
+        if let Some(last) = end_tick.checked_sub(1).filter(|_| !sim.game_over()) {
+            sim.rng.reveal_through(last, seeds);
+        }
         sim.advance_to(end_tick);
         Ok(sim.outcome())
     }
@@ -459,7 +519,15 @@ impl Game for TwentyFortyEight {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::{Xoshiro128StarStar, derived_seeds};
     use Direction::{Down, Left, Right, Up};
+
+    /// Window seeds whose first is `first` (so they match `Sim::new(first)`), the rest
+    /// derived from it.
+    fn seeds(first: u32) -> impl Fn(u32) -> u32 {
+        let rest = derived_seeds(first);
+        move |k| if k == 0 { first } else { rest(k) }
+    }
 
     fn input(tick: u32, value: u32) -> Input {
         Input { tick, value }
@@ -482,12 +550,14 @@ mod tests {
         ([v[0], v[1], v[2], v[3]], gained)
     }
 
-    /// Plays `moves` one every `MIN_MOVE_GAP` ticks from tick 0, as a replay would.
+    /// Plays `moves` one every `MIN_MOVE_GAP` ticks from tick 0, as a replay would, with the
+    /// windows of `seeds(seed)`.
     fn play_all(seed: u32, moves: &[Direction]) -> (Sim, Vec<Input>) {
         let mut sim = Sim::new(seed);
         let mut inputs = Vec::new();
         for &dir in moves {
             let tick = sim.next_move_tick();
+            sim.rng.reveal_through(tick, &seeds(seed));
             sim.advance_to(tick);
             if sim.game_over() {
                 break;
@@ -625,11 +695,11 @@ mod tests {
                 let cell = (0..CELLS).filter(|&i| expected[i] == 0).nth(nth).unwrap();
                 expected[cell] = if rng.below(10) == 0 { 4 } else { 2 };
             }
-            let sim = Sim::new(seed);
+            let mut sim = Sim::new(seed);
             assert_eq!(sim.values(), expected, "seed {seed}");
             assert_eq!(Sim::new(seed).board(), sim.board());
             assert_eq!(sim.board().iter().filter(|&&e| e != 0).count(), 2);
-            assert_eq!(sim.rng, rng, "seed {seed}: no other draw");
+            assert_eq!(*sim.rng.at(0), rng, "seed {seed}: no other draw");
         }
     }
 
@@ -759,20 +829,31 @@ mod tests {
             .map(|(d, t)| input(t, d.value()))
             .collect();
         let mut sim = Sim::new(77);
+        let step = |sim: &mut Sim| {
+            if sim.waiting() {
+                sim.reveal(seeds(77)(sim.revealed()));
+            }
+            sim.step();
+        };
         for i in &inputs {
             while sim.tick() < i.tick && !sim.game_over() {
-                sim.step();
+                step(&mut sim);
             }
             sim.play(Direction::from_value(i.value).unwrap());
         }
         while sim.tick() < 1_200 && !sim.game_over() {
-            sim.step();
+            step(&mut sim);
         }
-        let outcome = TWENTY_FORTY_EIGHT.replay(77, &inputs, 1_200).unwrap();
+        let outcome = TWENTY_FORTY_EIGHT
+            .replay(&seeds(77), &inputs, 1_200)
+            .unwrap();
         assert_eq!(outcome, sim.outcome());
         assert_eq!(outcome.ticks, 1_200);
-        assert_eq!(TWENTY_FORTY_EIGHT.replay(77, &[], 0).unwrap().ticks, 0);
-        let untouched = TWENTY_FORTY_EIGHT.replay(77, &[], 100).unwrap();
+        assert_eq!(
+            TWENTY_FORTY_EIGHT.replay(&seeds(77), &[], 0).unwrap().ticks,
+            0
+        );
+        let untouched = TWENTY_FORTY_EIGHT.replay(&seeds(77), &[], 100).unwrap();
         assert_eq!((untouched.ticks, untouched.score), (100, 0));
         assert_eq!(untouched.stats["moves"], 0);
         assert!(!untouched.game_over);
@@ -790,14 +871,18 @@ mod tests {
             let (sim, mut inputs) = play_all(seed, &moves);
             assert!(sim.game_over(), "seed {seed}");
             let end = sim.tick();
-            let outcome = TWENTY_FORTY_EIGHT.replay(seed, &inputs, MAX_TICKS).unwrap();
+            let outcome = TWENTY_FORTY_EIGHT
+                .replay(&seeds(seed), &inputs, MAX_TICKS)
+                .unwrap();
             assert_eq!(outcome, sim.outcome(), "seed {seed}");
             assert_eq!(outcome.ticks, end);
             assert_eq!(outcome.ticks, inputs.last().unwrap().tick + 1);
             // Inputs after game over are accepted and ignored.
             inputs.push(input(end + 10, 0));
             inputs.push(input(end + 13, 3));
-            let late = TWENTY_FORTY_EIGHT.replay(seed, &inputs, MAX_TICKS).unwrap();
+            let late = TWENTY_FORTY_EIGHT
+                .replay(&seeds(seed), &inputs, MAX_TICKS)
+                .unwrap();
             assert_eq!(late, outcome);
         }
     }
@@ -808,12 +893,14 @@ mod tests {
         let (_, inputs) = play_all(4, &moves);
         let last = inputs.last().unwrap().tick;
         // An input on the last simulated tick counts.
-        let outcome = TWENTY_FORTY_EIGHT.replay(4, &inputs, last + 1).unwrap();
+        let outcome = TWENTY_FORTY_EIGHT
+            .replay(&seeds(4), &inputs, last + 1)
+            .unwrap();
         assert_eq!(outcome.ticks, last + 1);
         let (sim, _) = play_all(4, &moves);
         assert_eq!(outcome.score, sim.score());
         assert_eq!(
-            TWENTY_FORTY_EIGHT.replay(4, &inputs, last),
+            TWENTY_FORTY_EIGHT.replay(&seeds(4), &inputs, last),
             Err(ReplayError::InputAfterEnd {
                 index: inputs.len() - 1,
                 tick: last,
@@ -854,7 +941,7 @@ mod tests {
             Err(ReplayError::InputOutOfOrder { index: 7 })
         );
         let err = g
-            .replay(1, &[input(0, 0), input(1, 2)], 100)
+            .replay(&seeds(1), &[input(0, 0), input(1, 2)], 100)
             .expect_err("too close");
         assert_eq!(err.reason(), "inputs_too_close");
         assert!(err.to_string().contains("at least 3 ticks apart"), "{err}");
@@ -892,18 +979,18 @@ mod tests {
     fn replay_errors() {
         let g = &TWENTY_FORTY_EIGHT;
         assert_eq!(
-            g.replay(1, &[], MAX_TICKS + 1),
+            g.replay(&seeds(1), &[], MAX_TICKS + 1),
             Err(ReplayError::TooManyTicks {
                 ticks: MAX_TICKS + 1,
                 max: MAX_TICKS
             })
         );
         assert_eq!(
-            g.replay(1, &[input(6, 1), input(3, 1)], 10),
+            g.replay(&seeds(1), &[input(6, 1), input(3, 1)], 10),
             Err(ReplayError::InputOutOfOrder { index: 1 })
         );
         assert_eq!(
-            g.replay(1, &[input(10, 1)], 10),
+            g.replay(&seeds(1), &[input(10, 1)], 10),
             Err(ReplayError::InputAfterEnd {
                 index: 0,
                 tick: 10,
@@ -914,11 +1001,76 @@ mod tests {
             .map(|i| input(i * MIN_MOVE_GAP, 0))
             .collect();
         assert_eq!(
-            g.replay(1, &many, MAX_TICKS),
+            g.replay(&seeds(1), &many, MAX_TICKS),
             Err(ReplayError::TooManyInputs {
                 count: MAX_INPUTS + 1,
                 max: MAX_INPUTS
             })
         );
+    }
+
+    #[test]
+    fn the_sim_waits_at_a_window_it_was_not_given() {
+        let mut sim = Sim::new(5);
+        sim.advance_to(5_000);
+        assert_eq!(sim.tick(), crate::WINDOW_TICKS);
+        assert!(sim.waiting());
+        assert_eq!(sim.play(Down), sim.play(Up));
+        assert!(
+            !sim.play(Down).changed && sim.next_move_tick() == 0,
+            "nothing played"
+        );
+        sim.step();
+        assert_eq!(sim.tick(), crate::WINDOW_TICKS);
+        sim.reveal(6);
+        assert!(!sim.waiting());
+        let before = sim.board().iter().filter(|&&e| e != 0).count();
+        let played = [Down, Left, Up, Right].into_iter().find_map(|d| {
+            let m = sim.play(d);
+            m.changed.then_some(m)
+        });
+        assert!(played.is_some_and(|m| m.spawn.is_some()));
+        assert!(sim.board().iter().filter(|&&e| e != 0).count() <= before + 1);
+    }
+
+    #[test]
+    fn each_window_draws_its_tiles_from_its_own_seed() {
+        let first = seeds(9);
+        let (inputs, _) = bot::play(&first, 100, 2 * crate::WINDOW_TICKS);
+        let other = |k| if k == 1 { 777 } else { first(k) };
+        let board = |seeds: &dyn Fn(u32) -> u32, end| {
+            let mut sim = Sim::new(seeds(0));
+            for i in inputs.iter().filter(|i| i.tick < end) {
+                sim.rng.reveal_through(i.tick, seeds);
+                sim.advance_to(i.tick);
+                sim.play(Direction::from_value(i.value).unwrap());
+                sim.step();
+            }
+            *sim.board()
+        };
+        let window = crate::WINDOW_TICKS;
+        assert_eq!(board(&first, window), board(&other, window));
+        assert_ne!(board(&first, 2 * window), board(&other, 2 * window));
+    }
+
+    #[test]
+    fn a_script_that_moves_faster_than_people_is_flagged() {
+        // A move every 3 ticks (20 a second) for a minute.
+        let moves: Vec<Direction> = [Up, Down].into_iter().cycle().take(1_200).collect();
+        let (sim, inputs) = play_all(2, &moves);
+        let outcome = TWENTY_FORTY_EIGHT
+            .replay(&seeds(2), &inputs, sim.tick())
+            .unwrap();
+        assert!(inputs.len() > FAST_MOVES_MAX, "{outcome:?}");
+        assert_eq!(outcome.flags, [FLAG_FAST_MOVES], "{outcome:?}");
+        // Seven and a half a second is still a person's pace.
+        let paced: Vec<Input> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| input(i as u32 * 8, m.value))
+            .collect();
+        let end = paced.last().unwrap().tick + 1;
+        let outcome = TWENTY_FORTY_EIGHT.replay(&seeds(2), &paced, end).unwrap();
+        assert_eq!(outcome.flags, Vec::<String>::new(), "{outcome:?}");
     }
 }

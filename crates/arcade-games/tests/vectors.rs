@@ -1,17 +1,30 @@
 //! Checks the Rust simulations against the vectors shared with the browser modules
 //! (`web/test/*-vectors.test.mjs` check the same files), one module per game.
 
+/// The seed of each window, from a vector's list (a replay asking for one more fails).
+fn from_list(seeds: &[u32]) -> impl Fn(u32) -> u32 + '_ {
+    |k| {
+        *seeds
+            .get(k as usize)
+            .unwrap_or_else(|| panic!("window {k} asked for, {} listed", seeds.len()))
+    }
+}
+
 mod egg_catcher {
     use arcade_games::egg_catcher::{EGG_CATCHER, RULES_VERSION, Sim};
-    use arcade_games::rng::Xoshiro128StarStar;
-    use arcade_games::{Game, Input, Outcome};
+    use arcade_games::rng::{WindowedRng, Xoshiro128StarStar};
+    use arcade_games::{Game, Input, Outcome, WINDOW_TICKS};
     use serde::Deserialize;
+
+    use super::from_list;
 
     #[derive(Deserialize)]
     struct File {
         game: String,
         rules_version: u32,
+        window_ticks: u32,
         rng: Vec<RngCase>,
+        windowed_rng: WindowedCase,
         vectors: Vec<Vector>,
         rejections: Vec<Rejection>,
         traces: Vec<Trace>,
@@ -24,9 +37,16 @@ mod egg_catcher {
     }
 
     #[derive(Deserialize)]
+    struct WindowedCase {
+        seeds: Vec<u32>,
+        /// `[tick, value]`: the next draw at that tick.
+        draws: Vec<[u32; 2]>,
+    }
+
+    #[derive(Deserialize)]
     struct Vector {
         name: String,
-        seed: u32,
+        seeds: Vec<u32>,
         inputs: Vec<Input>,
         end_tick: u32,
         expected: Outcome,
@@ -35,7 +55,7 @@ mod egg_catcher {
     #[derive(Deserialize)]
     struct Rejection {
         name: String,
-        seed: u32,
+        seeds: Vec<u32>,
         inputs: Vec<Input>,
         end_tick: u32,
         reason: String,
@@ -47,7 +67,7 @@ mod egg_catcher {
     #[derive(Deserialize)]
     struct Trace {
         name: String,
-        seed: u32,
+        seeds: Vec<u32>,
         inputs: Vec<Input>,
         end_tick: u32,
         frames: Vec<Frame>,
@@ -63,7 +83,20 @@ mod egg_catcher {
         let file = load();
         assert_eq!(file.game, EGG_CATCHER.id());
         assert_eq!(file.rules_version, RULES_VERSION);
+        assert_eq!(file.window_ticks, WINDOW_TICKS);
         assert!(file.vectors.len() >= 8);
+    }
+
+    #[test]
+    fn windowed_rng_draws() {
+        let case = load().windowed_rng;
+        let mut rng = WindowedRng::new(case.seeds[0]);
+        for &s in &case.seeds[1..] {
+            rng.reveal(s);
+        }
+        for [tick, value] in case.draws {
+            assert_eq!(rng.at(tick).next_u32(), value, "tick {tick}");
+        }
     }
 
     #[test]
@@ -78,7 +111,7 @@ mod egg_catcher {
     #[test]
     fn replays_match() {
         for v in load().vectors {
-            let outcome = EGG_CATCHER.replay(v.seed, &v.inputs, v.end_tick);
+            let outcome = EGG_CATCHER.replay(&from_list(&v.seeds), &v.inputs, v.end_tick);
             assert_eq!(outcome.as_ref(), Ok(&v.expected), "{}", v.name);
         }
     }
@@ -87,9 +120,12 @@ mod egg_catcher {
     fn stepping_by_hand_matches() {
         // The step API the bot and tools use must agree with `replay`.
         for v in load().vectors {
-            let mut sim = Sim::new(v.seed);
+            let mut sim = Sim::new(v.seeds[0]);
             let mut pending = v.inputs.iter().peekable();
             while sim.tick() < v.end_tick && !sim.game_over() {
+                if sim.waiting() {
+                    sim.reveal(v.seeds[sim.revealed() as usize]);
+                }
                 if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
                     sim.set_target(i.value as i32);
                 }
@@ -114,7 +150,7 @@ mod egg_catcher {
         }
         for r in file.rejections {
             let err = EGG_CATCHER
-                .replay(r.seed, &r.inputs, r.end_tick)
+                .replay(&from_list(&r.seeds), &r.inputs, r.end_tick)
                 .expect_err(&r.name);
             assert_eq!(err.reason(), r.reason, "{}", r.name);
         }
@@ -123,10 +159,13 @@ mod egg_catcher {
     #[test]
     fn traces_match() {
         for t in load().traces {
-            let mut sim = Sim::new(t.seed);
+            let mut sim = Sim::new(t.seeds[0]);
             let mut pending = t.inputs.iter().peekable();
             let mut frames = t.frames.iter();
             while sim.tick() < t.end_tick && !sim.game_over() {
+                if sim.waiting() {
+                    sim.reveal(t.seeds[sim.revealed() as usize]);
+                }
                 if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
                     sim.set_target(i.value as i32);
                 }
@@ -156,14 +195,17 @@ mod twenty_forty_eight {
     use arcade_games::twenty_forty_eight::{
         Direction, MIN_MOVE_GAP, RULES_VERSION, Sim, TWENTY_FORTY_EIGHT, slide, tile_value,
     };
-    use arcade_games::{Game, Input, Outcome};
+    use arcade_games::{Game, Input, Outcome, WINDOW_TICKS};
     use serde::Deserialize;
+
+    use super::from_list;
 
     #[derive(Deserialize)]
     struct File {
         game: String,
         rules_version: u32,
         min_move_gap: u32,
+        window_ticks: u32,
         slides: Vec<SlideCase>,
         vectors: Vec<Vector>,
         rejections: Vec<Rejection>,
@@ -182,7 +224,7 @@ mod twenty_forty_eight {
     #[derive(Deserialize)]
     struct Vector {
         name: String,
-        seed: u32,
+        seeds: Vec<u32>,
         inputs: Vec<Input>,
         end_tick: u32,
         expected: Outcome,
@@ -193,7 +235,7 @@ mod twenty_forty_eight {
     #[derive(Deserialize)]
     struct Rejection {
         name: String,
-        seed: u32,
+        seeds: Vec<u32>,
         inputs: Vec<Input>,
         end_tick: u32,
         reason: String,
@@ -205,7 +247,7 @@ mod twenty_forty_eight {
     #[derive(Deserialize)]
     struct Trace {
         name: String,
-        seed: u32,
+        seeds: Vec<u32>,
         inputs: Vec<Input>,
         frames: Vec<Frame>,
     }
@@ -225,6 +267,7 @@ mod twenty_forty_eight {
         assert_eq!(file.game, TWENTY_FORTY_EIGHT.id());
         assert_eq!(file.rules_version, RULES_VERSION);
         assert_eq!(file.min_move_gap, MIN_MOVE_GAP);
+        assert_eq!(file.window_ticks, WINDOW_TICKS);
         assert!(file.vectors.len() >= 10);
     }
 
@@ -248,7 +291,7 @@ mod twenty_forty_eight {
     #[test]
     fn replays_match() {
         for v in load().vectors {
-            let outcome = TWENTY_FORTY_EIGHT.replay(v.seed, &v.inputs, v.end_tick);
+            let outcome = TWENTY_FORTY_EIGHT.replay(&from_list(&v.seeds), &v.inputs, v.end_tick);
             assert_eq!(outcome.as_ref(), Ok(&v.expected), "{}", v.name);
         }
     }
@@ -257,9 +300,12 @@ mod twenty_forty_eight {
     fn stepping_tick_by_tick_matches() {
         // The step API the bot and tools use must agree with `replay`, which jumps.
         for v in load().vectors {
-            let mut sim = Sim::new(v.seed);
+            let mut sim = Sim::new(v.seeds[0]);
             let mut pending = v.inputs.iter().peekable();
             while sim.tick() < v.end_tick && !sim.game_over() {
+                if sim.waiting() {
+                    sim.reveal(v.seeds[sim.revealed() as usize]);
+                }
                 if let Some(i) = pending.next_if(|i| i.tick == sim.tick()) {
                     sim.play(direction(i));
                 }
@@ -285,7 +331,7 @@ mod twenty_forty_eight {
         }
         for r in file.rejections {
             let err = TWENTY_FORTY_EIGHT
-                .replay(r.seed, &r.inputs, r.end_tick)
+                .replay(&from_list(&r.seeds), &r.inputs, r.end_tick)
                 .expect_err(&r.name);
             assert_eq!(err.reason(), r.reason, "{}", r.name);
         }
@@ -295,8 +341,11 @@ mod twenty_forty_eight {
     fn traces_match() {
         for t in load().traces {
             assert_eq!(t.frames.len(), t.inputs.len(), "{}", t.name);
-            let mut sim = Sim::new(t.seed);
+            let mut sim = Sim::new(t.seeds[0]);
             for (i, frame) in t.inputs.iter().zip(&t.frames) {
+                while sim.revealed() * WINDOW_TICKS <= i.tick {
+                    sim.reveal(t.seeds[sim.revealed() as usize]);
+                }
                 sim.advance_to(i.tick);
                 sim.play(direction(i));
                 assert_eq!(&(i.tick, sim.score(), sim.values()), frame, "{}", t.name);

@@ -1,18 +1,21 @@
 //! Simulated players. Each one plays the arcade's games (Egg Catcher, 2048, or both in turn)
-//! the way a browser does: it starts a session, lets the game's deterministic bot play the
-//! whole game up front from the server's seed, then sends each heartbeat's slice of inputs on
-//! schedule (the server refuses ticks ahead of the wall clock), and finishes with the rest and
-//! the score the bot reached. The server's replay must agree with that score, so every finish
-//! is also a check of the replay path.
+//! the way a browser does: it starts a session, lets the game's deterministic bot play in real
+//! time from the first window's seed, sends each heartbeat's slice of inputs on schedule (the
+//! server refuses ticks ahead of the wall clock, and behind it), takes the next window from a
+//! heartbeat's answer before the bot needs it, and finishes with the rest and the score the
+//! bot reached. The server's replay must agree with that score, so every finish is also a check
+//! of the replay path.
 //!
-//! [`finish_burst`] measures finishes alone: it starts many sessions, waits until the wall
-//! clock allows their games, then finishes them all as fast as the server answers.
+//! [`finish_burst`] measures finishes alone: it starts many sessions, plays them through their
+//! windows (a heartbeat at each window's end), then finishes them all as fast as the server
+//! answers. Those finishes come later than their games ended, so the server flags them
+//! `late_finish`.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use arcade_games::{Bot, Game, Input, Outcome};
+use arcade_games::{Bot, Game, Input, NewBot, Outcome};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::{Value, json};
@@ -24,7 +27,7 @@ use crate::stats::Recorder;
 #[derive(Clone, Copy)]
 pub struct Playable {
     pub game: &'static dyn Game,
-    pub bot: Bot,
+    pub bot: NewBot,
 }
 
 impl std::fmt::Debug for Playable {
@@ -37,14 +40,17 @@ impl Playable {
     pub fn id(&self) -> &'static str {
         self.game.id()
     }
+}
 
-    /// Plays a game with the bot, off the async runtime: a strong 2048 bot searches for
-    /// milliseconds per game.
-    async fn play_bot(self, seed: u32, skill: u8, max_ticks: u32) -> Option<(Vec<Input>, Outcome)> {
-        tokio::task::spawn_blocking(move || (self.bot)(seed, skill, max_ticks))
-            .await
-            .ok()
-    }
+/// Lets `bot` play until `tick`, off the async runtime: a strong 2048 bot searches for
+/// milliseconds per move.
+async fn play_until(mut bot: Box<dyn Bot>, tick: u32) -> Option<Box<dyn Bot>> {
+    tokio::task::spawn_blocking(move || {
+        bot.play_until(tick);
+        bot
+    })
+    .await
+    .ok()
 }
 
 impl PartialEq for Playable {
@@ -278,6 +284,48 @@ async fn start(
     })
 }
 
+/// Send the inputs of `bot` not sent yet (from `sent`) and its tick, and take the window the
+/// answer brings. Whether the server took the heartbeat.
+async fn heartbeat(
+    client: &Client,
+    rec: &mut Recorder,
+    session: &Session,
+    bot: &mut dyn Bot,
+    sent: &mut usize,
+) -> bool {
+    let body = json!({
+        "offset": *sent,
+        "inputs": inputs_json(&bot.inputs()[*sent..]),
+        "tick": bot.tick(),
+    });
+    let at = Instant::now();
+    let answer = client
+        .post_json(
+            &format!("/api/sessions/{}/heartbeat", session.id),
+            body.to_string().into_bytes(),
+        )
+        .await;
+    let outcome = check(&answer, 200);
+    let ok = outcome.is_ok();
+    rec.record("heartbeat", at, answer.elapsed, outcome);
+    if !ok {
+        return false;
+    }
+    let Ok(ack) = serde_json::from_slice::<Value>(&answer.body) else {
+        return false;
+    };
+    if let Some(n) = ack["accepted_inputs"].as_u64() {
+        *sent = usize::try_from(n).unwrap_or(*sent).min(bot.inputs().len());
+    }
+    let window = &ack["window"];
+    if window["index"].as_u64() == Some(u64::from(bot.revealed()))
+        && let Some(seed) = window["seed"].as_u64().and_then(|s| u32::try_from(s).ok())
+    {
+        bot.reveal(seed);
+    }
+    true
+}
+
 /// Finish `session` with `inputs[offset..]` up to `tick`; `score` is what the server's replay
 /// must find. A different verified score counts as an error.
 async fn finish(
@@ -339,10 +387,8 @@ pub async fn play(
         };
         let skill = rng.random_range(plan.skill_min..=plan.skill_max);
         let game_ticks = plan.game_length.draw(&mut rng, game.game.tick_hz());
-        let Some((inputs, outcome)) = game.play_bot(session.seed, skill, game_ticks).await else {
-            continue;
-        };
-        let mut sent_inputs = 0;
+        let mut bot = (game.bot)(session.seed, skill);
+        let mut sent = 0;
         let mut beat = 1u32;
         loop {
             let due = session.started + plan.heartbeat * beat;
@@ -351,14 +397,20 @@ pub async fn play(
                 return rec;
             }
             tokio::time::sleep_until(due.into()).await;
-            let tick = ticks_per_beat.saturating_mul(beat);
-            if tick >= outcome.ticks {
+            // The bot plays what the clock allows, as far as its windows go.
+            let tick = ticks_per_beat.saturating_mul(beat).min(game_ticks);
+            let Some(played) = play_until(bot, tick).await else {
+                break;
+            };
+            bot = played;
+            if bot.game_over() || bot.tick() >= game_ticks {
+                let outcome = bot.outcome();
                 if finish(
                     &client,
                     &mut rec,
                     &session,
-                    sent_inputs,
-                    &inputs[sent_inputs..],
+                    sent,
+                    &bot.inputs()[sent..],
                     outcome.ticks,
                     outcome.score,
                 )
@@ -368,26 +420,9 @@ pub async fn play(
                 }
                 break;
             }
-            let upto = sent_inputs + inputs[sent_inputs..].partition_point(|i| i.tick < tick);
-            let body = json!({
-                "offset": sent_inputs,
-                "inputs": inputs_json(&inputs[sent_inputs..upto]),
-                "tick": tick,
-            });
-            let sent = Instant::now();
-            let answer = client
-                .post_json(
-                    &format!("/api/sessions/{}/heartbeat", session.id),
-                    body.to_string().into_bytes(),
-                )
-                .await;
-            let outcome = check(&answer, 200);
-            let failed = outcome.is_err();
-            rec.record("heartbeat", sent, answer.elapsed, outcome);
-            if failed {
+            if !heartbeat(&client, &mut rec, &session, &mut *bot, &mut sent).await {
                 break; // start a new game
             }
-            sent_inputs = upto;
             beat += 1;
         }
         // A moment on the game-over screen before the next game.
@@ -420,9 +455,34 @@ pub struct BurstResult {
     pub game_minutes: f64,
 }
 
-/// Start `sessions` sessions, let the bot play each (its games of up to `game_ticks`), wait
-/// until the wall clock allows every game, then finish them all with `concurrency` requests
-/// in flight.
+/// Lets `bot` play session `s` until game over or `max_ticks`, sending a heartbeat whenever it
+/// waits for a window, once the wall clock allows its ticks. Its inputs and outcome, or none
+/// when a heartbeat was refused.
+async fn through_windows(
+    client: &Client,
+    rec: &mut Recorder,
+    s: &Session,
+    mut bot: Box<dyn Bot>,
+    max_ticks: u32,
+) -> Option<(Vec<Input>, Outcome)> {
+    let mut sent = 0;
+    loop {
+        bot = play_until(bot, max_ticks).await?;
+        if bot.game_over() || bot.tick() >= max_ticks {
+            // The finish sends every input again from 0: the server recognises those it has.
+            return Some((bot.inputs().to_vec(), bot.outcome()));
+        }
+        let due = s.started + Duration::from_secs_f64(f64::from(bot.tick()) / 60.0);
+        tokio::time::sleep_until(due.into()).await;
+        if !heartbeat(client, rec, s, &mut *bot, &mut sent).await {
+            return None;
+        }
+    }
+}
+
+/// Start `sessions` sessions, let the bot play each through its windows (its games of up to
+/// `game_ticks`), wait until the wall clock allows every game, then finish them all with
+/// `concurrency` requests in flight.
 pub async fn finish_burst(client: Client, plan: BurstPlan) -> BurstResult {
     let t0 = Instant::now();
     let mut starts = Recorder::new(t0);
@@ -443,7 +503,10 @@ pub async fn finish_burst(client: Client, plan: BurstPlan) -> BurstResult {
                 if let Some(s) = start(&client, &mut rec, game, &name, &mut None).await {
                     let skill = StdRng::seed_from_u64(i as u64)
                         .random_range(plan.skill_min..=plan.skill_max);
-                    if let Some(game) = game.play_bot(s.seed, skill, plan.game_ticks).await {
+                    let bot = (game.bot)(s.seed, skill);
+                    if let Some(game) =
+                        through_windows(&client, &mut rec, &s, bot, plan.game_ticks).await
+                    {
                         let _ = tx.send((s, game)).await;
                     }
                 }
@@ -544,7 +607,8 @@ mod tests {
     #[test]
     fn a_heartbeat_slice_holds_the_inputs_before_its_tick() {
         for game in GameMix::from_str("all").unwrap().games() {
-            let (inputs, outcome) = (game.bot)(7, 80, 3_000);
+            let (inputs, outcome) =
+                arcade_games::play_through(&mut *(game.bot)(7, 80), &|_| 7, 3_000);
             assert!(inputs.len() > 10, "{game:?}");
             assert!(valid(game.game, &inputs), "{game:?}");
             let mut sent = 0;

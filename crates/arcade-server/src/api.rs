@@ -68,14 +68,18 @@ pub async fn start_session(
         .start(game_ref.id(), &body.player, body.token.as_deref())
         .await?;
     let s = started.session;
+    let rules = state.arcade.rules();
     Ok((
         StatusCode::CREATED,
         Json(SessionStarted {
             session_id: s.id.0,
             game: s.game,
-            seed: s.seed,
+            seed: started.window.seed,
             rules_version: s.rules_version,
             tick_hz: game_ref.tick_hz(),
+            window_ticks: arcade_domain::games::WINDOW_TICKS,
+            reveal_ticks: rules.reveal_ticks(game_ref),
+            pause_budget_ms: u64::try_from(rules.pause_budget.as_millis()).unwrap_or(u64::MAX),
             started_at: s.started_at.to_rfc3339(),
             expires_at: s.expires_at.to_rfc3339(),
             heartbeat_interval_ms: started.heartbeat_interval_ms,
@@ -87,7 +91,8 @@ pub async fn start_session(
     ))
 }
 
-/// Send the inputs recorded so far.
+/// Send the inputs recorded so far; the answer brings the next window of the game's randomness
+/// once the session is near it and on time.
 #[utoipa::path(post, path = "/api/sessions/{id}/heartbeat", tag = "sessions",
     params(("id" = String, Path, description = "Session id")),
     request_body = InputsRequest,
@@ -98,7 +103,7 @@ pub async fn start_session(
         (status = 409, description = "Finished session, or inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Inputs that cannot be a real game (`replay_rejected`), e.g. more ticks than time allows", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Inputs that cannot be a real game (`replay_rejected`): ahead of the clock, behind it outside recorded pauses, inputs before a tick already reported, ticks past the windows revealed, pauses beyond the budget", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn heartbeat(
@@ -110,6 +115,7 @@ pub async fn heartbeat(
     Ok(Json(HeartbeatAccepted {
         accepted_inputs: ack.accepted_inputs,
         tick: ack.tick,
+        window: ack.window.into(),
     }))
 }
 

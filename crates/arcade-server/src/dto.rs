@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use arcade_domain::games::{Game, Input};
 use arcade_domain::ports::ScoreRow;
 use arcade_domain::ranks::Ranked;
-use arcade_domain::session::{FinishReceipt, InputBatch, PeriodRanks};
+use arcade_domain::session::{FinishReceipt, InputBatch, Pause, PeriodRanks, Window};
 use arcade_domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -65,10 +65,19 @@ pub struct PlayerInfo {
 pub struct SessionStarted {
     pub session_id: Uuid,
     pub game: String,
-    /// Seed of the game's PRNG: the browser and the server simulate the same game from it.
+    /// Seed of the game's first window of randomness (window 0): the browser and the server
+    /// simulate the same game from it. Each next window's seed comes in a heartbeat's answer.
     pub seed: u32,
     pub rules_version: u32,
     pub tick_hz: u32,
+    /// Ticks in one window of randomness; a game waits at the start of a window it has no
+    /// seed for.
+    pub window_ticks: u32,
+    /// A heartbeat reveals the next window once the session's tick, and the time it has been
+    /// played (outside recorded pauses), are within this many ticks of the window's start.
+    pub reveal_ticks: u32,
+    /// Most wall-clock time the session may spend in recorded `pauses`, all told.
+    pub pause_budget_ms: u64,
     /// RFC 3339
     pub started_at: String,
     /// RFC 3339
@@ -86,11 +95,19 @@ pub struct InputsRequest {
     /// Inputs as `[tick, value]` pairs with strictly increasing ticks.
     #[schema(value_type = Vec<Vec<u32>>, example = json!([[12, 180000], [40, 300000]]))]
     pub inputs: Vec<Input>,
-    /// Ticks simulated so far.
+    /// Ticks simulated so far. Inputs before the tick a request reported are final: a later
+    /// request may not add inputs there (`late_input`).
     pub tick: u32,
     /// The score the client shows: a hint, compared with the replayed score.
     #[serde(default)]
     pub score: Option<u32>,
+    /// Every pause recorded so far, as `[tick, ms]` pairs: at `tick` the game stood still for
+    /// `ms` milliseconds (paused, hidden, or its clock held up). Outside them, game time may
+    /// not fall behind the wall clock (`too_slow`); together they may not exceed the start's
+    /// `pause_budget_ms` (`pause_budget_exceeded`). Recorded pauses are final.
+    #[serde(default)]
+    #[schema(value_type = Vec<Vec<u32>>, example = json!([[600, 4200]]))]
+    pub pauses: Vec<Pause>,
 }
 
 impl From<InputsRequest> for InputBatch {
@@ -100,6 +117,24 @@ impl From<InputsRequest> for InputBatch {
             inputs: r.inputs,
             tick: r.tick,
             score: r.score,
+            pauses: r.pauses,
+        }
+    }
+}
+
+/// A window of a game's randomness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowSeed {
+    /// The window's number: it holds ticks `index * window_ticks` up to the next window's.
+    pub index: u32,
+    pub seed: u32,
+}
+
+impl From<Window> for WindowSeed {
+    fn from(w: Window) -> Self {
+        Self {
+            index: w.index,
+            seed: w.seed,
         }
     }
 }
@@ -109,6 +144,9 @@ pub struct HeartbeatAccepted {
     /// Inputs the server now holds; send the next batch from this offset.
     pub accepted_inputs: usize,
     pub tick: u32,
+    /// The last window revealed to the session: the next one once the session is within
+    /// `reveal_ticks` of it and on time, else the one already held.
+    pub window: WindowSeed,
 }
 
 /// The player's rank on each board after a finish; 0 when not on that board. Only a score
@@ -255,6 +293,10 @@ pub struct ScoreEntry {
     pub stats: BTreeMap<String, u32>,
     /// RFC 3339
     pub achieved_at: String,
+    /// Checks of human likeness the game failed (`fast_reactions`, `anticipation`,
+    /// `fast_moves`, `late_finish`; see the games' rules): the score counts, marked for
+    /// review. Empty for most games.
+    pub flags: Vec<String>,
 }
 
 impl From<ScoreRow> for ScoreEntry {
@@ -267,6 +309,7 @@ impl From<ScoreRow> for ScoreEntry {
             rules_version: r.rules_version,
             stats: r.stats,
             achieved_at: r.achieved_at.to_rfc3339(),
+            flags: r.flags,
         }
     }
 }

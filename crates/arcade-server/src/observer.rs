@@ -7,7 +7,7 @@ use arcade_domain::BackendError;
 use arcade_domain::error::report;
 use arcade_domain::event::EventKind;
 use arcade_domain::ports::{Observer, OutboxDepth, RankFallback};
-use arcade_telemetry::{GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels};
+use arcade_telemetry::{FlagLabels, GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels};
 
 #[derive(Debug, Clone)]
 pub struct MetricsObserver {
@@ -40,6 +40,17 @@ impl Observer for MetricsObserver {
             .score
             .get_or_create(&game(g))
             .observe(f64::from(score));
+    }
+
+    fn score_flagged(&self, g: &str, flag: &str) {
+        tracing::info!(game = g, flag, "score flagged for review");
+        self.metrics
+            .scores_flagged
+            .get_or_create(&FlagLabels {
+                game: game(g).game,
+                flag: flag.to_owned(),
+            })
+            .inc();
     }
 
     fn replay_rejected(&self, g: &str, reason: &str) {

@@ -62,8 +62,8 @@ impl RedisBackend {
     /// [`RedisTarget`]) and check that the server answers. Every key the adapters write starts
     /// with `prefix` (e.g. `arcade:`).
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, BackendError> {
-        let target = RedisTarget::parse(url, None)
-            .map_err(|e| defect(format!("invalid Redis URL: {e}")))?;
+        let target =
+            RedisTarget::parse(url, None).map_err(|e| defect(format!("invalid Redis URL: {e}")))?;
         Self::open(&target, prefix).await
     }
 
@@ -366,7 +366,6 @@ impl ConnectionLike for RedisConnection {
         self.shared.db
     }
 }
-
 
 /// Escape the characters SCAN's MATCH treats as wildcards, so a prefix matches literally.
 fn glob_escape(raw: &str) -> String {

@@ -195,7 +195,7 @@ async fn sessions_continue_on_the_new_primary_after_the_primary_is_killed() {
     let rules = PlayRules::default();
     let now = Timestamp(1_800_000_000_000);
     let game = arcade_games::catalogue()[0];
-    let session = Session::start(SessionId::random(), game, "ada", "Ada", 7, now, &rules);
+    let session = Session::start(SessionId::random(), game, "ada", "Ada", now, &rules);
     sessions
         .insert(&session, session.forget_at(&rules))
         .await

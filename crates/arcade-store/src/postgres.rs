@@ -192,6 +192,7 @@ struct ScoreWrite {
     stats: String,
     replay: Vec<u8>,
     achieved_at: i64,
+    flags: String,
     day: i64,
     week: i64,
     /// Whether the score goes on the boards ([`takes_a_place`]).
@@ -216,6 +217,7 @@ impl ScoreWrite {
             stats: rows::encode_stats(BACKEND, &score.stats)?,
             replay: replay_codec::pack(&score.inputs),
             achieved_at: at.0,
+            flags: rows::encode_flags(BACKEND, &score.flags)?,
             day: Period::Day.bucket(at),
             week: Period::Week.bucket(at),
             ranked: takes_a_place(score.score),
@@ -247,15 +249,16 @@ const INSERT_SCORES: &str = "\
     WITH input AS ( \
       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], \
         $6::bool[], $7::int[], $8::bigint[], $9::text[], $10::bytea[], $11::bigint[], \
-        $12::bigint[], $13::bigint[], $14::bool[], $15::uuid[], $16::text[], $17::text[]) \
+        $12::bigint[], $13::bigint[], $14::bool[], $15::text[], $16::uuid[], $17::text[], \
+        $18::text[]) \
       AS u (session_id, game, player_key, score, ticks, game_over, rules_version, seed, \
-        stats, replay, achieved_at, day, week, ranked, event_id, event_subject, \
+        stats, replay, achieved_at, day, week, ranked, flags, event_id, event_subject, \
         event_payload) \
     ), ins AS ( \
       INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
-        rules_version, seed, stats, replay, achieved_at, previous_best) \
+        rules_version, seed, stats, replay, achieved_at, flags, previous_best) \
       SELECT i.session_id, i.game, i.player_key, i.score, i.ticks, i.game_over, \
-        i.rules_version, i.seed, i.stats::jsonb, i.replay, i.achieved_at, \
+        i.rules_version, i.seed, i.stats::jsonb, i.replay, i.achieved_at, i.flags::jsonb, \
         (SELECT b.score FROM best_scores b WHERE b.game = i.game AND b.period = 'all' \
            AND b.bucket = 0 AND b.player_key = i.player_key) \
       FROM input i \
@@ -277,7 +280,7 @@ const INSERT_SCORES: &str = "\
              AND excluded.achieved_at < best_scores.achieved_at) \
     ), events AS ( \
       INSERT INTO outbox (id, subject, payload, created_at, available_at) \
-      SELECT i.event_id, i.event_subject, i.event_payload, $18, $19 \
+      SELECT i.event_id, i.event_subject, i.event_payload, $19, $20 \
       FROM ins JOIN input i USING (session_id) \
       ON CONFLICT (id) DO NOTHING \
     ) \
@@ -308,6 +311,7 @@ impl ScoreWriter {
             .bind(column(batch, |s| s.day))
             .bind(column(batch, |s| s.week))
             .bind(column(batch, |s| s.ranked))
+            .bind(column(batch, |s| s.flags.as_str()))
             .bind(column(batch, |s| s.event.id))
             .bind(column(batch, |s| s.event.subject))
             .bind(column(batch, |s| s.event.payload.as_str()))
@@ -428,6 +432,7 @@ impl ScoreStore for PostgresStore {
                     stats: score.stats.clone(),
                     achieved_at: score.achieved_at,
                     previous_best,
+                    flags: score.flags.clone(),
                 },
                 inserted: true,
             });
@@ -540,6 +545,7 @@ mod tests {
             inputs: Vec::new(),
             achieved_at: at,
             event: Event::score_submitted(session_id.0, "egg-catcher", &format!("P{i}"), i, at),
+            flags: Vec::new(),
         }
     }
 

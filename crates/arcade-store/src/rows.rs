@@ -24,7 +24,7 @@ macro_rules! score_query {
     ($($rest:expr),+ $(,)?) => {
         concat!(
             "SELECT s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, s.game_over, \
-             s.rules_version, s.stats, s.achieved_at, s.previous_best \
+             s.rules_version, s.stats, s.achieved_at, s.previous_best, s.flags \
              FROM scores s JOIN players p ON p.key = s.player_key ",
             $($rest),+
         )
@@ -69,6 +69,7 @@ pub(crate) struct ScoreRecord<Id, Int> {
     stats: Json<BTreeMap<String, u32>>,
     achieved_at: i64,
     previous_best: Option<Int>,
+    flags: Json<Vec<String>>,
 }
 
 impl<Id: Into<Uuid>, Int: Into<i64>> From<ScoreRecord<Id, Int>> for ScoreRow {
@@ -85,6 +86,7 @@ impl<Id: Into<Uuid>, Int: Into<i64>> From<ScoreRecord<Id, Int>> for ScoreRow {
             stats: r.stats.0,
             achieved_at: Timestamp(r.achieved_at),
             previous_best: r.previous_best.map(count),
+            flags: r.flags.0,
         }
     }
 }
@@ -149,6 +151,15 @@ pub(crate) fn encode_stats(
 ) -> Result<String, BackendError> {
     serde_json::to_string(stats)
         .map_err(|e| BackendError::defect(backend, "cannot encode a score's stats").with_source(e))
+}
+
+/// A score's flags as both stores write them: a JSON list of names.
+pub(crate) fn encode_flags(
+    backend: &'static str,
+    flags: &[String],
+) -> Result<String, BackendError> {
+    serde_json::to_string(flags)
+        .map_err(|e| BackendError::defect(backend, "cannot encode a score's flags").with_source(e))
 }
 
 #[cfg(test)]

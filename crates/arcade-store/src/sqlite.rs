@@ -309,6 +309,7 @@ struct ScoreWrite {
     stats: String,
     replay: String,
     achieved_at: Timestamp,
+    flags: String,
     /// Whether the score goes on the boards ([`takes_a_place`]).
     ranked: bool,
     /// The score's event, written to the outbox with it.
@@ -332,6 +333,7 @@ impl ScoreWrite {
                 BackendError::defect(BACKEND, "cannot encode a score's replay").with_source(e)
             })?,
             achieved_at: score.achieved_at,
+            flags: rows::encode_flags(BACKEND, &score.flags)?,
             ranked: takes_a_place(score.score),
         })
     }
@@ -355,8 +357,8 @@ impl ScoreWriter {
     ) -> Result<Recorded, BackendError> {
         let inserted = sqlx::query(
             "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
-             rules_version, seed, stats, replay, achieved_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+             rules_version, seed, stats, replay, achieved_at, flags) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
         )
         .bind(&score.id)
         .bind(&score.game)
@@ -369,6 +371,7 @@ impl ScoreWriter {
         .bind(&score.stats)
         .bind(&score.replay)
         .bind(score.achieved_at.0)
+        .bind(&score.flags)
         .execute(&mut *conn)
         .await
         .map_err(err)?

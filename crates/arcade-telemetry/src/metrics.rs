@@ -43,6 +43,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_scores_submitted_total",
     "arcade_score",
     "arcade_replays_rejected_total",
+    "arcade_scores_flagged_total",
     "arcade_leaderboard_requests_total",
     "arcade_events_published_total",
     "arcade_outbox_depth",
@@ -91,6 +92,12 @@ pub struct GameLabels {
 pub struct RejectLabels {
     pub game: String,
     pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FlagLabels {
+    pub game: Cow<'static, str>,
+    pub flag: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -177,6 +184,7 @@ pub struct Metrics {
     pub scores_submitted: Family<GameLabels, Counter>,
     pub score: HistogramFamily<GameLabels>,
     pub replays_rejected: Family<RejectLabels, Counter>,
+    pub scores_flagged: Family<FlagLabels, Counter>,
     pub leaderboard_requests: Family<GameLabels, Counter>,
     pub events_published: Family<KindLabels, Counter>,
     pub outbox_depth: Gauge,
@@ -218,6 +226,7 @@ impl Metrics {
             scores_submitted: Family::default(),
             score: Family::new_with_constructor(score_histogram as fn() -> Histogram),
             replays_rejected: Family::default(),
+            scores_flagged: Family::default(),
             leaderboard_requests: Family::default(),
             events_published: Family::default(),
             outbox_depth: Gauge::default(),
@@ -263,6 +272,12 @@ impl Metrics {
             "replays_rejected",
             "Replays refused, by reason (cheating, or a rules mismatch between client and server)",
             metrics.replays_rejected.clone(),
+        );
+        reg.register(
+            "scores_flagged",
+            "Stored scores beyond a human-likeness threshold, by game and flag (kept and ranked, \
+             marked for review)",
+            metrics.scores_flagged.clone(),
         );
         reg.register(
             "leaderboard_requests",
@@ -483,6 +498,12 @@ mod tests {
             .get_or_create(&RejectLabels {
                 game: g.game.to_string(),
                 reason: "too_fast".into(),
+            })
+            .inc();
+        m.scores_flagged
+            .get_or_create(&FlagLabels {
+                game: g.game.clone(),
+                flag: "fast_reactions".into(),
             })
             .inc();
         // An owned label finds the series a borrowed one made.

@@ -77,6 +77,7 @@ fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
             points,
             at,
         ),
+        flags: Vec::new(),
     }
 }
 
@@ -428,6 +429,30 @@ suite! {
         );
     }
 
+    /// A score's flags are stored with it and read back, in order, wherever it is read.
+    pub async fn flags_are_stored_with_the_score(store: Arc<dyn ScoreStore>) {
+        store.create_player(&player("hal")).await.unwrap();
+        let flagged = NewScore {
+            flags: vec!["fast_reactions".to_owned(), "late_finish".to_owned()],
+            ..score("hal", 900, T0)
+        };
+        let recorded = store.record_score(&flagged).await.unwrap();
+        assert_eq!(recorded.row.flags, flagged.flags);
+        let plain = score("hal", 300, T0.plus(Duration::from_secs(1)));
+        store.record_score(&plain).await.unwrap();
+        let read = store.score_by_session(flagged.session_id).await.unwrap();
+        assert_eq!(read.map(|r| r.flags), Some(flagged.flags.clone()));
+        let history = store.history(game().id(), "hal", None, 10).await.unwrap();
+        let flags: Vec<_> = history.iter().map(|r| r.flags.clone()).collect();
+        assert_eq!(flags, [vec![], flagged.flags]);
+        // Flagged scores are ranked as any other.
+        let bests = store
+            .best_standings(&board(Period::All, T0), None)
+            .await
+            .unwrap();
+        assert_eq!(bests.iter().map(|s| s.score).collect::<Vec<_>>(), [900]);
+    }
+
     /// The store answers the readiness probe's ping.
     pub async fn the_store_answers_pings(store: Arc<dyn ScoreStore>) {
         store.ping().await.unwrap();
@@ -440,7 +465,6 @@ fn new_session(now: Timestamp) -> Session {
         game(),
         "gus",
         "Gus",
-        99,
         now,
         &PlayRules::default(),
     )
@@ -463,11 +487,16 @@ suite! {
         let after = store
             .update(s.id, &|x: &mut Session| {
                 x.tick += 60;
+                x.windows = 2;
+                x.pauses.push((30, 1_500).into());
+                x.flags.push("late_finish".to_owned());
                 Ok(())
             })
             .await
             .unwrap();
         assert_eq!(after.tick, 60);
+        // The session is stored whole: its windows, pauses and flags too.
+        assert_eq!(store.get(s.id).await.unwrap(), Some(after.clone()));
         let failed = store
             .update(s.id, &|_x: &mut Session| {
                 Err(DomainError::SessionFinished("x".into()))

@@ -16,7 +16,7 @@ use std::time::Duration;
 use arcade::app::Application;
 use arcade::config::{Cli, Command, ServeArgs};
 use arcade_domain::time::{Clock, ManualClock, SystemClock};
-use arcade_games::{Input, Outcome};
+use arcade_games::{Bot, Input, Outcome};
 use clap::Parser as _;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -43,8 +43,9 @@ mod anyhow_free {
     pub type Result = std::result::Result<(), String>;
 }
 
-/// Server arguments for tests: a random port, a fresh data directory, no drain delay, and a
-/// start limit high enough for tests that play many games.
+/// Server arguments for tests: a random port, a fresh data directory, no drain delay, a
+/// start limit high enough for tests that play many games, and a session secret (which
+/// `REDIS_URL` in the environment would require).
 pub fn test_args(data_dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
     let dir = data_dir.to_string_lossy().into_owned();
     let defaults = [
@@ -53,6 +54,10 @@ pub fn test_args(data_dir: &std::path::Path, extra: &[&str]) -> ServeArgs {
         ("--drain-delay", "0s"),
         ("--starts-per-minute", "100000"),
         ("--log-level", "warn"),
+        (
+            "--session-secret",
+            "a test secret of thirty-two bytes or more",
+        ),
     ];
     let mut argv = vec!["arcade", "serve"];
     for (flag, value) in defaults {
@@ -78,12 +83,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Where a test server keeps its data: a temporary directory, and a fresh PostgreSQL database
-/// and Redis prefix when `DATABASE_URL` / `REDIS_URL` name real servers. Clones share them.
+/// and Redis prefix when `DATABASE_URL` / `REDIS_URL` name real servers, and the session
+/// secret its servers share (so replicas derive the same windows). Clones share them.
 #[derive(Debug, Clone)]
 pub struct TestEnv {
     pub data_dir: Arc<TempDir>,
     pub database: Option<Arc<backends::TestDatabase>>,
     pub redis: Option<Arc<backends::TestRedisPrefix>>,
+    pub session_secret: String,
 }
 
 impl TestEnv {
@@ -100,6 +107,7 @@ impl TestEnv {
             data_dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
             database,
             redis,
+            session_secret: format!("test-secret-{}", uuid::Uuid::new_v4().simple()),
         }
     }
 
@@ -111,12 +119,14 @@ impl TestEnv {
             data_dir: Arc::new(tempfile::tempdir().expect("a temporary directory")),
             database: None,
             redis: None,
+            session_secret: format!("test-secret-{}", uuid::Uuid::new_v4().simple()),
         }
     }
 
-    /// The flags that point a server at these backends (migrating the database first).
+    /// The flags that point a server at these backends (migrating the database first) and
+    /// give it the environment's session secret.
     async fn flags(&self) -> Vec<String> {
-        let mut flags = Vec::new();
+        let mut flags = vec!["--session-secret".to_owned(), self.session_secret.clone()];
         if let Some(db) = &self.database {
             let store = arcade_store::PostgresStore::connect(
                 &db.url,
@@ -206,23 +216,35 @@ pub struct BotGame {
     pub outcome: Outcome,
 }
 
+/// Ten minutes of play: the most a test's bot plays of one game.
+pub const BOT_MAX_SECONDS: u32 = 600;
+
 impl BotGame {
-    /// The bot of `game` plays from `seed` at `skill`, ten minutes of play at most.
-    pub fn play(game: &str, seed: u32, skill: u8) -> Self {
-        let rules = arcade_games::find(game).unwrap_or_else(|| panic!("no game {game:?}"));
-        let bot = arcade_games::bot(game).unwrap_or_else(|| panic!("{game} has no bot"));
-        let (inputs, outcome) = bot(seed, skill, rules.tick_hz() * 600);
-        Self { inputs, outcome }
+    /// The bot of `game` plays from the first window's `seed` until game over or the end of
+    /// that window: a game finished in one request, with no heartbeat to bring more windows.
+    pub fn in_first_window(game: &str, seed: u32, skill: u8) -> Self {
+        let mut bot = bot(game, seed, skill);
+        bot.play_until(arcade_games::WINDOW_TICKS);
+        Self {
+            inputs: bot.inputs().to_vec(),
+            outcome: bot.outcome(),
+        }
     }
 
     pub fn inputs_json(&self, from: usize, to: usize) -> Value {
-        Value::Array(
-            self.inputs[from..to]
-                .iter()
-                .map(|i| json!([i.tick, i.value]))
-                .collect(),
-        )
+        inputs_json(&self.inputs[from..to])
     }
+}
+
+/// Inputs as the API takes them: `[[tick, value], ...]`.
+pub fn inputs_json(inputs: &[Input]) -> Value {
+    Value::Array(inputs.iter().map(|i| json!([i.tick, i.value])).collect())
+}
+
+/// The bot of `game` at `skill`, starting on the first window's `seed`.
+pub fn bot(game: &str, seed: u32, skill: u8) -> Box<dyn Bot> {
+    let start = arcade_games::bot(game).unwrap_or_else(|| panic!("{game} has no bot"));
+    start(seed, skill)
 }
 
 impl TestApp {
@@ -356,9 +378,64 @@ impl TestApp {
         ));
     }
 
-    /// Start a session of `game` as `player` and let the bot (of `skill`) play it to the end,
-    /// moving the clock as long as the game took; returns the session id, the game and the
-    /// finish body (all inputs, the final tick and the score), not yet sent.
+    /// Let `bot` play session `id` of `game` the way a browser does, ten minutes of play at
+    /// most: it plays as far as its windows go while the clock moves as long as that takes,
+    /// then a heartbeat sends its inputs and brings the next window. Returns the game and the
+    /// finish body (the inputs not sent yet, the last tick and the score), not yet sent.
+    pub async fn play_through_windows(
+        &self,
+        game: &str,
+        id: &str,
+        bot: &mut dyn Bot,
+    ) -> (BotGame, Value) {
+        let hz = arcade_games::find(game).map_or(60, |g| g.tick_hz());
+        let max_ticks = hz * BOT_MAX_SECONDS;
+        let (mut sent, mut clock) = (0, 0);
+        loop {
+            bot.play_until(max_ticks);
+            self.advance_game_ticks(game, bot.tick() - clock);
+            clock = bot.tick();
+            if bot.game_over() || bot.tick() >= max_ticks {
+                break;
+            }
+            let r = self
+                .heartbeat(
+                    id,
+                    &json!({
+                        "offset": sent,
+                        "inputs": inputs_json(&bot.inputs()[sent..]),
+                        "tick": bot.tick(),
+                    }),
+                )
+                .await;
+            let status = r.status();
+            let ack: Value = r.json().await.expect("a JSON body");
+            assert_eq!(status, StatusCode::OK, "heartbeat: {ack}");
+            sent = ack["accepted_inputs"].as_u64().expect("accepted_inputs") as usize;
+            let window = &ack["window"];
+            assert_eq!(
+                window["index"].as_u64(),
+                Some(u64::from(bot.revealed())),
+                "a heartbeat at the end of the windows held brings the next: {ack}"
+            );
+            bot.reveal(u32::try_from(window["seed"].as_u64().expect("a seed")).expect("a u32"));
+        }
+        let played = BotGame {
+            inputs: bot.inputs().to_vec(),
+            outcome: bot.outcome(),
+        };
+        let body = json!({
+            "offset": sent,
+            "inputs": played.inputs_json(sent, played.inputs.len()),
+            "tick": played.outcome.ticks,
+            "score": played.outcome.score,
+        });
+        (played, body)
+    }
+
+    /// Start a session of `game` as `player` and let the bot (of `skill`) play it to the end
+    /// (see [`TestApp::play_through_windows`]); returns the session id, the game and the
+    /// finish body, not yet sent.
     pub async fn played_session(
         &self,
         game: &str,
@@ -366,19 +443,14 @@ impl TestApp {
         skill: u8,
     ) -> (String, BotGame, Value) {
         let (id, seed, _) = self.start_ok(game, player, None).await;
-        let played = BotGame::play(game, seed, skill);
-        self.advance_game_ticks(game, played.outcome.ticks);
-        let body = json!({
-            "offset": 0,
-            "inputs": played.inputs_json(0, played.inputs.len()),
-            "tick": played.outcome.ticks,
-            "score": played.outcome.score,
-        });
+        let (played, body) = self
+            .play_through_windows(game, &id, &mut *bot(game, seed, skill))
+            .await;
         (id, played, body)
     }
 
-    /// Start a session of `game_id` as `player`, let the bot play it, send half the inputs in
-    /// a heartbeat and the rest with finish. Returns the finish answer and the bot's game.
+    /// Start a session of `game_id` as `player`, let the bot play it through its windows and
+    /// finish it. Returns the finish answer and the bot's game.
     pub async fn play_game(
         &self,
         game_id: &str,
@@ -387,34 +459,10 @@ impl TestApp {
         skill: u8,
     ) -> (StatusCode, Value, BotGame, Option<String>) {
         let (id, seed, claimed) = self.start_ok(game_id, player, token).await;
-        let game = BotGame::play(game_id, seed, skill);
-        let half = game.inputs.len() / 2;
-        let mid_tick = game.inputs.get(half).map_or(0, |i| i.tick);
-        self.advance_game_ticks(game_id, mid_tick);
-        let r = self
-            .heartbeat(
-                &id,
-                &json!({ "offset": 0, "inputs": game.inputs_json(0, half), "tick": mid_tick }),
-            )
+        let (game, body) = self
+            .play_through_windows(game_id, &id, &mut *bot(game_id, seed, skill))
             .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::OK,
-            "heartbeat: {}",
-            r.text().await.unwrap_or_default()
-        );
-        self.advance_game_ticks(game_id, game.outcome.ticks - mid_tick);
-        let r = self
-            .finish(
-                &id,
-                &json!({
-                    "offset": half,
-                    "inputs": game.inputs_json(half, game.inputs.len()),
-                    "tick": game.outcome.ticks,
-                    "score": game.outcome.score,
-                }),
-            )
-            .await;
+        let r = self.finish(&id, &body).await;
         let status = r.status();
         let body = r.json().await.expect("a JSON body");
         (status, body, game, claimed)

@@ -128,8 +128,9 @@ async fn post_json(router: &Answering, path: &str, body: Vec<u8>) -> (StatusCode
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-/// A started session and the bodies a bot's game on its seed sends: heartbeats of two
-/// seconds of play each, as the load generator's players send them, then the finish.
+/// A started session and the bodies a bot's game of its first window (ten seconds, as far as
+/// the start's seed reaches) sends: heartbeats of two seconds of play each, as the load
+/// generator's players send them, then the finish.
 struct PlayedSession {
     heartbeat_path: String,
     heartbeats: std::vec::IntoIter<Vec<u8>>,
@@ -153,7 +154,8 @@ async fn played_session(router: &Answering, token: &mut Option<String>) -> Playe
         *token = Some(t.to_owned());
     }
     let seed = u32::try_from(started["seed"].as_u64().expect("a seed")).expect("a u32 seed");
-    let (inputs, outcome) = arcade_games::egg_catcher::bot::play(seed, 70, 60 * 60);
+    let (inputs, outcome) =
+        arcade_games::egg_catcher::bot::play(&|_| seed, 70, arcade_games::WINDOW_TICKS);
     let batch = |from: usize, to: usize, tick: u32| {
         let slice: Vec<_> = inputs[from..to].iter().map(|i| [i.tick, i.value]).collect();
         json!({ "offset": from, "inputs": slice, "tick": tick })

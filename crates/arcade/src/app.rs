@@ -242,6 +242,7 @@ impl Application {
                 observer,
             },
             settings.rules,
+            &settings.session_secret,
         ));
         // Boards held in memory start empty: fill them from the database. Redis keeps its
         // boards across restarts and rebuilds a lost one by itself.

@@ -10,6 +10,7 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use arcade_domain::keys::{MIN_SECRET_BYTES, SecretTooShort, SessionSecret};
 use arcade_domain::session::PlayRules;
 use arcade_events::NatsOptions;
 use arcade_events::notify::{
@@ -167,6 +168,22 @@ pub struct ServeArgs {
     /// Extra time tolerated between a session's claimed ticks and the wall clock.
     #[arg(long, env = "ARCADE_TICK_SLACK", default_value = "3s", value_parser = humantime::parse_duration)]
     pub tick_slack: Duration,
+    /// Most time a game may spend in recorded pauses, all told; beyond it the session is
+    /// refused.
+    #[arg(long, env = "ARCADE_PAUSE_BUDGET", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub pause_budget: Duration,
+    /// Secret the seeds of the games' windows of randomness derive from (a secret: 32 bytes or
+    /// more, e.g. `openssl rand -hex 32`). Required with REDIS_URL, where every replica must
+    /// derive the same seeds; without it a random one is made at start.
+    #[arg(long, env = "ARCADE_SESSION_SECRET", hide_env_values = true)]
+    pub session_secret: Option<SecretString>,
+    /// File holding the session secret (a mounted secret), instead of the value itself.
+    #[arg(
+        long,
+        env = "ARCADE_SESSION_SECRET_FILE",
+        conflicts_with = "session_secret"
+    )]
+    pub session_secret_file: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "ARCADE_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
@@ -417,6 +434,8 @@ pub struct ServeSettings {
     /// Notifications sent by the server itself when it has no NATS.
     pub delivery: DeliverySettings,
     pub rules: PlayRules,
+    /// What the windows' seeds derive from: configured, or random for a lone server.
+    pub session_secret: SessionSecret,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_requests_in_flight: NonZeroUsize,
@@ -509,6 +528,12 @@ pub enum ConfigError {
         "`arcade backup` copies the embedded SQLite database; back PostgreSQL up with its own tools (the database operator's backups, pg_dump)"
     )]
     BackupOfPostgres,
+    #[error(
+        "ARCADE_SESSION_SECRET (or ARCADE_SESSION_SECRET_FILE) is required with REDIS_URL: every replica must derive the same seeds for a game's windows"
+    )]
+    SessionSecretRequired,
+    #[error("ARCADE_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes long; it has {0}")]
+    SessionSecretTooShort(usize),
 }
 
 /// What of a URL may be shown: its scheme, when the value starts like a URL (`scheme://`,
@@ -701,6 +726,7 @@ impl ServeArgs {
         for (name, d) in [
             ("ARCADE_SESSION_TTL", self.session_ttl),
             ("ARCADE_REQUEST_TIMEOUT", self.request_timeout),
+            ("ARCADE_PAUSE_BUDGET", self.pause_budget),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::Zero { name });
@@ -709,18 +735,22 @@ impl ServeArgs {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::BodyTooSmall(self.max_body_bytes));
         }
+        let delivery = self.webhooks.settings()?;
+        let session_secret = self.session_secret(redis.is_some())?;
         Ok(ServeSettings {
             listen: self.listen,
             log: self.log.clone(),
             storage,
             redis,
             nats,
-            delivery: self.webhooks.settings()?,
+            delivery,
             rules: PlayRules {
                 session_ttl: self.session_ttl,
                 tick_slack: self.tick_slack,
+                pause_budget: self.pause_budget,
                 ..PlayRules::default()
             },
+            session_secret,
             max_body_bytes: self.max_body_bytes,
             request_timeout: self.request_timeout,
             max_requests_in_flight: self.max_requests_in_flight,
@@ -729,6 +759,24 @@ impl ServeArgs {
             drain_delay: self.drain_delay,
             shutdown_timeout: self.shutdown_timeout,
         })
+    }
+}
+
+impl ServeArgs {
+    /// The session secret, from its value or its file; required when sessions are `shared`
+    /// by replicas, else random. An empty value (an unset secret rendered as "") is no secret.
+    fn session_secret(&self, shared: bool) -> Result<SessionSecret, ConfigError> {
+        let configured = match (&self.session_secret, &self.session_secret_file) {
+            (Some(value), _) => Some(value.clone()),
+            (None, Some(path)) => Some(read_secret("ARCADE_SESSION_SECRET_FILE", path)?),
+            (None, None) => None,
+        };
+        match configured.filter(|s| !s.expose_secret().is_empty()) {
+            Some(secret) => SessionSecret::new(secret.expose_secret().as_bytes())
+                .map_err(|SecretTooShort(n)| ConfigError::SessionSecretTooShort(n)),
+            None if shared => Err(ConfigError::SessionSecretRequired),
+            None => Ok(SessionSecret::random()),
+        }
     }
 }
 
@@ -868,9 +916,24 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    /// A session secret for the tests not about it: REDIS_URL in the environment (as in a run
+    /// against the services) asks for one.
+    const SECRET: &str = "a test secret of thirty-two bytes or more";
+
     fn serve(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["arcade", "serve", "--session-secret", SECRET];
+        argv.extend_from_slice(args);
+        serve_argv(argv)
+    }
+
+    /// `serve` with exactly these flags (and the environment).
+    fn serve_bare(args: &[&str]) -> ServeArgs {
         let mut argv = vec!["arcade", "serve"];
         argv.extend_from_slice(args);
+        serve_argv(argv)
+    }
+
+    fn serve_argv(argv: Vec<&str>) -> ServeArgs {
         match Cli::try_parse_from(argv).unwrap().command {
             Some(Command::Serve(a)) => *a,
             _ => unreachable!("the argv names serve"),
@@ -898,7 +961,7 @@ mod tests {
 
     #[test]
     fn no_command_means_serve_with_defaults() {
-        let cli = Cli::try_parse_from(["arcade"]).unwrap();
+        let cli = Cli::try_parse_from(["arcade", "--session-secret", SECRET]).unwrap();
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.serve.session_ttl, Duration::from_secs(3600));
@@ -906,6 +969,7 @@ mod tests {
             panic!("expected serve")
         };
         assert_eq!(settings.rules.session_ttl, Duration::from_secs(3600));
+        assert_eq!(settings.rules.pause_budget, Duration::from_secs(600));
     }
 
     #[test]
@@ -1264,5 +1328,54 @@ mod tests {
             args.settings(),
             Err(ConfigError::SecretFile { .. })
         ));
+    }
+
+    #[test]
+    fn replicas_sharing_sessions_need_one_session_secret_that_never_shows() {
+        let pg = ["--database-url", "postgres://u:p@db/arcade"];
+        let shared = |extra: &[&str]| {
+            let mut flags = pg.to_vec();
+            flags.extend(["--redis-url", "redis://redis:6379"]);
+            flags.extend_from_slice(extra);
+            serve_bare(&flags).settings()
+        };
+        // clap reads the secret from the environment too: only without it is it missing.
+        if std::env::var_os("ARCADE_SESSION_SECRET").is_none() {
+            assert!(matches!(
+                shared(&[]),
+                Err(ConfigError::SessionSecretRequired)
+            ));
+        }
+        assert!(matches!(
+            shared(&["--session-secret", ""]),
+            Err(ConfigError::SessionSecretRequired)
+        ));
+        let msg = message(shared(&["--session-secret", "hunter2"]).unwrap_err());
+        assert!(
+            msg.contains("at least 32 bytes") && !msg.contains("hunter2"),
+            "{msg}"
+        );
+        let secret = "correct horse battery staple, hunter2";
+        let settings = shared(&["--session-secret", secret]).unwrap();
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        // From a file, as a mounted secret, the same secret gives the same seeds.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session-secret");
+        std::fs::write(&path, format!("{secret}\n")).unwrap();
+        let from_file = shared(&["--session-secret-file", path.to_str().unwrap()]).unwrap();
+        let id = arcade_domain::session::SessionId::random();
+        assert_eq!(
+            settings.session_secret.window_key().seed(id, 3),
+            from_file.session_secret.window_key().seed(id, 3)
+        );
+        // A lone server makes its own (REDIS_URL in the environment would share its sessions).
+        if std::env::var_os("REDIS_URL").is_none() {
+            let lone = serve_bare(&pg).settings().unwrap();
+            assert_ne!(
+                lone.session_secret.window_key().seed(id, 0),
+                settings.session_secret.window_key().seed(id, 0)
+            );
+        }
+        assert_eq!(settings.rules.pause_budget, Duration::from_secs(600));
     }
 }

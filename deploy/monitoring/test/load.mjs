@@ -1,7 +1,8 @@
 // Scripted game load for the monitoring test: plays short Egg Catcher games against a running
 // arcade with the browser's own simulation, streaming heartbeats at the pace the server allows
-// and finishing each game, plus a few finishes the server must reject and the reads a player
-// makes. Everything goes through the public HTTP API.
+// (each answer bringing the game's next window of randomness when it is due) and finishing
+// each game, plus a few finishes the server must reject, one it takes late (and flags), and the
+// reads a player makes. Everything goes through the public HTTP API.
 //   node load.mjs http://127.0.0.1:PORT
 // Exits non-zero if any answer differs from what a real browser would get.
 import { EggCatcherSim, CATCH_Y, GAME_ID } from "../../../web/assets/games/egg-catcher/sim.js";
@@ -33,19 +34,29 @@ async function call(method, path, body, expect) {
   }
 }
 
-/** Plays a whole game offline: a bot chases the lowest egg for `chaseTicks`, then parks. */
-function play(seed, chaseTicks) {
+/**
+ * A bot that chases the lowest egg for `chaseTicks`, then parks. It plays as far as `until`,
+ * its windows of randomness and 10 000 ticks allow.
+ */
+function bot(seed, chaseTicks) {
   const sim = new EggCatcherSim(seed);
-  while (!sim.gameOver && sim.tick < 10_000) {
-    if (sim.tick < chaseTicks) {
-      const next = sim.eggs.filter((e) => e.y < CATCH_Y).sort((a, b) => b.y - a.y)[0];
-      if (next) sim.setTarget(next.x);
-    } else {
-      sim.setTarget(0);
-    }
-    sim.step();
-  }
-  return { inputs: sim.inputs.map(([t, v]) => [t, v]), ticks: sim.tick, score: sim.score };
+  return {
+    sim,
+    playUntil(until) {
+      while (!sim.gameOver && !sim.waiting && sim.tick < Math.min(until, 10_000)) {
+        if (sim.tick < chaseTicks) {
+          const next = sim.eggs.filter((e) => e.y < CATCH_Y).sort((a, b) => b.y - a.y)[0];
+          if (next) sim.setTarget(next.x);
+        } else {
+          sim.setTarget(0);
+        }
+        sim.step();
+      }
+    },
+    get done() {
+      return sim.gameOver || sim.tick >= 10_000;
+    },
+  };
 }
 
 async function start(player) {
@@ -54,30 +65,39 @@ async function start(player) {
   return { id: r.json.session_id, seed: r.json.seed, startedAt: Date.now() };
 }
 
-/** Streams a finished game at the allowed pace, then finishes it; `scoreHint` may lie. */
-async function stream(session, game, scoreHint, expectFinish) {
+/**
+ * Plays `game` (a bot) at the pace the server allows, a heartbeat every half second that
+ * brings the next window when it is due, until its game ends; then, after `finishAfterMs` of
+ * the session (if later), finishes it with the score `hint` makes of the game (it may lie).
+ */
+async function stream(session, game, hint, expectFinish, finishAfterMs = 0) {
+  const { sim } = game;
   let sent = 0;
   for (;;) {
-    const allowed = allowedTicks(Date.now() - session.startedAt);
-    if (allowed >= game.ticks) break;
-    const upto = game.inputs.findIndex(([t]) => t >= allowed);
-    const batch = game.inputs.slice(sent, upto === -1 ? game.inputs.length : upto);
+    game.playUntil(allowedTicks(Date.now() - session.startedAt));
+    if (game.done) break;
     const r = await call(
       "POST",
       `/api/sessions/${session.id}/heartbeat`,
-      { offset: sent, inputs: batch, tick: allowed, score: 0 },
+      { offset: sent, inputs: sim.inputs.slice(sent), tick: sim.tick, score: 0 },
       200,
     );
-    if (r.status === 200) sent = r.json.accepted_inputs;
+    if (r.status === 200) {
+      sent = r.json.accepted_inputs;
+      if (r.json.window?.index === sim.revealed) sim.reveal(r.json.window.seed);
+    }
     await sleep(500);
   }
+  await sleep(session.startedAt + finishAfterMs - Date.now());
   return call(
     "POST",
     `/api/sessions/${session.id}/finish`,
-    { offset: sent, inputs: game.inputs.slice(sent), tick: game.ticks, score: scoreHint },
+    { offset: sent, inputs: sim.inputs.slice(sent), tick: sim.tick, score: hint(sim) },
     expectFinish,
   );
 }
+
+const honestHint = (sim) => sim.score;
 
 const t0 = Date.now();
 await call("GET", "/", undefined, 200);
@@ -92,30 +112,43 @@ const chases = [0, 250, 400, 550];
 const honest = Promise.all(
   chases.map(async (chase, i) => {
     const session = await start(`loadbot-${i}`);
-    const game = play(session.seed, chase);
-    const r = await stream(session, game, game.score, 200);
-    if (r.status === 200 && r.json.score !== game.score)
-      failures.push(`verified score ${r.json.score} differs from the simulated ${game.score}`);
-    return game.score;
+    const game = bot(session.seed, chase);
+    const r = await stream(session, game, honestHint, 200);
+    if (r.status === 200 && r.json.score !== game.sim.score)
+      failures.push(`verified score ${r.json.score} differs from the simulated ${game.sim.score}`);
+    return game.sim.score;
   }),
 );
+
+// A finish that comes long after its game ended: taken, and flagged late_finish for review.
+const dawdler = (async () => {
+  const session = await start("loadbot-dawdler");
+  const game = bot(session.seed, 0);
+  const r = await stream(session, game, honestHint, 200, 15_000);
+  const history = await call("GET", `/api/games/${GAME_ID}/players/loadbot-dawdler/scores`, undefined, 200);
+  const flags = history.json?.scores?.[0]?.flags;
+  if (r.status === 200 && !flags?.includes("late_finish"))
+    failures.push(`dawdler: expected a score flagged late_finish, got ${JSON.stringify(history.json)}`);
+})();
 
 // A client that lies about its score: rejected with score_mismatch.
 const liar = (async () => {
   const session = await start("loadbot-liar");
-  const game = play(session.seed, 0);
-  const r = await stream(session, game, game.score + 100, 422);
+  const game = bot(session.seed, 0);
+  const r = await stream(session, game, (sim) => sim.score + 100, 422);
   if (r.json?.type !== "replay_rejected") failures.push(`liar: expected replay_rejected, got ${JSON.stringify(r.json)}`);
 })();
 
-// A client that claims far more ticks than the wall clock allows: rejected with too_fast.
+// A client that claims far more ticks than the wall clock allows, past the windows it was
+// given: rejected.
 const speeder = (async () => {
   const session = await start("loadbot-speeder");
-  const game = play(session.seed, 600);
+  const game = bot(session.seed, 600);
+  game.playUntil(Infinity);
   const r = await call(
     "POST",
     `/api/sessions/${session.id}/finish`,
-    { offset: 0, inputs: game.inputs, tick: 100_000, score: game.score },
+    { offset: 0, inputs: game.sim.inputs, tick: 100_000, score: game.sim.score },
     [409, 422],
   );
   if (r.json?.type !== "replay_rejected") failures.push(`speeder: expected replay_rejected, got ${JSON.stringify(r.json)}`);
@@ -134,7 +167,7 @@ const scrambler = (async () => {
 })();
 
 const scores = await honest;
-await Promise.all([liar, speeder, scrambler]);
+await Promise.all([liar, speeder, scrambler, dawdler]);
 
 for (const period of ["all", "day", "week"]) {
   await call("GET", `/api/games/${GAME_ID}/leaderboard?period=${period}&limit=10`, undefined, 200);
@@ -147,4 +180,4 @@ if (failures.length) {
   console.error(`load: ${failures.length} unexpected answer(s):\n${failures.join("\n")}`);
   process.exit(1);
 }
-console.log(`load: ${scores.length} games scored ${scores.join(", ")}; 3 rejected finishes; reads done in ${seconds} s`);
+console.log(`load: ${scores.length} games scored ${scores.join(", ")}; 3 rejected finishes, 1 flagged; reads done in ${seconds} s`);

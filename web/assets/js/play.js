@@ -1,8 +1,10 @@
 // The game page's shell, the same for every game: name entry, the session (start, heartbeat,
-// finish), the score bar, countdown, pause, restart and quit, sound, and the game-over screen
-// with its boards. The game itself (simulation, drawing, input) is the module
-// /assets/games/{game}/game.js, which exports `meta` (what the shell shows of it) and
-// `createGame(stage, options)`; docs/games/adding-a-game.md describes the contract.
+// finish, and the game's windows of randomness, fetched as it plays), the score bar,
+// countdown, pause (recorded, with the time the game's clock stood still), restart and quit,
+// sound, and the game-over screen with its boards. The game itself (simulation, drawing,
+// input) is the module /assets/games/{game}/game.js, which exports `meta` (what the shell
+// shows of it) and `createGame(stage, options)`; docs/games/adding-a-game.md describes the
+// contract.
 
 import {
   api,
@@ -69,13 +71,20 @@ const els = {
 const FINISH_MAX_ATTEMPTS = 9; // 1+2+4+8+16+30+30+30 s of waiting, then ask the player
 const FINISH_MAX_DELAY_MS = 30_000;
 const COUNTDOWN_STEP_MS = 600;
+/** The countdown's length: 3, 2, 1 and a half step of "Go!". */
+const COUNTDOWN_MS = 3.5 * COUNTDOWN_STEP_MS;
+/** Time the game's clock fell behind the wall clock (a stall, a wait for a window) that is
+ * recorded as a pause; less is within the server's slack. */
+const STALL_MS = 1000;
+/** How often the shell looks whether the next window is due. */
+const WINDOW_CHECK_MS = 250;
 
 const gameId = parseGameId(location.pathname);
 let gameModule = null;
 let meta = null;
 let gameInfo = null;
 let game = null; // the game being played: the module's handle
-let session = null; // {id, acked, heartbeatMs, timer, inflight, closed}
+let session = null; // see beginPlay
 let playerName = '';
 let best = null; // the player's best in this game, all time (null: none yet or unknown)
 let starting = false;
@@ -252,6 +261,7 @@ function setPausedLook(paused) {
 function pauseGame() {
   if (!game || !game.running || game.paused) return;
   game.pause();
+  if (session) session.pausedAt = performance.now();
   setPausedLook(true);
   if (els.confirm.hidden) {
     els.pauseOverlay.hidden = false;
@@ -263,6 +273,10 @@ function resumeGame() {
   if (!game || !game.running || !game.paused || !els.confirm.hidden) return;
   els.pauseOverlay.hidden = true;
   setPausedLook(false);
+  if (session && session.pausedAt !== null) {
+    recordPause(session, game.sim.tick, performance.now() - session.pausedAt);
+    session.pausedAt = null;
+  }
   game.resume();
   focusGame();
 }
@@ -313,6 +327,7 @@ function abandon() {
   if (session) {
     session.closed = true;
     clearInterval(session.timer);
+    clearInterval(session.windowTimer);
   }
   if (game) {
     game.destroy();
@@ -474,13 +489,30 @@ function startErrorMessage(err, name) {
 
 function beginPlay(info) {
   abandon();
+  const tickMs = 1000 / (Number(info.tick_hz) || 60);
   session = {
     id: info.session_id,
     acked: 0,
     heartbeatMs: Math.max(500, Number(info.heartbeat_interval_ms) || 2000),
     timer: 0,
+    windowTimer: 0,
     inflight: null,
+    lastSentAt: 0,
     closed: false,
+    // Windows: the next is asked for once the game is this close to it.
+    windowTicks: Number(info.window_ticks) || 600,
+    revealTicks: Number(info.reveal_ticks) || 240,
+    // Pauses: [tick, ms] pairs, every one sent with each request; `sentPauses` of them were
+    // sent already (a later pause at the same tick may only join one not sent yet).
+    pauses: [],
+    sentPauses: 0,
+    pausedMs: 0,
+    pausedAt: null,
+    pauseBudgetMs: Number(info.pause_budget_ms) || Infinity,
+    // Where the game's clock would be if it never stood still: the countdown after the answer.
+    clockStart: performance.now() + COUNTDOWN_MS,
+    tickMs,
+    refused: null,
   };
   closeConfirm();
   els.pauseOverlay.hidden = true;
@@ -496,6 +528,7 @@ function beginPlay(info) {
     seed: info.seed,
     onHud: updateHud,
     onEvent: playSound,
+    onWait: (waiting) => showWaiting(s, waiting),
     onGameOver: () => finishGame(s),
   });
   els.stage.readGameState = () => (game ? game.state() : null);
@@ -505,7 +538,50 @@ function beginPlay(info) {
     game.start();
     focusGame();
     s.timer = setInterval(() => sendHeartbeat(s), s.heartbeatMs);
+    s.windowTimer = setInterval(() => askForWindow(s), WINDOW_CHECK_MS);
   });
+}
+
+/**
+ * Records that the game stood still `ms` at `tick`: the server lets game time fall behind the
+ * wall clock only by what pauses account for, within the session's budget.
+ */
+function recordPause(s, tick, ms) {
+  const whole = Math.round(ms);
+  if (whole < 1) return;
+  const last = s.pauses[s.pauses.length - 1];
+  if (last && s.pauses.length > s.sentPauses && last[0] === tick) last[1] += whole;
+  else s.pauses.push([tick, whole]);
+  s.pausedMs += whole;
+}
+
+/** Records as a pause the time the game's clock fell behind (stalls, waits for a window). */
+function recordStall(s, sim) {
+  const behind = performance.now() - s.clockStart - sim.tick * s.tickMs - s.pausedMs;
+  if (behind >= STALL_MS) recordPause(s, sim.tick, behind);
+}
+
+/** Over the field while the game waits for its next window, or can no longer be saved. */
+function showWaiting(s, waiting) {
+  if (s !== session) return;
+  if (s.refused) {
+    els.stageMessage.textContent = s.refused;
+    els.stageMessage.hidden = false;
+    return;
+  }
+  els.stageMessage.textContent = 'Waiting for the connection…';
+  els.stageMessage.hidden = !waiting;
+  if (waiting) sendHeartbeat(s);
+}
+
+/** Sends a heartbeat at once when the game nears the end of the windows it holds. */
+function askForWindow(s) {
+  if (!game || s !== session || s.closed || s.inflight || game.paused) return;
+  const sim = game.sim;
+  const end = sim.revealed * s.windowTicks;
+  // A little inside the reveal distance, so the server's clock agrees too.
+  const due = sim.tick + s.revealTicks - 30 >= end || (game.state().waiting && !s.refused);
+  if (due && performance.now() - s.lastSentAt >= 1000) sendHeartbeat(s);
 }
 
 /**
@@ -519,20 +595,34 @@ function finalInputs(sim) {
 }
 
 function batchFrom(s, sim) {
+  recordStall(s, sim);
   const inputs = finalInputs(sim);
   const offset = Math.min(s.acked, inputs.length);
-  return { offset, inputs: inputs.slice(offset), tick: sim.tick, score: sim.score };
+  s.sentPauses = s.pauses.length;
+  return {
+    offset,
+    inputs: inputs.slice(offset),
+    tick: sim.tick,
+    score: sim.score,
+    pauses: s.pauses.map(([tick, ms]) => [tick, ms]),
+  };
 }
 
 function sendHeartbeat(s) {
-  if (!game || s !== session || s.closed || s.inflight) return;
+  // While paused nothing moves: the pause is sent once it ends, with its length.
+  if (!game || s !== session || s.closed || s.inflight || game.paused) return;
   const sim = game.sim;
   const body = batchFrom(s, sim);
+  s.lastSentAt = performance.now();
   s.inflight = api
     .heartbeat(s.id, body)
     .then((res) => {
       if (typeof res?.accepted_inputs === 'number') {
         s.acked = Math.max(0, Math.min(res.accepted_inputs, sim.inputs.length));
+      }
+      const w = res?.window;
+      if (game && s === session && w && w.index === sim.revealed && Number.isInteger(w.seed)) {
+        game.reveal(w.seed);
       }
       if (!s.closed) setNetStatus('');
     })
@@ -540,6 +630,14 @@ function sendHeartbeat(s) {
       if (s.closed) return;
       if (err instanceof ApiError && (err.status === 404 || err.status === 410)) {
         setNetStatus('This game session has ended on the server, so this score cannot be saved.');
+      } else if (err instanceof ApiError && err.type === 'replay_rejected') {
+        // Paused for longer than the arcade allows, or out of step with it: nothing of this
+        // game can be saved any more, and no further window will come.
+        s.refused = `This game can no longer be saved: ${err.detail}`;
+        setNetStatus('This game can no longer be saved.');
+        showWaiting(s, true);
+      } else if (game?.state()?.waiting) {
+        setNetStatus('Connection trouble. Your game goes on as soon as the connection is back.');
       } else {
         setNetStatus('Connection trouble. Your game continues and will be saved when the connection is back.');
       }
@@ -555,6 +653,7 @@ async function finishGame(s) {
   if (!s || s.closed) return;
   s.closed = true;
   clearInterval(s.timer);
+  clearInterval(s.windowTimer);
   const sim = game.sim;
   // Let a heartbeat that is on its way land first so the offset is current.
   if (s.inflight) await s.inflight.catch(() => {});

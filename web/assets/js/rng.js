@@ -1,7 +1,9 @@
 // The arcade's PRNG, shared by every game's simulation: xoshiro128** (Blackman & Vigna,
-// 32-bit) seeded from a u32 with SplitMix32. It must match crates/arcade-games/src/rng.rs bit
-// for bit, since the server replays games with the Rust one; the definitions are in
-// docs/games/egg-catcher.md (PRNG) and every game's shared vectors check them.
+// 32-bit) seeded from a u32 with SplitMix32, and the windowed generator that reseeds it every
+// WINDOW_TICKS ticks from that window's seed, which the server reveals as the game goes. It
+// must match crates/arcade-games/src/rng.rs bit for bit, since the server replays games with
+// the Rust one; the definitions are in docs/games/egg-catcher.md (PRNG) and every game's
+// shared vectors check them.
 //
 // Games import it relatively ("../../js/rng.js"), which resolves to /assets/js/rng.js in the
 // browser and to this file under `node --test`.
@@ -61,4 +63,55 @@ export function rngFromState(state) {
   const rangeInclusive = (lo, hi) => lo + below(hi - lo + 1);
 
   return { nextU32, below, rangeInclusive };
+}
+
+/** Ticks in one window of randomness (ten seconds at 60 Hz), the same for every game. */
+export const WINDOW_TICKS = 600;
+
+/**
+ * A game's generator when its randomness is revealed a window at a time: draws made during
+ * tick t come from a xoshiro128** seeded with window floor(t / WINDOW_TICKS)'s seed at that
+ * window's first tick. It reseeds at the first draw of a later window (the same numbers, as
+ * nothing is drawn in between). {reveal(seed), revealed, revealedTicks, at(tick)}.
+ */
+export function createWindowedRng(firstSeed) {
+  const seeds = [firstSeed >>> 0];
+  let window = 0;
+  let rng = createRng(firstSeed);
+  return {
+    /** Reveals the next window's seed. */
+    reveal(seed) {
+      seeds.push(seed >>> 0);
+    },
+    /** Windows revealed so far (at least 1). */
+    get revealed() {
+      return seeds.length;
+    },
+    /** Ticks the revealed windows cover: ticks below this can be simulated. */
+    get revealedTicks() {
+      return seeds.length * WINDOW_TICKS;
+    },
+    /** The generator for draws during `tick` (ticks never go back). */
+    at(tick) {
+      const w = Math.floor(tick / WINDOW_TICKS);
+      if (w !== window) {
+        if (w >= seeds.length) throw new RangeError(`window ${w} is drawn from before it is revealed`);
+        rng = createRng(seeds[w]);
+        window = w;
+      }
+      return rng;
+    },
+  };
+}
+
+/** A replay's seeds as a function of the window number, from a list or a function. */
+export function seedsOf(seeds) {
+  if (typeof seeds === "function") return seeds;
+  if (Array.isArray(seeds)) {
+    return (k) => {
+      if (k >= seeds.length) throw new RangeError(`window ${k} asked for, ${seeds.length} given`);
+      return seeds[k];
+    };
+  }
+  throw new TypeError("seeds must be a list of window seeds or a function of the window number");
 }

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arcade_games::egg_catcher::bot;
+use arcade_games::Bot;
 use async_trait::async_trait;
 use futures::executor::block_on;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use super::*;
+use crate::keys::SessionSecret;
 use crate::ports::{OutboxDepth, OutboxEntry};
 use crate::ranks::RankedBoard;
 use crate::time::ManualClock;
@@ -75,6 +76,7 @@ impl ScoreStore for Scores {
             stats: s.stats.clone(),
             achieved_at: s.achieved_at,
             previous_best,
+            flags: s.flags.clone(),
         };
         rows.push(row.clone());
         lock(&self.held).push(s.event.clone());
@@ -300,6 +302,10 @@ impl EventBus for Bus {
 struct Seen(Mutex<Vec<String>>);
 
 impl Seen {
+    fn lines(&self) -> Vec<String> {
+        lock(&self.0).clone()
+    }
+
     fn count(&self, line: &str) -> usize {
         lock(&self.0).iter().filter(|l| *l == line).count()
     }
@@ -315,6 +321,9 @@ impl Observer for Seen {
     }
     fn score_submitted(&self, game: &str, score: u32) {
         self.note(format!("scored {game} {score}"));
+    }
+    fn score_flagged(&self, game: &str, flag: &str) {
+        self.note(format!("flagged {game} {flag}"));
     }
     fn replay_rejected(&self, game: &str, reason: &str) {
         self.note(format!("rejected {game} {reason}"));
@@ -354,6 +363,7 @@ impl Harness {
                 observer: seen.clone(),
             },
             PlayRules::default(),
+            &SessionSecret::random(),
         );
         Self {
             arcade,
@@ -371,16 +381,47 @@ impl Harness {
         block_on(self.arcade.start(GAME, player, token))
     }
 
-    /// Let the bot play the session at `skill`, moving the clock as long as the game takes;
-    /// the finish body (every input, the last tick, the bot's score as the hint).
+    /// Let the bot play the session at `skill` for five minutes at most, moving the clock as
+    /// long as the game takes and sending a heartbeat whenever it waits for a window; the
+    /// finish body (the inputs not sent yet, the last tick, the bot's score as the hint).
     fn play(&self, started: &Started, skill: u8) -> InputBatch {
-        let (inputs, outcome) = bot::play(started.session.seed, skill, 60 * 60 * 5);
-        self.advance_ticks(outcome.ticks);
+        let start = arcade_games::bot(GAME).unwrap();
+        self.play_with(started, &mut *start(started.window.seed, skill))
+    }
+
+    /// As [`Harness::play`], with a bot of the caller's.
+    fn play_with(&self, started: &Started, bot: &mut dyn Bot) -> InputBatch {
+        let id = started.session.id.to_string();
+        let (mut sent, mut clock) = (0, 0);
+        loop {
+            bot.play_until(60 * 60 * 5);
+            self.advance_ticks(bot.tick() - clock);
+            clock = bot.tick();
+            if bot.game_over() || bot.tick() >= 60 * 60 * 5 {
+                break;
+            }
+            let ack = block_on(self.arcade.heartbeat(
+                &id,
+                InputBatch {
+                    offset: sent,
+                    inputs: bot.inputs()[sent..].to_vec(),
+                    tick: bot.tick(),
+                    score: None,
+                    pauses: Vec::new(),
+                },
+            ))
+            .unwrap();
+            sent = ack.accepted_inputs;
+            assert_eq!(ack.window.index, bot.revealed(), "the next window");
+            bot.reveal(ack.window.seed);
+        }
+        let outcome = bot.outcome();
         InputBatch {
-            offset: 0,
-            inputs,
+            offset: sent,
+            inputs: bot.inputs()[sent..].to_vec(),
             tick: outcome.ticks,
             score: Some(outcome.score),
+            pauses: Vec::new(),
         }
     }
 
@@ -461,6 +502,7 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
             inputs: vec![(10, 500).into()],
             tick: 120,
             score: None,
+            pauses: Vec::new(),
         },
     ))
     .unwrap();
@@ -468,17 +510,19 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
         on_pace,
         HeartbeatAck {
             accepted_inputs: 1,
-            tick: 120
+            tick: 120,
+            window: started.window,
         }
     );
-    // Ten minutes of ticks after two seconds.
+    // Ten seconds of ticks after two seconds.
     let ahead = block_on(h.arcade.heartbeat(
         &id,
         InputBatch {
             offset: 1,
             inputs: Vec::new(),
-            tick: 36_000,
+            tick: 600,
             score: None,
+            pauses: Vec::new(),
         },
     ))
     .unwrap_err();
@@ -571,6 +615,7 @@ fn a_score_of_nothing_is_kept_but_takes_no_place() {
         inputs: Vec::new(),
         tick: 1,
         score: Some(0),
+        pauses: Vec::new(),
     };
     let receipt = h.finish(&started, quit).unwrap();
     assert_eq!(receipt.score, 0);
@@ -730,4 +775,136 @@ fn a_finish_after_the_session_is_forgotten_answers_from_the_stored_score() {
         matches!(unknown, DomainError::SessionNotFound(_)),
         "{unknown:?}"
     );
+}
+
+/// A script that reads the game and moves the basket under the egg landing soonest the moment
+/// it can: perfect reactions.
+struct Script {
+    sim: arcade_games::egg_catcher::Sim,
+    inputs: Vec<arcade_games::Input>,
+}
+
+impl Bot for Script {
+    fn reveal(&mut self, seed: u32) {
+        self.sim.reveal(seed);
+    }
+    fn revealed(&self) -> u32 {
+        self.sim.revealed()
+    }
+    fn play_until(&mut self, until: u32) {
+        while self.sim.tick() < until && !self.sim.game_over() && !self.sim.waiting() {
+            let soonest = self
+                .sim
+                .eggs()
+                .iter()
+                .filter(|e| e.y < arcade_games::egg_catcher::CATCH_Y)
+                .min_by_key(|e| (arcade_games::egg_catcher::CATCH_Y - e.y) / e.speed)
+                .map(|e| e.x);
+            if let Some(x) = soonest.filter(|&x| x != self.sim.target_x()) {
+                self.sim.set_target(x);
+                self.inputs.push((self.sim.tick(), x as u32).into());
+            }
+            self.sim.step();
+        }
+    }
+    fn tick(&self) -> u32 {
+        self.sim.tick()
+    }
+    fn game_over(&self) -> bool {
+        self.sim.game_over()
+    }
+    fn inputs(&self) -> &[arcade_games::Input] {
+        &self.inputs
+    }
+    fn outcome(&self) -> arcade_games::Outcome {
+        self.sim.outcome()
+    }
+}
+
+#[test]
+fn a_score_beyond_human_reactions_is_stored_ranked_flagged_and_counted() {
+    let h = Harness::new();
+    let started = h.start("Kit", None).unwrap();
+    let mut script = Script {
+        sim: arcade_games::egg_catcher::Sim::new(started.window.seed),
+        inputs: Vec::new(),
+    };
+    let batch = h.play_with(&started, &mut script);
+    let receipt = h.finish(&started, batch).unwrap();
+    assert_eq!(receipt.ranks.all, 1, "ranked as usual");
+    let rows = lock(&h.scores.rows).clone();
+    assert_eq!(rows[0].flags, ["fast_reactions"]);
+    assert_eq!(h.seen.count("flagged egg-catcher fast_reactions"), 1);
+    assert_eq!(h.board(Period::All), [("Kit".to_owned(), 1)]);
+    // A bot that plays like a person is not flagged.
+    h.played("Lou", 90);
+    let rows = lock(&h.scores.rows).clone();
+    assert!(rows[1].flags.is_empty(), "{:?}", rows[1].flags);
+    assert_eq!(
+        h.seen
+            .lines()
+            .iter()
+            .filter(|l| l.starts_with("flagged"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_client_given_only_the_first_window_cannot_play_past_it() {
+    let h = Harness::new();
+    let started = h.start("Max", None).unwrap();
+    let start = arcade_games::bot(GAME).unwrap();
+    let mut bot = start(started.window.seed, 90);
+    bot.play_until(60 * 60);
+    assert_eq!(
+        bot.tick(),
+        arcade_games::WINDOW_TICKS,
+        "the bot waits for window 1"
+    );
+    // It asks with a heartbeat far from the window's end: nothing is revealed.
+    let sent = bot.inputs().iter().filter(|i| i.tick < 200).count();
+    h.advance_ticks(200);
+    let early = block_on(h.arcade.heartbeat(
+        &started.session.id.to_string(),
+        InputBatch {
+            inputs: bot.inputs()[..sent].to_vec(),
+            tick: 200,
+            ..InputBatch::default()
+        },
+    ))
+    .unwrap();
+    assert_eq!(early.window, started.window);
+    // Claiming more ticks than window 0 holds, at any pace, is refused.
+    h.advance_ticks(2_000);
+    let refused = h
+        .finish(
+            &started,
+            InputBatch {
+                offset: sent,
+                inputs: bot.inputs()[sent..].to_vec(),
+                tick: arcade_games::WINDOW_TICKS + 1,
+                ..InputBatch::default()
+            },
+        )
+        .unwrap_err();
+    match refused {
+        DomainError::Rejected { rejection, .. } => {
+            assert_eq!(rejection.reason, "window_not_revealed")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_finish_later_than_its_ticks_is_taken_and_flagged() {
+    let h = Harness::new();
+    let started = h.start("Ned", None).unwrap();
+    let batch = h.play(&started, 60);
+    // The answer of the finish was lost; it comes back a minute later.
+    h.clock.advance(Duration::from_secs(60));
+    let receipt = h.finish(&started, batch).unwrap();
+    assert!(receipt.score > 0);
+    assert_eq!(lock(&h.scores.rows)[0].flags, ["late_finish"]);
+    assert_eq!(h.seen.count("flagged egg-catcher late_finish"), 1);
 }

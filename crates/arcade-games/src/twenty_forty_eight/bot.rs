@@ -1,8 +1,9 @@
 //! A deterministic player for tests, benchmarks and load generation. It makes valid replays
 //! with known outcomes: the inputs it records replay to exactly the `Outcome` it returns.
 //!
-//! Its own decisions come from a separate generator seeded from the game seed, so the game's
-//! stream is the same as for a human player with that seed.
+//! Its own decisions come from a separate generator seeded from the first window's seed, so the
+//! game's stream is the same as for a human player given the same windows. It plays at a
+//! person's pace, below the game's fast-moves flag.
 
 use super::{
     Board, CELLS, Direction, FOUR_ODDS, MAX_TICKS, MIN_MOVE_GAP, SIZE, Sim, TWENTY_FORTY_EIGHT,
@@ -11,7 +12,7 @@ use super::{
 use std::sync::LazyLock;
 
 use crate::rng::Xoshiro128StarStar;
-use crate::{Game, Input, Outcome};
+use crate::{Bot, Game, Input, Outcome, Seeds};
 
 /// Highest skill: searches two moves ahead, never slips and plays fast.
 pub const MAX_SKILL: u8 = 100;
@@ -41,7 +42,7 @@ enum Strategy {
 
 /// Everything that makes one bot play unlike another.
 #[derive(Debug, Clone, Copy)]
-struct Player {
+struct Style {
     strategy: Strategy,
     /// Percent of presses in a random direction.
     slip_percent: u32,
@@ -50,7 +51,7 @@ struct Player {
     think_spread: u32,
 }
 
-impl Player {
+impl Style {
     fn of_skill(skill: u8) -> Self {
         let skill = skill.min(MAX_SKILL);
         let clumsiness = u32::from(MAX_SKILL - skill);
@@ -69,57 +70,125 @@ impl Player {
     }
 }
 
-/// Plays from `seed` at `skill` (0..=100, higher values are clamped) until game over or
-/// `max_ticks` (capped at the game's limit), recording each move at the tick it is made.
-///
-/// Lower skill means a plainer strategy, more presses in a random direction (some of which
-/// change nothing) and more time between moves; every gap respects [`MIN_MOVE_GAP`].
-pub fn play(seed: u32, skill: u8, max_ticks: u32) -> (Vec<Input>, Outcome) {
-    play_as(seed, Player::of_skill(skill), max_ticks)
+/// A game in progress by the bot.
+#[derive(Debug, Clone)]
+pub struct Player {
+    style: Style,
+    sim: Sim,
+    rng: Xoshiro128StarStar,
+    inputs: Vec<Input>,
+    /// The tick of its next move.
+    next: u32,
 }
 
-/// Plays as [`play`] at full skill, but searches three moves ahead instead of two: it often
-/// lasts thousands of moves (an 8192 tile), at many times the cost per move. For benchmarks
-/// that need long games; too slow for load generation.
-pub fn play_expert(seed: u32, max_ticks: u32) -> (Vec<Input>, Outcome) {
-    let player = Player {
-        strategy: Strategy::Lookahead(3),
-        ..Player::of_skill(MAX_SKILL)
-    };
-    play_as(seed, player, max_ticks)
-}
-
-fn play_as(seed: u32, player: Player, max_ticks: u32) -> (Vec<Input>, Outcome) {
-    let max_ticks = max_ticks.min(MAX_TICKS);
-    let mut rng = Xoshiro128StarStar::new(seed ^ BOT_SEED_SALT);
-    let mut sim = Sim::new(seed);
-    let mut inputs = Vec::new();
-    // A first look at the board before the first move.
-    let mut next = 20 + rng.below(40);
-
-    loop {
-        sim.advance_to(next.min(max_ticks));
-        if sim.game_over() || sim.tick() >= max_ticks {
-            break;
-        }
-        let dir = if rng.below(100) < player.slip_percent {
-            Direction::ALL[rng.below(4) as usize]
-        } else {
-            choose(sim.board(), player.strategy)
-        };
-        let tick = sim.tick();
-        inputs.push(Input {
-            tick,
-            value: dir.value(),
-        });
-        sim.play(dir);
-        sim.step();
-        next = tick + player.think_min + rng.below(player.think_spread);
+impl Player {
+    /// A new game on the first window's seed at `skill` (0..=100, higher values are clamped).
+    /// Lower skill means a plainer strategy, more presses in a random direction (some of
+    /// which change nothing) and more time between moves; every gap respects
+    /// [`MIN_MOVE_GAP`].
+    pub fn new(first_seed: u32, skill: u8) -> Self {
+        Self::with_style(first_seed, Style::of_skill(skill))
     }
 
-    let outcome = sim.outcome();
-    debug_assert_eq!(TWENTY_FORTY_EIGHT.check_inputs(None, &inputs, 0), Ok(()));
-    (inputs, outcome)
+    /// As [`Player::new`] at full skill, but searching three moves ahead instead of two: it
+    /// usually lasts thousands of moves (a 4096 tile, sometimes 8192), at many times the cost
+    /// per move. For benchmarks that need long games; too slow for load generation.
+    pub fn expert(first_seed: u32) -> Self {
+        let style = Style {
+            strategy: Strategy::Lookahead(3),
+            ..Style::of_skill(MAX_SKILL)
+        };
+        Self::with_style(first_seed, style)
+    }
+
+    fn with_style(first_seed: u32, style: Style) -> Self {
+        let mut rng = Xoshiro128StarStar::new(first_seed ^ BOT_SEED_SALT);
+        // A first look at the board before the first move.
+        let next = 20 + rng.below(40);
+        Self {
+            style,
+            sim: Sim::new(first_seed),
+            rng,
+            inputs: Vec::new(),
+            next,
+        }
+    }
+
+    /// The game as it stands.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+}
+
+impl Bot for Player {
+    fn reveal(&mut self, seed: u32) {
+        self.sim.reveal(seed);
+    }
+
+    fn revealed(&self) -> u32 {
+        self.sim.revealed()
+    }
+
+    /// Records each move at the tick it is made.
+    fn play_until(&mut self, until: u32) {
+        let until = until.min(MAX_TICKS);
+        loop {
+            self.sim.advance_to(self.next.min(until));
+            let sim = &self.sim;
+            if sim.game_over() || sim.tick() >= until || sim.tick() < self.next || sim.waiting() {
+                break;
+            }
+            let dir = if self.rng.below(100) < self.style.slip_percent {
+                Direction::ALL[self.rng.below(4) as usize]
+            } else {
+                choose(self.sim.board(), self.style.strategy)
+            };
+            let tick = self.sim.tick();
+            self.inputs.push(Input {
+                tick,
+                value: dir.value(),
+            });
+            self.sim.play(dir);
+            self.sim.step();
+            self.next = tick + self.style.think_min + self.rng.below(self.style.think_spread);
+        }
+        debug_assert_eq!(
+            TWENTY_FORTY_EIGHT.check_inputs(None, &self.inputs, 0),
+            Ok(())
+        );
+    }
+
+    fn tick(&self) -> u32 {
+        self.sim.tick()
+    }
+
+    fn game_over(&self) -> bool {
+        self.sim.game_over()
+    }
+
+    fn inputs(&self) -> &[Input] {
+        &self.inputs
+    }
+
+    fn outcome(&self) -> Outcome {
+        self.sim.outcome()
+    }
+}
+
+/// A bot on the first window's seed, for [`crate::bot`].
+pub fn start(first_seed: u32, skill: u8) -> Box<dyn Bot> {
+    Box::new(Player::new(first_seed, skill))
+}
+
+/// Plays with the windows' `seeds` at `skill` until game over or `max_ticks` (capped at the
+/// game's limit); the inputs and the outcome they replay to.
+pub fn play(seeds: Seeds<'_>, skill: u8, max_ticks: u32) -> (Vec<Input>, Outcome) {
+    crate::play_through(&mut Player::new(seeds(0), skill), seeds, max_ticks)
+}
+
+/// Plays as [`play`] with [`Player::expert`].
+pub fn play_expert(seeds: Seeds<'_>, max_ticks: u32) -> (Vec<Input>, Outcome) {
+    crate::play_through(&mut Player::expert(seeds(0)), seeds, max_ticks)
 }
 
 /// The move `strategy` picks on `board`. On a board no move changes (the game is over at the
@@ -257,33 +326,56 @@ fn line_value(line: [u8; SIZE]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::derived_seeds;
 
     #[test]
     fn replay_of_bot_inputs_matches_its_outcome() {
         for seed in 0..6u32 {
             for skill in [0, 30, 50, 80, 100] {
-                let seed = seed.wrapping_mul(0x9E37_79B9);
-                let (inputs, outcome) = play(seed, skill, 8_000);
+                let seeds = derived_seeds(seed.wrapping_mul(0x9E37_79B9));
+                let (inputs, outcome) = play(&seeds, skill, 8_000);
                 assert_eq!(TWENTY_FORTY_EIGHT.check_inputs(None, &inputs, 0), Ok(()));
-                let replayed = TWENTY_FORTY_EIGHT.replay(seed, &inputs, 8_000).unwrap();
+                let replayed = TWENTY_FORTY_EIGHT.replay(&seeds, &inputs, 8_000).unwrap();
                 assert_eq!(replayed, outcome, "seed {seed} skill {skill}");
             }
         }
-        let (inputs, outcome) = play_expert(1, 400);
+        let seeds = derived_seeds(1);
+        let (inputs, outcome) = play_expert(&seeds, 400);
         assert!(inputs.len() > 20, "{}", inputs.len());
-        assert_eq!(TWENTY_FORTY_EIGHT.replay(1, &inputs, 400), Ok(outcome));
+        assert_eq!(TWENTY_FORTY_EIGHT.replay(&seeds, &inputs, 400), Ok(outcome));
     }
 
     #[test]
     fn bot_is_deterministic() {
-        assert_eq!(play(5, 60, 5_000), play(5, 60, 5_000));
-        assert_ne!(play(5, 60, 5_000).0, play(6, 60, 5_000).0);
+        let (five, six) = (derived_seeds(5), derived_seeds(6));
+        assert_eq!(play(&five, 60, 5_000), play(&five, 60, 5_000));
+        assert_ne!(play(&five, 60, 5_000).0, play(&six, 60, 5_000).0);
+    }
+
+    #[test]
+    fn bot_waits_at_a_window_it_was_not_given() {
+        let seeds = derived_seeds(3);
+        let mut bot = Player::new(seeds(0), 100);
+        bot.play_until(5_000);
+        assert_eq!(bot.tick(), crate::WINDOW_TICKS);
+        assert!(bot.sim().waiting());
+        let moves = bot.inputs().len();
+        assert!(moves > 20 && bot.inputs().iter().all(|i| i.tick < crate::WINDOW_TICKS));
+        bot.play_until(5_000);
+        assert_eq!(bot.inputs().len(), moves, "no move while waiting");
+        bot.reveal(seeds(1));
+        bot.play_until(1_000);
+        assert_eq!(bot.tick(), 1_000);
+        // Played in pieces, the game is the one played straight through.
+        let (inputs, outcome) = play(&seeds, 100, 1_000);
+        assert_eq!((bot.inputs(), bot.outcome()), (&inputs[..], outcome));
     }
 
     #[test]
     fn bot_paces_itself_like_a_person() {
         let gaps = |skill| {
-            let (inputs, _) = play(11, skill, 20_000);
+            let (inputs, outcome) = play(&derived_seeds(11), skill, 20_000);
+            assert_eq!(outcome.flags, Vec::<String>::new(), "skill {skill}");
             let gaps: Vec<u32> = inputs.windows(2).map(|w| w[1].tick - w[0].tick).collect();
             assert!(gaps.len() > 20, "skill {skill}: {} moves", inputs.len());
             assert!(gaps.iter().all(|&g| g >= MIN_MOVE_GAP));
@@ -301,7 +393,7 @@ mod tests {
             let tiles: Vec<u32> = seeds
                 .clone()
                 .map(|s| {
-                    let (_, outcome) = play(s, skill, MAX_TICKS);
+                    let (_, outcome) = play(&derived_seeds(s), skill, MAX_TICKS);
                     assert!(outcome.game_over, "skill {skill} seed {s}: {outcome:?}");
                     outcome.stats["max_tile"]
                 })
@@ -321,17 +413,18 @@ mod tests {
 
     #[test]
     fn a_slipping_bot_records_moves_that_change_nothing() {
-        let (inputs, outcome) = play(3, 0, MAX_TICKS);
+        let (inputs, outcome) = play(&derived_seeds(3), 0, MAX_TICKS);
         assert!(inputs.len() as u32 > outcome.stats["moves"], "{outcome:?}");
     }
 
     #[test]
     fn respects_max_ticks() {
-        let (inputs, outcome) = play(8, 100, 500);
+        let seeds = derived_seeds(8);
+        let (inputs, outcome) = play(&seeds, 100, 500);
         assert_eq!(outcome.ticks, 500);
         assert!(!outcome.game_over);
         assert!(inputs.iter().all(|i| i.tick < 500));
-        let (_, outcome) = play(8, 0, u32::MAX);
+        let (_, outcome) = play(&seeds, 0, u32::MAX);
         assert!(outcome.ticks <= MAX_TICKS);
     }
 }

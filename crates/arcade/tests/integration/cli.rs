@@ -249,10 +249,11 @@ async fn arcade_broadcast_still_runs_the_notifier_until_sigterm() {
 #[test]
 fn the_settings_check_and_the_adapters_parsers_agree_on_database_and_nats_urls() {
     use std::str::FromStr;
+    // REDIS_URL from the environment would ask for a session secret as well.
+    let secret = "a test secret of thirty-two bytes or more";
     let settings = |flag: &str, url: &str| {
-        let cli =
-            <arcade::config::Cli as clap::Parser>::try_parse_from(["arcade", "serve", flag, url])
-                .unwrap();
+        let argv = ["arcade", "serve", "--session-secret", secret, flag, url];
+        let cli = <arcade::config::Cli as clap::Parser>::try_parse_from(argv).unwrap();
         cli.settings().is_ok()
     };
     for url in [

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use arcade_testkit::backends::{self, Service};
 use arcade_testkit::sse::SseClient;
-use arcade_testkit::{StatusCode, TestEnv, spawn_app, spawn_app_in};
+use arcade_testkit::{StatusCode, TestEnv, spawn_app, spawn_app_in, spawn_app_with_args};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -74,9 +74,15 @@ async fn other_games_are_filtered_out_and_unknown_games_refused() {
 
 #[tokio::test]
 async fn a_player_hears_when_someone_overtakes_them() {
-    let app = spawn_app().await;
+    // Without NATS: another test's score on the shared subjects could overtake first.
+    let env = TestEnv::new().await;
+    let mut args = env.serve_args(&[]).await;
+    args.nats.nats_url = None;
+    let app = spawn_app_with_args(env, args).await;
     app.wait_ready().await;
-    let (_, low, _, _) = app.play_game("egg-catcher", "Tess", None, 20).await;
+    // Skill 45 scores something (a run of nothing takes no place to be overtaken from).
+    let (_, low, _, _) = app.play_game("egg-catcher", "Tess", None, 45).await;
+    assert!(low["ranks"]["all"] == 1, "Tess leads the board: {low}");
     let mut page =
         SseClient::connect(&app.url("/api/events?game=egg-catcher&player=Tess"), None).await;
     let (_, high, _, _) = app.play_game("egg-catcher", "Uma", None, 95).await;

@@ -17,3 +17,4 @@ mod replicas;
 mod restarts;
 mod storage;
 mod traces;
+mod windows;

@@ -90,7 +90,6 @@ fn new_session() -> Session {
         &EGG_CATCHER,
         "gus",
         "Gus",
-        99,
         T0,
         &PlayRules::default(),
     )

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use arcade_testkit::backends::{self, Service};
-use arcade_testkit::{BotGame, StatusCode, TestEnv, spawn_app_in};
+use arcade_testkit::{BotGame, StatusCode, TestEnv, inputs_json, spawn_app_in};
 use serde_json::{Value, json};
 
 /// Whether PostgreSQL and Redis, which replicas share, are configured; `false` means the test
@@ -22,28 +22,41 @@ async fn a_session_started_on_one_replica_finishes_on_another() {
     let a = spawn_app_in(env.clone(), &[]).await;
     let b = spawn_app_in(env.clone(), &[]).await;
     let (id, seed, _) = a.start_ok("egg-catcher", "Pia", None).await;
-    let game = BotGame::play("egg-catcher", seed, 85);
-    let half = game.inputs.len() / 2;
-    let mid = game.inputs[half].tick;
-    for app in [&a, &b] {
-        app.advance_ticks(mid);
+    // The game's windows come from one replica, then the other, in turn: both derive the
+    // same seeds from the shared secret.
+    let mut bot = arcade_testkit::bot("egg-catcher", seed, 85);
+    let (mut sent, mut clock) = (0, 0);
+    for turn in 0.. {
+        bot.play_until(36_000);
+        for app in [&a, &b] {
+            app.advance_ticks(bot.tick() - clock);
+        }
+        clock = bot.tick();
+        if bot.game_over() {
+            break;
+        }
+        let replica = if turn % 2 == 0 { &b } else { &a };
+        let body =
+            json!({"offset": sent, "inputs": inputs_json(&bot.inputs()[sent..]), "tick": clock});
+        let r = replica.heartbeat(&id, &body).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let ack: Value = r.json().await.unwrap();
+        sent = ack["accepted_inputs"].as_u64().unwrap() as usize;
+        assert_eq!(ack["window"]["index"], bot.revealed());
+        bot.reveal(ack["window"]["seed"].as_u64().unwrap() as u32);
     }
-    let r = b
-        .heartbeat(
-            &id,
-            &json!({"offset": 0, "inputs": game.inputs_json(0, half), "tick": mid}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    for app in [&a, &b] {
-        app.advance_ticks(game.outcome.ticks - mid);
-    }
+    assert!(bot.revealed() >= 3, "a game over several windows");
+    let outcome = bot.outcome();
     let body = json!({
-        "offset": half,
-        "inputs": game.inputs_json(half, game.inputs.len()),
-        "tick": game.outcome.ticks,
-        "score": game.outcome.score,
+        "offset": sent,
+        "inputs": inputs_json(&bot.inputs()[sent..]),
+        "tick": outcome.ticks,
+        "score": outcome.score,
     });
+    let game = BotGame {
+        inputs: bot.inputs().to_vec(),
+        outcome,
+    };
     let on_a: Value = a.finish(&id, &body).await.json().await.unwrap();
     let on_b: Value = b.finish(&id, &body).await.json().await.unwrap();
     assert_eq!(on_a["score"], game.outcome.score);

@@ -81,7 +81,7 @@ async fn keep_playing(
         assert_eq!(status, StatusCode::CREATED, "start: {started}");
         let id = started["session_id"].as_str().unwrap().to_owned();
         let seed = u32::try_from(started["seed"].as_u64().unwrap()).unwrap();
-        let game = BotGame::play("egg-catcher", seed, 30);
+        let game = BotGame::in_first_window("egg-catcher", seed, 30);
         app.advance_ticks(game.outcome.ticks);
         let body = json!({
             "offset": 0,
@@ -343,7 +343,7 @@ async fn events_of_acknowledged_games_reach_the_stream_once_after_nats_and_the_r
         assert_eq!(status, StatusCode::CREATED, "{started}");
         let session: Uuid = started["session_id"].as_str().unwrap().parse().unwrap();
         let seed = u32::try_from(started["seed"].as_u64().unwrap()).unwrap();
-        let game = BotGame::play("egg-catcher", seed, 40 + 8 * i);
+        let game = BotGame::in_first_window("egg-catcher", seed, 40 + 8 * i);
         let body = json!({
             "offset": 0,
             "inputs": game.inputs_json(0, game.inputs.len()),

@@ -175,6 +175,12 @@ reference. Keys absent from the Secret are optional only where the binary allows
       name: {{ include "arcade.secretName" . }}
       key: {{ .Values.secrets.keys.redisUrl }}
 {{- end }}
+{{- /* Every replica derives a game's windows from the same secret. */}}
+- name: ARCADE_SESSION_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "arcade.secretName" . }}
+      key: {{ .Values.secrets.keys.sessionSecret }}
 {{- if .Values.redis.passwordFromSecret }}
 - name: REDIS_PASSWORD
   valueFrom:

@@ -84,11 +84,13 @@ function el(tag, className) {
 }
 
 /**
- * Starts a 2048 game on a board added to `stage` (removed by `destroy`).
- * `onHud({score, tile, moves})` follows the score bar, `onEvent(kind)` names a moment worth a
- * sound (`merge`, `win`, `over`), `onGameOver()` is called once when no move is left.
+ * Starts a 2048 game on a board added to `stage` (removed by `destroy`), from the first
+ * window's `seed`. `onHud({score, tile, moves})` follows the score bar, `onEvent(kind)` names a
+ * moment worth a sound (`merge`, `win`, `over`), `onWait(waiting)` says when the game stops at
+ * a window it has no seed for and when it goes on (after `reveal(seed)`), `onGameOver()` is
+ * called once when no move is left.
  */
-export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
+export function createGame(stage, { seed, onHud, onEvent, onWait, onGameOver } = {}) {
   useStyles();
   const sim = new TwentyFortyEightSim(seed);
 
@@ -113,6 +115,7 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
 
   let running = false;
   let paused = false;
+  let waiting = false;
   let destroyed = false;
   let rafId = 0;
   let lastTime = 0;
@@ -294,6 +297,16 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
     let steps = 0;
     // 1 ms of tolerance absorbs frame-timing jitter without drifting long-term.
     while (acc >= STEP_MS - 1 && steps < MAX_STEPS_PER_FRAME) {
+      if (sim.waiting) {
+        // The next window's randomness has not come yet: stand still until it does (a press
+        // meanwhile is held and played then).
+        acc = 0;
+        if (!waiting) {
+          waiting = true;
+          if (onWait) onWait(true);
+        }
+        break;
+      }
       const played = sim.step();
       if (played) show(played);
       acc -= STEP_MS;
@@ -349,6 +362,17 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
     rafId = requestAnimationFrame(frame);
   }
 
+  /** The seed of the next window, from the server: a game waiting for it goes on. */
+  function reveal(nextSeed) {
+    sim.reveal(nextSeed);
+    if (waiting && !sim.waiting) {
+      waiting = false;
+      acc = 0;
+      lastTime = performance.now();
+      if (onWait) onWait(false);
+    }
+  }
+
   function destroy() {
     destroyed = true;
     running = false;
@@ -375,6 +399,8 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
       shown: [...layer.querySelectorAll('.g2048-tile')].map((n) => Number(n.dataset.value)),
       paused,
       running,
+      waiting,
+      revealed: sim.revealed,
     };
   }
 
@@ -386,6 +412,7 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
     start,
     pause,
     resume,
+    reveal,
     destroy,
     state,
     stats: () => ({ max_tile: sim.maxTile, moves: sim.moves, won: sim.won ? 1 : 0 }),

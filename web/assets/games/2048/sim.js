@@ -1,4 +1,4 @@
-// 2048 simulation, rules version 1. The server replays recorded moves with the Rust
+// 2048 simulation, rules version 2. The server replays recorded moves with the Rust
 // implementation (crates/arcade-games/src/twenty_forty_eight.rs), so this module must match it
 // move for move: same PRNG, same order of draws, same merge rule. The shared vectors in
 // crates/arcade-games/vectors/2048.json check both. Rules: docs/games/2048.md.
@@ -8,10 +8,12 @@
 // paces key presses: one that comes too soon waits for the next tick that allows a move.
 
 // Relative, so that it resolves both in the browser and under `node --test`.
-import { createRng } from "../../js/rng.js";
+import { WINDOW_TICKS, createWindowedRng, seedsOf } from "../../js/rng.js";
+
+export { WINDOW_TICKS } from "../../js/rng.js";
 
 export const GAME_ID = "2048";
-export const RULES_VERSION = 1;
+export const RULES_VERSION = 2;
 export const TICK_HZ = 60;
 /** Fewest ticks from one recorded move to the next (20 moves a second). */
 export const MIN_MOVE_GAP = 3;
@@ -113,9 +115,25 @@ export class TwentyFortyEightSim {
   #queue = [];
   #lastMove = null;
 
-  constructor(seed) {
-    this.#rng = createRng(seed);
+  /** A new game with the first window's seed. */
+  constructor(firstSeed) {
+    this.#rng = createWindowedRng(firstSeed);
     for (let i = 0; i < START_TILES; i++) this.#spawn();
+  }
+
+  /** Reveals the next window's seed. */
+  reveal(seed) {
+    this.#rng.reveal(seed);
+  }
+
+  /** Windows revealed so far. */
+  get revealed() {
+    return this.#rng.revealed;
+  }
+
+  /** Whether the current tick is in a window not revealed yet: no move, and `step()` waits. */
+  get waiting() {
+    return !this.#gameOver && this.#tick >= this.#rng.revealedTicks;
   }
 
   /** A new tile at a random empty cell: the cell first (counted row-major), then its value. */
@@ -125,8 +143,9 @@ export class TwentyFortyEightSim {
       if (tile === null) empty.push(cell);
     });
     if (empty.length === 0) return null;
-    const cell = empty[this.#rng.below(empty.length)];
-    const value = this.#rng.below(FOUR_ODDS) === 0 ? 4 : 2;
+    const rng = this.#rng.at(this.#tick);
+    const cell = empty[rng.below(empty.length)];
+    const value = rng.below(FOUR_ODDS) === 0 ? 4 : 2;
     const tile = { id: this.#nextId++, value };
     this.#cells[cell] = tile;
     this.#maxTile = Math.max(this.#maxTile, value);
@@ -141,7 +160,7 @@ export class TwentyFortyEightSim {
    */
   move(direction) {
     if (!isDirection(direction)) throw new RangeError(`${direction} is not a direction (0-3)`);
-    if (this.#gameOver || this.#tick < this.nextMoveTick) return null;
+    if (this.#gameOver || this.waiting || this.#tick < this.nextMoveTick) return null;
     this.#inputs.push([this.#tick, direction]);
     this.#lastInput = this.#tick;
 
@@ -226,7 +245,9 @@ export class TwentyFortyEightSim {
   press(direction) {
     if (!isDirection(direction)) throw new RangeError(`${direction} is not a direction (0-3)`);
     if (this.#gameOver) return null;
-    if (this.#queue.length === 0 && this.#tick >= this.nextMoveTick) return this.move(direction);
+    if (this.#queue.length === 0 && this.#tick >= this.nextMoveTick && !this.waiting) {
+      return this.move(direction);
+    }
     if (this.#queue.length < MAX_QUEUED_PRESSES) this.#queue.push(direction);
     return null;
   }
@@ -237,7 +258,7 @@ export class TwentyFortyEightSim {
    * move played during this tick, or null. Does nothing after game over.
    */
   step() {
-    if (this.#gameOver) return null;
+    if (this.#gameOver || this.waiting) return null;
     let played = null;
     if (this.#queue.length > 0 && this.#tick >= this.nextMoveTick) {
       played = this.move(this.#queue.shift());
@@ -251,10 +272,12 @@ export class TwentyFortyEightSim {
   }
 
   /**
-   * Steps until `tick` ticks were simulated or the game is over, as replays do (nothing
-   * happens between moves, so it is one step and a jump). Ignores held presses.
+   * Steps until `tick` ticks were simulated, the game is over or the revealed windows run
+   * out, as replays do (nothing happens between moves, so it is one step and a jump).
+   * Ignores held presses.
    */
-  advanceTo(tick) {
+  advanceTo(target) {
+    const tick = Math.min(target, this.#rng.revealedTicks);
     if (this.#tick < tick && !this.#gameOver) {
       this.#tick += 1;
       if (this.#stuck) this.#gameOver = true;
@@ -392,12 +415,19 @@ function validate(inputs, endTick) {
   });
 }
 
+/** Reveals windows to `sim` from `seedOf` until tick `tick` can be simulated. */
+function revealThrough(sim, tick, seedOf) {
+  while (sim.revealed * WINDOW_TICKS <= tick) sim.reveal(seedOf(sim.revealed));
+}
+
 /**
- * Replays like the server: from `seed`, playing each [tick, direction] input at its tick,
- * until game over or `endTick` ticks. Returns {score, ticks, gameOver, stats}; throws a
- * ReplayError (with `.reason`) for inputs the server would reject.
+ * Replays like the server: with the windows' `seeds` (a list, or a function of the window
+ * number), playing each [tick, direction] input at its tick, until game over or `endTick`
+ * ticks. Returns {score, ticks, gameOver, stats}; throws a ReplayError (with `.reason`) for
+ * inputs the server would reject.
  */
-export function replay(seed, inputs, endTick) {
+export function replay(seeds, inputs, endTick) {
+  const seedOf = seedsOf(seeds);
   if (!isU32(endTick)) throw new TypeError("endTick must be an unsigned integer");
   if (endTick > MAX_TICKS) {
     throw new ReplayError("too_many_ticks", `${endTick} ticks, more than ${MAX_TICKS}`, {
@@ -407,14 +437,17 @@ export function replay(seed, inputs, endTick) {
   }
   validate(inputs, endTick);
 
-  const sim = new TwentyFortyEightSim(seed);
+  const sim = new TwentyFortyEightSim(seedOf(0));
   for (const [tick, direction] of inputs) {
-    sim.advanceTo(tick);
     // Inputs after the game-over tick are ignored: the last frame may record a move.
+    if (sim.gameOver) break;
+    revealThrough(sim, tick, seedOf);
+    sim.advanceTo(tick);
     if (sim.gameOver) break;
     sim.move(direction);
     sim.step();
   }
+  if (endTick > 0 && !sim.gameOver) revealThrough(sim, endTick - 1, seedOf);
   sim.advanceTo(endTick);
   return sim.outcome();
 }

@@ -506,20 +506,13 @@ function drawBasketSprite(ctx, k, eggs, pad) {
 // ---------------------------------------------------------------------------
 
 /**
- * Create a game on `canvas`.
- *
- * options:
- *   seed        session seed from the server
- *   onHud({score, lives, level})   called when one of them changes
- *   onEvent(kind)                  'catch' | 'miss' | 'level'
- *   onGameOver()                   once, after the final tick
+ * Starts an Egg Catcher game drawn on a canvas added to `stage` (removed by `destroy`), from
+ * the first window's `seed`. `onHud({score, lives, level})` follows the score bar,
+ * `onEvent(kind)` names a moment worth a sound (`catch`, `miss`, `level`), `onWait(waiting)`
+ * says when the game stops at a window it has no seed for and when it goes on (after
+ * `reveal(seed)`), `onGameOver()` is called once when the game ends.
  */
-/**
- * Starts an Egg Catcher game drawn on a canvas added to `stage` (removed by `destroy`).
- * `onHud({score, lives, level})` follows the score bar, `onEvent(kind)` names a moment worth a
- * sound (`catch`, `miss`, `level`), `onGameOver()` is called once when the game ends.
- */
-export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
+export function createGame(stage, { seed, onHud, onEvent, onWait, onGameOver } = {}) {
   const sim = new EggCatcherSim(seed);
   const canvas = document.createElement('canvas');
   canvas.className = 'game-canvas';
@@ -531,6 +524,7 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
 
   let running = false;
   let paused = false;
+  let waiting = false;
   let destroyed = false;
   let rafId = 0;
   let lastTime = 0;
@@ -794,6 +788,15 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
     let steps = 0;
     // 1 ms of tolerance absorbs frame-timing jitter without drifting long-term.
     while (acc >= STEP_MS - 1 && steps < MAX_STEPS_PER_FRAME) {
+      if (sim.waiting) {
+        // The next window's randomness has not come yet: stand still until it does.
+        acc = 0;
+        if (!waiting) {
+          waiting = true;
+          if (onWait) onWait(true);
+        }
+        break;
+      }
       tick();
       acc -= STEP_MS;
       steps++;
@@ -993,6 +996,17 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
     rafId = requestAnimationFrame(frame);
   }
 
+  /** The seed of the next window, from the server: a game waiting for it goes on. */
+  function reveal(nextSeed) {
+    sim.reveal(nextSeed);
+    if (waiting && !sim.waiting) {
+      waiting = false;
+      acc = 0;
+      lastTime = performance.now();
+      if (onWait) onWait(false);
+    }
+  }
+
   function destroy() {
     destroyed = true;
     running = false;
@@ -1023,6 +1037,8 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
       eggs: list,
       paused,
       running,
+      waiting,
+      revealed: sim.revealed,
       world: { width: W, height: H, basketHalfWidth: BASKET_HALF, catchLineY: CATCH_Y },
     };
   }
@@ -1033,6 +1049,7 @@ export function createGame(stage, { seed, onHud, onEvent, onGameOver } = {}) {
     start,
     pause,
     resume,
+    reveal,
     destroy,
     state: readGameState,
     stats: () => ({ catches: sim.catches, misses: sim.misses, level: sim.level }),

@@ -1,16 +1,16 @@
-// Egg Catcher simulation, rules version 1. The server replays recorded inputs with the Rust
+// Egg Catcher simulation, rules version 2. The server replays recorded inputs with the Rust
 // implementation (crates/arcade-games/src/egg_catcher.rs), so this module must match it tick
 // for tick: integer maths only, same PRNG, same order of steps. The shared vectors in
 // crates/arcade-games/vectors/egg-catcher.json check both. Rules: docs/games/egg-catcher.md.
 
 // Relative, so that it resolves both in the browser and under `node --test`.
-import { createRng } from "../../js/rng.js";
+import { createWindowedRng, seedsOf } from "../../js/rng.js";
 
 // Re-exported for the tests and tools that take them from here.
-export { createRng, rngFromState, splitMix32 } from "../../js/rng.js";
+export { WINDOW_TICKS, createRng, createWindowedRng, rngFromState, splitMix32 } from "../../js/rng.js";
 
 export const GAME_ID = "egg-catcher";
-export const RULES_VERSION = 1;
+export const RULES_VERSION = 2;
 export const TICK_HZ = 60;
 export const MAX_TICKS = 216_000;
 export const MAX_INPUTS = MAX_TICKS;
@@ -69,8 +69,24 @@ export class EggCatcherSim {
   #gameOver = false;
   #inputs = [];
 
-  constructor(seed) {
-    this.#rng = createRng(seed);
+  /** A new game with the first window's seed. */
+  constructor(firstSeed) {
+    this.#rng = createWindowedRng(firstSeed);
+  }
+
+  /** Reveals the next window's seed. */
+  reveal(seed) {
+    this.#rng.reveal(seed);
+  }
+
+  /** Windows revealed so far. */
+  get revealed() {
+    return this.#rng.revealed;
+  }
+
+  /** Whether the next tick starts a window not revealed yet: `step()` waits. */
+  get waiting() {
+    return !this.#gameOver && this.#tick >= this.#rng.revealedTicks;
   }
 
   /**
@@ -88,20 +104,21 @@ export class EggCatcherSim {
     else this.#inputs.push([this.#tick, target]);
   }
 
-  /** Simulates one tick; does nothing after game over. */
+  /** Simulates one tick; does nothing after game over, or at a window not revealed yet. */
   step() {
-    if (this.#gameOver) return;
+    if (this.#gameOver || this.waiting) return;
 
     const dx = this.#targetX - this.#basketX;
     this.#basketX += Math.max(-BASKET_SPEED, Math.min(BASKET_SPEED, dx));
 
     if (this.#tick === this.#nextSpawn) {
       const level = this.level;
-      const x = this.#rng.rangeInclusive(EGG_MIN_X, EGG_MAX_X);
+      const rng = this.#rng.at(this.#tick);
+      const x = rng.rangeInclusive(EGG_MIN_X, EGG_MAX_X);
       this.#eggs.push({ id: this.#spawned, x, y: EGG_SPAWN_Y, speed: fallSpeed(level) });
       this.#spawned += 1;
       const interval = spawnInterval(level);
-      this.#nextSpawn = this.#tick + interval + this.#rng.below(Math.floor(interval / 2) + 1);
+      this.#nextSpawn = this.#tick + interval + rng.below(Math.floor(interval / 2) + 1);
     }
 
     const basketX = this.#basketX;
@@ -241,11 +258,13 @@ function validate(inputs, endTick) {
 const isU32 = (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 /**
- * Replays like the server: from `seed`, applying `inputs` ([tick, value] pairs), until game
- * over or `endTick` ticks. Returns {score, ticks, gameOver, stats}; throws a ReplayError
- * (with `.reason`) for inputs the server would reject.
+ * Replays like the server: with the windows' `seeds` (a list, or a function of the window
+ * number), applying `inputs` ([tick, value] pairs), until game over or `endTick` ticks.
+ * Returns {score, ticks, gameOver, stats}; throws a ReplayError (with `.reason`) for inputs
+ * the server would reject.
  */
-export function replay(seed, inputs, endTick) {
+export function replay(seeds, inputs, endTick) {
+  const seedOf = seedsOf(seeds);
   if (!isU32(endTick)) throw new TypeError("endTick must be an unsigned integer");
   if (endTick > MAX_TICKS) {
     throw new ReplayError("too_many_ticks", `${endTick} ticks, more than ${MAX_TICKS}`, {
@@ -255,9 +274,10 @@ export function replay(seed, inputs, endTick) {
   }
   validate(inputs, endTick);
 
-  const sim = new EggCatcherSim(seed);
+  const sim = new EggCatcherSim(seedOf(0));
   let next = 0;
   while (sim.tick < endTick && !sim.gameOver) {
+    if (sim.waiting) sim.reveal(seedOf(sim.revealed));
     if (next < inputs.length && inputs[next][0] === sim.tick) {
       sim.setTarget(inputs[next][1]);
       next += 1;

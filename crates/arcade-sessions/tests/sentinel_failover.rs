@@ -174,6 +174,30 @@ async fn sessions_continue_on_the_new_primary_after_the_primary_is_killed() {
         info.contains("master_link_status:up").then_some(())
     })
     .await;
+    // A Sentinel learns of replicas from the primary's INFO and of other Sentinels from hello
+    // messages; killing the primary before each knows both leaves nothing to promote or no
+    // majority to elect a leader, and the failover never happens.
+    for &port in &sentinel_ports {
+        eventually(
+            "every Sentinel knows the replica and the other Sentinels",
+            Duration::from_secs(30),
+            || async move {
+                let mut c = direct(port).await?;
+                let fields: Vec<String> = redis::cmd("SENTINEL")
+                    .arg("MASTER")
+                    .arg(SERVICE)
+                    .query_async(&mut c)
+                    .await
+                    .ok()?;
+                let field = |name: &str| -> Option<u32> {
+                    let at = fields.iter().position(|f| f == name)?;
+                    fields.get(at + 1)?.parse().ok()
+                };
+                (field("num-slaves")? >= 1 && field("num-other-sentinels")? >= 2).then_some(())
+            },
+        )
+        .await;
+    }
     let hosts: Vec<String> = sentinel_ports
         .iter()
         .map(|p| format!("127.0.0.1:{p}"))
@@ -231,7 +255,7 @@ async fn sessions_continue_on_the_new_primary_after_the_primary_is_killed() {
     // Play goes on: the next heartbeat's update succeeds once the Sentinels promoted the
     // replica (requests in between fail as an outage, 503 at the HTTP edge).
     let failures = AtomicU32::new(0);
-    let after = eventually("the session updates again", Duration::from_secs(30), || {
+    let after = eventually("the session updates again", Duration::from_secs(60), || {
         let (sessions, failures) = (&sessions, &failures);
         async move {
             match sessions

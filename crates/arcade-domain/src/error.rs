@@ -241,7 +241,7 @@ pub enum DomainError {
     Rejected { game: String, rejection: Rejection },
     #[error("{0}")]
     InvalidQuery(String),
-    #[error("too many requests: try again in {} s", retry_after.as_secs().max(1))]
+    #[error("too many requests: try again in {} s", whole_seconds(*retry_after))]
     RateLimited { retry_after: Duration },
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -274,6 +274,12 @@ impl DomainError {
             },
         }
     }
+}
+
+/// A wait in whole seconds, rounded up and at least one: what `Retry-After` carries, so the
+/// message and the header of one answer never disagree.
+pub fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_security::mixed_script::AugmentedScriptSet;
 use unicode_security::{GeneralSecurityProfile, MixedScript, skeleton};
 
@@ -59,8 +59,12 @@ impl PlayerName {
                 Kind::Letter | Kind::Digit => has_letter_or_digit = true,
                 Kind::Space | Kind::Punctuation => {}
             }
-            if kind != Kind::Mark {
-                marks_in_a_row = 0;
+            match kind {
+                // NFKC composes a letter with its first marks ("e" + U+0301 is "é"): those
+                // count too, or five accents would pass as one letter and four marks.
+                Kind::Letter => marks_in_a_row = composed_marks(ch),
+                Kind::Mark => {}
+                _ => marks_in_a_row = 0,
             }
             display.push(ch);
             chars += 1;
@@ -170,6 +174,17 @@ enum Kind {
     Digit,
     Space,
     Punctuation,
+}
+
+/// How many combining marks a precomposed letter holds (its canonical decomposition's marks).
+fn composed_marks(letter: char) -> usize {
+    let mut marks = 0;
+    decompose_canonical(letter, |part| {
+        if is_combining_mark(part) {
+            marks += 1;
+        }
+    });
+    marks
 }
 
 /// What an (already NFKC-normalised) character is, or `None` when names may not contain it.
@@ -526,6 +541,24 @@ mod tests {
         assert_eq!(
             err("a\u{0301}\u{0336}\u{0337}\u{0338}\u{0339}\u{033A}").code(),
             "name_too_many_marks"
+        );
+        // Five marks on one letter, the first composed into it by NFKC ("á" + four).
+        assert_eq!(
+            err("a\u{0301}\u{0336}\u{0337}\u{0338}\u{0339}"),
+            NameError::TooManyMarks { max: 4 }
+        );
+        // Four are fine, composed or not; so is a letter with two marks precomposed ("ǘ").
+        assert_eq!(
+            ok("a\u{0301}\u{0336}\u{0337}\u{0338}").as_str(),
+            "\u{e1}\u{0336}\u{0337}\u{0338}"
+        );
+        assert_eq!(
+            ok("\u{01D8}\u{0336}\u{0337}").as_str(),
+            "\u{01D8}\u{0336}\u{0337}"
+        );
+        assert_eq!(
+            err("\u{01D8}\u{0336}\u{0337}\u{0338}"),
+            NameError::TooManyMarks { max: 4 }
         );
         // A letter with marks that do not compose is fine.
         assert_eq!(ok("a\u{0336}").as_str(), "a\u{0336}");

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use arcade_domain::error::report;
+use arcade_domain::error::{report, whole_seconds};
 use arcade_domain::{BackendErrorKind, DomainError};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -183,10 +183,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = status.into_response();
         if let Some(wait) = self.retry_after() {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(whole_seconds(wait)));
         }
         if matches!(self, Self::Overloaded) {
             response.extensions_mut().insert(Refused);
@@ -340,6 +339,8 @@ mod tests {
         })
         .into_response();
         assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        let p = r.extensions().get::<Problem>().unwrap();
+        assert!(p.detail.contains("in 2 s"), "{}", p.detail);
     }
 
     #[test]

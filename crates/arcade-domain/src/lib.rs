@@ -11,11 +11,13 @@
 //! - [`ranks`]: board order, ties and an in-memory ranked board.
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
-//!   `Outbox`, `EventBus`).
+//!   `Outbox`, `EventBus`, `RateLimit`).
+//! - [`client`]: who a per-client limit counts (an IPv4 address, an IPv6 /64).
 //! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
 //! - [`error`]: the domain error the HTTP layer maps to statuses, and `BackendError`, which
 //!   says whether a failed backend is worth trying again.
 
+pub mod client;
 pub mod error;
 pub mod event;
 pub mod keys;

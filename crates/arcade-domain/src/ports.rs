@@ -262,3 +262,13 @@ impl RankFallback {
 pub struct NoObserver;
 
 impl Observer for NoObserver {}
+
+/// How often one client may do something, counted wherever the adapter keeps its state: per
+/// process in memory, across every replica on Redis. A steady rate with bursts up to the
+/// quota (GCRA: a fresh client may act a minute's quota at once, then once per interval).
+#[async_trait]
+pub trait RateLimit: Send + Sync {
+    /// Take one from `client`'s allowance: `None` when it may go ahead, `Some(wait)` when it
+    /// must wait that long first (nothing is taken then).
+    async fn acquire(&self, client: &str) -> Result<Option<Duration>, BackendError>;
+}

@@ -1,6 +1,7 @@
 //! The use cases: start a session, record heartbeats, finish with a verified score, and read
 //! boards, standings and histories. Everything goes through the ports; no I/O of its own.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::error::{BackendError, DomainError, Rejection};
@@ -8,8 +9,8 @@ use crate::event::{Event, EventKind};
 use crate::keys::{SessionSecret, WindowKey};
 use crate::name::PlayerName;
 use crate::ports::{
-    EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex, ScoreRow,
-    ScoreStore, SessionStore,
+    EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex, RateLimit,
+    ScoreRow, ScoreStore, SessionStore,
 };
 use crate::query::{self, Limit};
 use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
@@ -43,6 +44,8 @@ pub struct Ports {
     pub events: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
     pub observer: Arc<dyn Observer>,
+    /// Session starts per client, shared by the replicas when the adapter is.
+    pub starts: Arc<dyn RateLimit>,
 }
 
 /// A started session, its first window and, when this start claimed the name, the new token
@@ -127,6 +130,20 @@ impl Arcade {
 
     pub fn game(&self, id: &str) -> Result<&'static dyn Game, DomainError> {
         arcade_games::find(id).ok_or_else(|| DomainError::UnknownGame(id.to_owned()))
+    }
+
+    /// Whether `client` may start another session now, counted against its allowance of
+    /// starts; refused with the wait otherwise.
+    pub async fn admit_start(&self, client: IpAddr) -> Result<(), DomainError> {
+        match self
+            .ports
+            .starts
+            .acquire(&crate::client::client_key(client))
+            .await?
+        {
+            None => Ok(()),
+            Some(retry_after) => Err(DomainError::RateLimited { retry_after }),
+        }
     }
 
     /// Start a game under a name: the first use claims the name and issues its token; later

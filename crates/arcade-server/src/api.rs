@@ -59,10 +59,7 @@ pub async fn start_session(
 ) -> ApiResult<(StatusCode, Json<SessionStarted>)> {
     // Unknown games are 404 whether or not the client is over its limit.
     let game_ref = state.arcade.game(&game)?;
-    state
-        .limiter
-        .check(ip)
-        .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
+    state.arcade.admit_start(ip).await?;
     let started = state
         .arcade
         .start(game_ref.id(), &body.player, body.token.as_deref())

@@ -92,8 +92,8 @@ impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
     }
 }
 
-/// The client's IP: the socket peer, or the first `X-Forwarded-For` entry when the server is
-/// configured to trust its proxy.
+/// The client's IP: the socket peer, or the right-most `X-Forwarded-For` address that is not
+/// a trusted proxy when the peer is one (see [`crate::forwarded`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
@@ -104,21 +104,20 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.settings.trust_forwarded_for
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        {
-            return Ok(Self(ip));
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-        Ok(Self(peer))
+        let forwarded_for = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(Self(crate::forwarded::client_ip(
+            peer,
+            forwarded_for,
+            &state.settings.trusted_proxies,
+        )))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod hot_paths;
 pub mod limit;
 pub mod live;

@@ -1,7 +1,5 @@
 //! Shared state of the HTTP server: the use cases, metrics, readiness and limits.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -10,8 +8,6 @@ use arcade_domain::BackendError;
 use arcade_domain::service::Arcade;
 use arcade_telemetry::{DependencyLabels, Metrics};
 use futures::future::BoxFuture;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// HTTP-level settings.
 #[derive(Debug, Clone)]
@@ -23,10 +19,9 @@ pub struct HttpSettings {
     /// API requests (play, reads from storage) in flight at once; more are answered 503 at
     /// once, so an overload shows as quick refusals instead of a queue that grows in memory.
     pub max_requests_in_flight: usize,
-    /// Session starts allowed per client IP per minute (429 above).
-    pub starts_per_minute: NonZeroU32,
-    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// Proxies whose `X-Forwarded-For` is believed: the client is the right-most address
+    /// not among them (see [`crate::forwarded`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpSettings {
@@ -35,8 +30,7 @@ impl Default for HttpSettings {
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(10),
             max_requests_in_flight: 512,
-            starts_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -166,32 +160,6 @@ impl Health {
     }
 }
 
-/// Per-client-IP limit on session starts (GCRA, so bursts are allowed up to the quota).
-#[derive(Debug)]
-pub struct StartLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl StartLimiter {
-    pub fn new(per_minute: NonZeroU32) -> Self {
-        Self {
-            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
-        }
-    }
-
-    /// `Err(wait)` when the client must wait before starting another session.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.limiter
-            .check_key(&ip)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
-    }
-
-    /// Forget clients whose allowance is full again, so the map does not grow forever.
-    pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-    }
-}
-
 /// Everything handlers share, behind one pointer: cloned for every request, so a clone is a
 /// single reference count.
 #[derive(Clone)]
@@ -206,7 +174,6 @@ pub struct Shared {
     pub live: Arc<crate::live::LiveFeed>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
-    pub limiter: Arc<StartLimiter>,
     pub settings: Arc<HttpSettings>,
 }
 
@@ -238,7 +205,6 @@ impl AppState {
         let games = serde_json::to_vec(&games).expect("the game list encodes");
         Self(Arc::new(Shared {
             games: Arc::new(crate::encoding::SharedBody::new(games.into())),
-            limiter: Arc::new(StartLimiter::new(settings.starts_per_minute)),
             live: crate::live::LiveFeed::start(
                 arcade.ports().events.subscribe(),
                 metrics.clone(),

@@ -114,6 +114,16 @@ impl RedisBackend {
         RedisSessionStore::new(self.clone())
     }
 
+    /// A per-client limit named `name` (its keys' part), shared by every replica on this
+    /// Redis: `per_minute` at once for a fresh client, then one per interval.
+    pub fn rate_limit(
+        &self,
+        name: &'static str,
+        per_minute: std::num::NonZeroU32,
+    ) -> crate::RedisRateLimit {
+        crate::RedisRateLimit::new(self.clone(), name, per_minute)
+    }
+
     /// The rank index on this connection.
     pub fn ranks(&self) -> RedisRankIndex {
         RedisRankIndex::new(self.clone())

@@ -1,5 +1,5 @@
 //! The storage conformance suite: the same checks for every `ScoreStore`, `SessionStore`,
-//! `RankIndex` and `Outbox` adapter, each suite written once.
+//! `RankIndex`, `Outbox` and `RateLimit` adapter, each suite written once.
 //!
 //! `suite!` writes a suite's checks as public functions and exports a macro that expands
 //! every one of them into a `#[tokio::test]` for one backend. A backend's test file invokes
@@ -26,8 +26,8 @@ use std::time::Duration;
 use arcade_domain::DomainError;
 use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::{
-    HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex, ScoreStore,
-    SessionStore,
+    HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex, RateLimit,
+    ScoreStore, SessionStore,
 };
 use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
@@ -875,5 +875,64 @@ suite! {
         claimed.dedup();
         assert_eq!(before, claimed.len(), "an event claimed twice");
         assert_eq!(claimed.len(), events.len(), "every event claimed");
+    }
+}
+
+/// The quota the rate-limit checks expect their limits to be made with.
+pub const LIMIT_PER_MINUTE: u32 = 3;
+
+/// Two handles on one backend's limit, as two replicas of a fleet hold them, both made with a
+/// quota of [`LIMIT_PER_MINUTE`].
+pub struct SharedLimit {
+    pub one: Arc<dyn RateLimit>,
+    pub other: Arc<dyn RateLimit>,
+}
+
+suite! {
+    $
+    /// Every `RateLimit` check, as tests of the limit `$make` makes (an
+    /// `Option<(SharedLimit, _)>`).
+    rate_limit_conformance;
+
+    /// A fresh client may act its quota at once, then waits no more than one interval.
+    pub async fn a_fresh_client_gets_its_quota_at_once(limit: SharedLimit) {
+        for _ in 0..LIMIT_PER_MINUTE {
+            assert_eq!(limit.one.acquire("203.0.113.1").await.unwrap(), None);
+        }
+        let wait = limit.one.acquire("203.0.113.1").await.unwrap().expect("refused");
+        let interval = Duration::from_secs(60) / LIMIT_PER_MINUTE;
+        assert!(wait > Duration::ZERO && wait <= interval, "{wait:?}");
+    }
+
+    /// A refused attempt takes nothing: asking again does not make the wait longer.
+    pub async fn a_refusal_takes_nothing(limit: SharedLimit) {
+        for _ in 0..LIMIT_PER_MINUTE {
+            limit.one.acquire("203.0.113.2").await.unwrap();
+        }
+        let first = limit.one.acquire("203.0.113.2").await.unwrap().expect("refused");
+        for _ in 0..5 {
+            let again = limit.one.acquire("203.0.113.2").await.unwrap().expect("refused");
+            assert!(again <= first, "{again:?} after {first:?}");
+        }
+    }
+
+    /// Each client has its own allowance.
+    pub async fn clients_have_their_own_allowance(limit: SharedLimit) {
+        for _ in 0..LIMIT_PER_MINUTE {
+            limit.one.acquire("203.0.113.3").await.unwrap();
+        }
+        assert!(limit.one.acquire("203.0.113.3").await.unwrap().is_some());
+        assert_eq!(limit.one.acquire("2001:db8::/64").await.unwrap(), None);
+    }
+
+    /// Every handle on the backend counts against the same allowance, so N replicas allow a
+    /// client the quota once, not N times.
+    pub async fn handles_share_one_allowance(limit: SharedLimit) {
+        for i in 0..LIMIT_PER_MINUTE {
+            let handle = if i % 2 == 0 { &limit.one } else { &limit.other };
+            assert_eq!(handle.acquire("203.0.113.4").await.unwrap(), None);
+        }
+        assert!(limit.other.acquire("203.0.113.4").await.unwrap().is_some());
+        assert!(limit.one.acquire("203.0.113.4").await.unwrap().is_some());
     }
 }

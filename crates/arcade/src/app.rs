@@ -7,14 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arcade_domain::ports::{EventBus, Observer, Outbox, RankIndex, ScoreStore, SessionStore};
+use arcade_domain::ports::{
+    EventBus, Observer, Outbox, RankIndex, RateLimit, ScoreStore, SessionStore,
+};
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
 use arcade_events::{InProcessBus, NatsBus, Relay, RelayHandle};
 use arcade_server::AppState;
 use arcade_server::observer::MetricsObserver;
 use arcade_server::state::{DependencyCheck, Health, HttpSettings};
-use arcade_sessions::{MemoryRankIndex, MemorySessionStore, RedisBackend};
+use arcade_sessions::{MemoryRankIndex, MemoryRateLimit, MemorySessionStore, RedisBackend};
 use arcade_store::{FailoverRankIndex, PostgresStore, SqliteStore};
 use arcade_telemetry::Metrics;
 use futures::FutureExt;
@@ -161,39 +163,43 @@ impl Application {
                 async move { scores.ping().await }.boxed()
             }
         })];
-        let (sessions, ranks): (Arc<dyn SessionStore>, Arc<dyn RankIndex>) =
-            match (&settings.redis, &store) {
-                (Some(redis), Store::Postgres(pg)) => {
-                    let redis = RedisBackend::open(&redis.target, &redis.prefix)
-                        .await
-                        .context("cannot connect to Redis (REDIS_URL)")?;
-                    let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
-                    checks.push(DependencyCheck::required("redis", "redis", {
+        let (sessions, ranks, starts): (
+            Arc<dyn SessionStore>,
+            Arc<dyn RankIndex>,
+            Arc<dyn RateLimit>,
+        ) = match (&settings.redis, &store) {
+            (Some(redis), Store::Postgres(pg)) => {
+                let redis = RedisBackend::open(&redis.target, &redis.prefix)
+                    .await
+                    .context("cannot connect to Redis (REDIS_URL)")?;
+                let sessions: Arc<dyn SessionStore> = Arc::new(redis.sessions());
+                checks.push(DependencyCheck::required("redis", "redis", {
+                    let sessions = sessions.clone();
+                    move || {
                         let sessions = sessions.clone();
-                        move || {
-                            let sessions = sessions.clone();
-                            async move { sessions.ping().await }.boxed()
-                        }
-                    }));
-                    let ranks = FailoverRankIndex::new(
-                        Arc::new(redis.ranks().requiring_loaded()),
-                        pg.clone(),
-                        scores.clone(),
-                        clock.clone(),
-                        Arc::new(MetricsObserver::new(metrics.clone())),
-                    )
-                    .with_store_answers_at_once(
-                        FailoverRankIndex::store_answers_for_pool(
-                            settings.storage.postgres.pool_size,
-                        ),
-                    );
-                    (sessions, Arc::new(ranks))
-                }
-                _ => (
-                    Arc::new(MemorySessionStore::new()),
-                    Arc::new(MemoryRankIndex::new()),
-                ),
-            };
+                        async move { sessions.ping().await }.boxed()
+                    }
+                }));
+                let ranks = FailoverRankIndex::new(
+                    Arc::new(redis.ranks().requiring_loaded()),
+                    pg.clone(),
+                    scores.clone(),
+                    clock.clone(),
+                    Arc::new(MetricsObserver::new(metrics.clone())),
+                )
+                .with_store_answers_at_once(
+                    FailoverRankIndex::store_answers_for_pool(settings.storage.postgres.pool_size),
+                );
+                // Starts are counted across the fleet, so N replicas allow the quota once.
+                let starts = Arc::new(redis.rate_limit("starts", settings.starts_per_minute));
+                (sessions, Arc::new(ranks), starts)
+            }
+            _ => (
+                Arc::new(MemorySessionStore::new()),
+                Arc::new(MemoryRankIndex::new()),
+                Arc::new(MemoryRateLimit::per_minute(settings.starts_per_minute)),
+            ),
+        };
         let events: Arc<dyn EventBus> = match &settings.nats {
             Some(nats) => {
                 let nats = Arc::new(
@@ -240,6 +246,7 @@ impl Application {
                 events,
                 clock,
                 observer,
+                starts,
             },
             settings.rules,
             &settings.session_secret,
@@ -258,8 +265,7 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
             request_timeout: settings.request_timeout,
             max_requests_in_flight: settings.max_requests_in_flight.get(),
-            starts_per_minute: settings.starts_per_minute,
-            trust_forwarded_for: settings.trust_forwarded_for,
+            trusted_proxies: settings.trusted_proxies.clone(),
         };
         let state = AppState::new(arcade.clone(), metrics, health, http);
         let listener = bind(settings.listen)?;
@@ -377,7 +383,6 @@ async fn housekeeping(state: AppState) {
         if let Err(e) = state.arcade.purge_sessions().await {
             tracing::warn!(error = %e, "session housekeeping failed");
         }
-        state.limiter.forget_idle();
     }
 }
 

@@ -19,6 +19,7 @@ use arcade_events::notify::{
 use arcade_sessions::{RedisTarget, RedisTargetError, SENTINEL_SCHEME};
 use arcade_store::PgSettings;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Readiness gives each dependency this long to answer (every role that reports readiness).
@@ -194,12 +195,19 @@ pub struct ServeArgs {
     /// once rather than queued (probes, metrics, pages and cached boards are not counted).
     #[arg(long, env = "ARCADE_MAX_REQUESTS_IN_FLIGHT", default_value = "512")]
     pub max_requests_in_flight: NonZeroUsize,
-    /// Session starts allowed per client IP per minute.
+    /// Session starts allowed per client per minute, a minute's worth at once (IPv6 clients
+    /// are counted by their /64). With Redis the count is shared by every replica.
     #[arg(long, env = "ARCADE_STARTS_PER_MINUTE", default_value_t = NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN))]
     pub starts_per_minute: NonZeroU32,
-    /// Use the first X-Forwarded-For address as the client IP (only behind a trusted proxy).
-    #[arg(long, env = "ARCADE_TRUST_FORWARDED_FOR", default_value_t = false)]
-    pub trust_forwarded_for: bool,
+    /// Proxies whose X-Forwarded-For is believed, as addresses or CIDRs separated by commas
+    /// (e.g. the ingress controller's pod network, `10.0.0.0/8`). A request from one of them
+    /// is counted against the right-most X-Forwarded-For address that is not one of them;
+    /// any other request against its own address. Empty: the socket's peer is the client.
+    #[arg(long, env = "ARCADE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Replaced by --trusted-proxies, which says whose X-Forwarded-For to believe.
+    #[arg(long, env = "ARCADE_TRUST_FORWARDED_FOR", hide = true)]
+    pub trust_forwarded_for: Option<String>,
     /// After SIGTERM, how long readiness reports draining before the listener closes.
     #[arg(long, env = "ARCADE_DRAIN_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
     pub drain_delay: Duration,
@@ -440,7 +448,7 @@ pub struct ServeSettings {
     pub request_timeout: Duration,
     pub max_requests_in_flight: NonZeroUsize,
     pub starts_per_minute: NonZeroU32,
-    pub trust_forwarded_for: bool,
+    pub trusted_proxies: Vec<IpNet>,
     pub drain_delay: Duration,
     pub shutdown_timeout: Duration,
 }
@@ -532,8 +540,21 @@ pub enum ConfigError {
         "ARCADE_SESSION_SECRET (or ARCADE_SESSION_SECRET_FILE) is required with REDIS_URL: every replica must derive the same seeds for a game's windows"
     )]
     SessionSecretRequired,
+    #[error(
+        "ARCADE_TRUST_FORWARDED_FOR (--trust-forwarded-for) was replaced by ARCADE_TRUSTED_PROXIES (--trusted-proxies): list the proxies' addresses or CIDRs, e.g. 10.0.0.0/8, and unset the old setting"
+    )]
+    TrustForwardedFor,
     #[error("ARCADE_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes long; it has {0}")]
     SessionSecretTooShort(usize),
+}
+
+/// A trusted proxy: a CIDR (`10.0.0.0/8`) or one address (`192.0.2.7`, a /32 or /128).
+fn parse_proxy(raw: &str) -> Result<IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("'{raw}' is neither an IP address nor a CIDR such as 10.0.0.0/8"))
 }
 
 /// What of a URL may be shown: its scheme, when the value starts like a URL (`scheme://`,
@@ -735,6 +756,13 @@ impl ServeArgs {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::BodyTooSmall(self.max_body_bytes));
         }
+        // The old switch believed the first address, which any client can write; turned off
+        // it meant what an empty list means now.
+        if let Some(old) = &self.trust_forwarded_for
+            && !matches!(old.trim(), "" | "false" | "0" | "no")
+        {
+            return Err(ConfigError::TrustForwardedFor);
+        }
         let delivery = self.webhooks.settings()?;
         let session_secret = self.session_secret(redis.is_some())?;
         Ok(ServeSettings {
@@ -755,7 +783,7 @@ impl ServeArgs {
             request_timeout: self.request_timeout,
             max_requests_in_flight: self.max_requests_in_flight,
             starts_per_minute: self.starts_per_minute,
-            trust_forwarded_for: self.trust_forwarded_for,
+            trusted_proxies: self.trusted_proxies.clone(),
             drain_delay: self.drain_delay,
             shutdown_timeout: self.shutdown_timeout,
         })

@@ -333,6 +333,31 @@ impl Observer for Seen {
     }
 }
 
+/// Starts allowed while a client's count is under `allowed`; the keys asked for, in order.
+struct Starts {
+    allowed: usize,
+    asked: Mutex<Vec<String>>,
+}
+
+impl Default for Starts {
+    fn default() -> Self {
+        Self {
+            allowed: usize::MAX,
+            asked: Mutex::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimit for Starts {
+    async fn acquire(&self, client: &str) -> Result<Option<Duration>, BackendError> {
+        let mut asked = lock(&self.asked);
+        asked.push(client.to_owned());
+        let count = asked.iter().filter(|k| *k == client).count();
+        Ok((count > self.allowed).then_some(Duration::from_millis(1500)))
+    }
+}
+
 /// The service on fresh doubles, with handles on each.
 struct Harness {
     arcade: Arcade,
@@ -342,10 +367,16 @@ struct Harness {
     events: Arc<Events>,
     seen: Arc<Seen>,
     clock: Arc<ManualClock>,
+    starts: Arc<Starts>,
 }
 
 impl Harness {
     fn new() -> Self {
+        Self::with_starts(Starts::default())
+    }
+
+    fn with_starts(starts: Starts) -> Self {
+        let starts = Arc::new(starts);
         let scores = Arc::new(Scores::default());
         let sessions = Arc::new(Sessions::default());
         let ranks = Arc::new(Ranks::default());
@@ -361,6 +392,7 @@ impl Harness {
                 events: Arc::new(Bus),
                 clock: clock.clone(),
                 observer: seen.clone(),
+                starts: starts.clone(),
             },
             PlayRules::default(),
             &SessionSecret::random(),
@@ -373,6 +405,7 @@ impl Harness {
             events,
             seen,
             clock,
+            starts,
         }
     }
 
@@ -449,6 +482,30 @@ impl Harness {
             .map(|r| (r.standing.player_name, r.rank))
             .collect()
     }
+}
+
+#[test]
+fn starts_past_a_clients_allowance_are_refused_with_the_wait() {
+    let h = Harness::with_starts(Starts {
+        allowed: 2,
+        ..Starts::default()
+    });
+    let ip: IpAddr = "203.0.113.9".parse().unwrap();
+    block_on(h.arcade.admit_start(ip)).unwrap();
+    block_on(h.arcade.admit_start(ip)).unwrap();
+    let refused = block_on(h.arcade.admit_start(ip)).unwrap_err();
+    assert!(
+        matches!(refused, DomainError::RateLimited { retry_after } if retry_after == Duration::from_millis(1500)),
+        "{refused:?}"
+    );
+    // Another client has its own allowance; IPv6 clients are counted by their /64.
+    block_on(h.arcade.admit_start("2001:db8::1".parse().unwrap())).unwrap();
+    block_on(h.arcade.admit_start("2001:db8::2".parse().unwrap())).unwrap();
+    assert!(block_on(h.arcade.admit_start("2001:db8::3".parse().unwrap())).is_err());
+    assert_eq!(
+        lock(&h.starts.asked).last().map(String::as_str),
+        Some("2001:db8::/64")
+    );
 }
 
 #[test]

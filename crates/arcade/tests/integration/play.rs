@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use arcade_testkit::{StatusCode, spawn_app, spawn_app_with};
+use arcade_testkit::{StatusCode, TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -312,6 +312,60 @@ async fn session_starts_are_rate_limited_per_client() {
     assert!((1..=60).contains(&retry), "{retry}");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["type"], "rate_limited");
+}
+
+/// Start as a client behind the proxy the test server trusts; the status.
+async fn start_forwarded_for(app: &TestApp, forwarded_for: &str, player: &str) -> StatusCode {
+    app.client
+        .post(app.url("/api/games/egg-catcher/sessions"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "player": player }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    let app = spawn_app_with(&[
+        "--starts-per-minute",
+        "2",
+        "--trusted-proxies",
+        "127.0.0.0/8,192.0.2.0/24",
+    ])
+    .await;
+    for i in 0..2 {
+        let status = start_forwarded_for(&app, "198.51.100.1", &format!("Ida{i}")).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    assert_eq!(
+        start_forwarded_for(&app, "198.51.100.1", "Ida2").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A client cannot pass for another by writing its own X-Forwarded-For: the proxies
+    // append the address they saw, and the right-most untrusted one is the client.
+    assert_eq!(
+        start_forwarded_for(&app, "198.51.100.7, 198.51.100.1, 192.0.2.9", "Ida3").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        start_forwarded_for(&app, "198.51.100.1, 198.51.100.2", "Ida4").await,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    let app = spawn_app_with(&["--starts-per-minute", "2"]).await;
+    for (i, forwarded_for) in ["198.51.100.1", "198.51.100.2"].into_iter().enumerate() {
+        let status = start_forwarded_for(&app, forwarded_for, &format!("Ned{i}")).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    assert_eq!(
+        start_forwarded_for(&app, "198.51.100.3", "Ned2").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]

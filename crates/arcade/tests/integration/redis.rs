@@ -84,6 +84,26 @@ mod redis_rank_index {
     );
 }
 
+/// Two connections under one prefix, as two replicas hold them.
+async fn redis_limit() -> Option<(arcade_testkit::conformance::SharedLimit, TestRedisPrefix)> {
+    use arcade_testkit::conformance::{LIMIT_PER_MINUTE, SharedLimit};
+    let (one, keys) = fresh_redis().await?;
+    let other = RedisBackend::connect(&keys.url, &keys.prefix)
+        .await
+        .unwrap();
+    let quota = std::num::NonZeroU32::new(LIMIT_PER_MINUTE).unwrap();
+    let limit = SharedLimit {
+        one: Arc::new(one.rate_limit("starts", quota)),
+        other: Arc::new(other.rate_limit("starts", quota)),
+    };
+    Some((limit, keys))
+}
+
+mod redis_rate_limit {
+    use super::*;
+    arcade_testkit::rate_limit_conformance!(redis_limit().await);
+}
+
 fn new_session() -> Session {
     Session::start(
         SessionId::random(),

@@ -14,6 +14,25 @@ fn shared_backends() -> bool {
 }
 
 #[tokio::test]
+async fn replicas_share_one_allowance_of_starts_per_client() {
+    if !shared_backends() {
+        return;
+    }
+    let env = TestEnv::new().await;
+    let a = spawn_app_in(env.clone(), &["--starts-per-minute", "3"]).await;
+    let b = spawn_app_in(env.clone(), &["--starts-per-minute", "3"]).await;
+    for (i, replica) in [&a, &b, &a].into_iter().enumerate() {
+        let (status, body) = replica.start("egg-catcher", &format!("Oda{i}"), None).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    for replica in [&b, &a] {
+        let (status, body) = replica.start("egg-catcher", "Oda9", None).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["type"], "rate_limited");
+    }
+}
+
+#[tokio::test]
 async fn a_session_started_on_one_replica_finishes_on_another() {
     if !shared_backends() {
         return;

@@ -61,6 +61,26 @@ mod memory_session_store {
     arcade_testkit::session_store_conformance!(memory_sessions());
 }
 
+/// One process holds one limit: both handles are the same.
+fn memory_limit() -> Option<(arcade_testkit::conformance::SharedLimit, ())> {
+    use arcade_testkit::conformance::{LIMIT_PER_MINUTE, SharedLimit};
+    let limit = Arc::new(arcade_sessions::MemoryRateLimit::per_minute(
+        std::num::NonZeroU32::new(LIMIT_PER_MINUTE).unwrap(),
+    ));
+    Some((
+        SharedLimit {
+            one: limit.clone(),
+            other: limit,
+        },
+        (),
+    ))
+}
+
+mod memory_rate_limit {
+    use super::*;
+    arcade_testkit::rate_limit_conformance!(memory_limit());
+}
+
 mod memory_rank_index {
     use super::*;
     arcade_testkit::rank_index_conformance!(memory_ranks());

@@ -44,6 +44,17 @@ if [ ! -f "$npm_stamp" ]; then
   touch "$npm_stamp"
 fi
 
+# schemathesis tests the API against its OpenAPI document (.ci/schemathesis.sh): its own venv,
+# as its pinned dependencies are its own.
+st_venv="$TOOLS/schemathesis"
+st_stamp="$st_venv/.arcade-tools-1"
+if [ ! -f "$st_stamp" ]; then
+  echo "installing schemathesis into $st_venv"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5
+  touch "$st_stamp"
+fi
+
 # checkov pulls in a large dependency tree that conflicts with the tools above: its own venv.
 checkov_venv="$TOOLS/checkov"
 checkov_stamp="$checkov_venv/.arcade-tools-1"

@@ -47,6 +47,7 @@ pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation)
         (status = 401, description = "The name is claimed and the token is missing or wrong (`player_token_invalid`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game (`unknown_game`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name (`invalid_player_name`) or body shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many starts from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
@@ -91,7 +92,7 @@ pub async fn start_session(
 /// Send the inputs recorded so far; the answer brings the next window of the game's randomness
 /// once the session is near it and on time.
 #[utoipa::path(post, path = "/api/sessions/{id}/heartbeat", tag = "sessions",
-    params(("id" = String, Path, description = "Session id")),
+    params(("id" = uuid::Uuid, Path, description = "Session id (`session_id` of the start)")),
     request_body = InputsRequest,
     responses(
         (status = 200, description = "Inputs recorded", body = HeartbeatAccepted),
@@ -100,6 +101,7 @@ pub async fn start_session(
         (status = 409, description = "Finished session, or inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inputs that cannot be a real game (`replay_rejected`): ahead of the clock, behind it outside recorded pauses, inputs before a tick already reported, ticks past the windows revealed, pauses beyond the budget", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -118,7 +120,7 @@ pub async fn heartbeat(
 
 /// Send the last inputs and get the verified score. Repeating it returns the same result.
 #[utoipa::path(post, path = "/api/sessions/{id}/finish", tag = "sessions",
-    params(("id" = String, Path, description = "Session id")),
+    params(("id" = uuid::Uuid, Path, description = "Session id (`session_id` of the start)")),
     request_body = InputsRequest,
     responses(
         (status = 200, description = "The replayed, stored score with ranks", body = FinishResult),
@@ -127,6 +129,7 @@ pub async fn heartbeat(
         (status = 409, description = "Inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The replay was refused (`replay_rejected`): invalid inputs, too fast, or a score that does not match", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); the session is kept: retry (see Retry-After)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -318,7 +321,7 @@ fn encode_board(page: BoardPage) -> ApiResult<Bytes> {
 
 /// A player's best score, rank and neighbours on a board.
 #[utoipa::path(get, path = "/api/games/{game}/players/{name}", tag = "leaderboards",
-    params(("game" = String, Path, description = "Game id"), ("name" = String, Path, description = "Player name"), PeriodQuery),
+    params(("game" = String, Path, description = "Game id"), ("name" = String, Path, format = "player-name", min_length = 1, description = "Player name, as shown or as typed (names are compared after normalisation)"), PeriodQuery),
     responses(
         (status = 200, description = "The player's standing", body = PlayerStandingView),
         (status = 400, description = "Bad period", body = Problem, content_type = "application/problem+json"),
@@ -349,7 +352,7 @@ pub async fn player_standing(
 
 /// A player's scores in a game, newest first.
 #[utoipa::path(get, path = "/api/games/{game}/players/{name}/scores", tag = "leaderboards",
-    params(("game" = String, Path, description = "Game id"), ("name" = String, Path, description = "Player name"), PageQuery),
+    params(("game" = String, Path, description = "Game id"), ("name" = String, Path, format = "player-name", min_length = 1, description = "Player name, as shown or as typed (names are compared after normalisation)"), PageQuery),
     responses(
         (status = 200, description = "The player's history", body = ScoreHistory),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
@@ -382,7 +385,7 @@ pub async fn player_scores(
 #[utoipa::path(get, path = "/api/events", tag = "leaderboards",
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
-        (status = 200, description = "An endless text/event-stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An endless text/event-stream of `score`, `top`, `overtaken` and `reset` events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),

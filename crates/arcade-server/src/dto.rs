@@ -45,8 +45,15 @@ pub struct GameList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartSessionRequest {
-    /// 1 to 24 letters, digits, spaces, `_` or `-`. The first use claims the name.
-    #[schema(example = "Alice")]
+    /// 1 to 24 letters, digits, spaces, `_` or `-` of one writing system, after Unicode
+    /// NFKC normalisation (format `player-name`: the full rules are in the README). The first
+    /// use claims the name.
+    #[schema(
+        example = "Alice",
+        format = "player-name",
+        min_length = 1,
+        max_length = 256
+    )]
     pub player: String,
     /// The token returned when the name was claimed; required to play under a claimed name.
     #[serde(default)]
@@ -91,22 +98,28 @@ pub struct SessionStarted {
 #[serde(deny_unknown_fields)]
 pub struct InputsRequest {
     /// How many inputs the server already acknowledged (`accepted_inputs` of the last answer).
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(value_type = u64, minimum = 0, maximum = 4294967295_u64)]
     pub offset: usize,
     /// Inputs as `[tick, value]` pairs with strictly increasing ticks.
-    #[schema(value_type = Vec<Vec<u32>>, example = json!([[12, 180000], [40, 300000]]))]
+    #[serde(deserialize_with = "whole::pairs")]
+    #[schema(schema_with = inputs_schema, example = json!([[12, 180000], [40, 300000]]))]
     pub inputs: Vec<Input>,
     /// Ticks simulated so far. Inputs before the tick a request reported are final: a later
     /// request may not add inputs there (`late_input`).
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(value_type = u64, minimum = 0, maximum = 4294967295_u64)]
     pub tick: u32,
     /// The score the client shows: a hint, compared with the replayed score.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     pub score: Option<u32>,
     /// Every pause recorded so far, as `[tick, ms]` pairs: at `tick` the game stood still for
     /// `ms` milliseconds (paused, hidden, or its clock held up). Outside them, game time may
     /// not fall behind the wall clock (`too_slow`); together they may not exceed the start's
     /// `pause_budget_ms` (`pause_budget_exceeded`). Recorded pauses are final.
-    #[serde(default)]
-    #[schema(value_type = Vec<Vec<u32>>, example = json!([[600, 4200]]))]
+    #[serde(default, deserialize_with = "whole::pairs")]
+    #[schema(schema_with = pauses_schema, example = json!([[600, 4200]]))]
     pub pauses: Vec<Pause>,
 }
 
@@ -211,10 +224,13 @@ impl From<FinishReceipt> for FinishResult {
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// `all` (default), `day` (UTC) or `week` (ISO, UTC).
+    #[param(value_type = Option<PeriodName>)]
     pub period: Option<String>,
     /// 1 to 100, default 10.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, unchanged (a cursor is opaque: one this server did
+    /// not issue is refused with 400 `invalid_query`).
     pub cursor: Option<String>,
 }
 
@@ -223,6 +239,7 @@ pub struct BoardQuery {
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// `all` (default), `day` or `week`.
+    #[param(value_type = Option<PeriodName>)]
     pub period: Option<String>,
 }
 
@@ -231,8 +248,10 @@ pub struct PeriodQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1 to 100, default 10.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, unchanged (a cursor is opaque: one this server did
+    /// not issue is refused with 400 `invalid_query`).
     pub cursor: Option<String>,
 }
 
@@ -345,4 +364,153 @@ pub struct EventsQuery {
     pub game: Option<String>,
     /// The page's player: adds `overtaken` events when someone passes them (needs `game`).
     pub player: Option<String>,
+}
+
+/// A board's period, as query parameters name it.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum PeriodName {
+    All,
+    Day,
+    Week,
+}
+
+fn inputs_schema() -> utoipa::openapi::schema::Array {
+    pairs_schema("Inputs as `[tick, value]` pairs with strictly increasing ticks.")
+}
+
+fn pauses_schema() -> utoipa::openapi::schema::Array {
+    pairs_schema("Every pause recorded so far, as `[tick, ms]` pairs.")
+}
+
+/// Pairs: arrays of exactly two unsigned 32-bit integers.
+fn pairs_schema(description: &str) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let whole = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .maximum(Some(u32::MAX));
+    ArrayBuilder::new()
+        .items(
+            ArrayBuilder::new()
+                .items(whole)
+                .min_items(Some(2))
+                .max_items(Some(2)),
+        )
+        .description(Some(description))
+        .build()
+}
+
+/// Numbers as JSON Schema's `integer` takes them: `12` and `12.0` alike, so what the document
+/// calls valid the server takes.
+mod whole {
+    use serde::Deserialize;
+    use serde::de::{Deserializer, Error, SeqAccess, Visitor};
+
+    /// A whole number in range of `T`.
+    struct Whole<T>(T);
+
+    impl<'de, T: TryFrom<u64>> Deserialize<'de> for Whole<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V<T>(std::marker::PhantomData<T>);
+            impl<T: TryFrom<u64>> Visitor<'_> for V<T> {
+                type Value = Whole<T>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a whole number from 0 to 4294967295")
+                }
+                fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+                    T::try_from(v)
+                        .map(Whole)
+                        .map_err(|_| E::custom(format!("{v} is out of range")))
+                }
+                fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+                    let v = u64::try_from(v).map_err(|_| E::custom(format!("{v} is negative")))?;
+                    self.visit_u64(v)
+                }
+                fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
+                    if v.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&v) {
+                        return Err(E::custom(format!("{v} is not a whole number in range")));
+                    }
+                    self.visit_u64(v as u64)
+                }
+            }
+            d.deserialize_any(V(std::marker::PhantomData))
+        }
+    }
+
+    pub fn number<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<T, D::Error> {
+        Whole::deserialize(d).map(|w| w.0)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>, T: TryFrom<u64>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::<Whole<T>>::deserialize(d).map(|w| w.map(|w| w.0))
+    }
+
+    /// `[[a, b], …]` into the pair type.
+    pub fn pairs<'de, D: Deserializer<'de>, P: From<(u32, u32)>>(d: D) -> Result<Vec<P>, D::Error> {
+        struct V<P>(std::marker::PhantomData<P>);
+        impl<'de, P: From<(u32, u32)>> Visitor<'de> for V<P> {
+            type Value = Vec<P>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of [tick, value] pairs")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16_384));
+                while let Some((Whole(a), Whole(b))) =
+                    seq.next_element::<(Whole<u32>, Whole<u32>)>()?
+                {
+                    out.push(P::from((a, b)));
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use arcade_domain::games::Input;
+
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(deserialize_with = "super::number")]
+            tick: u32,
+            #[serde(default, deserialize_with = "super::optional")]
+            score: Option<u32>,
+            #[serde(deserialize_with = "super::pairs")]
+            inputs: Vec<Input>,
+        }
+
+        #[test]
+        fn whole_numbers_are_taken_written_either_way() {
+            let b: Body = serde_json::from_str(
+                r#"{"tick": 12.0, "score": 3, "inputs": [[1, 2.0], [3.0, 4]]}"#,
+            )
+            .unwrap();
+            assert_eq!(b.tick, 12);
+            assert_eq!(b.score, Some(3));
+            assert_eq!(
+                b.inputs,
+                vec![Input { tick: 1, value: 2 }, Input { tick: 3, value: 4 }]
+            );
+            let b: Body = serde_json::from_str(r#"{"tick": 0, "inputs": []}"#).unwrap();
+            assert_eq!(b.score, None);
+        }
+
+        #[test]
+        fn fractions_negatives_and_overflows_are_refused() {
+            for bad in [
+                r#"{"tick": 1.5, "inputs": []}"#,
+                r#"{"tick": -1, "inputs": []}"#,
+                r#"{"tick": 4294967296, "inputs": []}"#,
+                r#"{"tick": 1, "inputs": [[1]]}"#,
+                r#"{"tick": 1, "inputs": [[1, 2, 3]]}"#,
+                r#"{"tick": 1, "inputs": [[1, 2.5]]}"#,
+            ] {
+                assert!(serde_json::from_str::<Body>(bad).is_err(), "{bad}");
+            }
+        }
+    }
 }

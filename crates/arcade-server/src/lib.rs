@@ -45,7 +45,7 @@ pub use state::AppState;
         (name = "leaderboards", description = "Boards, standings and histories"),
         (name = "operations", description = "Health and metrics"),
     ),
-    components(schemas(error::Problem))
+    components(schemas(error::Problem, dto::PeriodName))
 )]
 struct ApiDoc;
 
@@ -89,14 +89,27 @@ fn liveness_router() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document of every API endpoint.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router()
-        .merge(operations_router())
-        .merge(play_router())
-        .merge(board_router())
-        .merge(liveness_router())
-        .split_for_parts()
-        .1
+pub fn openapi() -> serde_json::Value {
+    document(
+        api_router()
+            .merge(operations_router())
+            .merge(play_router())
+            .merge(board_router())
+            .merge(liveness_router())
+            .split_for_parts()
+            .1,
+    )
+}
+
+/// The document as served: the derived one, with the event stream's schema put in place.
+fn document(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    if let Some(stream) =
+        doc.pointer_mut("/paths/~1api~1events/get/responses/200/content/text~1event-stream/schema")
+    {
+        *stream = live::event_schema();
+    }
+    doc
 }
 
 /// Compression of the other API responses, per response. Bodies under the size the kept bodies
@@ -129,7 +142,7 @@ pub fn router(state: AppState) -> Router {
     doc.merge(board_doc);
     let (liveness, liveness_doc) = liveness_router().split_for_parts();
     doc.merge(liveness_doc);
-    let doc_json = serde_json::to_string(&doc).unwrap_or_default();
+    let doc_json = document(doc).to_string();
     let settings = state.settings.clone();
     // The API's storage waits are bounded, and its routes are the ones that read bodies, so
     // the body limit goes with them (pages, boards and probes carry neither).

@@ -207,6 +207,76 @@ impl Item {
     }
 }
 
+/// The JSON Schema of one event of the stream, each `data` a JSON document of its own
+/// (`contentMediaType`/`contentSchema`, which the OpenAPI model of the derive macros lacks, so
+/// [`crate::openapi`] puts this in place of the plain string it declares).
+pub fn event_schema() -> serde_json::Value {
+    let data = |schema: serde_json::Value| {
+        serde_json::json!({
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": schema,
+        })
+    };
+    let count = |min: u64| serde_json::json!({"type": ["integer", "null"], "minimum": min});
+    serde_json::json!({
+        "oneOf": [
+            {
+                "type": "object",
+                "description": "`score`: a score was stored; `top`: it entered a board's top ten (`rank` and `period` say where).",
+                "required": ["event", "data", "id"],
+                "properties": {
+                    "event": {"enum": ["score", "top"]},
+                    "id": {"type": "string", "description": "Send back as Last-Event-ID to resume"},
+                    "data": data(serde_json::json!({
+                        "type": "object",
+                        "required": ["game", "player", "at"],
+                        "properties": {
+                            "game": {"type": "string"},
+                            "player": {"type": "string"},
+                            "score": count(0),
+                            "rank": count(1),
+                            "period": {"enum": ["all", "day", "week", null]},
+                            "at": {"type": "string", "format": "date-time"},
+                        },
+                    })),
+                },
+            },
+            {
+                "type": "object",
+                "description": "Someone passed the page's `player` on the game's all-time board.",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": {"const": "overtaken"},
+                    "data": data(serde_json::json!({
+                        "type": "object",
+                        "required": ["game", "by", "rank"],
+                        "properties": {
+                            "game": {"type": "string"},
+                            "by": {"type": "string"},
+                            "score": count(0),
+                            "rank": {"type": "integer", "minimum": 1},
+                        },
+                    })),
+                },
+            },
+            {
+                "type": "object",
+                "description": "The events since Last-Event-ID are no longer kept: reload the boards.",
+                "required": ["event", "data"],
+                "properties": {
+                    "event": {"const": "reset"},
+                    "data": data(serde_json::json!({
+                        "type": "object",
+                        "required": ["reason"],
+                        "properties": {"reason": {"type": "string"}},
+                    })),
+                },
+            },
+        ],
+    })
+}
+
 /// Counts open streams while it lives.
 struct ConnectionGuard {
     metrics: Arc<Metrics>,

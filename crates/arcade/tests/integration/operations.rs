@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use arcade::config::HealthcheckArgs;
 use arcade_testkit::{StatusCode, TestEnv, spawn_app, spawn_app_with};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 #[tokio::test]
@@ -236,6 +236,52 @@ async fn the_openapi_document_describes_every_endpoint_and_error() {
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     // The served document is the one generated from the code.
+    // Every status, bound and format the server enforces is in the document.
+    for path in ["/api/sessions/{id}/heartbeat", "/api/sessions/{id}/finish"] {
+        let op = &paths[path]["post"];
+        assert!(
+            op["responses"]["415"].is_object(),
+            "{path}: 415 undocumented"
+        );
+        assert_eq!(op["parameters"][0]["schema"]["format"], "uuid", "{path}");
+    }
+    assert!(start["415"].is_object(), "start session: 415 undocumented");
+    let schemas = &doc["components"]["schemas"];
+    let player = &schemas["StartSessionRequest"]["properties"]["player"];
+    assert_eq!(player["minLength"], 1);
+    assert_eq!(player["format"], "player-name");
+    let pair = &schemas["InputsRequest"]["properties"]["inputs"]["items"];
+    assert_eq!(
+        (pair["minItems"].as_u64(), pair["maxItems"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(pair["items"]["maximum"], u32::MAX);
+    let board = paths["/api/games/{game}/leaderboard"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let limit = board.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(
+        (
+            limit["schema"]["minimum"].as_u64(),
+            limit["schema"]["maximum"].as_u64()
+        ),
+        (Some(1), Some(100))
+    );
+    let period = board.iter().find(|p| p["name"] == "period").unwrap();
+    assert_eq!(period["schema"]["$ref"], "#/components/schemas/PeriodName");
+    assert_eq!(schemas["PeriodName"]["enum"], json!(["all", "day", "week"]));
+    let stream =
+        &paths["/api/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"];
+    let reset = stream["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["properties"]["event"]["const"] == "reset")
+        .expect("the reset event is described");
+    assert_eq!(
+        reset["properties"]["data"]["contentMediaType"],
+        "application/json"
+    );
     assert_eq!(doc, serde_json::to_value(arcade_server::openapi()).unwrap());
 }
 

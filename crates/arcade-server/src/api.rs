@@ -19,7 +19,8 @@ use crate::dto::*;
 use crate::encoding::{Negotiation, SharedBody};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, LastEventId};
-use crate::state::{AppState, Health};
+use crate::health::Health;
+use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -540,7 +541,7 @@ mod tests {
     use futures::FutureExt as _;
 
     use super::readiness;
-    use crate::state::{DependencyCheck, Health};
+    use crate::health::{DependencyCheck, Health};
 
     fn check(name: &str, required: bool, up: bool) -> DependencyCheck {
         let ping = move || {

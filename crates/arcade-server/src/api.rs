@@ -193,13 +193,14 @@ fn board_request(q: BoardQuery) -> ApiResult<(Period, Limit, Option<String>)> {
 }
 
 /// A first page answered from memory, or the key and ticket to read and keep it with.
-pub(crate) enum InMemory {
+enum InMemory {
     Answered(Response),
     Missing(PageKey, Ticket),
 }
 
-/// The first page of `game`'s board from memory, if it is there.
-pub(crate) fn first_page_in_memory(
+/// The first page of `game`'s board from memory, with the headers it was kept with, if it is
+/// there.
+fn first_page_in_memory(
     state: &AppState,
     game: &str,
     period: Period,
@@ -220,25 +221,6 @@ pub(crate) fn first_page_in_memory(
         }
         Lookup::Miss(ticket) => InMemory::Missing(key, ticket),
     })
-}
-
-/// The answer [`leaderboard`] gives when the first page asked for is in memory; `None` for
-/// any other request of that route (a miss, a cursor, a query in error), which only the
-/// handler answers.
-pub(crate) fn leaderboard_from_memory(
-    state: &AppState,
-    game: &str,
-    query: &str,
-    negotiation: &Negotiation,
-) -> Option<Response> {
-    let query: BoardQuery = serde_urlencoded::from_str(query).ok()?;
-    let (period, limit, None) = board_request(query).ok()? else {
-        return None;
-    };
-    match first_page_in_memory(state, game, period, limit, negotiation).ok()? {
-        InMemory::Answered(response) => Some(response),
-        InMemory::Missing(..) => None,
-    }
 }
 
 /// A page after the first: read far less often, never cached.
@@ -498,12 +480,9 @@ pub async fn play(
     play_page(&state, &game, &negotiation)
 }
 
-/// The page of a game (the same for every game: it reads which one from its address).
-pub(crate) fn play_page(
-    state: &AppState,
-    game: &str,
-    negotiation: &Negotiation,
-) -> ApiResult<Response> {
+/// The page of a game (the same for every game: it reads which one from its address), from
+/// memory with the headers it was kept with.
+fn play_page(state: &AppState, game: &str, negotiation: &Negotiation) -> ApiResult<Response> {
     state.arcade.game(game)?;
     assets::serve("play.html", negotiation).ok_or_else(missing_asset)
 }

@@ -17,7 +17,7 @@ use crate::assets;
 use crate::board_cache::{Lookup, PageKey, Ticket};
 use crate::dto::*;
 use crate::encoding::{Negotiation, SharedBody};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, SharedProblems};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, LastEventId};
 use crate::health::Health;
 use crate::state::AppState;
@@ -31,8 +31,8 @@ fn period(raw: Option<&str>) -> Result<Period, DomainError> {
 /// The games on offer.
 #[utoipa::path(get, path = "/api/games", tag = "games",
     responses(
+        SharedProblems,
         (status = 200, description = "Every game the arcade serves", body = GameList),
-        (status = 503, description = "Too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation) -> Response {
     state.games.respond(&negotiation, JSON)
@@ -43,6 +43,7 @@ pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation)
     params(("game" = String, Path, description = "Game id, e.g. `egg-catcher`")),
     request_body = StartSessionRequest,
     responses(
+        SharedProblems,
         (status = 201, description = "Session started", body = SessionStarted),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The name is claimed and the token is missing or wrong (`player_token_invalid`)", body = Problem, content_type = "application/problem+json"),
@@ -50,7 +51,6 @@ pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation)
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name (`invalid_player_name`) or body shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many starts from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn start_session(
     State(state): State<AppState>,
@@ -98,6 +98,7 @@ pub async fn start_session(
     params(("id" = String, Path, description = "Session id")),
     request_body = InputsRequest,
     responses(
+        SharedProblems,
         (status = 200, description = "Inputs recorded", body = HeartbeatAccepted),
         (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
@@ -105,7 +106,6 @@ pub async fn start_session(
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inputs that cannot be a real game (`replay_rejected`): ahead of the clock, behind it outside recorded pauses, inputs before a tick already reported, ticks past the windows revealed, pauses beyond the budget", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn heartbeat(
     State(state): State<AppState>,
@@ -120,11 +120,13 @@ pub async fn heartbeat(
     }))
 }
 
-/// Send the last inputs and get the verified score. Repeating it returns the same result.
+/// Send the last inputs and get the verified score. Repeating it returns the same result; after
+/// a 503 the session is kept, so the same finish can be sent again.
 #[utoipa::path(post, path = "/api/sessions/{id}/finish", tag = "sessions",
     params(("id" = String, Path, description = "Session id")),
     request_body = InputsRequest,
     responses(
+        SharedProblems,
         (status = 200, description = "The replayed, stored score with ranks", body = FinishResult),
         (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
@@ -132,7 +134,6 @@ pub async fn heartbeat(
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The replay was refused (`replay_rejected`): invalid inputs, too fast, or a score that does not match", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); the session is kept: retry (see Retry-After)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn finish(
     State(state): State<AppState>,
@@ -159,6 +160,7 @@ fn count_board_read(state: &AppState, game: &str) {
 #[utoipa::path(get, path = "/api/games/{game}/leaderboard", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), BoardQuery),
     responses(
+        SharedProblems,
         (status = 200, description = "Ranked entries", body = Leaderboard),
         (status = 400, description = "Bad period, limit or cursor (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
@@ -306,11 +308,11 @@ fn encode_board(page: BoardPage) -> ApiResult<Bytes> {
 #[utoipa::path(get, path = "/api/games/{game}/players/{name}", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), ("name" = String, Path, description = "Player name"), PeriodQuery),
     responses(
+        SharedProblems,
         (status = 200, description = "The player's standing", body = PlayerStandingView),
         (status = 400, description = "Bad period", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game or player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn player_standing(
     State(state): State<AppState>,
@@ -337,11 +339,11 @@ pub async fn player_standing(
 #[utoipa::path(get, path = "/api/games/{game}/players/{name}/scores", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), ("name" = String, Path, description = "Player name"), PageQuery),
     responses(
+        SharedProblems,
         (status = 200, description = "The player's history", body = ScoreHistory),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game or player", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn player_scores(
     State(state): State<AppState>,
@@ -368,10 +370,10 @@ pub async fn player_scores(
 #[utoipa::path(get, path = "/api/events", tag = "leaderboards",
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
+        SharedProblems,
         (status = 200, description = "An endless text/event-stream", content_type = "text/event-stream", body = String),
         (status = 400, description = "Unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn events(
     State(state): State<AppState>,

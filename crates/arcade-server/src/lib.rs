@@ -68,8 +68,8 @@ fn operations_router() -> OpenApiRouter<AppState> {
 }
 
 /// Playing: start, heartbeat, finish, the hottest writes. Their answers (and problems) are a
-/// few hundred bytes, under what the compression layer compresses, so they skip it: its
-/// checks and body wrapping were about a sixth of a heartbeat's instructions.
+/// few hundred bytes, under what the compression layer compresses, so they skip its checks
+/// and body wrapping.
 fn play_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::start_session))
@@ -102,8 +102,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Compression of the other API responses, per response. Bodies under the size the kept bodies
-/// use as their limit go out as they are: an encoder costs tens of microseconds to set up,
-/// many times the answer itself, to save a few dozen bytes.
+/// use as their limit go out as they are: setting up an encoder costs more than such an
+/// answer itself, to save a few dozen bytes.
 fn compression() -> CompressionLayer<impl Predicate> {
     let min = u16::try_from(encoding::MIN_COMPRESS_BYTES).unwrap_or(u16::MAX);
     CompressionLayer::new().compress_when(

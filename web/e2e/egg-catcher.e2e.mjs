@@ -57,6 +57,12 @@ async function desktop(browser) {
   // ---- Game page ---------------------------------------------------------
   await card.locator(testid(`play-${GAME}`)).click();
   await page.waitForURL(`**/play/${GAME}`, { timeout: 10_000 });
+  // The shell fills "How to play" once the game's module has loaded: wait for it.
+  await page
+    .locator(testid('how-to'))
+    .filter({ hasText: /\S/ })
+    .waitFor({ state: 'visible', timeout: 10_000 })
+    .catch(() => {});
   const howTo = await page.locator(testid('how-to')).innerText();
   check(/basket/.test(howTo) && /Pause/.test(howTo), `"How to play" misses the game's or the shell's lines: ${JSON.stringify(howTo)}`);
   const player = playerName('e2e');

@@ -103,7 +103,7 @@ impl Submission {
 ///   rebuild of the Fenwick tree when blocks split or merge (at most once per B / 4 changes);
 /// - a page or `around` of k entries: O(log n + k), whatever the cursor or rank.
 ///
-/// With B = 512 and a million players that is about 4,000 blocks: microseconds per call.
+/// With B = 512 a million players fit in a few thousand blocks.
 /// A balanced order-statistic tree would give the same bounds with far more allocation and
 /// pointer chasing; contiguous blocks are cheap to search, shift and iterate.
 #[derive(Debug, Clone)]

@@ -17,9 +17,10 @@ use crate::assets;
 use crate::board_cache::{Lookup, PageKey, Ticket};
 use crate::dto::*;
 use crate::encoding::{Negotiation, SharedBody};
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, SharedProblems};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, LastEventId};
-use crate::state::{AppState, Health};
+use crate::health::Health;
+use crate::state::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -30,8 +31,8 @@ fn period(raw: Option<&str>) -> Result<Period, DomainError> {
 /// The games on offer.
 #[utoipa::path(get, path = "/api/games", tag = "games",
     responses(
+        SharedProblems,
         (status = 200, description = "Every game the arcade serves", body = GameList),
-        (status = 503, description = "Too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation) -> Response {
     state.games.respond(&negotiation, JSON)
@@ -42,6 +43,7 @@ pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation)
     params(("game" = String, Path, description = "Game id, e.g. `egg-catcher`")),
     request_body = StartSessionRequest,
     responses(
+        SharedProblems,
         (status = 201, description = "Session started", body = SessionStarted),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "The name is claimed and the token is missing or wrong (`player_token_invalid`)", body = Problem, content_type = "application/problem+json"),
@@ -50,7 +52,6 @@ pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation)
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name (`invalid_player_name`) or body shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many starts from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn start_session(
     State(state): State<AppState>,
@@ -95,6 +96,7 @@ pub async fn start_session(
     params(("id" = uuid::Uuid, Path, description = "Session id (`session_id` of the start)")),
     request_body = InputsRequest,
     responses(
+        SharedProblems,
         (status = 200, description = "Inputs recorded", body = HeartbeatAccepted),
         (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
@@ -103,7 +105,6 @@ pub async fn start_session(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inputs that cannot be a real game (`replay_rejected`): ahead of the clock, behind it outside recorded pauses, inputs before a tick already reported, ticks past the windows revealed, pauses beyond the budget", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn heartbeat(
     State(state): State<AppState>,
@@ -118,11 +119,13 @@ pub async fn heartbeat(
     }))
 }
 
-/// Send the last inputs and get the verified score. Repeating it returns the same result.
+/// Send the last inputs and get the verified score. Repeating it returns the same result; after
+/// a 503 the session is kept, so the same finish can be sent again.
 #[utoipa::path(post, path = "/api/sessions/{id}/finish", tag = "sessions",
     params(("id" = uuid::Uuid, Path, description = "Session id (`session_id` of the start)")),
     request_body = InputsRequest,
     responses(
+        SharedProblems,
         (status = 200, description = "The replayed, stored score with ranks", body = FinishResult),
         (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
@@ -131,7 +134,6 @@ pub async fn heartbeat(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The replay was refused (`replay_rejected`): invalid inputs, too fast, or a score that does not match", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); the session is kept: retry (see Retry-After)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn finish(
     State(state): State<AppState>,
@@ -158,6 +160,7 @@ fn count_board_read(state: &AppState, game: &str) {
 #[utoipa::path(get, path = "/api/games/{game}/leaderboard", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), BoardQuery),
     responses(
+        SharedProblems,
         (status = 200, description = "Ranked entries", body = Leaderboard),
         (status = 400, description = "Bad period, limit or cursor (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
@@ -192,13 +195,14 @@ fn board_request(q: BoardQuery) -> ApiResult<(Period, Limit, Option<String>)> {
 }
 
 /// A first page answered from memory, or the key and ticket to read and keep it with.
-pub(crate) enum InMemory {
+enum InMemory {
     Answered(Response),
     Missing(PageKey, Ticket),
 }
 
-/// The first page of `game`'s board from memory, if it is there.
-pub(crate) fn first_page_in_memory(
+/// The first page of `game`'s board from memory, with the headers it was kept with, if it is
+/// there.
+fn first_page_in_memory(
     state: &AppState,
     game: &str,
     period: Period,
@@ -219,25 +223,6 @@ pub(crate) fn first_page_in_memory(
         }
         Lookup::Miss(ticket) => InMemory::Missing(key, ticket),
     })
-}
-
-/// The answer [`leaderboard`] gives when the first page asked for is in memory; `None` for
-/// any other request of that route (a miss, a cursor, a query in error), which only the
-/// handler answers.
-pub(crate) fn leaderboard_from_memory(
-    state: &AppState,
-    game: &str,
-    query: &str,
-    negotiation: &Negotiation,
-) -> Option<Response> {
-    let query: BoardQuery = serde_urlencoded::from_str(query).ok()?;
-    let (period, limit, None) = board_request(query).ok()? else {
-        return None;
-    };
-    match first_page_in_memory(state, game, period, limit, negotiation).ok()? {
-        InMemory::Answered(response) => Some(response),
-        InMemory::Missing(..) => None,
-    }
 }
 
 /// A page after the first: read far less often, never cached.
@@ -323,11 +308,11 @@ fn encode_board(page: BoardPage) -> ApiResult<Bytes> {
 #[utoipa::path(get, path = "/api/games/{game}/players/{name}", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), ("name" = String, Path, format = "player-name", min_length = 1, description = "Player name, as shown or as typed (names are compared after normalisation)"), PeriodQuery),
     responses(
+        SharedProblems,
         (status = 200, description = "The player's standing", body = PlayerStandingView),
         (status = 400, description = "Bad period", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game or player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn player_standing(
     State(state): State<AppState>,
@@ -354,11 +339,11 @@ pub async fn player_standing(
 #[utoipa::path(get, path = "/api/games/{game}/players/{name}/scores", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), ("name" = String, Path, format = "player-name", min_length = 1, description = "Player name, as shown or as typed (names are compared after normalisation)"), PageQuery),
     responses(
+        SharedProblems,
         (status = 200, description = "The player's history", body = ScoreHistory),
         (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game or player", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid player name", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn player_scores(
     State(state): State<AppState>,
@@ -385,10 +370,10 @@ pub async fn player_scores(
 #[utoipa::path(get, path = "/api/events", tag = "leaderboards",
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
+        SharedProblems,
         (status = 200, description = "An endless text/event-stream of `score`, `top`, `overtaken` and `reset` events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Unknown query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Storage unavailable, or too many requests in flight (`overloaded`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn events(
     State(state): State<AppState>,
@@ -497,12 +482,9 @@ pub async fn play(
     play_page(&state, &game, &negotiation)
 }
 
-/// The page of a game (the same for every game: it reads which one from its address).
-pub(crate) fn play_page(
-    state: &AppState,
-    game: &str,
-    negotiation: &Negotiation,
-) -> ApiResult<Response> {
+/// The page of a game (the same for every game: it reads which one from its address), from
+/// memory with the headers it was kept with.
+fn play_page(state: &AppState, game: &str, negotiation: &Negotiation) -> ApiResult<Response> {
     state.arcade.game(game)?;
     assets::serve("play.html", negotiation).ok_or_else(missing_asset)
 }
@@ -540,7 +522,7 @@ mod tests {
     use futures::FutureExt as _;
 
     use super::readiness;
-    use crate::state::{DependencyCheck, Health};
+    use crate::health::{DependencyCheck, Health};
 
     fn check(name: &str, required: bool, up: bool) -> DependencyCheck {
         let ping = move || {

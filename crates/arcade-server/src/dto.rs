@@ -353,7 +353,7 @@ pub struct Readiness {
     /// `unavailable` (a required dependency down).
     pub status: &'static str,
     pub version: &'static str,
-    pub dependencies: Vec<crate::state::DependencyStatus>,
+    pub dependencies: Vec<crate::health::DependencyStatus>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -302,7 +302,8 @@ impl SharedBody {
 }
 
 /// Headers a kept body's response ends up with: its own (type, coding, vary, validators,
-/// caching, length), the security headers and the request id.
+/// caching, length), then its route group's security headers and the request id, which the
+/// layers add.
 const RESPONSE_HEADERS: usize = 12;
 
 /// The index of a kept body's representation in `coding` (`None`: as it is), for what is kept
@@ -323,8 +324,7 @@ pub(crate) struct KeptHeaders([OnceLock<HeaderMap>; 3]);
 
 impl KeptHeaders {
     /// A response with the copy [`Copies::pick`] chose, else with `identity`: labelled with its
-    /// coding and length, with the headers `add` sets (the first time only) and the security
-    /// headers.
+    /// coding and length, with the headers `add` sets (the first time only).
     pub(crate) fn respond(
         &self,
         chosen: Option<(Coding, Bytes)>,
@@ -342,8 +342,6 @@ impl KeptHeaders {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(c.name()));
             }
             add(&mut headers);
-            crate::middleware::secure(&mut headers);
-            crate::middleware::reserve_request_id(&mut headers);
             headers
         });
         let mut r = Response::new(Body::from(body));

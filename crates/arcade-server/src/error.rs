@@ -44,6 +44,18 @@ impl Problem {
     }
 }
 
+/// The problems every API endpoint may answer, documented once for all of them in the
+/// OpenAPI document (each handler lists only its own besides).
+#[derive(utoipa::IntoResponses)]
+pub enum SharedProblems {
+    /// A fault of the server's own (`internal_error`): the cause is logged, the body is generic
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(Problem),
+    /// Storage unavailable, restarting or too slow, or too many requests in flight (`overloaded`); see Retry-After
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 /// The cause of a 5xx, kept out of the body and logged by the middleware.
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);

@@ -11,8 +11,8 @@ pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod forwarded;
-pub mod hot_paths;
-pub mod limit;
+pub mod health;
+pub mod limits;
 pub mod live;
 mod middleware;
 pub mod observer;
@@ -25,11 +25,14 @@ use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use middleware::Group;
 pub use middleware::REQUEST_ID;
 pub use state::AppState;
 
@@ -66,8 +69,8 @@ fn operations_router() -> OpenApiRouter<AppState> {
 }
 
 /// Playing: start, heartbeat, finish, the hottest writes. Their answers (and problems) are a
-/// few hundred bytes, under what the compression layer compresses, so they skip it: its
-/// checks and body wrapping were about a sixth of a heartbeat's instructions.
+/// few hundred bytes, under what the compression layer compresses, so they skip its checks
+/// and body wrapping.
 fn play_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::start_session))
@@ -113,8 +116,8 @@ fn document(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
 }
 
 /// Compression of the other API responses, per response. Bodies under the size the kept bodies
-/// use as their limit go out as they are: an encoder costs tens of microseconds to set up,
-/// many times the answer itself, to save a few dozen bytes.
+/// use as their limit go out as they are: setting up an encoder costs more than such an
+/// answer itself, to save a few dozen bytes.
 fn compression() -> CompressionLayer<impl Predicate> {
     let min = u16::try_from(encoding::MIN_COMPRESS_BYTES).unwrap_or(u16::MAX);
     CompressionLayer::new().compress_when(
@@ -125,14 +128,13 @@ fn compression() -> CompressionLayer<impl Predicate> {
     )
 }
 
-/// The whole application as served: the hot reads answered before routing (see
-/// [`hot_paths`]), the router for everything else.
-pub fn app(state: AppState) -> hot_paths::HotPaths {
-    hot_paths::HotPaths::new(router(state.clone()), state)
-}
-
-/// The whole application: routes, pages and middleware.
-pub fn router(state: AppState) -> Router {
+/// The whole application: every request goes through this one router and its layers.
+///
+/// Outermost first: a client's request id checked, kept or made (`SetRequestIdLayer`); the
+/// span and the request's log line (`TraceLayer`); metrics by matched route; problem bodies;
+/// the id echoed (`PropagateRequestIdLayer`). Then each route group's security headers and
+/// panic catching ([`middleware::secured`]), and the bounds of the routes that need them.
+pub fn app(state: AppState) -> Router {
     let (api, mut doc) = api_router().split_for_parts();
     let (operations, operations_doc) = operations_router().split_for_parts();
     doc.merge(operations_doc);
@@ -145,50 +147,61 @@ pub fn router(state: AppState) -> Router {
     let doc_json = document(doc).to_string();
     let settings = state.settings.clone();
     // The API's storage waits are bounded, and its routes are the ones that read bodies, so
-    // the body limit goes with them (pages, boards and probes carry neither).
-    let bounded = || {
-        ServiceBuilder::new()
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                settings.request_timeout,
-            ))
-            .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+    // the body limit goes with them (pages, boards and probes carry neither). The limit is a
+    // layer of its own: its answers have a body type of their own, which the router boxes.
+    let timeout = || {
+        TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout)
     };
+    let body_limit = RequestBodyLimitLayer::new(settings.max_body_bytes);
     // One budget of requests in flight for the API and play routes together (see
-    // [`limit`]); probes, scrapes, pages and cached boards stay outside it.
-    let in_flight = limit::InFlightLimitLayer::new(
+    // [`limits::InFlightLimitLayer`]); probes, scrapes, pages and boards stay outside it.
+    let in_flight = limits::InFlightLimitLayer::new(
         settings.max_requests_in_flight,
         state.metrics.requests_refused.clone(),
     );
-    // The embedded files are answered from memory, in the coding they negotiate themselves:
-    // no timeout (there is nothing to wait for) and no compression layer to pass through
-    // (about 1.2 µs of a page's 10 per request).
-    let files = Router::new()
-        .route("/", get(api::home))
-        .route("/play/{game}", get(api::play))
-        .route("/assets/{*path}", get(api::asset))
-        .route("/favicon.ico", get(api::favicon));
     let api = api
         .route(
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
         )
+        .layer(body_limit)
         .layer(
             ServiceBuilder::new()
                 .layer(compression())
                 .layer(in_flight.clone())
-                .layer(bounded()),
+                .layer(timeout()),
         );
-    let operations = operations.layer(ServiceBuilder::new().layer(compression()).layer(bounded()));
-    let play = play.layer(ServiceBuilder::new().layer(in_flight).layer(bounded()));
-    api.merge(play)
+    let operations = operations.layer(ServiceBuilder::new().layer(compression()).layer(timeout()));
+    let play = play
+        .layer(body_limit)
+        .layer(ServiceBuilder::new().layer(in_flight).layer(timeout()));
+    let api = api
+        .merge(play)
         .merge(operations)
         .merge(boards)
         .merge(liveness)
-        .merge(files)
-        .fallback(api::not_found)
-        // The observer sees the final status of everything inside it, timeouts included,
-        // and catches panics.
-        .layer(middleware::ObserveLayer::new(state.metrics.clone()))
+        .fallback(api::not_found);
+    // The pages and the files they load are answered from memory, in the coding they
+    // negotiate themselves: nothing to wait for, nothing for the compression layer to do.
+    let pages = Router::new()
+        .route("/", get(api::home))
+        .route("/play/{game}", get(api::play));
+    let assets = Router::new()
+        .route("/assets/{*path}", get(api::asset))
+        .route("/favicon.ico", get(api::favicon));
+    middleware::secured(api, Group::Api)
+        .merge(middleware::secured(pages, Group::Pages))
+        .merge(middleware::secured(assets, Group::Assets))
+        .layer(
+            ServiceBuilder::new()
+                .map_request(middleware::drop_unacceptable_request_id)
+                .layer(SetRequestIdLayer::new(REQUEST_ID, middleware::NewRequestId))
+                .layer(middleware::trace())
+                .layer(middleware::HttpMetricsLayer::new(state.metrics.clone()))
+                .layer(middleware::ProblemLayer)
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+        // Bodies are bounded by `RequestBodyLimitLayer` where they are read.
+        .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }

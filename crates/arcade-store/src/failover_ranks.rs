@@ -28,8 +28,8 @@ use tokio::sync::Semaphore;
 const CATCH_UP_MARGIN: Duration = Duration::from_secs(10);
 /// Requests the store answers at once in the cache's place, unless set with
 /// [`FailoverRankIndex::with_store_answers_at_once`]. A few keep boards readable through a
-/// Redis outage at a steady few hundred requests per second; more would take the database
-/// connections and cores that starts and finishes need.
+/// Redis outage; more would take the database connections and cores that starts and finishes
+/// need.
 const STORE_ANSWERS_AT_ONCE: usize = 4;
 /// How long a request waits for the store to answer it in the cache's place: a burst of
 /// finishes during an outage queues, a machine too busy to keep up sheds the excess.

@@ -138,27 +138,6 @@ type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 /// router has a few dozen routes) a request looks its series up in the families again.
 const MAX_HTTP_SERIES: usize = 1024;
 
-/// A request's series, known by the addresses of its `'static` labels and its status. Two
-/// labels with the same text at different addresses are two keys for the same series, so the
-/// key only has to be cheap, never unique.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-struct HttpSeriesKey {
-    method: (usize, usize),
-    route: (usize, usize),
-    status: u16,
-}
-
-impl HttpSeriesKey {
-    fn of(method: &'static str, route: &'static str, status: u16) -> Self {
-        let at = |s: &'static str| (s.as_ptr() as usize, s.len());
-        Self {
-            method: at(method),
-            route: at(route),
-            status,
-        }
-    }
-}
-
 /// The counter and the histogram one kind of request updates, as handles into their families
 /// (a family's members are shared, so a handle counts in the family itself).
 #[derive(Clone, Debug)]
@@ -167,15 +146,17 @@ struct HttpSeries {
     duration: Histogram,
 }
 
-/// HTTP series by [`HttpSeriesKey`]: a family look-up hashes every label's text with SipHash
-/// under the family's lock, and every request made two.
-type HttpSeriesCache = RwLock<HashMap<HttpSeriesKey, HttpSeries, BuildHasherDefault<FxHasher>>>;
+/// HTTP series by route, then by method and status: found from the matched route's text
+/// without building a label set (a family look-up hashes every label with SipHash under the
+/// family's lock).
+type HttpSeriesCache =
+    RwLock<HashMap<Box<str>, Vec<(&'static str, u16, HttpSeries)>, BuildHasherDefault<FxHasher>>>;
 
 /// The registry and every metric family.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    // Private: requests are counted through `observe_http`, whose handles must stay the
+    // Private: requests are counted through `record_http`, whose handles must stay the
     // families' own members (nothing prunes these two families).
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily<RouteLabels>,
@@ -361,28 +342,19 @@ impl Metrics {
     }
 
     /// Count a request in `arcade_http_requests_total` and time it in
-    /// `arcade_http_request_duration_seconds`. With a `'static` route (an interned template)
-    /// the series are found by their labels' addresses after the first time.
-    pub fn observe_http(
-        &self,
-        method: &'static str,
-        route: Cow<'static, str>,
-        status: u16,
-        seconds: f64,
-    ) {
-        let key = match route {
-            Cow::Borrowed(r) => Some(HttpSeriesKey::of(method, r, status)),
-            Cow::Owned(_) => None,
-        };
-        if let Some(key) = key
-            && let Some(series) = self
-                .http_series
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&key)
+    /// `arcade_http_request_duration_seconds`. `route` is the matched route's template.
+    pub fn record_http(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
+        let found =
+            |series: &(&'static str, u16, HttpSeries)| series.0 == method && series.1 == status;
+        if let Some(series) = self
+            .http_series
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(route)
+            .and_then(|kinds| kinds.iter().find(|s| found(s)))
         {
-            series.requests.inc();
-            series.duration.observe(seconds);
+            series.2.requests.inc();
+            series.2.duration.observe(seconds);
             return;
         }
         let series = HttpSeries {
@@ -390,7 +362,7 @@ impl Metrics {
                 .http_requests
                 .get_or_create(&HttpLabels {
                     method: method.into(),
-                    route: route.clone(),
+                    route: Cow::Owned(route.to_owned()),
                     status,
                 })
                 .clone(),
@@ -398,19 +370,21 @@ impl Metrics {
                 .http_duration
                 .get_or_create(&RouteLabels {
                     method: method.into(),
-                    route,
+                    route: Cow::Owned(route.to_owned()),
                 })
                 .clone(),
         };
         series.requests.inc();
         series.duration.observe(seconds);
-        if let Some(key) = key {
-            let mut cache = self
-                .http_series
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            if cache.len() < MAX_HTTP_SERIES {
-                cache.insert(key, series);
+        let mut cache = self
+            .http_series
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let kept: usize = cache.values().map(Vec::len).sum();
+        if kept < MAX_HTTP_SERIES {
+            let kinds = cache.entry(route.into()).or_default();
+            if !kinds.iter().any(found) {
+                kinds.push((method, status, series));
             }
         }
     }
@@ -435,18 +409,17 @@ mod tests {
     }
 
     #[test]
-    fn a_request_kind_seen_before_counts_in_the_same_series_however_its_labels_are_held() {
+    fn a_request_kind_seen_before_counts_in_the_same_series_however_its_route_is_held() {
         let m = Metrics::new("0.1.0", "abc");
-        let route: &'static str = "/api/games/{game}/leaderboard";
-        m.observe_http("GET", route.into(), 200, 0.0001);
-        m.observe_http("GET", route.into(), 200, 0.0001);
-        // The same text at another address, owned text, another status.
-        let copy: &'static str = Box::leak(route.to_owned().into_boxed_str());
-        m.observe_http("GET", copy.into(), 200, 0.0001);
-        m.observe_http("GET", Cow::Owned(route.to_owned()), 200, 0.0001);
-        m.observe_http("GET", route.into(), 404, 0.0001);
-        let get: &'static str = Box::leak("GET".to_owned().into_boxed_str());
-        m.observe_http(get, route.into(), 404, 0.0001);
+        let route = "/api/games/{game}/leaderboard";
+        m.record_http("GET", route, 200, 0.0001);
+        m.record_http("GET", route, 200, 0.0001);
+        // The same text in another allocation, another status.
+        let copy = route.to_owned();
+        m.record_http("GET", &copy, 200, 0.0001);
+        m.record_http("GET", &String::from(route), 200, 0.0001);
+        m.record_http("GET", route, 404, 0.0001);
+        m.record_http("GET", &copy, 404, 0.0001);
         let text = m.encode();
         let labels = r#"method="GET",route="/api/games/{game}/leaderboard""#;
         assert_eq!(
@@ -489,7 +462,7 @@ mod tests {
         let g = GameLabels {
             game: "egg-catcher".into(),
         };
-        m.observe_http("GET", "/".into(), 200, 0.001);
+        m.record_http("GET", "/", 200, 0.001);
         m.active_sessions.get_or_create(&g).set(1);
         m.sessions_started.get_or_create(&g).inc();
         m.scores_submitted.get_or_create(&g).inc();

@@ -1,6 +1,5 @@
 //! The server's own work per request, without sockets or the kernel: each request goes through
-//! the same service as a served one (the reads answered before routing, then the router and
-//! its middleware; cloned per request, as a connection does),
+//! the same router and layers as a served one (cloned per request, as a connection does),
 //! beside an axum "hello world" route, the floor the HTTP benchmarks compare with. The gap
 //! between the two is what Arcade adds to every response. Heartbeats and finishes of real bot
 //! games go the same way, on the backends the environment selects as for the tests
@@ -48,7 +47,7 @@ fn arcade_service(rt: &tokio::runtime::Runtime) -> (Answering, TestEnv) {
         let app = Application::build(&settings, system_clock(), metrics())
             .await
             .expect("the server builds");
-        (BoxCloneSyncService::new(app.service()), env)
+        (BoxCloneSyncService::new(app.router()), env)
     })
 }
 
@@ -63,7 +62,7 @@ fn play_service(rt: &tokio::runtime::Runtime) -> (Answering, Arc<ManualClock>, T
         let app = Application::build(&settings, clock.clone(), metrics())
             .await
             .expect("the server builds");
-        (BoxCloneSyncService::new(app.service()), clock, env)
+        (BoxCloneSyncService::new(app.router()), clock, env)
     })
 }
 

@@ -14,8 +14,9 @@ use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
 use arcade_events::{InProcessBus, NatsBus, Relay, RelayHandle};
 use arcade_server::AppState;
+use arcade_server::health::{DependencyCheck, Health};
+use arcade_server::limits::HttpSettings;
 use arcade_server::observer::MetricsObserver;
-use arcade_server::state::{DependencyCheck, Health, HttpSettings};
 use arcade_sessions::{MemoryRankIndex, MemoryRateLimit, MemorySessionStore, RedisBackend};
 use arcade_store::{FailoverRankIndex, PostgresStore, SqliteStore};
 use arcade_telemetry::Metrics;
@@ -294,16 +295,10 @@ impl Application {
         self.arcade.clone()
     }
 
-    /// What this server answers with (routes, middleware and the reads answered before
-    /// routing), for driving it without a socket. Requests carry their own `ConnectInfo`.
-    pub fn service(&self) -> arcade_server::hot_paths::HotPaths {
-        arcade_server::app(self.state.clone())
-    }
-
-    /// The router alone, which answers every request the hot reads do not (and, given one,
-    /// answers it as they do).
+    /// What this server answers with (routes and middleware), for driving it without a
+    /// socket. Requests carry their own `ConnectInfo`.
     pub fn router(&self) -> axum::Router {
-        arcade_server::router(self.state.clone())
+        arcade_server::app(self.state.clone())
     }
 
     /// Serve until `shutdown` resolves; then report draining for `drain_delay`, stop
@@ -335,7 +330,9 @@ impl Application {
         // Compressing the pages and scripts takes tens of milliseconds: off the request path
         // and after the listener is up, so neither start-up nor a first visitor waits for it.
         tokio::task::spawn_blocking(arcade_server::assets::precompress);
-        let service = self.service();
+        let service = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, service).with_graceful_shutdown(graceful);
         let server = tokio::spawn(async move { server.await });
         let shutdown_timeout = self.shutdown_timeout;

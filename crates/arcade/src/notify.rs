@@ -14,7 +14,7 @@ use arcade_events::notify::{
     DeliveryObserver, LogDeadLetters, Notifier, Outcome, Settings,
     jetstream::{self, ConsumerSettings, NatsDeadLetters},
 };
-use arcade_server::state::{DependencyCheck, Health};
+use arcade_server::health::{DependencyCheck, Health};
 use arcade_telemetry::{Metrics, TargetLabels, WebhookLabels};
 use axum::Router;
 use axum::extract::State;

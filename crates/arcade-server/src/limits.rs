@@ -1,17 +1,12 @@
-//! A budget of requests in flight: a request past it is answered `ApiError::Overloaded` (503,
-//! `Retry-After`) at once, so an overload shows as quick refusals rather than as a queue that
-//! grows in memory behind a slow backend. A permit is taken in `call` and held by the response
-//! future until the answer's head is ready (the handler's reading of the body included).
-//!
-//! A plain service over one shared `tokio::sync::Semaphore` instead of tower's concurrency
-//! limit with load shedding and an error handler: those box the response future and set up
-//! a semaphore future for every clone of the route: 33,793 instructions for the games list in
-//! process against 30,494 with this service, the same as with no limit at all.
+//! What the server takes on: the HTTP settings that bound a request (body size, time, requests
+//! in flight, whose addresses to believe) and the budget of requests in flight. (Session
+//! starts per client are the domain's `RateLimit` port.)
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +16,40 @@ use tower::{Layer, Service};
 
 use crate::error::ApiError;
 
-/// Wraps routes in one budget of requests in flight; every clone shares the budget.
+/// HTTP-level settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body accepted (413 above).
+    pub max_body_bytes: usize,
+    /// Requests taking longer are answered 503.
+    pub request_timeout: Duration,
+    /// API requests (play, reads from storage) in flight at once; more are answered 503 at
+    /// once, so an overload shows as quick refusals instead of a queue that grows in memory.
+    pub max_requests_in_flight: usize,
+    /// Proxies whose `X-Forwarded-For` is believed: the client is the right-most address
+    /// not among them (see [`crate::forwarded`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_requests_in_flight: 512,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// A budget of requests in flight: a request past it is answered `ApiError::Overloaded` (503,
+/// `Retry-After`) at once, so an overload shows as quick refusals rather than as a queue that
+/// grows in memory behind a slow backend. A permit is taken in `call` and held by the response
+/// future until the answer's head is ready (the handler's reading of the body included).
+///
+/// Our own because tower's `ConcurrencyLimit` waits for a permit instead of refusing, and with
+/// `LoadShed` in front its refusal is an error an extra `HandleErrorLayer` must turn into the
+/// problem answer; this answers the problem itself. Every clone shares the budget.
 #[derive(Clone)]
 pub struct InFlightLimitLayer {
     permits: Arc<Semaphore>,

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use uuid::Uuid;
 
+use crate::admin::{AuditRecord, NewAudit, Operator};
 use crate::error::{BackendError, DomainError};
 use crate::event::{Event, EventKind};
 use crate::ranks::{Ranked, Standing, Submission};
@@ -111,6 +112,36 @@ pub trait ScoreStore: Send + Sync {
     ) -> Result<Vec<Standing>, BackendError>;
     /// Cheap round trip for readiness.
     async fn ping(&self) -> Result<(), BackendError>;
+}
+
+/// Operators and the audit log, in the database beside the scores. A change is written with
+/// its audit record in one transaction: no action without its record, and no record of an
+/// action that did not happen.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Store a new operator with the record of its creation. `false` when the name is taken
+    /// (by an operator revoked or not), and then nothing is written.
+    async fn create_operator(
+        &self,
+        operator: &Operator,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError>;
+    /// Every operator, revoked ones too, by name.
+    async fn operators(&self) -> Result<Vec<Operator>, BackendError>;
+    /// The operator, revoked or not, whose token has this digest.
+    async fn operator_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Operator>, BackendError>;
+    /// Revoke the active operator called `name` as of `audit.at`, with the record. `false`
+    /// when there is no such active operator (then nothing is written).
+    async fn revoke_operator(&self, name: &str, audit: &NewAudit) -> Result<bool, BackendError>;
+    /// Up to `limit` audit records, newest first, of ids below `before` when given.
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, BackendError>;
 }
 
 /// A change applied to a stored session. It must leave the session untouched when it fails.
@@ -236,6 +267,8 @@ pub trait Observer: Send + Sync {
     fn outbox_depth(&self, _depth: OutboxDepth) {}
     /// A rank request the rank cache could not answer, and what became of it.
     fn rank_fallback(&self, _outcome: RankFallback) {}
+    /// An operator acted (the audit record is stored).
+    fn admin_action(&self, _audit: &NewAudit) {}
 }
 
 /// What became of a rank request the rank cache could not answer.

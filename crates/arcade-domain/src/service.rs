@@ -8,8 +8,8 @@ use crate::event::{Event, EventKind};
 use crate::keys::{SessionSecret, WindowKey};
 use crate::name::PlayerName;
 use crate::ports::{
-    EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex, ScoreRow,
-    ScoreStore, SessionStore,
+    AdminStore, EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex,
+    ScoreRow, ScoreStore, SessionStore,
 };
 use crate::query::{self, Limit};
 use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
@@ -43,6 +43,8 @@ pub struct Ports {
     pub events: Arc<dyn EventBus>,
     pub clock: Arc<dyn Clock>,
     pub observer: Arc<dyn Observer>,
+    /// Operators and the audit log.
+    pub admin: Arc<dyn AdminStore>,
 }
 
 /// A started session, its first window and, when this start claimed the name, the new token
@@ -624,6 +626,10 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
         }),
     }
 }
+
+mod admin;
+
+pub use admin::{AuditPage, CreatedOperator};
 
 #[cfg(test)]
 mod tests;

@@ -82,7 +82,13 @@ impl ApiError {
             Self::Domain(e) => match e {
                 DomainError::UnknownGame(_)
                 | DomainError::PlayerNotFound(_)
-                | DomainError::SessionNotFound(_) => StatusCode::NOT_FOUND,
+                | DomainError::SessionNotFound(_)
+                | DomainError::OperatorNotFound(_) => StatusCode::NOT_FOUND,
+                DomainError::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
+                DomainError::OperatorExists(_) => StatusCode::CONFLICT,
+                DomainError::InvalidOperatorName(_) | DomainError::InvalidReason(_) => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 DomainError::InvalidName(_)
                 | DomainError::TickBehindInputs { .. }
                 | DomainError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -298,6 +304,11 @@ mod tests {
             (DomainError::SessionNotFound("x".into()), 404),
             (DomainError::SessionFinished("x".into()), 409),
             (DomainError::InvalidQuery("x".into()), 400),
+            (DomainError::OperatorUnauthorized, 401),
+            (DomainError::OperatorExists("x".into()), 409),
+            (DomainError::OperatorNotFound("x".into()), 404),
+            (DomainError::InvalidOperatorName("x".into()), 422),
+            (DomainError::InvalidReason("x".into()), 422),
             (
                 DomainError::RateLimited {
                     retry_after: Duration::from_millis(1500),

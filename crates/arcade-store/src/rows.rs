@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use arcade_domain::BackendError;
+use arcade_domain::admin::{AuditRecord, Operator};
 use arcade_domain::ports::{PlayerRecord, ScoreRow};
 use arcade_domain::ranks::Standing;
 use arcade_domain::session::SessionId;
@@ -52,7 +53,28 @@ macro_rules! player_query {
     };
 }
 
-pub(crate) use {player_query, score_query, standing_query};
+/// Operators, as [`OperatorRecord`] reads them.
+macro_rules! operator_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT id, name, token_digest, created_at, revoked_at FROM operators ",
+            $($rest),+
+        )
+    };
+}
+
+/// Audit records, as [`AuditRow`] reads them.
+macro_rules! audit_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT id, at, actor, action, target, reason, state_before, state_after \
+             FROM audit_log ",
+            $($rest),+
+        )
+    };
+}
+
+pub(crate) use {audit_query, operator_query, player_query, score_query, standing_query};
 
 /// A stored score joined with its player's name. `Id` is the session id's column type and
 /// `Int` that of the score's numbers.
@@ -135,6 +157,73 @@ impl PlayerRow {
             created_at: Timestamp(self.created_at),
         })
     }
+}
+
+/// An operator; `Id` is the id's column type.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct OperatorRecord<Id> {
+    id: Id,
+    name: String,
+    token_digest: Vec<u8>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl<Id: Into<Uuid>> OperatorRecord<Id> {
+    pub(crate) fn into_operator(self, backend: &'static str) -> Result<Operator, BackendError> {
+        let token_digest = TokenDigest::from_slice(&self.token_digest).ok_or_else(|| {
+            BackendError::defect(
+                backend,
+                format!("operator {} has a malformed token digest", self.name),
+            )
+        })?;
+        Ok(Operator {
+            id: self.id.into(),
+            name: self.name,
+            token_digest,
+            created_at: Timestamp(self.created_at),
+            revoked_at: self.revoked_at.map(Timestamp),
+        })
+    }
+}
+
+/// An audit record; the same column types in both databases (JSON as `jsonb` or text).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    target: String,
+    reason: Option<String>,
+    state_before: Option<Json<serde_json::Value>>,
+    state_after: Option<Json<serde_json::Value>>,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> Self {
+        Self {
+            id: r.id,
+            at: Timestamp(r.at),
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            reason: r.reason,
+            before: r.state_before.map(|j| j.0),
+            after: r.state_after.map(|j| j.0),
+        }
+    }
+}
+
+/// An audit record's states as both stores write them: JSON text, or none.
+pub(crate) fn encode_state(
+    backend: &'static str,
+    state: Option<&serde_json::Value>,
+) -> Result<Option<String>, BackendError> {
+    state
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| BackendError::defect(backend, "cannot encode an audit state").with_source(e))
 }
 
 /// A stored count (score, ticks, rules version) as the domain's `u32`. Both stores write

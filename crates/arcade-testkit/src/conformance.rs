@@ -24,10 +24,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_domain::DomainError;
+use arcade_domain::admin::{AdminAction, NewAudit, Operator};
 use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::{
-    HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex, ScoreStore,
-    SessionStore,
+    AdminStore, HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex,
+    ScoreStore, SessionStore,
 };
 use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
@@ -875,5 +876,125 @@ suite! {
         claimed.dedup();
         assert_eq!(before, claimed.len(), "an event claimed twice");
         assert_eq!(claimed.len(), events.len(), "every event claimed");
+    }
+}
+
+/// A score store, its outbox and the operators' store, all in one database (an operator's
+/// change is written with its audit record and the events it reports).
+pub struct ScoresAndAdmin {
+    pub scores: Arc<dyn ScoreStore>,
+    pub outbox: Arc<dyn Outbox>,
+    pub admin: Arc<dyn AdminStore>,
+}
+
+fn operator(name: &str) -> Operator {
+    Operator {
+        id: uuid::Uuid::new_v4(),
+        name: name.to_owned(),
+        token_digest: TokenDigest::of(&format!("arcade_op_{name}")),
+        created_at: T0,
+        revoked_at: None,
+    }
+}
+
+fn audit(action: AdminAction, target: &str, at: Timestamp) -> NewAudit {
+    NewAudit {
+        at,
+        actor: "cli:root".to_owned(),
+        action,
+        target: target.to_owned(),
+        reason: None,
+        before: None,
+        after: Some(serde_json::json!({ "target": target })),
+    }
+}
+
+suite! {
+    $
+    /// Every check of the operators' store, as tests of the stores `$make` makes (an
+    /// `Option<(ScoresAndAdmin, _)>`).
+    admin_store_conformance;
+
+    /// An operator is created once per name, with one audit record, and found by the digest
+    /// of their token.
+    pub async fn operators_are_created_once_with_their_audit_record(backend: ScoresAndAdmin) {
+        let admin = backend.admin;
+        let ann = operator("ann");
+        let created = audit(AdminAction::TokenCreated, "operator:ann", T0);
+        assert!(admin.create_operator(&ann, &created).await.unwrap());
+        let mut again = operator("ann");
+        again.token_digest = TokenDigest::of("another token");
+        assert!(!admin.create_operator(&again, &created).await.unwrap(), "the name is taken");
+        assert_eq!(admin.operators().await.unwrap(), vec![ann.clone()]);
+        assert_eq!(
+            admin.operator_by_token(&ann.token_digest).await.unwrap(),
+            Some(ann.clone())
+        );
+        assert_eq!(
+            admin.operator_by_token(&TokenDigest::of("nobody's")).await.unwrap(),
+            None
+        );
+        let log = admin.audit_log(None, 10).await.unwrap();
+        assert_eq!(log.len(), 1, "the refused creation wrote no record");
+        assert_eq!(log[0].action, "token_created");
+        assert_eq!(log[0].actor, "cli:root");
+        assert_eq!(log[0].target, "operator:ann");
+        assert_eq!(log[0].at, T0);
+        assert_eq!(log[0].before, None);
+        assert_eq!(log[0].after, Some(serde_json::json!({ "target": "operator:ann" })));
+    }
+
+    /// A revoked operator stays listed with the time of the revocation; revoking again (or an
+    /// operator who never was) changes nothing and records nothing.
+    pub async fn a_revoked_operator_stays_with_the_time_and_one_record(backend: ScoresAndAdmin) {
+        let admin = backend.admin;
+        let bob = operator("bob");
+        admin
+            .create_operator(&bob, &audit(AdminAction::TokenCreated, "operator:bob", T0))
+            .await
+            .unwrap();
+        let at = Timestamp(T0.0 + 5_000);
+        let mut revoke = audit(AdminAction::TokenRevoked, "operator:bob", at);
+        revoke.reason = Some("left the team".to_owned());
+        revoke.before = Some(serde_json::json!({ "revoked_at": null }));
+        assert!(admin.revoke_operator("bob", &revoke).await.unwrap());
+        assert!(!admin.revoke_operator("bob", &revoke).await.unwrap());
+        assert!(!admin.revoke_operator("nobody", &revoke).await.unwrap());
+        let found = admin.operator_by_token(&bob.token_digest).await.unwrap().unwrap();
+        assert_eq!(found.revoked_at, Some(at));
+        assert!(!found.is_active());
+        let log = admin.audit_log(None, 10).await.unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].action, "token_revoked");
+        assert_eq!(log[0].reason.as_deref(), Some("left the team"));
+        assert_eq!(log[0].before, Some(serde_json::json!({ "revoked_at": null })));
+    }
+
+    /// The audit log pages newest first by id, each page strictly before the cursor.
+    pub async fn the_audit_log_pages_newest_first(backend: ScoresAndAdmin) {
+        let admin = backend.admin;
+        for i in 0..7 {
+            let name = format!("op{i}");
+            let at = Timestamp(T0.0 + i64::from(i));
+            admin
+                .create_operator(
+                    &operator(&name),
+                    &audit(AdminAction::TokenCreated, &format!("operator:{name}"), at),
+                )
+                .await
+                .unwrap();
+        }
+        let mut targets = Vec::new();
+        let mut before = None;
+        loop {
+            let page = admin.audit_log(before, 3).await.unwrap();
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            targets.extend(page.iter().map(|r| r.target.clone()));
+        }
+        let expected: Vec<String> = (0..7).rev().map(|i| format!("operator:op{i}")).collect();
+        assert_eq!(targets, expected);
+        let all = admin.audit_log(None, 100).await.unwrap();
+        assert!(all.windows(2).all(|w| w[0].id > w[1].id), "ids fall page after page");
     }
 }

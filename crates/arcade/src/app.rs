@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use arcade_domain::ports::{EventBus, Observer, Outbox, RankIndex, ScoreStore, SessionStore};
+use arcade_domain::ports::{
+    AdminStore, EventBus, Observer, Outbox, RankIndex, ScoreStore, SessionStore,
+};
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
 use arcade_events::{InProcessBus, NatsBus, Relay, RelayHandle};
@@ -80,6 +82,14 @@ impl Store {
 
     /// The outbox, in the same database as the scores (a score's event is written with it).
     pub fn outbox(&self) -> Arc<dyn Outbox> {
+        match self {
+            Self::Sqlite(s) => s.clone(),
+            Self::Postgres(s) => s.clone(),
+        }
+    }
+
+    /// Operators and the audit log, in the same database as the scores.
+    pub fn admin(&self) -> Arc<dyn AdminStore> {
         match self {
             Self::Sqlite(s) => s.clone(),
             Self::Postgres(s) => s.clone(),
@@ -240,6 +250,7 @@ impl Application {
                 events,
                 clock,
                 observer,
+                admin: store.admin(),
             },
             settings.rules,
             &settings.session_secret,

@@ -331,6 +331,102 @@ impl Observer for Seen {
     fn event_published(&self, kind: EventKind) {
         self.note(format!("published {}", kind.as_str()));
     }
+    fn admin_action(&self, audit: &crate::admin::NewAudit) {
+        self.note(format!(
+            "admin {} {} by {}",
+            audit.action.as_str(),
+            audit.target,
+            audit.actor
+        ));
+    }
+}
+
+/// Operators and the audit log in memory.
+#[derive(Default)]
+struct Admin {
+    operators: Mutex<Vec<crate::admin::Operator>>,
+    audit: Mutex<Vec<crate::admin::AuditRecord>>,
+}
+
+impl Admin {
+    fn append(&self, a: &crate::admin::NewAudit) {
+        let mut log = lock(&self.audit);
+        let id = log.len() as i64 + 1;
+        log.push(crate::admin::AuditRecord {
+            id,
+            at: a.at,
+            actor: a.actor.clone(),
+            action: a.action.as_str().to_owned(),
+            target: a.target.clone(),
+            reason: a.reason.clone(),
+            before: a.before.clone(),
+            after: a.after.clone(),
+        });
+    }
+}
+
+#[async_trait]
+impl AdminStore for Admin {
+    async fn create_operator(
+        &self,
+        operator: &crate::admin::Operator,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut ops = lock(&self.operators);
+        if ops.iter().any(|o| o.name == operator.name) {
+            return Ok(false);
+        }
+        ops.push(operator.clone());
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn operators(&self) -> Result<Vec<crate::admin::Operator>, BackendError> {
+        let mut ops = lock(&self.operators).clone();
+        ops.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(ops)
+    }
+
+    async fn operator_by_token(
+        &self,
+        digest: &crate::token::TokenDigest,
+    ) -> Result<Option<crate::admin::Operator>, BackendError> {
+        Ok(lock(&self.operators)
+            .iter()
+            .find(|o| &o.token_digest == digest)
+            .cloned())
+    }
+
+    async fn revoke_operator(
+        &self,
+        name: &str,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut ops = lock(&self.operators);
+        let Some(o) = ops
+            .iter_mut()
+            .find(|o| o.name == name && o.revoked_at.is_none())
+        else {
+            return Ok(false);
+        };
+        o.revoked_at = Some(audit.at);
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<crate::admin::AuditRecord>, BackendError> {
+        Ok(lock(&self.audit)
+            .iter()
+            .rev()
+            .filter(|r| before.is_none_or(|b| r.id < b))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
 }
 
 /// The service on fresh doubles, with handles on each.
@@ -342,6 +438,7 @@ struct Harness {
     events: Arc<Events>,
     seen: Arc<Seen>,
     clock: Arc<ManualClock>,
+    admin: Arc<Admin>,
 }
 
 impl Harness {
@@ -352,6 +449,7 @@ impl Harness {
         let events = Arc::new(Events::default());
         let seen = Arc::new(Seen::default());
         let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+        let admin = Arc::new(Admin::default());
         let arcade = Arcade::new(
             Ports {
                 scores: scores.clone(),
@@ -361,6 +459,7 @@ impl Harness {
                 events: Arc::new(Bus),
                 clock: clock.clone(),
                 observer: seen.clone(),
+                admin: admin.clone(),
             },
             PlayRules::default(),
             &SessionSecret::random(),
@@ -373,6 +472,7 @@ impl Harness {
             events,
             seen,
             clock,
+            admin,
         }
     }
 
@@ -907,4 +1007,103 @@ fn a_finish_later_than_its_ticks_is_taken_and_flagged() {
     assert!(receipt.score > 0);
     assert_eq!(lock(&h.scores.rows)[0].flags, ["late_finish"]);
     assert_eq!(h.seen.count("flagged egg-catcher late_finish"), 1);
+}
+
+// ------------------------------------------------------------------------------- operators
+
+#[test]
+fn an_operator_token_is_shown_once_stored_as_a_digest_and_opens_the_admin_api() {
+    let h = Harness::new();
+    let created = block_on(h.arcade.create_operator("ann", "cli:root")).unwrap();
+    assert!(created.token.starts_with(crate::admin::TOKEN_PREFIX));
+    let stored = lock(&h.admin.operators)[0].clone();
+    assert_ne!(
+        stored.token_digest.0.to_vec(),
+        created.token.as_bytes().to_vec()
+    );
+    assert!(stored.token_digest.matches(&created.token));
+    let who = block_on(h.arcade.authenticate_operator(&created.token)).unwrap();
+    assert_eq!(who.name, "ann");
+    assert_eq!(
+        h.seen.count("admin token_created operator:ann by cli:root"),
+        1
+    );
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records.len(), 1);
+    let record = &log.records[0];
+    assert_eq!(record.action, "token_created");
+    assert_eq!(record.actor, "cli:root");
+    assert!(record.before.is_none());
+    let after = record.after.as_ref().unwrap().to_string();
+    assert!(after.contains("\"ann\""), "{after}");
+    assert!(
+        !after.contains(&created.token),
+        "the token is never audited"
+    );
+}
+
+#[test]
+fn a_name_is_one_operator_and_anything_but_an_active_token_is_refused_alike() {
+    let h = Harness::new();
+    let ann = block_on(h.arcade.create_operator("ann", "cli:root")).unwrap();
+    let again = block_on(h.arcade.create_operator("ann", "cli:root")).unwrap_err();
+    assert_eq!(again.code(), "operator_exists");
+    let player_token = crate::token::issue().token;
+    for bad in [
+        "",
+        player_token.as_str(),
+        crate::admin::TOKEN_PREFIX,
+        "arcade_op_not-a-token-anyone-holds",
+    ] {
+        let e = block_on(h.arcade.authenticate_operator(bad)).unwrap_err();
+        assert_eq!(e.code(), "operator_unauthorized", "{bad:?}");
+    }
+    block_on(
+        h.arcade
+            .revoke_operator("ann", "bob", Some("left the team")),
+    )
+    .unwrap();
+    let e = block_on(h.arcade.authenticate_operator(&ann.token)).unwrap_err();
+    assert_eq!(
+        e.code(),
+        "operator_unauthorized",
+        "a revoked token opens nothing"
+    );
+    let e = block_on(h.arcade.revoke_operator("ann", "bob", None)).unwrap_err();
+    assert_eq!(e.code(), "operator_not_found");
+    let ops = block_on(h.arcade.operators()).unwrap();
+    assert_eq!(ops.len(), 1);
+    assert!(!ops[0].is_active(), "a revoked operator stays listed");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    let revoked = &log.records[0];
+    assert_eq!(revoked.action, "token_revoked");
+    assert_eq!(revoked.reason.as_deref(), Some("left the team"));
+    assert_eq!(revoked.actor, "bob");
+}
+
+#[test]
+fn the_audit_log_pages_newest_first_with_its_own_cursor() {
+    let h = Harness::new();
+    for name in ["a", "b", "c", "d", "e"] {
+        block_on(h.arcade.create_operator(name, "cli:root")).unwrap();
+    }
+    let two = Limit::parse(Some(2)).unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = block_on(h.arcade.audit_log(two, cursor.as_deref())).unwrap();
+        seen.extend(page.records.iter().map(|r| r.target.clone()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["e", "d", "c", "b", "a"].map(|n| format!("operator:{n}"))
+    );
+    for bad in ["x", "a0", "a-3", "ab"] {
+        let e = block_on(h.arcade.audit_log(two, Some(bad))).unwrap_err();
+        assert_eq!(e.code(), "invalid_query", "{bad:?}");
+    }
 }

@@ -1,0 +1,142 @@
+//! Operators and the audit log in SQLite: each change and its audit record in one
+//! transaction on the writing connection.
+
+use arcade_domain::BackendError;
+use arcade_domain::admin::{AuditRecord, NewAudit, Operator};
+use arcade_domain::ports::AdminStore;
+use arcade_domain::token::TokenDigest;
+use async_trait::async_trait;
+use uuid::fmt::Hyphenated;
+
+use crate::rows::{self, AuditRow, OperatorRecord, audit_query, operator_query};
+use crate::sqlite::SqliteStore;
+use crate::{Dialect, backend_error};
+
+const BACKEND: &str = "sqlite";
+
+fn err(e: sqlx::Error) -> BackendError {
+    backend_error(Dialect::Sqlite, e)
+}
+
+/// Write `audit` on `conn` (inside the caller's transaction).
+pub(crate) async fn append_audit(
+    conn: &mut sqlx::SqliteConnection,
+    audit: &NewAudit,
+) -> Result<i64, BackendError> {
+    sqlx::query_scalar(
+        "INSERT INTO audit_log (at, actor, action, target, reason, state_before, state_after) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(audit.at.0)
+    .bind(&audit.actor)
+    .bind(audit.action.as_str())
+    .bind(&audit.target)
+    .bind(&audit.reason)
+    .bind(rows::encode_state(BACKEND, audit.before.as_ref())?)
+    .bind(rows::encode_state(BACKEND, audit.after.as_ref())?)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(err)
+}
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    #[tracing::instrument(name = "sqlite.create_operator", skip_all, fields(db.system = "sqlite"))]
+    async fn create_operator(
+        &self,
+        operator: &Operator,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let created = sqlx::query(
+            "INSERT INTO operators (id, name, token_digest, created_at, revoked_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(operator.id.hyphenated().to_string())
+        .bind(&operator.name)
+        .bind(&operator.token_digest.0[..])
+        .bind(operator.created_at.0)
+        .bind(operator.revoked_at.map(|t| t.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if !created {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.operators", skip_all, fields(db.system = "sqlite"))]
+    async fn operators(&self) -> Result<Vec<Operator>, BackendError> {
+        sqlx::query_as::<_, OperatorRecord<Hyphenated>>(operator_query!("ORDER BY name"))
+            .fetch_all(&self.reads)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|r| r.into_operator(BACKEND))
+            .collect()
+    }
+
+    #[tracing::instrument(name = "sqlite.operator_by_token", skip_all, fields(db.system = "sqlite"))]
+    async fn operator_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Operator>, BackendError> {
+        sqlx::query_as::<_, OperatorRecord<Hyphenated>>(operator_query!("WHERE token_digest = ?"))
+            .bind(&digest.0[..])
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(err)?
+            .map(|r| r.into_operator(BACKEND))
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "sqlite.revoke_operator", skip_all, fields(db.system = "sqlite"))]
+    async fn revoke_operator(&self, name: &str, audit: &NewAudit) -> Result<bool, BackendError> {
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let revoked = sqlx::query(
+            "UPDATE operators SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+        )
+        .bind(audit.at.0)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if !revoked {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.audit_log", skip_all, fields(db.system = "sqlite"))]
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, BackendError> {
+        let rows =
+            sqlx::query_as::<_, AuditRow>(audit_query!("WHERE id < ? ORDER BY id DESC LIMIT ?"))
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&self.reads)
+                .await
+                .map_err(err)?;
+        Ok(rows.into_iter().map(AuditRecord::from).collect())
+    }
+}

@@ -255,6 +255,10 @@ pub enum DomainError {
     OperatorExists(String),
     #[error("there is no active operator called '{0}'")]
     OperatorNotFound(String),
+    #[error("the player '{0}' may not start games: an operator banned them")]
+    PlayerBanned(String),
+    #[error("there is no score of session {0}")]
+    ScoreNotFound(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -282,6 +286,8 @@ impl DomainError {
             Self::OperatorUnauthorized => "operator_unauthorized",
             Self::OperatorExists(_) => "operator_exists",
             Self::OperatorNotFound(_) => "operator_not_found",
+            Self::PlayerBanned(_) => "player_banned",
+            Self::ScoreNotFound(_) => "score_not_found",
             Self::Backend(e) => match e.kind() {
                 BackendErrorKind::Unavailable | BackendErrorKind::NotLoaded => "unavailable",
                 BackendErrorKind::ShuttingDown => "shutting_down",

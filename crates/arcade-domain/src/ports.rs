@@ -24,6 +24,10 @@ pub struct PlayerRecord {
     pub name: String,
     pub token_digest: TokenDigest,
     pub created_at: Timestamp,
+    /// Since when an operator keeps the player off the boards, if they do.
+    pub hidden_at: Option<Timestamp>,
+    /// Since when an operator keeps the player from starting games, if they do.
+    pub banned_at: Option<Timestamp>,
 }
 
 /// A verified score to store.
@@ -67,6 +71,8 @@ pub struct ScoreRow {
     pub previous_best: Option<u32>,
     /// The human-likeness checks the game failed (empty for most): for review.
     pub flags: Vec<String>,
+    /// Whether the player is on the boards (not hidden by an operator) as the row was read.
+    pub listed: bool,
 }
 
 /// The result of storing a score: the stored row (the existing one when the session was
@@ -136,6 +142,38 @@ pub trait AdminStore: Send + Sync {
     /// Revoke the active operator called `name` as of `audit.at`, with the record. `false`
     /// when there is no such active operator (then nothing is written).
     async fn revoke_operator(&self, name: &str, audit: &NewAudit) -> Result<bool, BackendError>;
+    /// Hide the player as of `hidden_at`, or show them again (`None`), with the audit record
+    /// and `events`, in one transaction: a hidden player's bests leave every board of every
+    /// period, and come back recomputed from their scores when shown. `false` when there is
+    /// no such player (then nothing is written).
+    async fn set_hidden(
+        &self,
+        player_key: &str,
+        hidden_at: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError>;
+    /// Ban the player from starting games as of `banned_at`, or lift the ban (`None`), with
+    /// the audit record. `false` when there is no such player.
+    async fn set_banned(
+        &self,
+        player_key: &str,
+        banned_at: Option<Timestamp>,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError>;
+    /// Delete one score and recompute its player's bests from the scores left, with the audit
+    /// record and `events`, in one transaction. `false` when there is no such score.
+    async fn remove_score(
+        &self,
+        session_id: SessionId,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError>;
+    /// The player's best on every board they are on (none while hidden), with their name.
+    async fn player_bests(
+        &self,
+        player_key: &str,
+    ) -> Result<Vec<(BoardKey, Standing)>, BackendError>;
     /// Up to `limit` audit records, newest first, of ids below `before` when given.
     async fn audit_log(
         &self,
@@ -190,6 +228,9 @@ pub trait RankIndex: Send + Sync {
         before: usize,
         after: usize,
     ) -> Result<Vec<Ranked>, BackendError>;
+    /// Take a player off a board (nothing when they are not on it): an operator hid them, or
+    /// their best there changed for the worse.
+    async fn remove(&self, board: &BoardKey, player_key: &str) -> Result<(), BackendError>;
     /// Replace a board's contents (rebuild from the score store).
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError>;
     /// Whether the board has been loaded since the index last lost its data (a cache that was

@@ -25,7 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiQuery, ClientIp};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::state::{AppState, StartLimiter};
 
 /// Requests to the operators' API per client IP per minute, answered or refused.
@@ -61,6 +61,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(whoami))
         .routes(routes!(list_operators))
         .routes(routes!(audit_log))
+        .routes(routes!(player_action))
+        .routes(routes!(remove_score))
         .layer(axum::middleware::from_fn(admin_headers))
         .layer(axum::Extension(limiter))
 }
@@ -269,4 +271,91 @@ pub async fn audit_log(
         entries: page.records.into_iter().map(AuditEntry::from).collect(),
         next_cursor: page.next_cursor,
     }))
+}
+
+/// Why an operator acts, for the audit log.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// One line, at most 500 characters; required to remove a score.
+    pub reason: Option<String>,
+}
+
+/// What an operator does to a player.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayerAction {
+    /// Off every board of every period, on every replica, until shown again.
+    Hide,
+    /// Back on the boards, with their bests recomputed from their scores.
+    Unhide,
+    /// No more games started under the name (scores stay).
+    Ban,
+    Unban,
+}
+
+/// Act on a player: hide or show them on the boards, ban or unban them. Doing what is
+/// already done changes and records nothing.
+#[utoipa::path(post, path = "/api/admin/players/{name}/{action}", tag = "admin",
+    security(("operator_token" = [])),
+    params(
+        ("name" = String, Path, description = "The player's name (any spelling of it)"),
+        ("action" = PlayerAction, Path, description = "`hide`, `unhide`, `ban` or `unban`"),
+    ),
+    request_body = ActionRequest,
+    responses(
+        (status = 204, description = "Done, and audited"),
+        (status = 400, description = "Malformed JSON or action (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad reason (`invalid_reason`) or name", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage or the rank index unavailable: try again (what was stored stays, and the retry finishes the rest); see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn player_action(
+    state: axum::extract::State<AppState>,
+    Caller(operator): Caller,
+    ApiPath((name, action)): ApiPath<(String, PlayerAction)>,
+    ApiJson(body): ApiJson<ActionRequest>,
+) -> Result<StatusCode, ApiError> {
+    let (arcade, actor, reason) = (
+        &state.arcade,
+        operator.name.as_str(),
+        body.reason.as_deref(),
+    );
+    match action {
+        PlayerAction::Hide => arcade.set_player_hidden(&name, true, actor, reason).await,
+        PlayerAction::Unhide => arcade.set_player_hidden(&name, false, actor, reason).await,
+        PlayerAction::Ban => arcade.set_player_banned(&name, true, actor, reason).await,
+        PlayerAction::Unban => arcade.set_player_banned(&name, false, actor, reason).await,
+    }?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove one score, with a reason: the player's bests and ranks are recomputed from the
+/// scores left.
+#[utoipa::path(post, path = "/api/admin/scores/{id}/remove", tag = "admin",
+    security(("operator_token" = [])),
+    params(("id" = String, Path, description = "The score's session id")),
+    request_body = ActionRequest,
+    responses(
+        (status = 204, description = "Removed, and audited"),
+        (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such score (`score_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason, or a bad one (`invalid_reason`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage or the rank index unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn remove_score(
+    state: axum::extract::State<AppState>,
+    Caller(operator): Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ActionRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .arcade
+        .remove_score(&id, &operator.name, body.reason.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -83,7 +83,9 @@ impl ApiError {
                 DomainError::UnknownGame(_)
                 | DomainError::PlayerNotFound(_)
                 | DomainError::SessionNotFound(_)
-                | DomainError::OperatorNotFound(_) => StatusCode::NOT_FOUND,
+                | DomainError::OperatorNotFound(_)
+                | DomainError::ScoreNotFound(_) => StatusCode::NOT_FOUND,
+                DomainError::PlayerBanned(_) => StatusCode::FORBIDDEN,
                 DomainError::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
                 DomainError::OperatorExists(_) => StatusCode::CONFLICT,
                 DomainError::InvalidOperatorName(_) | DomainError::InvalidReason(_) => {
@@ -305,6 +307,8 @@ mod tests {
             (DomainError::SessionFinished("x".into()), 409),
             (DomainError::InvalidQuery("x".into()), 400),
             (DomainError::OperatorUnauthorized, 401),
+            (DomainError::PlayerBanned("x".into()), 403),
+            (DomainError::ScoreNotFound("x".into()), 404),
             (DomainError::OperatorExists("x".into()), 409),
             (DomainError::OperatorNotFound("x".into()), 404),
             (DomainError::InvalidOperatorName("x".into()), 422),

@@ -3,12 +3,20 @@
 
 use arcade_domain::BackendError;
 use arcade_domain::admin::{AuditRecord, NewAudit, Operator};
+use arcade_domain::event::Event;
 use arcade_domain::ports::AdminStore;
+use arcade_domain::ranks::Standing;
+use arcade_domain::session::SessionId;
+use arcade_domain::time::{BoardKey, Timestamp};
 use arcade_domain::token::TokenDigest;
 use async_trait::async_trait;
 use uuid::fmt::Hyphenated;
 
-use crate::rows::{self, AuditRow, OperatorRecord, audit_query, operator_query};
+use crate::outbox::{EventRow, now_ms};
+use crate::rows::{
+    self, AuditRow, BestRow, OperatorRecord, audit_query, operator_query, player_bests_query,
+    recompute_bests,
+};
 use crate::sqlite::SqliteStore;
 use crate::{Dialect, backend_error};
 
@@ -37,6 +45,48 @@ pub(crate) async fn append_audit(
     .fetch_one(&mut *conn)
     .await
     .map_err(err)
+}
+
+/// Put `events` in the outbox, ready at once, inside the caller's transaction.
+async fn add_events(
+    conn: &mut sqlx::SqliteConnection,
+    events: &[Event],
+) -> Result<(), BackendError> {
+    let now = now_ms();
+    for event in events {
+        let row = EventRow::of(BACKEND, event)?;
+        sqlx::query(
+            "INSERT INTO outbox (id, subject, payload, created_at, available_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(row.id.hyphenated().to_string())
+        .bind(row.subject)
+        .bind(&row.payload)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Drop the player's bests and recompute them from their scores (none while hidden).
+async fn rebuild_bests(
+    conn: &mut sqlx::SqliteConnection,
+    player_key: &str,
+) -> Result<(), BackendError> {
+    sqlx::query("DELETE FROM best_scores WHERE player_key = ?")
+        .bind(player_key)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    sqlx::query(recompute_bests!("?"))
+        .bind(player_key)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -122,6 +172,108 @@ impl AdminStore for SqliteStore {
         append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.set_hidden", skip_all, fields(db.system = "sqlite"))]
+    async fn set_hidden(
+        &self,
+        player_key: &str,
+        hidden_at: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let found = sqlx::query("UPDATE players SET hidden_at = ? WHERE key = ?")
+            .bind(hidden_at.map(|t| t.0))
+            .bind(player_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected()
+            == 1;
+        if !found {
+            return Ok(false);
+        }
+        rebuild_bests(&mut tx, player_key).await?;
+        append_audit(&mut tx, audit).await?;
+        add_events(&mut tx, events).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.set_banned", skip_all, fields(db.system = "sqlite"))]
+    async fn set_banned(
+        &self,
+        player_key: &str,
+        banned_at: Option<Timestamp>,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let found = sqlx::query("UPDATE players SET banned_at = ? WHERE key = ?")
+            .bind(banned_at.map(|t| t.0))
+            .bind(player_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected()
+            == 1;
+        if !found {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.remove_score", skip_all, fields(db.system = "sqlite"))]
+    async fn remove_score(
+        &self,
+        session_id: SessionId,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let player: Option<String> =
+            sqlx::query_scalar("DELETE FROM scores WHERE session_id = ? RETURNING player_key")
+                .bind(session_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+        let Some(player) = player else {
+            return Ok(false);
+        };
+        rebuild_bests(&mut tx, &player).await?;
+        append_audit(&mut tx, audit).await?;
+        add_events(&mut tx, events).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.player_bests", skip_all, fields(db.system = "sqlite"))]
+    async fn player_bests(
+        &self,
+        player_key: &str,
+    ) -> Result<Vec<(BoardKey, Standing)>, BackendError> {
+        sqlx::query_as::<_, BestRow<i64>>(player_bests_query!("?"))
+            .bind(player_key)
+            .fetch_all(&self.reads)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|r| r.into_best(BACKEND))
+            .collect()
     }
 
     #[tracing::instrument(name = "sqlite.audit_log", skip_all, fields(db.system = "sqlite"))]

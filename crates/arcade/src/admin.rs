@@ -16,7 +16,7 @@ use arcade_events::InProcessBus;
 use arcade_sessions::{MemoryRankIndex, MemorySessionStore};
 
 use crate::app::{Store, system_clock};
-use crate::config::{AdminCommand, AdminSettings, TokenCommand};
+use crate::config::{AdminCommand, AdminSettings, PlayerCommand, TokenCommand};
 
 /// Says on stderr what each action changed (its audit record is in the database).
 struct Said;
@@ -33,8 +33,8 @@ impl Observer for Said {
 }
 
 /// The use cases on the configured database. Nothing here plays: sessions and ranks are
-/// in-memory stand-ins the operators' use cases do not read, and events wait in the
-/// database's outbox for a server's relay.
+/// in-memory stand-ins (the servers bring their own rank indexes up to date when the events
+/// of a change reach them), and events wait in the database's outbox for a server's relay.
 async fn open(store: &Store) -> Arc<Arcade> {
     let ports = Ports {
         scores: store.scores(),
@@ -92,6 +92,26 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
                 .revoke_operator(name, actor, reason.as_deref())
                 .await
                 .context("cannot revoke the operator")?;
+        }
+        AdminCommand::Player {
+            action,
+            name,
+            reason,
+        } => {
+            let reason = reason.as_deref();
+            match action {
+                PlayerCommand::Hide => arcade.set_player_hidden(name, true, actor, reason).await,
+                PlayerCommand::Unhide => arcade.set_player_hidden(name, false, actor, reason).await,
+                PlayerCommand::Ban => arcade.set_player_banned(name, true, actor, reason).await,
+                PlayerCommand::Unban => arcade.set_player_banned(name, false, actor, reason).await,
+            }
+            .with_context(|| format!("cannot change player {name}"))?;
+        }
+        AdminCommand::RemoveScore { session_id, reason } => {
+            arcade
+                .remove_score(session_id, actor, Some(reason))
+                .await
+                .with_context(|| format!("cannot remove score {session_id}"))?;
         }
         AdminCommand::Audit { limit } => {
             let page = arcade.audit_log(Limit::parse(Some(*limit))?, None).await?;

@@ -337,6 +337,7 @@ impl Application {
             }
         };
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let moderation = tokio::spawn(follow_moderation(self.state.clone()));
         // Compressing the pages and scripts takes tens of milliseconds: off the request path
         // and after the listener is up, so neither start-up nor a first visitor waits for it.
         tokio::task::spawn_blocking(arcade_server::assets::precompress);
@@ -356,6 +357,7 @@ impl Application {
             }
         };
         housekeeping.abort();
+        moderation.abort();
         let left = closing_at.get().map_or(shutdown_timeout, |closing| {
             (*closing + shutdown_timeout).saturating_duration_since(tokio::time::Instant::now())
         });
@@ -389,6 +391,29 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %e, "session housekeeping failed");
         }
         state.limiter.forget_idle();
+    }
+}
+
+/// Operators' changes, from any replica or the command line, reach every replica on the bus:
+/// each brings the player's entries in its rank index up to date, then drops its cached pages
+/// of the game (its live pages were told to reload by the live feed).
+async fn follow_moderation(state: AppState) {
+    use futures::StreamExt;
+    let mut events = state.arcade.ports().events.subscribe();
+    while let Some(event) = events.next().await {
+        if !event.kind.is_moderation() {
+            continue;
+        }
+        match state.arcade.apply_moderation(&event).await {
+            Ok(_) => state.boards.invalidate(&event.game),
+            Err(e) => tracing::warn!(
+                error = %arcade_domain::error::report(&e),
+                kind = event.kind.as_str(),
+                game = %event.game,
+                "an operator's change did not reach this replica's boards; it reaches them at \
+                 the next rebuild or when the change is made again"
+            ),
+        }
     }
 }
 

@@ -268,12 +268,43 @@ pub enum AdminCommand {
     /// Operator tokens: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Act on a player: hide or show them on the boards, ban or unban them.
+    Player {
+        #[arg(value_enum)]
+        action: PlayerCommand,
+        /// The player's name.
+        name: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Remove one score (its session id, as the player's history shows it), with a reason:
+    /// the player's bests and ranks are recomputed.
+    RemoveScore {
+        session_id: String,
+        /// Why, for the audit log (required).
+        #[arg(long)]
+        reason: String,
+    },
     /// Print the audit log, newest first, one JSON object per line.
     Audit {
         /// Records to print, 1 to 100.
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
+}
+
+/// `arcade admin player ACTION NAME`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlayerCommand {
+    /// Off every board of every period until shown again.
+    Hide,
+    /// Back on the boards.
+    Unhide,
+    /// No more games started under the name.
+    Ban,
+    /// Games allowed again.
+    Unban,
 }
 
 /// `arcade admin token ...`.

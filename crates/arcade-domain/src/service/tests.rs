@@ -77,9 +77,14 @@ impl ScoreStore for Scores {
             achieved_at: s.achieved_at,
             previous_best,
             flags: s.flags.clone(),
+            listed: lock(&self.players)
+                .get(&s.player_key)
+                .is_none_or(|p| p.hidden_at.is_none()),
         };
         rows.push(row.clone());
-        lock(&self.held).push(s.event.clone());
+        if row.listed {
+            lock(&self.held).push(s.event.clone());
+        }
         Ok(crate::ports::Recorded {
             row,
             inserted: true,
@@ -219,6 +224,13 @@ impl RankIndex for Ranks {
             .unwrap_or_default())
     }
 
+    async fn remove(&self, board: &BoardKey, key: &str) -> Result<(), BackendError> {
+        if let Some(b) = lock(&self.0).get_mut(board) {
+            b.remove(key);
+        }
+        Ok(())
+    }
+
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         lock(&self.0).insert(board.clone(), RankedBoard::from_standings(standings));
         Ok(())
@@ -341,9 +353,10 @@ impl Observer for Seen {
     }
 }
 
-/// Operators and the audit log in memory.
+/// Operators and the audit log in memory, acting on the players and scores of `scores`.
 #[derive(Default)]
 struct Admin {
+    scores: Arc<Scores>,
     operators: Mutex<Vec<crate::admin::Operator>>,
     audit: Mutex<Vec<crate::admin::AuditRecord>>,
 }
@@ -414,6 +427,79 @@ impl AdminStore for Admin {
         Ok(true)
     }
 
+    async fn set_hidden(
+        &self,
+        key: &str,
+        hidden_at: Option<Timestamp>,
+        audit: &crate::admin::NewAudit,
+        _events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut players = lock(&self.scores.players);
+        let Some(p) = players.get_mut(key) else {
+            return Ok(false);
+        };
+        p.hidden_at = hidden_at;
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn set_banned(
+        &self,
+        key: &str,
+        banned_at: Option<Timestamp>,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut players = lock(&self.scores.players);
+        let Some(p) = players.get_mut(key) else {
+            return Ok(false);
+        };
+        p.banned_at = banned_at;
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn remove_score(
+        &self,
+        id: SessionId,
+        audit: &crate::admin::NewAudit,
+        _events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut rows = lock(&self.scores.rows);
+        let before = rows.len();
+        rows.retain(|r| r.session_id != id);
+        if rows.len() == before {
+            return Ok(false);
+        }
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn player_bests(&self, key: &str) -> Result<Vec<(BoardKey, Standing)>, BackendError> {
+        let hidden = lock(&self.scores.players)
+            .get(key)
+            .is_none_or(|p| p.hidden_at.is_some());
+        if hidden {
+            return Ok(Vec::new());
+        }
+        let mut bests: BTreeMap<BoardKey, Standing> = BTreeMap::new();
+        for r in lock(&self.scores.rows).iter() {
+            if r.player_key != key || !takes_a_place(r.score) {
+                continue;
+            }
+            for period in Period::ALL {
+                let standing = standing_of(r);
+                let board = BoardKey::current(&r.game, period, r.achieved_at);
+                match bests.get(&board) {
+                    Some(b) if !standing.beats(b) => {}
+                    _ => {
+                        bests.insert(board, standing);
+                    }
+                }
+            }
+        }
+        Ok(bests.into_iter().collect())
+    }
+
     async fn audit_log(
         &self,
         before: Option<i64>,
@@ -449,7 +535,10 @@ impl Harness {
         let events = Arc::new(Events::default());
         let seen = Arc::new(Seen::default());
         let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
-        let admin = Arc::new(Admin::default());
+        let admin = Arc::new(Admin {
+            scores: scores.clone(),
+            ..Admin::default()
+        });
         let arcade = Arcade::new(
             Ports {
                 scores: scores.clone(),
@@ -1106,4 +1195,132 @@ fn the_audit_log_pages_newest_first_with_its_own_cursor() {
         let e = block_on(h.arcade.audit_log(two, Some(bad))).unwrap_err();
         assert_eq!(e.code(), "invalid_query", "{bad:?}");
     }
+}
+
+// ------------------------------------------------------------------------------- moderation
+
+/// `player`'s rank on the current all-time board of the game, if they are on it.
+fn all_time_rank(h: &Harness, player: &str) -> Option<u64> {
+    let page =
+        block_on(
+            h.arcade
+                .leaderboard(GAME, Period::All, Limit::parse(Some(100)).unwrap(), None),
+        )
+        .unwrap();
+    page.entries
+        .iter()
+        .find(|r| r.standing.player_name == player)
+        .map(|r| r.rank)
+}
+
+#[test]
+fn a_hidden_player_leaves_the_boards_plays_unannounced_and_returns_when_shown() {
+    let h = Harness::new();
+    let first = h.start("Hana", None).unwrap();
+    let token = first.claimed_token.clone().unwrap();
+    let batch = h.play(&first, 80);
+    let scored = h.finish(&first, batch).unwrap().score;
+    let rival = h.start("Ivo", None).unwrap();
+    let batch = h.play(&rival, 30);
+    h.finish(&rival, batch).unwrap();
+    assert_eq!(all_time_rank(&h, "Hana"), Some(1));
+
+    block_on(
+        h.arcade
+            .set_player_hidden("hana", true, "ann", Some("offensive name")),
+    )
+    .unwrap();
+    assert_eq!(all_time_rank(&h, "Hana"), None, "off the board at once");
+    assert_eq!(all_time_rank(&h, "Ivo"), Some(1));
+    assert_eq!(h.seen.count("admin player_hidden player:hana by ann"), 1);
+    // Hiding again changes and records nothing.
+    block_on(h.arcade.set_player_hidden("Hana", true, "ann", None)).unwrap();
+    assert_eq!(h.seen.count("admin player_hidden player:hana by ann"), 1);
+
+    let events_before = h.events.kinds().len();
+    let again = h.start("Hana", Some(&token)).unwrap();
+    let batch = h.play(&again, 90);
+    h.finish(&again, batch).unwrap();
+    assert_eq!(
+        all_time_rank(&h, "Hana"),
+        None,
+        "a hidden player's finish stays off"
+    );
+    let announced: Vec<_> = h.events.kinds()[events_before..]
+        .iter()
+        .filter(|(k, _, _)| *k != EventKind::SessionStarted)
+        .cloned()
+        .collect();
+    assert!(announced.is_empty(), "{announced:?}");
+
+    block_on(h.arcade.set_player_hidden("Hana", false, "bob", None)).unwrap();
+    assert_eq!(all_time_rank(&h, "Hana"), Some(1), "back on the board");
+    let best = block_on(h.arcade.player_standing(GAME, "Hana", Period::All))
+        .unwrap()
+        .best
+        .unwrap();
+    assert!(best.standing.score >= u64::from(scored));
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    let actions: Vec<_> = log.records.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["player_unhidden", "player_hidden"]);
+    assert_eq!(log.records[1].reason.as_deref(), Some("offensive name"));
+    assert!(log.records[1].before.as_ref().unwrap()["hidden_at"].is_null());
+    assert!(log.records[1].after.as_ref().unwrap()["hidden_at"].is_string());
+}
+
+#[test]
+fn a_banned_player_cannot_start_until_the_ban_is_lifted() {
+    let h = Harness::new();
+    let token = h.start("Bo", None).unwrap().claimed_token.unwrap();
+    block_on(h.arcade.set_player_banned("Bo", true, "ann", Some("abuse"))).unwrap();
+    let e = h.start("Bo", Some(&token)).unwrap_err();
+    assert_eq!(e.code(), "player_banned");
+    let e = h.start("Bo", Some("a wrong token")).unwrap_err();
+    assert_eq!(
+        e.code(),
+        "player_token_invalid",
+        "no hint of the ban to others"
+    );
+    block_on(h.arcade.set_player_banned("Bo", false, "ann", None)).unwrap();
+    h.start("Bo", Some(&token)).unwrap();
+    let e = block_on(h.arcade.set_player_banned("Nobody", true, "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "player_not_found");
+}
+
+#[test]
+fn removing_a_score_needs_a_reason_and_the_next_best_takes_its_place() {
+    let h = Harness::new();
+    let first = h.start("Remy", None).unwrap();
+    let token = first.claimed_token.clone().unwrap();
+    let batch = h.play(&first, 20);
+    let low = h.finish(&first, batch).unwrap();
+    let second = h.start("Remy", Some(&token)).unwrap();
+    let batch = h.play(&second, 90);
+    let high = h.finish(&second, batch).unwrap();
+    assert!(high.score > low.score);
+    let id = high.session_id.to_string();
+    let e = block_on(h.arcade.remove_score(&id, "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "invalid_reason");
+    block_on(h.arcade.remove_score(&id, "ann", Some("replayed a bot"))).unwrap();
+    let best = block_on(h.arcade.player_standing(GAME, "Remy", Period::All))
+        .unwrap()
+        .best
+        .unwrap();
+    assert_eq!(best.standing.score, u64::from(low.score));
+    let e = block_on(h.arcade.remove_score(&id, "ann", Some("again"))).unwrap_err();
+    assert_eq!(e.code(), "score_not_found");
+    let removed = h
+        .events
+        .kinds()
+        .into_iter()
+        .filter(|(k, _, _)| *k == EventKind::ScoreRemoved)
+        .count();
+    assert_eq!(removed, 1, "every replica is told");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "score_removed");
+    assert_eq!(log.records[0].target, format!("score:{id}"));
+    assert_eq!(
+        log.records[0].before.as_ref().unwrap()["score"],
+        serde_json::json!(high.score)
+    );
 }

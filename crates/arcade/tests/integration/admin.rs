@@ -3,9 +3,11 @@
 //! audit log the API pages through. On SQLite, or on PostgreSQL when `DATABASE_URL` names one.
 
 use std::process::{Command, Output};
+use std::time::Duration;
 
+use arcade_testkit::sse::SseClient;
 use arcade_testkit::{StatusCode, TestApp, spawn_app};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// `arcade admin ARGS` on the test server's database, as `cli:tester`.
 pub fn admin_cli(app: &TestApp, args: &[&str]) -> Output {
@@ -174,4 +176,222 @@ async fn the_admin_api_has_its_own_tag_and_security_scheme_in_the_openapi_docume
             }
         }
     }
+}
+
+pub async fn admin_post(app: &TestApp, path: &str, token: &str, body: Value) -> StatusCode {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The names on each board of `game` (all time, today, this week), as `app` serves them.
+async fn names_on_boards(app: &TestApp, game: &str) -> Vec<Vec<String>> {
+    let mut boards = Vec::new();
+    for period in ["all", "day", "week"] {
+        let page: Value = app
+            .get(&format!(
+                "/api/games/{game}/leaderboard?period={period}&limit=100"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        boards.push(
+            page["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["player"].as_str().unwrap().to_owned())
+                .collect(),
+        );
+    }
+    boards
+}
+
+/// Polls until `player` is on every board of `game` (`on`) or on none: board pages are cached
+/// for a second, and a change made elsewhere arrives by the bus.
+async fn wait_boards(app: &TestApp, game: &str, player: &str, on: bool) -> Vec<Vec<String>> {
+    let mut boards = Vec::new();
+    for _ in 0..100 {
+        boards = names_on_boards(app, game).await;
+        if boards.iter().all(|b| b.iter().any(|n| n == player) == on) {
+            return boards;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{player} on the boards: expected {on}, got {boards:?}");
+}
+
+#[tokio::test]
+async fn a_hidden_player_vanishes_from_every_board_live_pages_reload_and_they_return() {
+    let app = spawn_app().await;
+    let (status, _, _, _) = app.play_game("egg-catcher", "Hal", None, 85).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _, _) = app.play_game("egg-catcher", "Ivy", None, 40).await;
+    assert_eq!(status, StatusCode::OK);
+    wait_boards(&app, "egg-catcher", "Hal", true).await;
+    let mut live = SseClient::connect(&app.url("/api/events?game=egg-catcher"), None).await;
+    let token = operator_token(&app, "ann");
+
+    let hide = "/api/admin/players/hal/hide";
+    let status = admin_post(&app, hide, &token, json!({"reason": "rude name"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let boards = wait_boards(&app, "egg-catcher", "Hal", false).await;
+    assert!(
+        boards.iter().all(|b| b.contains(&"Ivy".to_owned())),
+        "{boards:?}"
+    );
+    let reset = live.next_named("reset", Duration::from_secs(10)).await;
+    let reset = reset.expect("live pages are told to reload");
+    assert_eq!(reset.json()["game"], "egg-catcher");
+    assert_eq!(reset.json()["player"], "", "a hidden name is not spread");
+    // A player hidden keeps playing, off the boards.
+    let (_, _, _, _) = app.play_game("egg-catcher", "Hal2", None, 10).await;
+    let status = admin_post(
+        &app,
+        "/api/admin/players/nobody-at-all/hide",
+        &token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let status = admin_post(&app, "/api/admin/players/HAL/unhide", &token, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    wait_boards(&app, "egg-catcher", "Hal", true).await;
+    let log: Value = admin_get(&app, "/api/admin/audit", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<_> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions[..3],
+        ["player_unhidden", "player_hidden", "token_created"]
+    );
+    assert_eq!(log["entries"][1]["actor"], "ann");
+    assert_eq!(log["entries"][1]["reason"], "rude name");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("arcade_admin_actions_total{action=\"player_hidden\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_removed_score_gives_way_to_the_next_best_and_a_ban_stops_new_games() {
+    let app = spawn_app().await;
+    let (status, low, _, claimed) = app.play_game("egg-catcher", "Rex", None, 40).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = claimed.unwrap();
+    let (status, high, _, _) = app.play_game("egg-catcher", "Rex", Some(&token), 90).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(high["score"].as_u64() > low["score"].as_u64());
+    let operator = operator_token(&app, "ann");
+    let remove = format!(
+        "/api/admin/scores/{}/remove",
+        high["session_id"].as_str().unwrap()
+    );
+    let status = admin_post(&app, &remove, &operator, json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is required"
+    );
+    let status = admin_post(&app, &remove, &operator, json!({"reason": "bot"})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let status = admin_post(&app, &remove, &operator, json!({"reason": "bot"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for _ in 0..50 {
+        let standing: Value = app
+            .get("/api/games/egg-catcher/players/Rex")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if standing["best"]["score"] == low["score"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let standing: Value = app
+        .get("/api/games/egg-catcher/players/Rex")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(standing["best"]["score"], low["score"], "{standing}");
+
+    let status = admin_post(&app, "/api/admin/players/Rex/ban", &operator, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app.start("egg-catcher", "Rex", Some(&token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["type"], "player_banned");
+    admin_cli(&app, &["player", "unban", "Rex", "--reason", "appeal"]);
+    app.start_ok("egg-catcher", "Rex", Some(&token)).await;
+}
+
+#[tokio::test]
+async fn the_command_line_hides_a_player_on_a_running_server() {
+    let app = spawn_app().await;
+    let (status, _, _, _) = app.play_game("egg-catcher", "Cli", None, 85).await;
+    assert_eq!(status, StatusCode::OK);
+    wait_boards(&app, "egg-catcher", "Cli", true).await;
+    admin_cli(&app, &["player", "hide", "Cli", "--reason", "spam"]);
+    // The change's event waits in the database's outbox for the server's relay, which brings
+    // the server's boards up to date.
+    wait_boards(&app, "egg-catcher", "Cli", false).await;
+    admin_cli(&app, &["player", "unhide", "Cli"]);
+    wait_boards(&app, "egg-catcher", "Cli", true).await;
+    let printed = String::from_utf8(admin_cli(&app, &["audit"]).stdout).unwrap();
+    assert!(
+        printed
+            .lines()
+            .next()
+            .unwrap()
+            .contains("\"player_unhidden\""),
+        "{printed}"
+    );
+    assert!(printed.contains("\"cli:tester\""), "{printed}");
+}
+
+/// Two replicas on shared PostgreSQL and Redis (and NATS when configured): a player hidden
+/// through one is gone from the boards the other serves, whose live pages are told to reload,
+/// and comes back on both.
+#[tokio::test]
+async fn a_player_hidden_through_one_replica_vanishes_from_the_other() {
+    use arcade_testkit::backends::{self, Service};
+    if backends::urls([Service::Postgres, Service::Redis]).is_none() {
+        return;
+    }
+    let env = arcade_testkit::TestEnv::new().await;
+    let a = arcade_testkit::spawn_app_in(env.clone(), &[]).await;
+    let b = arcade_testkit::spawn_app_in(env.clone(), &[]).await;
+    let (status, _, _, _) = a.play_game("egg-catcher", "Rep", None, 85).await;
+    assert_eq!(status, StatusCode::OK);
+    wait_boards(&b, "egg-catcher", "Rep", true).await;
+    let mut live_b = SseClient::connect(&b.url("/api/events?game=egg-catcher"), None).await;
+    let token = operator_token(&a, "ann");
+    let status = admin_post(&a, "/api/admin/players/Rep/hide", &token, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    wait_boards(&b, "egg-catcher", "Rep", false).await;
+    wait_boards(&a, "egg-catcher", "Rep", false).await;
+    if backends::configured(Service::Nats).is_some() {
+        let reset = live_b.next_named("reset", Duration::from_secs(10)).await;
+        assert!(reset.is_some(), "the other replica's live pages reload");
+    }
+    let status = admin_post(&b, "/api/admin/players/Rep/unhide", &token, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    wait_boards(&a, "egg-catcher", "Rep", true).await;
+    wait_boards(&b, "egg-catcher", "Rep", true).await;
 }

@@ -259,6 +259,8 @@ pub enum DomainError {
     PlayerBanned(String),
     #[error("there is no score of session {0}")]
     ScoreNotFound(String),
+    #[error("the name '{0}' is not available: pick another")]
+    NameUnavailable(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -288,6 +290,7 @@ impl DomainError {
             Self::OperatorNotFound(_) => "operator_not_found",
             Self::PlayerBanned(_) => "player_banned",
             Self::ScoreNotFound(_) => "score_not_found",
+            Self::NameUnavailable(_) => "name_unavailable",
             Self::Backend(e) => match e.kind() {
                 BackendErrorKind::Unavailable | BackendErrorKind::NotLoaded => "unavailable",
                 BackendErrorKind::ShuttingDown => "shutting_down",

@@ -19,16 +19,19 @@ pub enum EventKind {
     PlayerRestored,
     /// An operator removed one of a player's scores.
     ScoreRemoved,
+    /// An operator renamed a player (one event for the old name, one for the new).
+    PlayerRenamed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::SessionStarted,
         EventKind::ScoreSubmitted,
         EventKind::LeaderboardTop,
         EventKind::PlayerHidden,
         EventKind::PlayerRestored,
         EventKind::ScoreRemoved,
+        EventKind::PlayerRenamed,
     ];
 
     /// Whether the event reports an operator's change to a player's place on the boards:
@@ -36,7 +39,7 @@ impl EventKind {
     pub fn is_moderation(self) -> bool {
         matches!(
             self,
-            Self::PlayerHidden | Self::PlayerRestored | Self::ScoreRemoved
+            Self::PlayerHidden | Self::PlayerRestored | Self::ScoreRemoved | Self::PlayerRenamed
         )
     }
 
@@ -49,6 +52,7 @@ impl EventKind {
             Self::PlayerHidden => "arcade.player.hidden",
             Self::PlayerRestored => "arcade.player.restored",
             Self::ScoreRemoved => "arcade.score.removed",
+            Self::PlayerRenamed => "arcade.player.renamed",
         }
     }
 
@@ -61,6 +65,7 @@ impl EventKind {
             Self::PlayerHidden => "player_hidden",
             Self::PlayerRestored => "player_restored",
             Self::ScoreRemoved => "score_removed",
+            Self::PlayerRenamed => "player_renamed",
         }
     }
 }

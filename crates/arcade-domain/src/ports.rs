@@ -169,6 +169,21 @@ pub trait AdminStore: Send + Sync {
         audit: &NewAudit,
         events: &[Event],
     ) -> Result<bool, BackendError>;
+    /// Rename the player `old_key` to `new_name` (whose key is `new_key`): their token, state,
+    /// scores and bests move with them; with `block_old`, nobody may claim the old name again.
+    /// With the audit record and `events`, in one transaction. `false` when `new_key` belongs
+    /// to another player already (then nothing is written).
+    async fn rename_player(
+        &self,
+        old_key: &str,
+        new_key: &str,
+        new_name: &str,
+        block_old: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError>;
+    /// Whether an operator blocked the name of this key.
+    async fn is_blocked(&self, key: &str) -> Result<bool, BackendError>;
     /// The player's best on every board they are on (none while hidden), with their name.
     async fn player_bests(
         &self,

@@ -209,6 +209,10 @@ impl Arcade {
                 _ => Err(DomainError::NameTaken(name.as_str().to_owned())),
             };
         }
+        // A first claim only: a name an operator blocked is nobody's.
+        if self.ports.admin.is_blocked(name.key()).await? {
+            return Err(DomainError::NameUnavailable(name.as_str().to_owned()));
+        }
         let issued = token::issue();
         let record = PlayerRecord {
             key: name.key().to_owned(),

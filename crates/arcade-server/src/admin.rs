@@ -63,6 +63,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_log))
         .routes(routes!(player_action))
         .routes(routes!(remove_score))
+        .routes(routes!(rename_player))
         .layer(axum::middleware::from_fn(admin_headers))
         .layer(axum::Extension(limiter))
 }
@@ -356,6 +357,53 @@ pub async fn remove_score(
     state
         .arcade
         .remove_score(&id, &operator.name, body.reason.as_deref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new name for a player.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameRequest {
+    /// The new name (the rules of a claimed name apply).
+    pub to: String,
+    /// Keep anyone from claiming the old name again.
+    #[serde(default)]
+    pub block_old: bool,
+    pub reason: Option<String>,
+}
+
+/// Rename a player: their token, scores and bests move to the new name; the old name may be
+/// blocked for good.
+#[utoipa::path(post, path = "/api/admin/players/{name}/rename", tag = "admin",
+    security(("operator_token" = [])),
+    params(("name" = String, Path, description = "The player's current name")),
+    request_body = RenameRequest,
+    responses(
+        (status = 204, description = "Renamed, and audited"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new name is another player's or blocked (`name_unavailable`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name (`invalid_player_name`) or reason (`invalid_reason`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage or the rank index unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn rename_player(
+    state: axum::extract::State<AppState>,
+    Caller(operator): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<RenameRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .arcade
+        .rename_player(
+            &name,
+            &body.to,
+            body.block_old,
+            &operator.name,
+            body.reason.as_deref(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -87,7 +87,9 @@ impl ApiError {
                 | DomainError::ScoreNotFound(_) => StatusCode::NOT_FOUND,
                 DomainError::PlayerBanned(_) => StatusCode::FORBIDDEN,
                 DomainError::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
-                DomainError::OperatorExists(_) => StatusCode::CONFLICT,
+                DomainError::OperatorExists(_) | DomainError::NameUnavailable(_) => {
+                    StatusCode::CONFLICT
+                }
                 DomainError::InvalidOperatorName(_) | DomainError::InvalidReason(_) => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
@@ -310,6 +312,7 @@ mod tests {
             (DomainError::PlayerBanned("x".into()), 403),
             (DomainError::ScoreNotFound("x".into()), 404),
             (DomainError::OperatorExists("x".into()), 409),
+            (DomainError::NameUnavailable("x".into()), 409),
             (DomainError::OperatorNotFound("x".into()), 404),
             (DomainError::InvalidOperatorName("x".into()), 422),
             (DomainError::InvalidReason("x".into()), 422),

@@ -51,9 +51,10 @@ impl LiveEvent {
             EventKind::SessionStarted => return None,
             // An operator changed who is on the game's boards: pages load them again. The
             // player is not named (a hidden name stays out of every page).
-            EventKind::PlayerHidden | EventKind::PlayerRestored | EventKind::ScoreRemoved => {
-                "reset"
-            }
+            EventKind::PlayerHidden
+            | EventKind::PlayerRestored
+            | EventKind::ScoreRemoved
+            | EventKind::PlayerRenamed => "reset",
         };
         Some(Self {
             id: e.id.to_string(),

@@ -238,6 +238,92 @@ impl AdminStore for PostgresStore {
         Ok(true)
     }
 
+    #[tracing::instrument(name = "postgres.rename_player", skip_all, fields(db.system = "postgresql"))]
+    async fn rename_player(
+        &self,
+        old_key: &str,
+        new_key: &str,
+        new_name: &str,
+        block_old: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        if old_key == new_key {
+            let found = sqlx::query("UPDATE players SET name = $1 WHERE key = $2")
+                .bind(new_name)
+                .bind(old_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?
+                .rows_affected()
+                == 1;
+            if !found {
+                return Ok(false);
+            }
+        } else {
+            // The new row first, then the scores and bests move to it, then the old row goes:
+            // every foreign key holds at every statement.
+            let moved = sqlx::query(
+                "INSERT INTO players (key, name, token_digest, created_at, hidden_at, banned_at) \
+                 SELECT $1, $2, token_digest, created_at, hidden_at, banned_at \
+                 FROM players WHERE key = $3 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(new_key)
+            .bind(new_name)
+            .bind(old_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected()
+                == 1;
+            if !moved {
+                return Ok(false);
+            }
+            for table in [
+                "UPDATE scores SET player_key = $1 WHERE player_key = $2",
+                "UPDATE best_scores SET player_key = $1 WHERE player_key = $2",
+            ] {
+                sqlx::query(table)
+                    .bind(new_key)
+                    .bind(old_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            }
+            sqlx::query("DELETE FROM players WHERE key = $1")
+                .bind(old_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        if let Some(at) = block_old {
+            sqlx::query(
+                "INSERT INTO blocked_names (key, blocked_at) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(old_key)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
+        append_audit(&mut tx, audit).await?;
+        add_events(&mut tx, events).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.is_blocked", skip_all, fields(db.system = "postgresql"))]
+    async fn is_blocked(&self, key: &str) -> Result<bool, BackendError> {
+        sqlx::query_scalar::<_, i32>("SELECT 1 FROM blocked_names WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await
+            .map(|found| found.is_some())
+            .map_err(err)
+    }
+
     #[tracing::instrument(name = "postgres.player_bests", skip_all, fields(db.system = "postgresql"))]
     async fn player_bests(
         &self,

@@ -261,6 +261,96 @@ impl AdminStore for SqliteStore {
         Ok(true)
     }
 
+    #[tracing::instrument(name = "sqlite.rename_player", skip_all, fields(db.system = "sqlite"))]
+    async fn rename_player(
+        &self,
+        old_key: &str,
+        new_key: &str,
+        new_name: &str,
+        block_old: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        if old_key == new_key {
+            let found = sqlx::query("UPDATE players SET name = ? WHERE key = ?")
+                .bind(new_name)
+                .bind(old_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?
+                .rows_affected()
+                == 1;
+            if !found {
+                return Ok(false);
+            }
+        } else {
+            // The new row first, then the scores and bests move to it, then the old row goes:
+            // every foreign key holds at every statement.
+            let moved = sqlx::query(
+                "INSERT INTO players (key, name, token_digest, created_at, hidden_at, banned_at) \
+                 SELECT ?, ?, token_digest, created_at, hidden_at, banned_at \
+                 FROM players WHERE key = ? ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(new_key)
+            .bind(new_name)
+            .bind(old_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected()
+                == 1;
+            if !moved {
+                return Ok(false);
+            }
+            for table in [
+                "UPDATE scores SET player_key = ? WHERE player_key = ?",
+                "UPDATE best_scores SET player_key = ? WHERE player_key = ?",
+            ] {
+                sqlx::query(table)
+                    .bind(new_key)
+                    .bind(old_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            }
+            sqlx::query("DELETE FROM players WHERE key = ?")
+                .bind(old_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        if let Some(at) = block_old {
+            sqlx::query(
+                "INSERT INTO blocked_names (key, blocked_at) VALUES (?, ?) \
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(old_key)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
+        append_audit(&mut tx, audit).await?;
+        add_events(&mut tx, events).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.is_blocked", skip_all, fields(db.system = "sqlite"))]
+    async fn is_blocked(&self, key: &str) -> Result<bool, BackendError> {
+        sqlx::query_scalar::<_, i32>("SELECT 1 FROM blocked_names WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.reads)
+            .await
+            .map(|found| found.is_some())
+            .map_err(err)
+    }
+
     #[tracing::instrument(name = "sqlite.player_bests", skip_all, fields(db.system = "sqlite"))]
     async fn player_bests(
         &self,

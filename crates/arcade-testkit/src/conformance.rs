@@ -1345,4 +1345,70 @@ suite! {
         );
         assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 2);
     }
+
+    /// A rename moves the player's token, scores and bests to the new key in one go; a key
+    /// that belongs to someone else refuses it; the old name may be blocked.
+    pub async fn a_rename_moves_everything_and_may_block_the_old_name(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("old")).await.unwrap();
+        scores.create_player(&player("someone")).await.unwrap();
+        let s = score("old", 70, T0);
+        scores.record_score(&s).await.unwrap();
+        let at = Timestamp(T0.0 + 1);
+        let a = audit(AdminAction::PlayerRenamed, "player:old", at);
+        assert!(
+            !admin
+                .rename_player("old", "someone", "Someone", None, &a, &[])
+                .await
+                .unwrap()
+        );
+        assert!(
+            admin.audit_log(None, 10).await.unwrap().is_empty(),
+            "nothing written"
+        );
+        assert!(!admin.is_blocked("old").await.unwrap());
+        assert!(
+            admin
+                .rename_player("old", "new", "New", Some(at), &a, &[])
+                .await
+                .unwrap()
+        );
+        assert_eq!(scores.find_player("old").await.unwrap(), None);
+        let moved = scores.find_player("new").await.unwrap().unwrap();
+        assert_eq!(moved.name, "New");
+        assert!(
+            moved.token_digest.matches("token-old"),
+            "the token moves with the player"
+        );
+        let row = scores
+            .score_by_session(s.session_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (row.player_key.as_str(), row.player_name.as_str()),
+            ("new", "New")
+        );
+        let bests = admin.player_bests("new").await.unwrap();
+        assert_eq!(bests.len(), 3);
+        assert!(
+            bests
+                .iter()
+                .all(|(_, b)| b.player_name == "New" && b.score == 70)
+        );
+        assert!(admin.player_bests("old").await.unwrap().is_empty());
+        assert!(admin.is_blocked("old").await.unwrap());
+        assert!(!admin.is_blocked("new").await.unwrap());
+        assert!(
+            admin
+                .rename_player("new", "new", "NEW", None, &a, &[])
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            scores.find_player("new").await.unwrap().unwrap().name,
+            "NEW"
+        );
+        assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 2);
+    }
 }

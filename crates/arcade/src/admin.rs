@@ -107,6 +107,17 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
             }
             .with_context(|| format!("cannot change player {name}"))?;
         }
+        AdminCommand::Rename {
+            name,
+            to,
+            block_old,
+            reason,
+        } => {
+            arcade
+                .rename_player(name, to, *block_old, actor, reason.as_deref())
+                .await
+                .with_context(|| format!("cannot rename player {name}"))?;
+        }
         AdminCommand::RemoveScore { session_id, reason } => {
             arcade
                 .remove_score(session_id, actor, Some(reason))

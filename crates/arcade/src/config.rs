@@ -278,6 +278,19 @@ pub enum AdminCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Rename a player: their token, scores and bests move to the new name.
+    Rename {
+        /// The player's current name.
+        name: String,
+        /// The new name.
+        to: String,
+        /// Keep anyone from claiming the old name again.
+        #[arg(long)]
+        block_old: bool,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Remove one score (its session id, as the player's history shows it), with a reason:
     /// the player's bests and ranks are recomputed.
     RemoveScore {

@@ -1,5 +1,5 @@
 //! Operators' actions on players and scores: hide and show a player, ban and unban them,
-//! remove a score. Each is stored with its audit record and the events that tell every
+//! rename them (blocking the old name or not), remove a score. Each is stored with its audit record and the events that tell every
 //! replica (and the CLI's changes, the servers) to bring the player's entries in the rank
 //! index up to date: [`Arcade::refresh_player`], which this replica also runs at once.
 
@@ -179,6 +179,73 @@ impl Arcade {
         }
         self.ports.observer.admin_action(&audit);
         self.refresh_player(&row.player_key).await?;
+        self.ports.outbox.add(&events).await?;
+        Ok(())
+    }
+
+    /// Rename a player: their token, scores and bests move to the new name (the player plays
+    /// on with the same token under it); with `block_old`, nobody may claim the old name
+    /// again. A game the player is playing under the old name cannot be finished.
+    pub async fn rename_player(
+        &self,
+        player: &str,
+        new_name: &str,
+        block_old: bool,
+        actor: &str,
+        reason: Option<&str>,
+    ) -> Result<(), DomainError> {
+        let reason = parse_reason(reason)?;
+        let before = self.player_record(player).await?;
+        let new = PlayerName::parse(new_name)?;
+        if new.key() != before.key {
+            let taken = self.ports.scores.find_player(new.key()).await?.is_some();
+            if taken || self.ports.admin.is_blocked(new.key()).await? {
+                return Err(DomainError::NameUnavailable(new.as_str().to_owned()));
+            }
+        } else if new.as_str() == before.name && !block_old {
+            return Ok(());
+        }
+        let now = self.now();
+        let audit = NewAudit {
+            at: now,
+            actor: actor.to_owned(),
+            action: AdminAction::PlayerRenamed,
+            target: format!("player:{}", before.key),
+            reason,
+            before: Some(player_json(&before)),
+            after: Some(json!({
+                "name": new.as_str(),
+                "old_name_blocked": block_old,
+            })),
+        };
+        let subject = uuid::Uuid::new_v4();
+        let events: Vec<Event> = self
+            .games()
+            .iter()
+            .flat_map(|g| {
+                [before.name.as_str(), new.as_str()].map(|name| {
+                    Event::moderation(EventKind::PlayerRenamed, g.id(), name, subject, now)
+                })
+            })
+            .collect();
+        let renamed = self
+            .ports
+            .admin
+            .rename_player(
+                &before.key,
+                new.key(),
+                new.as_str(),
+                block_old.then_some(now),
+                &audit,
+                &events,
+            )
+            .await?;
+        if !renamed {
+            return Err(DomainError::NameUnavailable(new.as_str().to_owned()));
+        }
+        self.ports.observer.admin_action(&audit);
+        self.refresh_player(&before.key).await?;
+        self.refresh_player(new.key()).await?;
         self.ports.outbox.add(&events).await?;
         Ok(())
     }

@@ -357,6 +357,7 @@ impl Observer for Seen {
 #[derive(Default)]
 struct Admin {
     scores: Arc<Scores>,
+    blocked: Mutex<Vec<String>>,
     operators: Mutex<Vec<crate::admin::Operator>>,
     audit: Mutex<Vec<crate::admin::AuditRecord>>,
 }
@@ -472,6 +473,42 @@ impl AdminStore for Admin {
         }
         self.append(audit);
         Ok(true)
+    }
+
+    async fn rename_player(
+        &self,
+        old_key: &str,
+        new_key: &str,
+        new_name: &str,
+        block_old: Option<Timestamp>,
+        audit: &crate::admin::NewAudit,
+        _events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut players = lock(&self.scores.players);
+        if old_key != new_key && players.contains_key(new_key) {
+            return Ok(false);
+        }
+        let Some(mut p) = players.remove(old_key) else {
+            return Ok(false);
+        };
+        p.key = new_key.to_owned();
+        p.name = new_name.to_owned();
+        players.insert(new_key.to_owned(), p);
+        for r in lock(&self.scores.rows).iter_mut() {
+            if r.player_key == old_key {
+                r.player_key = new_key.to_owned();
+                r.player_name = new_name.to_owned();
+            }
+        }
+        if block_old.is_some() {
+            lock(&self.blocked).push(old_key.to_owned());
+        }
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn is_blocked(&self, key: &str) -> Result<bool, BackendError> {
+        Ok(lock(&self.blocked).iter().any(|k| k == key))
     }
 
     async fn player_bests(&self, key: &str) -> Result<Vec<(BoardKey, Standing)>, BackendError> {
@@ -1323,4 +1360,42 @@ fn removing_a_score_needs_a_reason_and_the_next_best_takes_its_place() {
         log.records[0].before.as_ref().unwrap()["score"],
         serde_json::json!(high.score)
     );
+}
+
+#[test]
+fn a_renamed_player_keeps_their_token_and_place_and_the_old_name_can_be_blocked() {
+    let h = Harness::new();
+    let started = h.start("Rudename", None).unwrap();
+    let token = started.claimed_token.clone().unwrap();
+    let batch = h.play(&started, 80);
+    h.finish(&started, batch).unwrap();
+    let taken = h.start("Other", None).unwrap();
+    let e = block_on(
+        h.arcade
+            .rename_player("Rudename", "other", false, "ann", None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "name_unavailable");
+    drop(taken);
+
+    block_on(
+        h.arcade
+            .rename_player("rudename", "Polite", true, "ann", Some("rude")),
+    )
+    .unwrap();
+    assert_eq!(all_time_rank(&h, "Polite"), Some(1));
+    assert_eq!(all_time_rank(&h, "Rudename"), None);
+    h.start("Polite", Some(&token)).unwrap();
+    let e = h.start("RUDENAME", None).unwrap_err();
+    assert_eq!(e.code(), "name_unavailable", "the old name is blocked");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "player_renamed");
+    assert_eq!(
+        log.records[0].after.as_ref().unwrap()["old_name_blocked"],
+        true
+    );
+
+    block_on(h.arcade.rename_player("Polite", "Kind", false, "ann", None)).unwrap();
+    h.start("Polite", None)
+        .expect("an old name not blocked is free again");
 }

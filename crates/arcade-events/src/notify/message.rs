@@ -60,7 +60,10 @@ impl Notice {
             (EventKind::SessionStarted, _, _) => return None,
             // Operators' changes are not announced.
             (
-                EventKind::PlayerHidden | EventKind::PlayerRestored | EventKind::ScoreRemoved,
+                EventKind::PlayerHidden
+                | EventKind::PlayerRestored
+                | EventKind::ScoreRemoved
+                | EventKind::PlayerRenamed,
                 _,
                 _,
             ) => {

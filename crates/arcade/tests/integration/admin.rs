@@ -395,3 +395,30 @@ async fn a_player_hidden_through_one_replica_vanishes_from_the_other() {
     wait_boards(&a, "egg-catcher", "Rep", true).await;
     wait_boards(&b, "egg-catcher", "Rep", true).await;
 }
+
+#[tokio::test]
+async fn a_renamed_player_plays_on_under_the_new_name_and_the_old_one_can_be_blocked() {
+    let app = spawn_app().await;
+    let (status, _, _, claimed) = app.play_game("egg-catcher", "Badword", None, 80).await;
+    assert_eq!(status, StatusCode::OK);
+    let player_token = claimed.unwrap();
+    app.start_ok("egg-catcher", "Taken", None).await;
+    let token = operator_token(&app, "ann");
+    let rename = "/api/admin/players/Badword/rename";
+    let status = admin_post(&app, rename, &token, json!({"to": "taken"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let body = json!({"to": "Goodword", "block_old": true, "reason": "rude"});
+    assert_eq!(
+        admin_post(&app, rename, &token, body).await,
+        StatusCode::NO_CONTENT
+    );
+    wait_boards(&app, "egg-catcher", "Goodword", true).await;
+    wait_boards(&app, "egg-catcher", "Badword", false).await;
+    app.start_ok("egg-catcher", "Goodword", Some(&player_token))
+        .await;
+    let (status, body) = app.start("egg-catcher", "BADWORD", None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["type"], "name_unavailable");
+    admin_cli(&app, &["rename", "Goodword", "Fine"]);
+    app.start_ok("egg-catcher", "Goodword", None).await;
+}

@@ -243,6 +243,24 @@ pub enum DomainError {
     InvalidQuery(String),
     #[error("too many requests: try again in {} s", whole_seconds(*retry_after))]
     RateLimited { retry_after: Duration },
+    #[error("{0}")]
+    InvalidOperatorName(String),
+    #[error("{0}")]
+    InvalidReason(String),
+    #[error(
+        "this request needs an operator token: send `Authorization: Bearer <token>` with a token from `arcade admin token create`"
+    )]
+    OperatorUnauthorized,
+    #[error("there is an operator called '{0}' already: pick another name")]
+    OperatorExists(String),
+    #[error("there is no active operator called '{0}'")]
+    OperatorNotFound(String),
+    #[error("the player '{0}' may not start games: an operator banned them")]
+    PlayerBanned(String),
+    #[error("there is no score of session {0}")]
+    ScoreNotFound(String),
+    #[error("the name '{0}' is not available: pick another")]
+    NameUnavailable(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -265,6 +283,14 @@ impl DomainError {
             Self::Rejected { .. } => "replay_rejected",
             Self::InvalidQuery(_) => "invalid_query",
             Self::RateLimited { .. } => "rate_limited",
+            Self::InvalidOperatorName(_) => "invalid_operator_name",
+            Self::InvalidReason(_) => "invalid_reason",
+            Self::OperatorUnauthorized => "operator_unauthorized",
+            Self::OperatorExists(_) => "operator_exists",
+            Self::OperatorNotFound(_) => "operator_not_found",
+            Self::PlayerBanned(_) => "player_banned",
+            Self::ScoreNotFound(_) => "score_not_found",
+            Self::NameUnavailable(_) => "name_unavailable",
             Self::Backend(e) => match e.kind() {
                 BackendErrorKind::Unavailable | BackendErrorKind::NotLoaded => "unavailable",
                 BackendErrorKind::ShuttingDown => "shutting_down",

@@ -13,14 +13,35 @@ pub enum EventKind {
     ScoreSubmitted,
     /// A player entered or moved within a board's top 10.
     LeaderboardTop,
+    /// An operator took a player off the boards.
+    PlayerHidden,
+    /// An operator put a hidden player back on the boards.
+    PlayerRestored,
+    /// An operator removed one of a player's scores.
+    ScoreRemoved,
+    /// An operator renamed a player (one event for the old name, one for the new).
+    PlayerRenamed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 3] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::SessionStarted,
         EventKind::ScoreSubmitted,
         EventKind::LeaderboardTop,
+        EventKind::PlayerHidden,
+        EventKind::PlayerRestored,
+        EventKind::ScoreRemoved,
+        EventKind::PlayerRenamed,
     ];
+
+    /// Whether the event reports an operator's change to a player's place on the boards:
+    /// every replica brings the player's entries up to date and its live pages reload.
+    pub fn is_moderation(self) -> bool {
+        matches!(
+            self,
+            Self::PlayerHidden | Self::PlayerRestored | Self::ScoreRemoved | Self::PlayerRenamed
+        )
+    }
 
     /// The subject on the bus (JetStream stream `ARCADE`).
     pub fn subject(self) -> &'static str {
@@ -28,6 +49,10 @@ impl EventKind {
             Self::SessionStarted => "arcade.session.started",
             Self::ScoreSubmitted => "arcade.score.submitted",
             Self::LeaderboardTop => "arcade.leaderboard.top",
+            Self::PlayerHidden => "arcade.player.hidden",
+            Self::PlayerRestored => "arcade.player.restored",
+            Self::ScoreRemoved => "arcade.score.removed",
+            Self::PlayerRenamed => "arcade.player.renamed",
         }
     }
 
@@ -37,6 +62,10 @@ impl EventKind {
             Self::SessionStarted => "session_started",
             Self::ScoreSubmitted => "score_submitted",
             Self::LeaderboardTop => "leaderboard_top",
+            Self::PlayerHidden => "player_hidden",
+            Self::PlayerRestored => "player_restored",
+            Self::ScoreRemoved => "score_removed",
+            Self::PlayerRenamed => "player_renamed",
         }
     }
 }
@@ -64,6 +93,28 @@ impl Event {
     pub fn derived_id(session_id: Uuid, kind: EventKind, period: Option<Period>) -> Uuid {
         let name = format!("{}:{}", kind.as_str(), period.map_or("", Period::as_str));
         Uuid::new_v5(&session_id, name.as_bytes())
+    }
+
+    /// An operator's change to `player`'s place on `game`'s boards (`session_id` is the
+    /// removed score's, or a fresh id for a change of the player).
+    pub fn moderation(
+        kind: EventKind,
+        game: &str,
+        player: &str,
+        session_id: Uuid,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            kind,
+            game: game.to_owned(),
+            player: player.to_owned(),
+            session_id,
+            score: None,
+            rank: None,
+            period: None,
+            at,
+        }
     }
 
     /// A score's event, before its rank is known (the finish adds it).

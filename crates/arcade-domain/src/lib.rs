@@ -2,6 +2,7 @@
 //! (traits) that storage and event adapters implement. No I/O happens here: adapters do it.
 //!
 //! A tour:
+//! - [`admin`]: operators, their tokens, their actions and the audit records they leave.
 //! - [`name`]: validated, normalised player names and their look-alike-proof keys.
 //! - [`token`]: the secret a browser keeps to play under a claimed name.
 //! - [`time`]: timestamps, the clock port and leaderboard periods (all-time, day, week).
@@ -11,12 +12,13 @@
 //! - [`ranks`]: board order, ties and an in-memory ranked board.
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
-//!   `Outbox`, `EventBus`, `RateLimit`).
+//!   `Outbox`, `EventBus`, `RateLimit`, `AdminStore`).
 //! - [`client`]: who a per-client limit counts (an IPv4 address, an IPv6 /64).
 //! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
 //! - [`error`]: the domain error the HTTP layer maps to statuses, and `BackendError`, which
 //!   says whether a failed backend is worth trying again.
 
+pub mod admin;
 pub mod client;
 pub mod error;
 pub mod event;

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use uuid::Uuid;
 
+use crate::admin::{AuditRecord, NewAudit, Operator};
 use crate::error::{BackendError, DomainError};
 use crate::event::{Event, EventKind};
 use crate::ranks::{Ranked, Standing, Submission};
@@ -23,6 +24,10 @@ pub struct PlayerRecord {
     pub name: String,
     pub token_digest: TokenDigest,
     pub created_at: Timestamp,
+    /// Since when an operator keeps the player off the boards, if they do.
+    pub hidden_at: Option<Timestamp>,
+    /// Since when an operator keeps the player from starting games, if they do.
+    pub banned_at: Option<Timestamp>,
 }
 
 /// A verified score to store.
@@ -66,6 +71,8 @@ pub struct ScoreRow {
     pub previous_best: Option<u32>,
     /// The human-likeness checks the game failed (empty for most): for review.
     pub flags: Vec<String>,
+    /// Whether the player is on the boards (not hidden by an operator) as the row was read.
+    pub listed: bool,
 }
 
 /// The result of storing a score: the stored row (the existing one when the session was
@@ -111,6 +118,83 @@ pub trait ScoreStore: Send + Sync {
     ) -> Result<Vec<Standing>, BackendError>;
     /// Cheap round trip for readiness.
     async fn ping(&self) -> Result<(), BackendError>;
+}
+
+/// Operators and the audit log, in the database beside the scores. A change is written with
+/// its audit record in one transaction: no action without its record, and no record of an
+/// action that did not happen.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Store a new operator with the record of its creation. `false` when the name is taken
+    /// (by an operator revoked or not), and then nothing is written.
+    async fn create_operator(
+        &self,
+        operator: &Operator,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError>;
+    /// Every operator, revoked ones too, by name.
+    async fn operators(&self) -> Result<Vec<Operator>, BackendError>;
+    /// The operator, revoked or not, whose token has this digest.
+    async fn operator_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Operator>, BackendError>;
+    /// Revoke the active operator called `name` as of `audit.at`, with the record. `false`
+    /// when there is no such active operator (then nothing is written).
+    async fn revoke_operator(&self, name: &str, audit: &NewAudit) -> Result<bool, BackendError>;
+    /// Hide the player as of `hidden_at`, or show them again (`None`), with the audit record
+    /// and `events`, in one transaction: a hidden player's bests leave every board of every
+    /// period, and come back recomputed from their scores when shown. `false` when there is
+    /// no such player (then nothing is written).
+    async fn set_hidden(
+        &self,
+        player_key: &str,
+        hidden_at: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError>;
+    /// Ban the player from starting games as of `banned_at`, or lift the ban (`None`), with
+    /// the audit record. `false` when there is no such player.
+    async fn set_banned(
+        &self,
+        player_key: &str,
+        banned_at: Option<Timestamp>,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError>;
+    /// Delete one score and recompute its player's bests from the scores left, with the audit
+    /// record and `events`, in one transaction. `false` when there is no such score.
+    async fn remove_score(
+        &self,
+        session_id: SessionId,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError>;
+    /// Rename the player `old_key` to `new_name` (whose key is `new_key`): their token, state,
+    /// scores and bests move with them; with `block_old`, nobody may claim the old name again.
+    /// With the audit record and `events`, in one transaction. `false` when `new_key` belongs
+    /// to another player already (then nothing is written).
+    async fn rename_player(
+        &self,
+        old_key: &str,
+        new_key: &str,
+        new_name: &str,
+        block_old: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError>;
+    /// Whether an operator blocked the name of this key.
+    async fn is_blocked(&self, key: &str) -> Result<bool, BackendError>;
+    /// The player's best on every board they are on (none while hidden), with their name.
+    async fn player_bests(
+        &self,
+        player_key: &str,
+    ) -> Result<Vec<(BoardKey, Standing)>, BackendError>;
+    /// Up to `limit` audit records, newest first, of ids below `before` when given.
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, BackendError>;
 }
 
 /// A change applied to a stored session. It must leave the session untouched when it fails.
@@ -159,6 +243,9 @@ pub trait RankIndex: Send + Sync {
         before: usize,
         after: usize,
     ) -> Result<Vec<Ranked>, BackendError>;
+    /// Take a player off a board (nothing when they are not on it): an operator hid them, or
+    /// their best there changed for the worse.
+    async fn remove(&self, board: &BoardKey, player_key: &str) -> Result<(), BackendError>;
     /// Replace a board's contents (rebuild from the score store).
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError>;
     /// Whether the board has been loaded since the index last lost its data (a cache that was
@@ -236,6 +323,8 @@ pub trait Observer: Send + Sync {
     fn outbox_depth(&self, _depth: OutboxDepth) {}
     /// A rank request the rank cache could not answer, and what became of it.
     fn rank_fallback(&self, _outcome: RankFallback) {}
+    /// An operator acted (the audit record is stored).
+    fn admin_action(&self, _audit: &NewAudit) {}
 }
 
 /// What became of a rank request the rank cache could not answer.

@@ -9,8 +9,8 @@ use crate::event::{Event, EventKind};
 use crate::keys::{SessionSecret, WindowKey};
 use crate::name::PlayerName;
 use crate::ports::{
-    EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex, RateLimit,
-    ScoreRow, ScoreStore, SessionStore,
+    AdminStore, EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex,
+    RateLimit, ScoreRow, ScoreStore, SessionStore,
 };
 use crate::query::{self, Limit};
 use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
@@ -46,6 +46,8 @@ pub struct Ports {
     pub observer: Arc<dyn Observer>,
     /// Session starts per client, shared by the replicas when the adapter is.
     pub starts: Arc<dyn RateLimit>,
+    /// Operators and the audit log.
+    pub admin: Arc<dyn AdminStore>,
 }
 
 /// A started session, its first window and, when this start claimed the name, the new token
@@ -217,9 +219,16 @@ impl Arcade {
     ) -> Result<(PlayerRecord, Option<String>), DomainError> {
         if let Some(existing) = self.ports.scores.find_player(name.key()).await? {
             return match token {
+                Some(t) if existing.token_digest.matches(t) && existing.banned_at.is_some() => {
+                    Err(DomainError::PlayerBanned(existing.name))
+                }
                 Some(t) if existing.token_digest.matches(t) => Ok((existing, None)),
                 _ => Err(DomainError::NameTaken(name.as_str().to_owned())),
             };
+        }
+        // A first claim only: a name an operator blocked is nobody's.
+        if self.ports.admin.is_blocked(name.key()).await? {
+            return Err(DomainError::NameUnavailable(name.as_str().to_owned()));
         }
         let issued = token::issue();
         let record = PlayerRecord {
@@ -227,6 +236,8 @@ impl Arcade {
             name: name.as_str().to_owned(),
             token_digest: issued.digest,
             created_at: now,
+            hidden_at: None,
+            banned_at: None,
         };
         Ok((record, Some(issued.token)))
     }
@@ -337,8 +348,9 @@ impl Arcade {
         let mut ranks = PeriodRanks::default();
         let mut entered_top = Vec::new();
         // The three boards are independent: submit to them at once (one round trip on a
-        // multiplexed connection instead of three). A score of nothing stays off them.
-        let boards = if takes_a_place(row.score) {
+        // multiplexed connection instead of three). A score of nothing stays off them, and so
+        // does every score of a player an operator hid.
+        let boards = if takes_a_place(row.score) && row.listed {
             &Period::ALL[..]
         } else {
             &[]
@@ -372,8 +384,11 @@ impl Arcade {
         }
         // Before the answer, durably: an acknowledged finish never loses its events. A finish
         // tried again after a failure here writes the same events (ids derived from the
-        // session), and the bus drops what it already has.
-        self.announce(&row, ranks.all, &entered_top).await?;
+        // session), and the bus drops what it already has. A hidden player's scores are not
+        // announced (the store held no event for them either).
+        if row.listed {
+            self.announce(&row, ranks.all, &entered_top).await?;
+        }
         let receipt = receipt_from(&row, ranks);
         let accepted = FinishState::Accepted(receipt.clone());
         let session = self
@@ -641,6 +656,11 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
         }),
     }
 }
+
+mod admin;
+mod moderation;
+
+pub use admin::{AuditPage, CreatedOperator};
 
 #[cfg(test)]
 mod tests;

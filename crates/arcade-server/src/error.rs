@@ -94,7 +94,17 @@ impl ApiError {
             Self::Domain(e) => match e {
                 DomainError::UnknownGame(_)
                 | DomainError::PlayerNotFound(_)
-                | DomainError::SessionNotFound(_) => StatusCode::NOT_FOUND,
+                | DomainError::SessionNotFound(_)
+                | DomainError::OperatorNotFound(_)
+                | DomainError::ScoreNotFound(_) => StatusCode::NOT_FOUND,
+                DomainError::PlayerBanned(_) => StatusCode::FORBIDDEN,
+                DomainError::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
+                DomainError::OperatorExists(_) | DomainError::NameUnavailable(_) => {
+                    StatusCode::CONFLICT
+                }
+                DomainError::InvalidOperatorName(_) | DomainError::InvalidReason(_) => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 DomainError::InvalidName(_)
                 | DomainError::TickBehindInputs { .. }
                 | DomainError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -309,6 +319,14 @@ mod tests {
             (DomainError::SessionNotFound("x".into()), 404),
             (DomainError::SessionFinished("x".into()), 409),
             (DomainError::InvalidQuery("x".into()), 400),
+            (DomainError::OperatorUnauthorized, 401),
+            (DomainError::PlayerBanned("x".into()), 403),
+            (DomainError::ScoreNotFound("x".into()), 404),
+            (DomainError::OperatorExists("x".into()), 409),
+            (DomainError::NameUnavailable("x".into()), 409),
+            (DomainError::OperatorNotFound("x".into()), 404),
+            (DomainError::InvalidOperatorName("x".into()), 422),
+            (DomainError::InvalidReason("x".into()), 422),
             (
                 DomainError::RateLimited {
                     retry_after: Duration::from_millis(1500),

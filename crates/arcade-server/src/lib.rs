@@ -3,6 +3,7 @@
 //! middleware (request ids, metrics, logs, limits, compression) and the embedded web pages.
 //! It depends on the domain's ports only, never on a database or broker crate.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod board_cache;
@@ -58,6 +59,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::player_standing))
         .routes(routes!(api::player_scores))
         .routes(routes!(api::events))
+        .merge(admin::routes())
 }
 
 /// Readiness and metrics: bounded in time like the API, but never refused for load, so a

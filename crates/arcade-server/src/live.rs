@@ -49,12 +49,22 @@ impl LiveEvent {
             EventKind::ScoreSubmitted => "score",
             EventKind::LeaderboardTop => "top",
             EventKind::SessionStarted => return None,
+            // An operator changed who is on the game's boards: pages load them again. The
+            // player is not named (a hidden name stays out of every page).
+            EventKind::PlayerHidden
+            | EventKind::PlayerRestored
+            | EventKind::ScoreRemoved
+            | EventKind::PlayerRenamed => "reset",
         };
         Some(Self {
             id: e.id.to_string(),
             name,
             game: e.game.clone(),
-            player: e.player.clone(),
+            player: if e.kind.is_moderation() {
+                String::new()
+            } else {
+                e.player.clone()
+            },
             score: e.score,
             rank: e.rank,
             period: e.period,

@@ -4,10 +4,13 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arcade_domain::BackendError;
+use arcade_domain::admin::NewAudit;
 use arcade_domain::error::report;
 use arcade_domain::event::EventKind;
 use arcade_domain::ports::{Observer, OutboxDepth, RankFallback};
-use arcade_telemetry::{FlagLabels, GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels};
+use arcade_telemetry::{
+    ActionLabels, FlagLabels, GameLabels, KindLabels, Metrics, OutcomeLabels, RejectLabels,
+};
 
 #[derive(Debug, Clone)]
 pub struct MetricsObserver {
@@ -30,6 +33,22 @@ pub(crate) fn game(game: &str) -> GameLabels {
 }
 
 impl Observer for MetricsObserver {
+    fn admin_action(&self, audit: &NewAudit) {
+        tracing::info!(
+            actor = %audit.actor,
+            action = audit.action.as_str(),
+            target = %audit.target,
+            reason = audit.reason.as_deref().unwrap_or(""),
+            "operator action"
+        );
+        self.metrics
+            .admin_actions
+            .get_or_create(&ActionLabels {
+                action: Cow::Borrowed(audit.action.as_str()),
+            })
+            .inc();
+    }
+
     fn session_started(&self, g: &str) {
         self.metrics.sessions_started.get_or_create(&game(g)).inc();
     }

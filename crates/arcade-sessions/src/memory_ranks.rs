@@ -72,6 +72,18 @@ impl RankIndex for MemoryRankIndex {
         Ok(self.read(board, |b| b.around(player_key, before, after)))
     }
 
+    async fn remove(&self, board: &BoardKey, player_key: &str) -> Result<(), BackendError> {
+        if let Some(b) = self
+            .boards
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(board)
+        {
+            b.remove(player_key);
+        }
+        Ok(())
+    }
+
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         let fresh = RankedBoard::from_standings(standings);
         self.boards

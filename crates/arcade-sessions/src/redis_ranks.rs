@@ -58,6 +58,7 @@ pub struct RedisRankIndex {
     get: Script,
     around: Script,
     page: Script,
+    remove: Script,
 }
 
 /// The Redis keys of one board.
@@ -76,6 +77,7 @@ impl RedisRankIndex {
             get: Script::new(include_str!("lua/rank_get.lua")),
             around: Script::new(include_str!("lua/rank_around.lua")),
             page: Script::new(include_str!("lua/rank_page.lua")),
+            remove: Script::new(include_str!("lua/rank_remove.lua")),
         }
     }
 
@@ -310,6 +312,22 @@ impl RankIndex for RedisRankIndex {
             Some((first, members)) => ranked(first, &members),
             None => Ok(Vec::new()),
         }
+    }
+
+    #[tracing::instrument(name = "redis.remove", skip_all, fields(db.system = "redis"))]
+    async fn remove(&self, board: &BoardKey, player_key: &str) -> Result<(), BackendError> {
+        let keys = self.keys(board);
+        // No loaded marker: a board Redis lost holds nobody to remove, and its rebuild reads
+        // the store, which already left the player out.
+        let _: u8 = self
+            .remove
+            .key(&keys.board)
+            .key(&keys.members)
+            .arg(player_key)
+            .invoke_async(&mut self.redis.conn())
+            .await
+            .map_err(|e| script_error(e, board))?;
+        Ok(())
     }
 
     /// Builds the board under temporary keys, a chunk per round trip, then swaps it in with

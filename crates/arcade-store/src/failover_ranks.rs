@@ -239,6 +239,12 @@ impl RankIndex for FailoverRankIndex {
         .await
     }
 
+    /// Off the cache (the store's bests were changed by whoever asked): a cache that cannot
+    /// be reached says so, for the caller to try again, as it would keep the player otherwise.
+    async fn remove(&self, board: &BoardKey, key: &str) -> Result<(), BackendError> {
+        self.cache.remove(board, key).await
+    }
+
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         self.cache.load(board, standings).await
     }
@@ -319,6 +325,10 @@ mod tests {
         ) -> Result<Vec<Ranked>, BackendError> {
             self.answer(Vec::new()).await
         }
+        async fn remove(&self, _: &BoardKey, _: &str) -> Result<(), BackendError> {
+            Ok(())
+        }
+
         async fn load(&self, _: &BoardKey, _: Vec<Standing>) -> Result<(), BackendError> {
             self.answer(()).await
         }

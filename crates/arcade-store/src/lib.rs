@@ -3,17 +3,20 @@
 //! the rank indexes answered from them: `postgres_ranks` (boards read from PostgreSQL's
 //! bests) and `failover_ranks` (a cache in front of the store); and the outbox of events
 //! waiting for the bus, written with the changes they report (`postgres_outbox`,
-//! `sqlite_outbox`). Migrations live in `migrations/<backend>/`.
+//! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
+//! `sqlite_admin`). Migrations live in `migrations/<backend>/`.
 
 mod classify;
 mod failover_ranks;
 mod group_commit;
 mod outbox;
 mod postgres;
+mod postgres_admin;
 mod postgres_outbox;
 mod postgres_ranks;
 mod rows;
 mod sqlite;
+mod sqlite_admin;
 mod sqlite_outbox;
 
 pub use failover_ranks::{FailoverRankIndex, rebuild};

@@ -230,6 +230,8 @@ impl ScoreWrite {
 enum Written {
     Inserted {
         previous_best: Option<u32>,
+        /// Whether the player is on the boards (an operator did not hide them).
+        listed: bool,
     },
     /// The session's score was stored before; the stored row stands.
     AlreadyStored,
@@ -263,7 +265,8 @@ const INSERT_SCORES: &str = "\
            AND b.bucket = 0 AND b.player_key = i.player_key) \
       FROM input i \
       ON CONFLICT (session_id) DO NOTHING \
-      RETURNING session_id, previous_best \
+      RETURNING session_id, previous_best, NOT EXISTS (SELECT 1 FROM players p \
+        WHERE p.key = player_key AND p.hidden_at IS NOT NULL) AS listed \
     ), best AS ( \
       INSERT INTO best_scores (game, period, bucket, player_key, score, achieved_at, \
         session_id) \
@@ -271,7 +274,7 @@ const INSERT_SCORES: &str = "\
       FROM ins JOIN input i USING (session_id) \
       CROSS JOIN LATERAL (VALUES ('all', 0::bigint), ('day', i.day), ('week', i.week)) \
         AS p (period, bucket) \
-      WHERE i.ranked \
+      WHERE i.ranked AND ins.listed \
       ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
         score = excluded.score, achieved_at = excluded.achieved_at, \
         session_id = excluded.session_id \
@@ -282,16 +285,17 @@ const INSERT_SCORES: &str = "\
       INSERT INTO outbox (id, subject, payload, created_at, available_at) \
       SELECT i.event_id, i.event_subject, i.event_payload, $19, $20 \
       FROM ins JOIN input i USING (session_id) \
+      WHERE ins.listed \
       ON CONFLICT (id) DO NOTHING \
     ) \
-    SELECT session_id, previous_best FROM ins";
+    SELECT session_id, previous_best, listed FROM ins";
 
 impl ScoreWriter {
     /// The sessions inserted, with their previous bests; a session missing was stored before.
     async fn insert(
         &self,
         batch: &[ScoreWrite],
-    ) -> Result<Vec<(uuid::Uuid, Option<i32>)>, sqlx::Error> {
+    ) -> Result<Vec<(uuid::Uuid, Option<i32>, bool)>, sqlx::Error> {
         fn column<'a, T>(batch: &'a [ScoreWrite], f: impl Fn(&'a ScoreWrite) -> T) -> Vec<T> {
             batch.iter().map(f).collect()
         }
@@ -343,16 +347,17 @@ impl BatchWriter for ScoreWriter {
     }
 
     async fn write(&self, batch: &[ScoreWrite]) -> Vec<Result<Written, BackendError>> {
-        let outcomes = |inserted: &[(uuid::Uuid, Option<i32>)], batch: &[ScoreWrite]| {
+        let outcomes = |inserted: &[(uuid::Uuid, Option<i32>, bool)], batch: &[ScoreWrite]| {
             batch
                 .iter()
                 .map(|s| {
-                    Ok(inserted.iter().find(|(id, _)| *id == s.session_id).map_or(
-                        Written::AlreadyStored,
-                        |(_, p)| Written::Inserted {
+                    Ok(inserted
+                        .iter()
+                        .find(|(id, _, _)| *id == s.session_id)
+                        .map_or(Written::AlreadyStored, |(_, p, listed)| Written::Inserted {
                             previous_best: p.map(rows::count),
-                        },
-                    ))
+                            listed: *listed,
+                        }))
                 })
                 .collect::<Vec<_>>()
         };
@@ -418,7 +423,11 @@ impl ScoreStore for PostgresStore {
     #[tracing::instrument(name = "postgres.record_score", skip_all, fields(db.system = "postgresql"))]
     async fn record_score(&self, score: &NewScore) -> Result<Recorded, BackendError> {
         let write = ScoreWrite::of(score)?;
-        if let Written::Inserted { previous_best } = self.scores.submit(write).await? {
+        if let Written::Inserted {
+            previous_best,
+            listed,
+        } = self.scores.submit(write).await?
+        {
             return Ok(Recorded {
                 row: ScoreRow {
                     session_id: score.session_id,
@@ -433,6 +442,7 @@ impl ScoreStore for PostgresStore {
                     achieved_at: score.achieved_at,
                     previous_best,
                     flags: score.flags.clone(),
+                    listed,
                 },
                 inserted: true,
             });

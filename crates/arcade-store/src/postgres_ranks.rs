@@ -208,6 +208,11 @@ impl RankIndex for PostgresStore {
             .collect())
     }
 
+    /// PostgreSQL is the truth: whoever changed a player's bests changed the board.
+    async fn remove(&self, _board: &BoardKey, _key: &str) -> Result<(), BackendError> {
+        Ok(())
+    }
+
     /// PostgreSQL is the truth: there is nothing to load.
     async fn load(&self, _board: &BoardKey, _standings: Vec<Standing>) -> Result<(), BackendError> {
         Ok(())

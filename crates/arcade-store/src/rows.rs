@@ -8,10 +8,11 @@
 use std::collections::BTreeMap;
 
 use arcade_domain::BackendError;
+use arcade_domain::admin::{AuditRecord, Operator};
 use arcade_domain::ports::{PlayerRecord, ScoreRow};
 use arcade_domain::ranks::Standing;
 use arcade_domain::session::SessionId;
-use arcade_domain::time::Timestamp;
+use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -24,7 +25,8 @@ macro_rules! score_query {
     ($($rest:expr),+ $(,)?) => {
         concat!(
             "SELECT s.session_id, s.game, s.player_key, p.name, s.score, s.ticks, s.game_over, \
-             s.rules_version, s.stats, s.achieved_at, s.previous_best, s.flags \
+             s.rules_version, s.stats, s.achieved_at, s.previous_best, s.flags, \
+             p.hidden_at IS NULL AS listed \
              FROM scores s JOIN players p ON p.key = s.player_key ",
             $($rest),+
         )
@@ -46,13 +48,84 @@ macro_rules! standing_query {
 macro_rules! player_query {
     ($($rest:expr),+ $(,)?) => {
         concat!(
-            "SELECT key, name, token_digest, created_at FROM players ",
+            "SELECT key, name, token_digest, created_at, hidden_at, banned_at FROM players ",
             $($rest),+
         )
     };
 }
 
-pub(crate) use {player_query, score_query, standing_query};
+/// Operators, as [`OperatorRecord`] reads them.
+macro_rules! operator_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT id, name, token_digest, created_at, revoked_at FROM operators ",
+            $($rest),+
+        )
+    };
+}
+
+/// Audit records, as [`AuditRow`] reads them.
+macro_rules! audit_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT id, at, actor, action, target, reason, state_before, state_after \
+             FROM audit_log ",
+            $($rest),+
+        )
+    };
+}
+
+/// A player's bests on every board, recomputed from their scores (none while they are hidden),
+/// with the placeholder given (`?` or `$1`) for the player's key. The buckets are
+/// `Period::bucket`'s: days since the epoch, and weeks from Monday. An upsert, as a finish of
+/// the player's may raise a best between the caller's delete and this insert.
+macro_rules! recompute_bests {
+    ($key:literal) => {
+        concat!(
+            "INSERT INTO best_scores (game, period, bucket, player_key, score, achieved_at, \
+             session_id) \
+             SELECT game, period, bucket, player_key, score, achieved_at, session_id FROM ( \
+               SELECT c.*, ROW_NUMBER() OVER (PARTITION BY game, period, bucket \
+                 ORDER BY score DESC, achieved_at, session_id) AS n FROM ( \
+                 SELECT s.game, p.period, CASE p.period WHEN 'all' THEN 0 \
+                     WHEN 'day' THEN s.achieved_at / 86400000 \
+                     ELSE (s.achieved_at / 86400000 + 3) / 7 END AS bucket, \
+                   s.player_key, s.score, s.achieved_at, s.session_id \
+                 FROM scores s CROSS JOIN (SELECT 'all' AS period UNION ALL SELECT 'day' \
+                   UNION ALL SELECT 'week') p \
+                 WHERE s.player_key = ",
+            $key,
+            " AND s.score > 0 AND NOT EXISTS (SELECT 1 FROM players h \
+                   WHERE h.key = s.player_key AND h.hidden_at IS NOT NULL) \
+               ) c \
+             ) r WHERE n = 1 \
+             ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
+               score = excluded.score, achieved_at = excluded.achieved_at, \
+               session_id = excluded.session_id \
+             WHERE excluded.score > best_scores.score \
+                OR (excluded.score = best_scores.score \
+                    AND excluded.achieved_at < best_scores.achieved_at)"
+        )
+    };
+}
+
+/// A player's bests with their name, as [`BestRow`] reads them, for the key in `$key`.
+macro_rules! player_bests_query {
+    ($key:literal) => {
+        concat!(
+            "SELECT b.game, b.period, b.bucket, b.player_key, p.name, b.score, b.achieved_at \
+             FROM best_scores b JOIN players p ON p.key = b.player_key \
+             WHERE b.player_key = ",
+            $key,
+            " AND p.hidden_at IS NULL"
+        )
+    };
+}
+
+pub(crate) use {
+    audit_query, operator_query, player_bests_query, player_query, recompute_bests, score_query,
+    standing_query,
+};
 
 /// A stored score joined with its player's name. `Id` is the session id's column type and
 /// `Int` that of the score's numbers.
@@ -70,6 +143,7 @@ pub(crate) struct ScoreRecord<Id, Int> {
     achieved_at: i64,
     previous_best: Option<Int>,
     flags: Json<Vec<String>>,
+    listed: bool,
 }
 
 impl<Id: Into<Uuid>, Int: Into<i64>> From<ScoreRecord<Id, Int>> for ScoreRow {
@@ -87,6 +161,7 @@ impl<Id: Into<Uuid>, Int: Into<i64>> From<ScoreRecord<Id, Int>> for ScoreRow {
             achieved_at: Timestamp(r.achieved_at),
             previous_best: r.previous_best.map(count),
             flags: r.flags.0,
+            listed: r.listed,
         }
     }
 }
@@ -118,6 +193,8 @@ pub(crate) struct PlayerRow {
     name: String,
     token_digest: Vec<u8>,
     created_at: i64,
+    hidden_at: Option<i64>,
+    banned_at: Option<i64>,
 }
 
 impl PlayerRow {
@@ -133,8 +210,113 @@ impl PlayerRow {
             name: self.name,
             token_digest,
             created_at: Timestamp(self.created_at),
+            hidden_at: self.hidden_at.map(Timestamp),
+            banned_at: self.banned_at.map(Timestamp),
         })
     }
+}
+
+/// An operator; `Id` is the id's column type.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct OperatorRecord<Id> {
+    id: Id,
+    name: String,
+    token_digest: Vec<u8>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl<Id: Into<Uuid>> OperatorRecord<Id> {
+    pub(crate) fn into_operator(self, backend: &'static str) -> Result<Operator, BackendError> {
+        let token_digest = TokenDigest::from_slice(&self.token_digest).ok_or_else(|| {
+            BackendError::defect(
+                backend,
+                format!("operator {} has a malformed token digest", self.name),
+            )
+        })?;
+        Ok(Operator {
+            id: self.id.into(),
+            name: self.name,
+            token_digest,
+            created_at: Timestamp(self.created_at),
+            revoked_at: self.revoked_at.map(Timestamp),
+        })
+    }
+}
+
+/// A player's best on one board; `Int` is the score's column type.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct BestRow<Int> {
+    game: String,
+    period: String,
+    bucket: i64,
+    player_key: String,
+    name: String,
+    score: Int,
+    achieved_at: i64,
+}
+
+impl<Int: Into<i64>> BestRow<Int> {
+    pub(crate) fn into_best(
+        self,
+        backend: &'static str,
+    ) -> Result<(BoardKey, Standing), BackendError> {
+        let period = Period::parse(&self.period).map_err(|_| {
+            BackendError::defect(backend, format!("a best of period {:?}", self.period))
+        })?;
+        Ok((
+            BoardKey {
+                game: self.game,
+                period,
+                bucket: self.bucket,
+            },
+            Standing {
+                score: u64::try_from(self.score.into()).unwrap_or(0),
+                achieved_at_ms: self.achieved_at,
+                player_key: self.player_key,
+                player_name: self.name,
+            },
+        ))
+    }
+}
+
+/// An audit record; the same column types in both databases (JSON as `jsonb` or text).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    target: String,
+    reason: Option<String>,
+    state_before: Option<Json<serde_json::Value>>,
+    state_after: Option<Json<serde_json::Value>>,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> Self {
+        Self {
+            id: r.id,
+            at: Timestamp(r.at),
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            reason: r.reason,
+            before: r.state_before.map(|j| j.0),
+            after: r.state_after.map(|j| j.0),
+        }
+    }
+}
+
+/// An audit record's states as both stores write them: JSON text, or none.
+pub(crate) fn encode_state(
+    backend: &'static str,
+    state: Option<&serde_json::Value>,
+) -> Result<Option<String>, BackendError> {
+    state
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| BackendError::defect(backend, "cannot encode an audit state").with_source(e))
 }
 
 /// A stored count (score, ticks, rules version) as the domain's `u32`. Both stores write
@@ -180,6 +362,8 @@ mod tests {
             name: "Ann".into(),
             token_digest: vec![1, 2, 3],
             created_at: 0,
+            hidden_at: None,
+            banned_at: None,
         };
         let e = row.into_record("sqlite").unwrap_err();
         assert!(e.to_string().contains("malformed token digest"), "{e}");

@@ -393,8 +393,20 @@ impl ScoreWriter {
                 .execute(&mut *conn)
                 .await
                 .map_err(err)?;
-            // A score of nothing is kept in the history only.
-            let boards = if score.ranked { &Period::ALL[..] } else { &[] };
+            // A score of nothing is kept in the history only, and so is every score of a
+            // player an operator hid (unannounced, too).
+            let hidden: bool =
+                sqlx::query_scalar("SELECT hidden_at IS NOT NULL FROM players WHERE key = ?")
+                    .bind(&score.player_key)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(err)?
+                    .unwrap_or(false);
+            let boards = if score.ranked && !hidden {
+                &Period::ALL[..]
+            } else {
+                &[]
+            };
             for &period in boards {
                 sqlx::query(
                     "INSERT INTO best_scores \
@@ -418,19 +430,21 @@ impl ScoreWriter {
                 .await
                 .map_err(err)?;
             }
-            let now = now_ms();
-            sqlx::query(
-                "INSERT INTO outbox (id, subject, payload, created_at, available_at) \
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(score.event.id.hyphenated().to_string())
-            .bind(score.event.subject)
-            .bind(&score.event.payload)
-            .bind(now)
-            .bind(now.saturating_add(ms(EVENT_HOLD)))
-            .execute(&mut *conn)
-            .await
-            .map_err(err)?;
+            if !hidden {
+                let now = now_ms();
+                sqlx::query(
+                    "INSERT INTO outbox (id, subject, payload, created_at, available_at) \
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(score.event.id.hyphenated().to_string())
+                .bind(score.event.subject)
+                .bind(&score.event.payload)
+                .bind(now)
+                .bind(now.saturating_add(ms(EVENT_HOLD)))
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+            }
         }
         let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = ?"))
             .bind(&score.id)

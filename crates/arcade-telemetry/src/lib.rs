@@ -8,6 +8,7 @@ mod process;
 
 pub use logging::{LogFormat, TelemetryGuard, init_logging, trace_id};
 pub use metrics::{
-    DependencyLabels, FlagLabels, GameLabels, HTTP_DURATION_BUCKETS, HttpLabels, KindLabels,
-    METRIC_NAMES, Metrics, OutcomeLabels, RejectLabels, RouteLabels, TargetLabels, WebhookLabels,
+    ActionLabels, DependencyLabels, FlagLabels, GameLabels, HTTP_DURATION_BUCKETS, HttpLabels,
+    KindLabels, METRIC_NAMES, Metrics, OutcomeLabels, RejectLabels, RouteLabels, TargetLabels,
+    WebhookLabels,
 };

@@ -57,6 +57,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_sse_connections",
     "arcade_sse_dropped_total",
     "arcade_requests_refused_total",
+    "arcade_admin_actions_total",
     "process_resident_memory_bytes",
     "process_virtual_memory_bytes",
     "process_cpu_seconds_total",
@@ -92,6 +93,12 @@ pub struct GameLabels {
 pub struct RejectLabels {
     pub game: String,
     pub reason: String,
+}
+
+/// The `action` label of `arcade_admin_actions_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabels {
+    pub action: Cow<'static, str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -178,6 +185,7 @@ pub struct Metrics {
     pub sse_connections: Gauge,
     pub sse_dropped: Counter,
     pub requests_refused: Counter,
+    pub admin_actions: Family<ActionLabels, Counter>,
     http_series: HttpSeriesCache,
 }
 
@@ -221,6 +229,7 @@ impl Metrics {
             sse_connections: Gauge::default(),
             sse_dropped: Counter::default(),
             requests_refused: Counter::default(),
+            admin_actions: Family::default(),
         };
         let reg = root.sub_registry_with_prefix("arcade");
         reg.register(
@@ -259,6 +268,11 @@ impl Metrics {
             "Stored scores beyond a human-likeness threshold, by game and flag (kept and ranked, \
              marked for review)",
             metrics.scores_flagged.clone(),
+        );
+        reg.register(
+            "admin_actions",
+            "Operator actions stored with their audit record, by action",
+            metrics.admin_actions.clone(),
         );
         reg.register(
             "leaderboard_requests",
@@ -488,6 +502,11 @@ mod tests {
         assert_eq!(m.leaderboard_requests.get_or_create(&g).get(), 1);
         m.events_published
             .get_or_create(&KindLabels { kind: "x".into() })
+            .inc();
+        m.admin_actions
+            .get_or_create(&ActionLabels {
+                action: "player_hidden".into(),
+            })
             .inc();
         m.rank_fallbacks
             .get_or_create(&OutcomeLabels {

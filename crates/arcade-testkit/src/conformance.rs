@@ -24,10 +24,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_domain::DomainError;
+use arcade_domain::admin::{AdminAction, NewAudit, Operator};
 use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::{
-    HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex, RateLimit,
-    ScoreStore, SessionStore,
+    AdminStore, HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex,
+    RateLimit, ScoreStore, SessionStore,
 };
 use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
@@ -44,6 +45,8 @@ fn player(key: &str) -> PlayerRecord {
         name: key.to_uppercase(),
         token_digest: TokenDigest::of(&format!("token-{key}")),
         created_at: T0,
+        hidden_at: None,
+        banned_at: None,
     }
 }
 
@@ -581,6 +584,39 @@ suite! {
     /// `Option<(Arc<dyn RankIndex>, _)>`).
     rank_index_conformance;
 
+    /// A player removed from a board is gone from its ranks, pages and neighbours, the others
+    /// move up, and a later submission puts them back as new; removing who is not there (or
+    /// from a board never written) does nothing.
+    pub async fn a_removed_player_leaves_the_board_until_submitted_again(ranks: Arc<dyn RankIndex>) {
+        let b = board(Period::All, T0);
+        ranks.submit(&b, standing("top", 90, 1)).await.unwrap();
+        ranks.submit(&b, standing("mid", 50, 2)).await.unwrap();
+        ranks.submit(&b, standing("low", 10, 3)).await.unwrap();
+        ranks.remove(&b, "top").await.unwrap();
+        assert_eq!(ranks.get(&b, "top").await.unwrap(), None);
+        let keys: Vec<_> = ranks
+            .page(&b, None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.rank, r.standing.player_key))
+            .collect();
+        assert_eq!(keys, [(1, "mid".to_owned()), (2, "low".to_owned())]);
+        assert_eq!(ranks.around(&b, "top", 2, 2).await.unwrap(), Vec::new());
+        ranks.remove(&b, "top").await.unwrap();
+        ranks
+            .remove(&board(Period::Day, T0), "nobody")
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                ranks.submit(&b, standing("top", 20, 4)).await.unwrap(),
+                Submission::New { rank: 2 }
+            ),
+            "a lower best than before is taken as new"
+        );
+    }
+
     /// Ranks, pages and neighbours follow board order; only improvements replace a best.
     pub async fn rank_index_orders_and_keeps_bests(ranks: Arc<dyn RankIndex>) {
         let b = board(Period::All, T0);
@@ -875,6 +911,505 @@ suite! {
         claimed.dedup();
         assert_eq!(before, claimed.len(), "an event claimed twice");
         assert_eq!(claimed.len(), events.len(), "every event claimed");
+    }
+}
+
+/// A score store, its outbox and the operators' store, all in one database (an operator's
+/// change is written with its audit record and the events it reports).
+pub struct ScoresAndAdmin {
+    pub scores: Arc<dyn ScoreStore>,
+    pub outbox: Arc<dyn Outbox>,
+    pub admin: Arc<dyn AdminStore>,
+}
+
+fn operator(name: &str) -> Operator {
+    Operator {
+        id: uuid::Uuid::new_v4(),
+        name: name.to_owned(),
+        token_digest: TokenDigest::of(&format!("arcade_op_{name}")),
+        created_at: T0,
+        revoked_at: None,
+    }
+}
+
+fn audit(action: AdminAction, target: &str, at: Timestamp) -> NewAudit {
+    NewAudit {
+        at,
+        actor: "cli:root".to_owned(),
+        action,
+        target: target.to_owned(),
+        reason: None,
+        before: None,
+        after: Some(serde_json::json!({ "target": target })),
+    }
+}
+
+suite! {
+    $
+    /// Every check of the operators' store, as tests of the stores `$make` makes (an
+    /// `Option<(ScoresAndAdmin, _)>`).
+    admin_store_conformance;
+
+    /// An operator is created once per name, with one audit record, and found by the digest
+    /// of their token.
+    pub async fn operators_are_created_once_with_their_audit_record(backend: ScoresAndAdmin) {
+        let admin = backend.admin;
+        let ann = operator("ann");
+        let created = audit(AdminAction::TokenCreated, "operator:ann", T0);
+        assert!(admin.create_operator(&ann, &created).await.unwrap());
+        let mut again = operator("ann");
+        again.token_digest = TokenDigest::of("another token");
+        assert!(!admin.create_operator(&again, &created).await.unwrap(), "the name is taken");
+        assert_eq!(admin.operators().await.unwrap(), vec![ann.clone()]);
+        assert_eq!(
+            admin.operator_by_token(&ann.token_digest).await.unwrap(),
+            Some(ann.clone())
+        );
+        assert_eq!(
+            admin.operator_by_token(&TokenDigest::of("nobody's")).await.unwrap(),
+            None
+        );
+        let log = admin.audit_log(None, 10).await.unwrap();
+        assert_eq!(log.len(), 1, "the refused creation wrote no record");
+        assert_eq!(log[0].action, "token_created");
+        assert_eq!(log[0].actor, "cli:root");
+        assert_eq!(log[0].target, "operator:ann");
+        assert_eq!(log[0].at, T0);
+        assert_eq!(log[0].before, None);
+        assert_eq!(log[0].after, Some(serde_json::json!({ "target": "operator:ann" })));
+    }
+
+    /// A revoked operator stays listed with the time of the revocation; revoking again (or an
+    /// operator who never was) changes nothing and records nothing.
+    pub async fn a_revoked_operator_stays_with_the_time_and_one_record(backend: ScoresAndAdmin) {
+        let admin = backend.admin;
+        let bob = operator("bob");
+        admin
+            .create_operator(&bob, &audit(AdminAction::TokenCreated, "operator:bob", T0))
+            .await
+            .unwrap();
+        let at = Timestamp(T0.0 + 5_000);
+        let mut revoke = audit(AdminAction::TokenRevoked, "operator:bob", at);
+        revoke.reason = Some("left the team".to_owned());
+        revoke.before = Some(serde_json::json!({ "revoked_at": null }));
+        assert!(admin.revoke_operator("bob", &revoke).await.unwrap());
+        assert!(!admin.revoke_operator("bob", &revoke).await.unwrap());
+        assert!(!admin.revoke_operator("nobody", &revoke).await.unwrap());
+        let found = admin.operator_by_token(&bob.token_digest).await.unwrap().unwrap();
+        assert_eq!(found.revoked_at, Some(at));
+        assert!(!found.is_active());
+        let log = admin.audit_log(None, 10).await.unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].action, "token_revoked");
+        assert_eq!(log[0].reason.as_deref(), Some("left the team"));
+        assert_eq!(log[0].before, Some(serde_json::json!({ "revoked_at": null })));
+    }
+
+    /// The audit log pages newest first by id, each page strictly before the cursor.
+    pub async fn the_audit_log_pages_newest_first(backend: ScoresAndAdmin) {
+        let admin = backend.admin;
+        for i in 0..7 {
+            let name = format!("op{i}");
+            let at = Timestamp(T0.0 + i64::from(i));
+            admin
+                .create_operator(
+                    &operator(&name),
+                    &audit(AdminAction::TokenCreated, &format!("operator:{name}"), at),
+                )
+                .await
+                .unwrap();
+        }
+        let mut targets = Vec::new();
+        let mut before = None;
+        loop {
+            let page = admin.audit_log(before, 3).await.unwrap();
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            targets.extend(page.iter().map(|r| r.target.clone()));
+        }
+        let expected: Vec<String> = (0..7).rev().map(|i| format!("operator:op{i}")).collect();
+        assert_eq!(targets, expected);
+        let all = admin.audit_log(None, 100).await.unwrap();
+        assert!(all.windows(2).all(|w| w[0].id > w[1].id), "ids fall page after page");
+    }
+
+    /// A hidden player leaves every board of every period with the event of the change, a
+    /// score they finish meanwhile stays off the boards (and unannounced), and showing them
+    /// again brings back their bests, recomputed from every score, as `record_score` keeps
+    /// them.
+    pub async fn hiding_takes_a_player_off_every_board_until_shown(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin {
+            scores,
+            outbox,
+            admin,
+        } = backend;
+        scores.create_player(&player("hid")).await.unwrap();
+        scores.create_player(&player("vis")).await.unwrap();
+        let day = 86_400_000;
+        let games = [
+            score("hid", 50, T0),
+            score("hid", 80, Timestamp(T0.0 + day)),
+            score("hid", 60, Timestamp(T0.0 + 8 * day)),
+            score("vis", 70, T0),
+        ];
+        for g in &games {
+            scores.record_score(g).await.unwrap();
+        }
+        let mut boards = Vec::new();
+        for g in &games[..3] {
+            for period in Period::ALL {
+                boards.push(board(period, g.achieved_at));
+            }
+        }
+        boards.sort();
+        boards.dedup();
+        let mut shown = Vec::new();
+        for b in &boards {
+            shown.push(scores.best_standings(b, None).await.unwrap());
+        }
+        let mut bests_before = admin.player_bests("hid").await.unwrap();
+        bests_before.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            bests_before.len(),
+            boards.len(),
+            "one per board: {bests_before:?}"
+        );
+        while outbox.claim(100, LEASE).await.unwrap().len() == 100 {}
+
+        let at = Timestamp(T0.0 + 9 * day);
+        let hidden_event = started_event("hid");
+        assert!(
+            admin
+                .set_hidden(
+                    "hid",
+                    Some(at),
+                    &audit(AdminAction::PlayerHidden, "player:hid", at),
+                    std::slice::from_ref(&hidden_event)
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !admin
+                .set_hidden(
+                    "nobody",
+                    Some(at),
+                    &audit(AdminAction::PlayerHidden, "player:nobody", at),
+                    &[]
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            scores.find_player("hid").await.unwrap().unwrap().hidden_at,
+            Some(at)
+        );
+        for b in &boards {
+            let keys: Vec<_> = scores
+                .best_standings(b, None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| s.player_key)
+                .collect();
+            assert!(!keys.contains(&"hid".to_owned()), "{b}: {keys:?}");
+        }
+        assert!(admin.player_bests("hid").await.unwrap().is_empty());
+        let claimed = outbox.claim(100, LEASE).await.unwrap();
+        assert!(
+            claimed.iter().any(|e| e.id == hidden_event.id),
+            "the change's event is ready"
+        );
+
+        let depth = outbox.depth().await.unwrap().events;
+        let meanwhile = score("hid", 500, Timestamp(T0.0 + 9 * day));
+        let recorded = scores.record_score(&meanwhile).await.unwrap();
+        assert!(recorded.inserted);
+        assert!(
+            !recorded.row.listed,
+            "a hidden player's score is not listed"
+        );
+        assert!(
+            !scores
+                .score_by_session(meanwhile.session_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .listed
+        );
+        assert!(admin.player_bests("hid").await.unwrap().is_empty());
+        assert!(
+            !scores
+                .best_standings(&board(Period::All, T0), None)
+                .await
+                .unwrap()
+                .iter()
+                .any(|s| s.player_key == "hid")
+        );
+        assert_eq!(outbox.depth().await.unwrap().events, depth, "nor announced");
+
+        assert!(
+            admin
+                .set_hidden(
+                    "hid",
+                    None,
+                    &audit(AdminAction::PlayerUnhidden, "player:hid", at),
+                    &[]
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            scores
+                .score_by_session(meanwhile.session_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .listed
+        );
+        let mut bests_after = admin.player_bests("hid").await.unwrap();
+        bests_after.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = bests_before.clone();
+        // The score finished while hidden counts once shown: it is the best of its boards.
+        for period in Period::ALL {
+            let b = board(period, meanwhile.achieved_at);
+            let standing = Standing {
+                score: 500,
+                achieved_at_ms: meanwhile.achieved_at.0,
+                player_key: "hid".to_owned(),
+                player_name: "HID".to_owned(),
+            };
+            match expected.iter_mut().find(|(k, _)| *k == b) {
+                Some(slot) => slot.1 = standing,
+                None => expected.push((b, standing)),
+            }
+        }
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(bests_after, expected);
+        for (b, before) in boards.iter().zip(&shown) {
+            let now = scores.best_standings(b, None).await.unwrap();
+            if *b == board(Period::All, T0)
+                || b.bucket == board(Period::Week, meanwhile.achieved_at).bucket
+            {
+                continue;
+            }
+            assert_eq!(&now, before, "{b} is as it was");
+        }
+        let log = admin.audit_log(None, 10).await.unwrap();
+        assert_eq!(
+            log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            ["player_unhidden", "player_hidden"]
+        );
+    }
+
+    /// Removing a score deletes it and recomputes its player's bests from the others; the
+    /// other players are untouched.
+    pub async fn removing_a_score_recomputes_the_players_bests(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin {
+            scores,
+            outbox,
+            admin,
+        } = backend;
+        scores.create_player(&player("rem")).await.unwrap();
+        scores.create_player(&player("oth")).await.unwrap();
+        let low = score("rem", 40, T0);
+        let high = score("rem", 90, Timestamp(T0.0 + 1000));
+        let other = score("oth", 60, T0);
+        for s in [&low, &high, &other] {
+            scores.record_score(s).await.unwrap();
+        }
+        let all = board(Period::All, T0);
+        let before: Vec<_> = scores
+            .best_standings(&all, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.player_key, s.score))
+            .collect();
+        assert_eq!(before, [("rem".to_owned(), 90), ("oth".to_owned(), 60)]);
+        while outbox.claim(100, LEASE).await.unwrap().len() == 100 {}
+        let removed = started_event("rem");
+        let at = Timestamp(T0.0 + 5000);
+        assert!(
+            admin
+                .remove_score(
+                    high.session_id,
+                    &audit(AdminAction::ScoreRemoved, "score", at),
+                    std::slice::from_ref(&removed)
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !admin
+                .remove_score(
+                    high.session_id,
+                    &audit(AdminAction::ScoreRemoved, "score", at),
+                    &[]
+                )
+                .await
+                .unwrap(),
+            "once"
+        );
+        assert_eq!(
+            scores.score_by_session(high.session_id).await.unwrap(),
+            None
+        );
+        let after: Vec<_> = scores
+            .best_standings(&all, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.player_key, s.score))
+            .collect();
+        assert_eq!(after, [("oth".to_owned(), 60), ("rem".to_owned(), 40)]);
+        for period in Period::ALL {
+            let bests = admin.player_bests("rem").await.unwrap();
+            let (_, best) = bests
+                .iter()
+                .find(|(b, _)| *b == board(period, T0))
+                .expect("a best per period");
+            assert_eq!((best.score, best.achieved_at_ms), (40, T0.0));
+        }
+        assert!(
+            outbox
+                .claim(100, LEASE)
+                .await
+                .unwrap()
+                .iter()
+                .any(|e| e.id == removed.id)
+        );
+        assert!(
+            admin
+                .remove_score(
+                    low.session_id,
+                    &audit(AdminAction::ScoreRemoved, "score", at),
+                    &[]
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            admin.player_bests("rem").await.unwrap().is_empty(),
+            "no score, no best"
+        );
+        assert_eq!(
+            scores.history(game().id(), "rem", None, 10).await.unwrap(),
+            Vec::new()
+        );
+        assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 2);
+    }
+
+    /// A ban is kept with the player, and lifted; it changes nothing on the boards.
+    pub async fn a_ban_is_kept_with_the_player_until_lifted(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("ban")).await.unwrap();
+        scores.record_score(&score("ban", 30, T0)).await.unwrap();
+        let at = Timestamp(T0.0 + 1);
+        assert!(
+            admin
+                .set_banned(
+                    "ban",
+                    Some(at),
+                    &audit(AdminAction::PlayerBanned, "player:ban", at)
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !admin
+                .set_banned(
+                    "nobody",
+                    Some(at),
+                    &audit(AdminAction::PlayerBanned, "player:nobody", at)
+                )
+                .await
+                .unwrap()
+        );
+        let found = scores.find_player("ban").await.unwrap().unwrap();
+        assert_eq!((found.banned_at, found.hidden_at), (Some(at), None));
+        assert_eq!(admin.player_bests("ban").await.unwrap().len(), 3);
+        assert!(
+            admin
+                .set_banned(
+                    "ban",
+                    None,
+                    &audit(AdminAction::PlayerUnbanned, "player:ban", at)
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            scores.find_player("ban").await.unwrap().unwrap().banned_at,
+            None
+        );
+        assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 2);
+    }
+
+    /// A rename moves the player's token, scores and bests to the new key in one go; a key
+    /// that belongs to someone else refuses it; the old name may be blocked.
+    pub async fn a_rename_moves_everything_and_may_block_the_old_name(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("old")).await.unwrap();
+        scores.create_player(&player("someone")).await.unwrap();
+        let s = score("old", 70, T0);
+        scores.record_score(&s).await.unwrap();
+        let at = Timestamp(T0.0 + 1);
+        let a = audit(AdminAction::PlayerRenamed, "player:old", at);
+        assert!(
+            !admin
+                .rename_player("old", "someone", "Someone", None, &a, &[])
+                .await
+                .unwrap()
+        );
+        assert!(
+            admin.audit_log(None, 10).await.unwrap().is_empty(),
+            "nothing written"
+        );
+        assert!(!admin.is_blocked("old").await.unwrap());
+        assert!(
+            admin
+                .rename_player("old", "new", "New", Some(at), &a, &[])
+                .await
+                .unwrap()
+        );
+        assert_eq!(scores.find_player("old").await.unwrap(), None);
+        let moved = scores.find_player("new").await.unwrap().unwrap();
+        assert_eq!(moved.name, "New");
+        assert!(
+            moved.token_digest.matches("token-old"),
+            "the token moves with the player"
+        );
+        let row = scores
+            .score_by_session(s.session_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (row.player_key.as_str(), row.player_name.as_str()),
+            ("new", "New")
+        );
+        let bests = admin.player_bests("new").await.unwrap();
+        assert_eq!(bests.len(), 3);
+        assert!(
+            bests
+                .iter()
+                .all(|(_, b)| b.player_name == "New" && b.score == 70)
+        );
+        assert!(admin.player_bests("old").await.unwrap().is_empty());
+        assert!(admin.is_blocked("old").await.unwrap());
+        assert!(!admin.is_blocked("new").await.unwrap());
+        assert!(
+            admin
+                .rename_player("new", "new", "NEW", None, &a, &[])
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            scores.find_player("new").await.unwrap().unwrap().name,
+            "NEW"
+        );
+        assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 2);
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use arcade_domain::ports::{
-    EventBus, Observer, Outbox, RankIndex, RateLimit, ScoreStore, SessionStore,
+    AdminStore, EventBus, Observer, Outbox, RankIndex, RateLimit, ScoreStore, SessionStore,
 };
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
@@ -83,6 +83,14 @@ impl Store {
 
     /// The outbox, in the same database as the scores (a score's event is written with it).
     pub fn outbox(&self) -> Arc<dyn Outbox> {
+        match self {
+            Self::Sqlite(s) => s.clone(),
+            Self::Postgres(s) => s.clone(),
+        }
+    }
+
+    /// Operators and the audit log, in the same database as the scores.
+    pub fn admin(&self) -> Arc<dyn AdminStore> {
         match self {
             Self::Sqlite(s) => s.clone(),
             Self::Postgres(s) => s.clone(),
@@ -248,6 +256,7 @@ impl Application {
                 clock,
                 observer,
                 starts,
+                admin: store.admin(),
             },
             settings.rules,
             &settings.session_secret,
@@ -327,6 +336,7 @@ impl Application {
             }
         };
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let moderation = tokio::spawn(follow_moderation(self.state.clone()));
         // Compressing the pages and scripts takes tens of milliseconds: off the request path
         // and after the listener is up, so neither start-up nor a first visitor waits for it.
         tokio::task::spawn_blocking(arcade_server::assets::precompress);
@@ -348,6 +358,7 @@ impl Application {
             }
         };
         housekeeping.abort();
+        moderation.abort();
         let left = closing_at.get().map_or(shutdown_timeout, |closing| {
             (*closing + shutdown_timeout).saturating_duration_since(tokio::time::Instant::now())
         });
@@ -379,6 +390,29 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         if let Err(e) = state.arcade.purge_sessions().await {
             tracing::warn!(error = %e, "session housekeeping failed");
+        }
+    }
+}
+
+/// Operators' changes, from any replica or the command line, reach every replica on the bus:
+/// each brings the player's entries in its rank index up to date, then drops its cached pages
+/// of the game (its live pages were told to reload by the live feed).
+async fn follow_moderation(state: AppState) {
+    use futures::StreamExt;
+    let mut events = state.arcade.ports().events.subscribe();
+    while let Some(event) = events.next().await {
+        if !event.kind.is_moderation() {
+            continue;
+        }
+        match state.arcade.apply_moderation(&event).await {
+            Ok(_) => state.boards.invalidate(&event.game),
+            Err(e) => tracing::warn!(
+                error = %arcade_domain::error::report(&e),
+                kind = event.kind.as_str(),
+                game = %event.game,
+                "an operator's change did not reach this replica's boards; it reaches them at \
+                 the next rebuild or when the change is made again"
+            ),
         }
     }
 }

@@ -58,6 +58,9 @@ pub enum Command {
     /// consistent copy). Restore by putting the copy in place as ARCADE_DATA_DIR/arcade.db
     /// while the server is stopped. PostgreSQL is backed up by its own tools instead.
     Backup(BackupArgs),
+    /// Operators' commands, run straight on the database (DATABASE_URL, or the embedded one
+    /// in ARCADE_DATA_DIR): operator tokens and the audit log. Every change is audited.
+    Admin(AdminArgs),
     /// Announce scores and new leaders on Discord and Slack webhooks, from the JetStream
     /// stream (log-only when no webhook is configured).
     // `broadcast` was its name: deployments that run `arcade broadcast` keep working.
@@ -251,6 +254,102 @@ pub struct BackupArgs {
     pub to: PathBuf,
 }
 
+/// Settings of `arcade admin`.
+#[derive(Debug, Clone, Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// The name the audit log gives whoever runs the command, as `cli:NAME` (default: the
+    /// USER environment variable).
+    #[arg(long = "as", env = "ARCADE_ADMIN_AS")]
+    pub actor: Option<String>,
+    /// The login running the command, the default of `--as`.
+    #[arg(long = "login", env = "USER", hide = true)]
+    pub login: Option<String>,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// What `arcade admin` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Operator tokens: create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Act on a player: hide or show them on the boards, ban or unban them.
+    Player {
+        #[arg(value_enum)]
+        action: PlayerCommand,
+        /// The player's name.
+        name: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Rename a player: their token, scores and bests move to the new name.
+    Rename {
+        /// The player's current name.
+        name: String,
+        /// The new name.
+        to: String,
+        /// Keep anyone from claiming the old name again.
+        #[arg(long)]
+        block_old: bool,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Remove one score (its session id, as the player's history shows it), with a reason:
+    /// the player's bests and ranks are recomputed.
+    RemoveScore {
+        session_id: String,
+        /// Why, for the audit log (required).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print the audit log, newest first, one JSON object per line.
+    Audit {
+        /// Records to print, 1 to 100.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+/// `arcade admin player ACTION NAME`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlayerCommand {
+    /// Off every board of every period until shown again.
+    Hide,
+    /// Back on the boards.
+    Unhide,
+    /// No more games started under the name.
+    Ban,
+    /// Games allowed again.
+    Unban,
+}
+
+/// `arcade admin token ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Create an operator and print their token: it is shown this once (only its digest is
+    /// kept).
+    Create {
+        /// The operator's name: ASCII letters, digits, '.', '_', '-' or '@'.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the operators, revoked ones too.
+    List,
+    /// Revoke an operator's token: it opens nothing from then on.
+    Revoke {
+        /// The operator's name.
+        name: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
 /// Settings of `arcade notify`.
 #[derive(Debug, Clone, Args)]
 pub struct NotifyArgs {
@@ -369,6 +468,7 @@ pub enum Settings {
     Backup(BackupSettings),
     Healthcheck(HealthcheckArgs),
     CheckConfig(Role),
+    Admin(AdminSettings),
 }
 
 /// Where scores are stored.
@@ -469,6 +569,15 @@ pub struct BackupSettings {
     pub to: PathBuf,
 }
 
+/// Everything `admin` runs on.
+#[derive(Debug, Clone)]
+pub struct AdminSettings {
+    pub storage: StorageSettings,
+    /// Who the audit log names: `cli:NAME`.
+    pub actor: String,
+    pub command: AdminCommand,
+}
+
 /// Everything `notify` runs on.
 #[derive(Debug, Clone)]
 pub struct NotifySettings {
@@ -498,6 +607,8 @@ pub enum ConfigError {
     ReadReplicaWithoutPostgres,
     #[error("`arcade notify` needs NATS_URL (the events come from JetStream)")]
     NoNats,
+    #[error("ARCADE_ADMIN_AS (or USER): {0}")]
+    AdminActor(String),
     #[error("{name} must start with {expected}; got {shown}")]
     BadScheme {
         name: &'static str,
@@ -661,6 +772,7 @@ impl Command {
             Self::Backup(args) => Settings::Backup(args.settings()?),
             Self::Healthcheck(args) => Settings::Healthcheck(args),
             Self::CheckConfig(args) => Settings::CheckConfig(args.role),
+            Self::Admin(args) => Settings::Admin(args.settings()?),
         })
     }
 }
@@ -827,6 +939,23 @@ impl BackupArgs {
             log: self.log.clone(),
             database,
             to: self.to.clone(),
+        })
+    }
+}
+
+impl AdminArgs {
+    pub fn settings(&self) -> Result<AdminSettings, ConfigError> {
+        let name = self
+            .actor
+            .as_deref()
+            .or(self.login.as_deref())
+            .unwrap_or("operator");
+        let name = arcade_domain::admin::OperatorName::parse(name)
+            .map_err(|e| ConfigError::AdminActor(e.to_string()))?;
+        Ok(AdminSettings {
+            storage: self.storage.settings()?,
+            actor: format!("cli:{}", name.as_str()),
+            command: self.command.clone(),
         })
     }
 }

@@ -45,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app::backup(&settings).await
         }
         Settings::Healthcheck(args) => healthcheck::probe(&args).await,
+        Settings::Admin(settings) => crate::admin::run(&settings).await,
         Settings::CheckConfig(role) => {
             let vars: Vec<(String, String)> = std::env::vars().collect();
             let found = check_config::check(role, &vars)

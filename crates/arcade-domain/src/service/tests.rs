@@ -77,9 +77,14 @@ impl ScoreStore for Scores {
             achieved_at: s.achieved_at,
             previous_best,
             flags: s.flags.clone(),
+            listed: lock(&self.players)
+                .get(&s.player_key)
+                .is_none_or(|p| p.hidden_at.is_none()),
         };
         rows.push(row.clone());
-        lock(&self.held).push(s.event.clone());
+        if row.listed {
+            lock(&self.held).push(s.event.clone());
+        }
         Ok(crate::ports::Recorded {
             row,
             inserted: true,
@@ -219,6 +224,13 @@ impl RankIndex for Ranks {
             .unwrap_or_default())
     }
 
+    async fn remove(&self, board: &BoardKey, key: &str) -> Result<(), BackendError> {
+        if let Some(b) = lock(&self.0).get_mut(board) {
+            b.remove(key);
+        }
+        Ok(())
+    }
+
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
         lock(&self.0).insert(board.clone(), RankedBoard::from_standings(standings));
         Ok(())
@@ -331,6 +343,213 @@ impl Observer for Seen {
     fn event_published(&self, kind: EventKind) {
         self.note(format!("published {}", kind.as_str()));
     }
+    fn admin_action(&self, audit: &crate::admin::NewAudit) {
+        self.note(format!(
+            "admin {} {} by {}",
+            audit.action.as_str(),
+            audit.target,
+            audit.actor
+        ));
+    }
+}
+
+/// Operators and the audit log in memory, acting on the players and scores of `scores`.
+#[derive(Default)]
+struct Admin {
+    scores: Arc<Scores>,
+    blocked: Mutex<Vec<String>>,
+    operators: Mutex<Vec<crate::admin::Operator>>,
+    audit: Mutex<Vec<crate::admin::AuditRecord>>,
+}
+
+impl Admin {
+    fn append(&self, a: &crate::admin::NewAudit) {
+        let mut log = lock(&self.audit);
+        let id = log.len() as i64 + 1;
+        log.push(crate::admin::AuditRecord {
+            id,
+            at: a.at,
+            actor: a.actor.clone(),
+            action: a.action.as_str().to_owned(),
+            target: a.target.clone(),
+            reason: a.reason.clone(),
+            before: a.before.clone(),
+            after: a.after.clone(),
+        });
+    }
+}
+
+#[async_trait]
+impl AdminStore for Admin {
+    async fn create_operator(
+        &self,
+        operator: &crate::admin::Operator,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut ops = lock(&self.operators);
+        if ops.iter().any(|o| o.name == operator.name) {
+            return Ok(false);
+        }
+        ops.push(operator.clone());
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn operators(&self) -> Result<Vec<crate::admin::Operator>, BackendError> {
+        let mut ops = lock(&self.operators).clone();
+        ops.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(ops)
+    }
+
+    async fn operator_by_token(
+        &self,
+        digest: &crate::token::TokenDigest,
+    ) -> Result<Option<crate::admin::Operator>, BackendError> {
+        Ok(lock(&self.operators)
+            .iter()
+            .find(|o| &o.token_digest == digest)
+            .cloned())
+    }
+
+    async fn revoke_operator(
+        &self,
+        name: &str,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut ops = lock(&self.operators);
+        let Some(o) = ops
+            .iter_mut()
+            .find(|o| o.name == name && o.revoked_at.is_none())
+        else {
+            return Ok(false);
+        };
+        o.revoked_at = Some(audit.at);
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn set_hidden(
+        &self,
+        key: &str,
+        hidden_at: Option<Timestamp>,
+        audit: &crate::admin::NewAudit,
+        _events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut players = lock(&self.scores.players);
+        let Some(p) = players.get_mut(key) else {
+            return Ok(false);
+        };
+        p.hidden_at = hidden_at;
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn set_banned(
+        &self,
+        key: &str,
+        banned_at: Option<Timestamp>,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut players = lock(&self.scores.players);
+        let Some(p) = players.get_mut(key) else {
+            return Ok(false);
+        };
+        p.banned_at = banned_at;
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn remove_score(
+        &self,
+        id: SessionId,
+        audit: &crate::admin::NewAudit,
+        _events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut rows = lock(&self.scores.rows);
+        let before = rows.len();
+        rows.retain(|r| r.session_id != id);
+        if rows.len() == before {
+            return Ok(false);
+        }
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn rename_player(
+        &self,
+        old_key: &str,
+        new_key: &str,
+        new_name: &str,
+        block_old: Option<Timestamp>,
+        audit: &crate::admin::NewAudit,
+        _events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut players = lock(&self.scores.players);
+        if old_key != new_key && players.contains_key(new_key) {
+            return Ok(false);
+        }
+        let Some(mut p) = players.remove(old_key) else {
+            return Ok(false);
+        };
+        p.key = new_key.to_owned();
+        p.name = new_name.to_owned();
+        players.insert(new_key.to_owned(), p);
+        for r in lock(&self.scores.rows).iter_mut() {
+            if r.player_key == old_key {
+                r.player_key = new_key.to_owned();
+                r.player_name = new_name.to_owned();
+            }
+        }
+        if block_old.is_some() {
+            lock(&self.blocked).push(old_key.to_owned());
+        }
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn is_blocked(&self, key: &str) -> Result<bool, BackendError> {
+        Ok(lock(&self.blocked).iter().any(|k| k == key))
+    }
+
+    async fn player_bests(&self, key: &str) -> Result<Vec<(BoardKey, Standing)>, BackendError> {
+        let hidden = lock(&self.scores.players)
+            .get(key)
+            .is_none_or(|p| p.hidden_at.is_some());
+        if hidden {
+            return Ok(Vec::new());
+        }
+        let mut bests: BTreeMap<BoardKey, Standing> = BTreeMap::new();
+        for r in lock(&self.scores.rows).iter() {
+            if r.player_key != key || !takes_a_place(r.score) {
+                continue;
+            }
+            for period in Period::ALL {
+                let standing = standing_of(r);
+                let board = BoardKey::current(&r.game, period, r.achieved_at);
+                match bests.get(&board) {
+                    Some(b) if !standing.beats(b) => {}
+                    _ => {
+                        bests.insert(board, standing);
+                    }
+                }
+            }
+        }
+        Ok(bests.into_iter().collect())
+    }
+
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<crate::admin::AuditRecord>, BackendError> {
+        Ok(lock(&self.audit)
+            .iter()
+            .rev()
+            .filter(|r| before.is_none_or(|b| r.id < b))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
 }
 
 /// Starts allowed while a client's count is under `allowed`; the keys asked for, in order.
@@ -368,6 +587,7 @@ struct Harness {
     seen: Arc<Seen>,
     clock: Arc<ManualClock>,
     starts: Arc<Starts>,
+    admin: Arc<Admin>,
 }
 
 impl Harness {
@@ -383,6 +603,10 @@ impl Harness {
         let events = Arc::new(Events::default());
         let seen = Arc::new(Seen::default());
         let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
+        let admin = Arc::new(Admin {
+            scores: scores.clone(),
+            ..Admin::default()
+        });
         let arcade = Arcade::new(
             Ports {
                 scores: scores.clone(),
@@ -393,6 +617,7 @@ impl Harness {
                 clock: clock.clone(),
                 observer: seen.clone(),
                 starts: starts.clone(),
+                admin: admin.clone(),
             },
             PlayRules::default(),
             &SessionSecret::random(),
@@ -406,6 +631,7 @@ impl Harness {
             seen,
             clock,
             starts,
+            admin,
         }
     }
 
@@ -964,4 +1190,269 @@ fn a_finish_later_than_its_ticks_is_taken_and_flagged() {
     assert!(receipt.score > 0);
     assert_eq!(lock(&h.scores.rows)[0].flags, ["late_finish"]);
     assert_eq!(h.seen.count("flagged egg-catcher late_finish"), 1);
+}
+
+// ------------------------------------------------------------------------------- operators
+
+#[test]
+fn an_operator_token_is_shown_once_stored_as_a_digest_and_opens_the_admin_api() {
+    let h = Harness::new();
+    let created = block_on(h.arcade.create_operator("ann", "cli:root")).unwrap();
+    assert!(created.token.starts_with(crate::admin::TOKEN_PREFIX));
+    let stored = lock(&h.admin.operators)[0].clone();
+    assert_ne!(
+        stored.token_digest.0.to_vec(),
+        created.token.as_bytes().to_vec()
+    );
+    assert!(stored.token_digest.matches(&created.token));
+    let who = block_on(h.arcade.authenticate_operator(&created.token)).unwrap();
+    assert_eq!(who.name, "ann");
+    assert_eq!(
+        h.seen.count("admin token_created operator:ann by cli:root"),
+        1
+    );
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records.len(), 1);
+    let record = &log.records[0];
+    assert_eq!(record.action, "token_created");
+    assert_eq!(record.actor, "cli:root");
+    assert!(record.before.is_none());
+    let after = record.after.as_ref().unwrap().to_string();
+    assert!(after.contains("\"ann\""), "{after}");
+    assert!(
+        !after.contains(&created.token),
+        "the token is never audited"
+    );
+}
+
+#[test]
+fn a_name_is_one_operator_and_anything_but_an_active_token_is_refused_alike() {
+    let h = Harness::new();
+    let ann = block_on(h.arcade.create_operator("ann", "cli:root")).unwrap();
+    let again = block_on(h.arcade.create_operator("ann", "cli:root")).unwrap_err();
+    assert_eq!(again.code(), "operator_exists");
+    let player_token = crate::token::issue().token;
+    for bad in [
+        "",
+        player_token.as_str(),
+        crate::admin::TOKEN_PREFIX,
+        "arcade_op_not-a-token-anyone-holds",
+    ] {
+        let e = block_on(h.arcade.authenticate_operator(bad)).unwrap_err();
+        assert_eq!(e.code(), "operator_unauthorized", "{bad:?}");
+    }
+    block_on(
+        h.arcade
+            .revoke_operator("ann", "bob", Some("left the team")),
+    )
+    .unwrap();
+    let e = block_on(h.arcade.authenticate_operator(&ann.token)).unwrap_err();
+    assert_eq!(
+        e.code(),
+        "operator_unauthorized",
+        "a revoked token opens nothing"
+    );
+    let e = block_on(h.arcade.revoke_operator("ann", "bob", None)).unwrap_err();
+    assert_eq!(e.code(), "operator_not_found");
+    let ops = block_on(h.arcade.operators()).unwrap();
+    assert_eq!(ops.len(), 1);
+    assert!(!ops[0].is_active(), "a revoked operator stays listed");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    let revoked = &log.records[0];
+    assert_eq!(revoked.action, "token_revoked");
+    assert_eq!(revoked.reason.as_deref(), Some("left the team"));
+    assert_eq!(revoked.actor, "bob");
+}
+
+#[test]
+fn the_audit_log_pages_newest_first_with_its_own_cursor() {
+    let h = Harness::new();
+    for name in ["a", "b", "c", "d", "e"] {
+        block_on(h.arcade.create_operator(name, "cli:root")).unwrap();
+    }
+    let two = Limit::parse(Some(2)).unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = block_on(h.arcade.audit_log(two, cursor.as_deref())).unwrap();
+        seen.extend(page.records.iter().map(|r| r.target.clone()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["e", "d", "c", "b", "a"].map(|n| format!("operator:{n}"))
+    );
+    for bad in ["x", "a0", "a-3", "ab"] {
+        let e = block_on(h.arcade.audit_log(two, Some(bad))).unwrap_err();
+        assert_eq!(e.code(), "invalid_query", "{bad:?}");
+    }
+}
+
+// ------------------------------------------------------------------------------- moderation
+
+/// `player`'s rank on the current all-time board of the game, if they are on it.
+fn all_time_rank(h: &Harness, player: &str) -> Option<u64> {
+    let page =
+        block_on(
+            h.arcade
+                .leaderboard(GAME, Period::All, Limit::parse(Some(100)).unwrap(), None),
+        )
+        .unwrap();
+    page.entries
+        .iter()
+        .find(|r| r.standing.player_name == player)
+        .map(|r| r.rank)
+}
+
+#[test]
+fn a_hidden_player_leaves_the_boards_plays_unannounced_and_returns_when_shown() {
+    let h = Harness::new();
+    let first = h.start("Hana", None).unwrap();
+    let token = first.claimed_token.clone().unwrap();
+    let batch = h.play(&first, 80);
+    let scored = h.finish(&first, batch).unwrap().score;
+    let rival = h.start("Ivo", None).unwrap();
+    let batch = h.play(&rival, 30);
+    h.finish(&rival, batch).unwrap();
+    assert_eq!(all_time_rank(&h, "Hana"), Some(1));
+
+    block_on(
+        h.arcade
+            .set_player_hidden("hana", true, "ann", Some("offensive name")),
+    )
+    .unwrap();
+    assert_eq!(all_time_rank(&h, "Hana"), None, "off the board at once");
+    assert_eq!(all_time_rank(&h, "Ivo"), Some(1));
+    assert_eq!(h.seen.count("admin player_hidden player:hana by ann"), 1);
+    // Hiding again changes and records nothing.
+    block_on(h.arcade.set_player_hidden("Hana", true, "ann", None)).unwrap();
+    assert_eq!(h.seen.count("admin player_hidden player:hana by ann"), 1);
+
+    let events_before = h.events.kinds().len();
+    let again = h.start("Hana", Some(&token)).unwrap();
+    let batch = h.play(&again, 90);
+    h.finish(&again, batch).unwrap();
+    assert_eq!(
+        all_time_rank(&h, "Hana"),
+        None,
+        "a hidden player's finish stays off"
+    );
+    let announced: Vec<_> = h.events.kinds()[events_before..]
+        .iter()
+        .filter(|(k, _, _)| *k != EventKind::SessionStarted)
+        .cloned()
+        .collect();
+    assert!(announced.is_empty(), "{announced:?}");
+
+    block_on(h.arcade.set_player_hidden("Hana", false, "bob", None)).unwrap();
+    assert_eq!(all_time_rank(&h, "Hana"), Some(1), "back on the board");
+    let best = block_on(h.arcade.player_standing(GAME, "Hana", Period::All))
+        .unwrap()
+        .best
+        .unwrap();
+    assert!(best.standing.score >= u64::from(scored));
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    let actions: Vec<_> = log.records.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["player_unhidden", "player_hidden"]);
+    assert_eq!(log.records[1].reason.as_deref(), Some("offensive name"));
+    assert!(log.records[1].before.as_ref().unwrap()["hidden_at"].is_null());
+    assert!(log.records[1].after.as_ref().unwrap()["hidden_at"].is_string());
+}
+
+#[test]
+fn a_banned_player_cannot_start_until_the_ban_is_lifted() {
+    let h = Harness::new();
+    let token = h.start("Bo", None).unwrap().claimed_token.unwrap();
+    block_on(h.arcade.set_player_banned("Bo", true, "ann", Some("abuse"))).unwrap();
+    let e = h.start("Bo", Some(&token)).unwrap_err();
+    assert_eq!(e.code(), "player_banned");
+    let e = h.start("Bo", Some("a wrong token")).unwrap_err();
+    assert_eq!(
+        e.code(),
+        "player_token_invalid",
+        "no hint of the ban to others"
+    );
+    block_on(h.arcade.set_player_banned("Bo", false, "ann", None)).unwrap();
+    h.start("Bo", Some(&token)).unwrap();
+    let e = block_on(h.arcade.set_player_banned("Nobody", true, "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "player_not_found");
+}
+
+#[test]
+fn removing_a_score_needs_a_reason_and_the_next_best_takes_its_place() {
+    let h = Harness::new();
+    let first = h.start("Remy", None).unwrap();
+    let token = first.claimed_token.clone().unwrap();
+    let batch = h.play(&first, 20);
+    let low = h.finish(&first, batch).unwrap();
+    let second = h.start("Remy", Some(&token)).unwrap();
+    let batch = h.play(&second, 90);
+    let high = h.finish(&second, batch).unwrap();
+    assert!(high.score > low.score);
+    let id = high.session_id.to_string();
+    let e = block_on(h.arcade.remove_score(&id, "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "invalid_reason");
+    block_on(h.arcade.remove_score(&id, "ann", Some("replayed a bot"))).unwrap();
+    let best = block_on(h.arcade.player_standing(GAME, "Remy", Period::All))
+        .unwrap()
+        .best
+        .unwrap();
+    assert_eq!(best.standing.score, u64::from(low.score));
+    let e = block_on(h.arcade.remove_score(&id, "ann", Some("again"))).unwrap_err();
+    assert_eq!(e.code(), "score_not_found");
+    let removed = h
+        .events
+        .kinds()
+        .into_iter()
+        .filter(|(k, _, _)| *k == EventKind::ScoreRemoved)
+        .count();
+    assert_eq!(removed, 1, "every replica is told");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "score_removed");
+    assert_eq!(log.records[0].target, format!("score:{id}"));
+    assert_eq!(
+        log.records[0].before.as_ref().unwrap()["score"],
+        serde_json::json!(high.score)
+    );
+}
+
+#[test]
+fn a_renamed_player_keeps_their_token_and_place_and_the_old_name_can_be_blocked() {
+    let h = Harness::new();
+    let started = h.start("Rudename", None).unwrap();
+    let token = started.claimed_token.clone().unwrap();
+    let batch = h.play(&started, 80);
+    h.finish(&started, batch).unwrap();
+    let taken = h.start("Other", None).unwrap();
+    let e = block_on(
+        h.arcade
+            .rename_player("Rudename", "other", false, "ann", None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "name_unavailable");
+    drop(taken);
+
+    block_on(
+        h.arcade
+            .rename_player("rudename", "Polite", true, "ann", Some("rude")),
+    )
+    .unwrap();
+    assert_eq!(all_time_rank(&h, "Polite"), Some(1));
+    assert_eq!(all_time_rank(&h, "Rudename"), None);
+    h.start("Polite", Some(&token)).unwrap();
+    let e = h.start("RUDENAME", None).unwrap_err();
+    assert_eq!(e.code(), "name_unavailable", "the old name is blocked");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "player_renamed");
+    assert_eq!(
+        log.records[0].after.as_ref().unwrap()["old_name_blocked"],
+        true
+    );
+
+    block_on(h.arcade.rename_player("Polite", "Kind", false, "ann", None)).unwrap();
+    h.start("Polite", None)
+        .expect("an old name not blocked is free again");
 }

@@ -58,6 +58,17 @@ impl Notice {
         let player = event.player.clone();
         let (title, text, headline) = match (event.kind, event.period, event.rank) {
             (EventKind::SessionStarted, _, _) => return None,
+            // Operators' changes are not announced.
+            (
+                EventKind::PlayerHidden
+                | EventKind::PlayerRestored
+                | EventKind::ScoreRemoved
+                | EventKind::PlayerRenamed,
+                _,
+                _,
+            ) => {
+                return None;
+            }
             (EventKind::ScoreSubmitted, _, rank) => {
                 let score = event.score?;
                 let text = match rank {

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port, driven over HTTP, plus the storage
 //! conformance suite on the embedded adapters. One binary so it links once.
 
+mod admin;
 mod backup;
 mod bad_input;
 mod boards;

@@ -56,6 +56,20 @@ mod postgres_outbox {
     }));
 }
 
+/// Operators and the audit log, beside the scores.
+mod postgres_admin_store {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndAdmin;
+    arcade_testkit::admin_store_conformance!(fresh_store().await.map(|(store, db)| {
+        let stores = ScoresAndAdmin {
+            scores: store.clone(),
+            outbox: store.clone(),
+            admin: store,
+        };
+        (stores, db)
+    }));
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
     let Some(db) = fresh_database().await else {

@@ -56,6 +56,38 @@ mod sqlite_outbox {
     arcade_testkit::outbox_conformance!(scores_and_outbox().await);
 }
 
+/// Operators and the audit log of a SQLite file, and of an in-memory database.
+mod sqlite_admin_store {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndAdmin;
+    async fn stores(file: bool) -> Option<(ScoresAndAdmin, Option<TempDir>)> {
+        let (store, dir) = if file {
+            let dir = tempfile::tempdir().unwrap();
+            (SqliteStore::open_dir(dir.path()).await.unwrap(), Some(dir))
+        } else {
+            (
+                SqliteStore::open_url("sqlite::memory:").await.unwrap(),
+                None,
+            )
+        };
+        let store = Arc::new(store);
+        let stores = ScoresAndAdmin {
+            scores: store.clone(),
+            outbox: store.clone(),
+            admin: store,
+        };
+        Some((stores, dir))
+    }
+    mod file {
+        use super::*;
+        arcade_testkit::admin_store_conformance!(stores(true).await);
+    }
+    mod in_memory {
+        use super::*;
+        arcade_testkit::admin_store_conformance!(stores(false).await);
+    }
+}
+
 mod memory_session_store {
     use super::*;
     arcade_testkit::session_store_conformance!(memory_sessions());

@@ -1,0 +1,357 @@
+//! Operators and the audit log in PostgreSQL: each change and its audit record in one
+//! transaction on the primary. Reads go to the primary too: a revoked token must stop working
+//! at once, not once a replica caught up.
+
+use arcade_domain::BackendError;
+use arcade_domain::admin::{AuditRecord, NewAudit, Operator};
+use arcade_domain::event::Event;
+use arcade_domain::ports::AdminStore;
+use arcade_domain::ranks::Standing;
+use arcade_domain::session::SessionId;
+use arcade_domain::time::{BoardKey, Timestamp};
+use arcade_domain::token::TokenDigest;
+use async_trait::async_trait;
+
+use crate::outbox::{EventRow, now_ms};
+use crate::postgres::PostgresStore;
+use crate::rows::{
+    self, AuditRow, BestRow, OperatorRecord, audit_query, operator_query, player_bests_query,
+    recompute_bests,
+};
+use crate::{Dialect, backend_error};
+
+const BACKEND: &str = "postgres";
+
+fn err(e: sqlx::Error) -> BackendError {
+    backend_error(Dialect::Postgres, e)
+}
+
+/// Write `audit` on `conn` (inside the caller's transaction).
+pub(crate) async fn append_audit(
+    conn: &mut sqlx::PgConnection,
+    audit: &NewAudit,
+) -> Result<i64, BackendError> {
+    sqlx::query_scalar(
+        "INSERT INTO audit_log (at, actor, action, target, reason, state_before, state_after) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) RETURNING id",
+    )
+    .bind(audit.at.0)
+    .bind(&audit.actor)
+    .bind(audit.action.as_str())
+    .bind(&audit.target)
+    .bind(&audit.reason)
+    .bind(rows::encode_state(BACKEND, audit.before.as_ref())?)
+    .bind(rows::encode_state(BACKEND, audit.after.as_ref())?)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(err)
+}
+
+/// Put `events` in the outbox, ready at once, inside the caller's transaction.
+async fn add_events(conn: &mut sqlx::PgConnection, events: &[Event]) -> Result<(), BackendError> {
+    let now = now_ms();
+    for event in events {
+        let row = EventRow::of(BACKEND, event)?;
+        sqlx::query(
+            "INSERT INTO outbox (id, subject, payload, created_at, available_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(row.id)
+        .bind(row.subject)
+        .bind(&row.payload)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Drop the player's bests and recompute them from their scores (none while hidden).
+async fn rebuild_bests(
+    conn: &mut sqlx::PgConnection,
+    player_key: &str,
+) -> Result<(), BackendError> {
+    sqlx::query("DELETE FROM best_scores WHERE player_key = $1")
+        .bind(player_key)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    sqlx::query(recompute_bests!("$1"))
+        .bind(player_key)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl AdminStore for PostgresStore {
+    #[tracing::instrument(name = "postgres.create_operator", skip_all, fields(db.system = "postgresql"))]
+    async fn create_operator(
+        &self,
+        operator: &Operator,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        let created = sqlx::query(
+            "INSERT INTO operators (id, name, token_digest, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(operator.id)
+        .bind(&operator.name)
+        .bind(&operator.token_digest.0[..])
+        .bind(operator.created_at.0)
+        .bind(operator.revoked_at.map(|t| t.0))
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if !created {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.operators", skip_all, fields(db.system = "postgresql"))]
+    async fn operators(&self) -> Result<Vec<Operator>, BackendError> {
+        sqlx::query_as::<_, OperatorRecord<uuid::Uuid>>(operator_query!("ORDER BY name"))
+            .fetch_all(self.pool())
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|r| r.into_operator(BACKEND))
+            .collect()
+    }
+
+    #[tracing::instrument(name = "postgres.operator_by_token", skip_all, fields(db.system = "postgresql"))]
+    async fn operator_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Operator>, BackendError> {
+        sqlx::query_as::<_, OperatorRecord<uuid::Uuid>>(operator_query!("WHERE token_digest = $1"))
+            .bind(&digest.0[..])
+            .fetch_optional(self.pool())
+            .await
+            .map_err(err)?
+            .map(|r| r.into_operator(BACKEND))
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "postgres.revoke_operator", skip_all, fields(db.system = "postgresql"))]
+    async fn revoke_operator(&self, name: &str, audit: &NewAudit) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        let revoked = sqlx::query(
+            "UPDATE operators SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+        )
+        .bind(audit.at.0)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if !revoked {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.set_hidden", skip_all, fields(db.system = "postgresql"))]
+    async fn set_hidden(
+        &self,
+        player_key: &str,
+        hidden_at: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        let found = sqlx::query("UPDATE players SET hidden_at = $1 WHERE key = $2")
+            .bind(hidden_at.map(|t| t.0))
+            .bind(player_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected()
+            == 1;
+        if !found {
+            return Ok(false);
+        }
+        rebuild_bests(&mut tx, player_key).await?;
+        append_audit(&mut tx, audit).await?;
+        add_events(&mut tx, events).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.set_banned", skip_all, fields(db.system = "postgresql"))]
+    async fn set_banned(
+        &self,
+        player_key: &str,
+        banned_at: Option<Timestamp>,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        let found = sqlx::query("UPDATE players SET banned_at = $1 WHERE key = $2")
+            .bind(banned_at.map(|t| t.0))
+            .bind(player_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected()
+            == 1;
+        if !found {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.remove_score", skip_all, fields(db.system = "postgresql"))]
+    async fn remove_score(
+        &self,
+        session_id: SessionId,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        let player: Option<String> =
+            sqlx::query_scalar("DELETE FROM scores WHERE session_id = $1 RETURNING player_key")
+                .bind(session_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(err)?;
+        let Some(player) = player else {
+            return Ok(false);
+        };
+        rebuild_bests(&mut tx, &player).await?;
+        append_audit(&mut tx, audit).await?;
+        add_events(&mut tx, events).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.rename_player", skip_all, fields(db.system = "postgresql"))]
+    async fn rename_player(
+        &self,
+        old_key: &str,
+        new_key: &str,
+        new_name: &str,
+        block_old: Option<Timestamp>,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        if old_key == new_key {
+            let found = sqlx::query("UPDATE players SET name = $1 WHERE key = $2")
+                .bind(new_name)
+                .bind(old_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?
+                .rows_affected()
+                == 1;
+            if !found {
+                return Ok(false);
+            }
+        } else {
+            // The new row first, then the scores and bests move to it, then the old row goes:
+            // every foreign key holds at every statement.
+            let moved = sqlx::query(
+                "INSERT INTO players (key, name, token_digest, created_at, hidden_at, banned_at) \
+                 SELECT $1, $2, token_digest, created_at, hidden_at, banned_at \
+                 FROM players WHERE key = $3 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(new_key)
+            .bind(new_name)
+            .bind(old_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?
+            .rows_affected()
+                == 1;
+            if !moved {
+                return Ok(false);
+            }
+            for table in [
+                "UPDATE scores SET player_key = $1 WHERE player_key = $2",
+                "UPDATE best_scores SET player_key = $1 WHERE player_key = $2",
+            ] {
+                sqlx::query(table)
+                    .bind(new_key)
+                    .bind(old_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+            }
+            sqlx::query("DELETE FROM players WHERE key = $1")
+                .bind(old_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+        }
+        if let Some(at) = block_old {
+            sqlx::query(
+                "INSERT INTO blocked_names (key, blocked_at) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(old_key)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        }
+        append_audit(&mut tx, audit).await?;
+        add_events(&mut tx, events).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.is_blocked", skip_all, fields(db.system = "postgresql"))]
+    async fn is_blocked(&self, key: &str) -> Result<bool, BackendError> {
+        sqlx::query_scalar::<_, i32>("SELECT 1 FROM blocked_names WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await
+            .map(|found| found.is_some())
+            .map_err(err)
+    }
+
+    #[tracing::instrument(name = "postgres.player_bests", skip_all, fields(db.system = "postgresql"))]
+    async fn player_bests(
+        &self,
+        player_key: &str,
+    ) -> Result<Vec<(BoardKey, Standing)>, BackendError> {
+        sqlx::query_as::<_, BestRow<i32>>(player_bests_query!("$1"))
+            .bind(player_key)
+            .fetch_all(self.pool())
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|r| r.into_best(BACKEND))
+            .collect()
+    }
+
+    #[tracing::instrument(name = "postgres.audit_log", skip_all, fields(db.system = "postgresql"))]
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, BackendError> {
+        let rows =
+            sqlx::query_as::<_, AuditRow>(audit_query!("WHERE id < $1 ORDER BY id DESC LIMIT $2"))
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(self.pool())
+                .await
+                .map_err(err)?;
+        Ok(rows.into_iter().map(AuditRecord::from).collect())
+    }
+}

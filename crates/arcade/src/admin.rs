@@ -1,0 +1,147 @@
+//! `arcade admin`: the operators' commands, run straight on the database with the same use
+//! cases as the operators' API, so a change is stored with its audit record either way. The
+//! command line answers on stdout (a token, a list, the audit log as JSON lines) and says
+//! what it changed on stderr.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use arcade_domain::admin::NewAudit;
+use arcade_domain::keys::SessionSecret;
+use arcade_domain::ports::Observer;
+use arcade_domain::query::Limit;
+use arcade_domain::service::{Arcade, Ports};
+use arcade_domain::session::PlayRules;
+use arcade_events::InProcessBus;
+use arcade_sessions::{MemoryRankIndex, MemoryRateLimit, MemorySessionStore};
+
+use crate::app::{Store, system_clock};
+use crate::config::{AdminCommand, AdminSettings, PlayerCommand, TokenCommand};
+
+/// Says on stderr what each action changed (its audit record is in the database).
+struct Said;
+
+impl Observer for Said {
+    fn admin_action(&self, audit: &NewAudit) {
+        eprintln!(
+            "arcade admin: {} {} (audited as {})",
+            audit.action.as_str(),
+            audit.target,
+            audit.actor
+        );
+    }
+}
+
+/// The use cases on the configured database. Nothing here plays: sessions and ranks are
+/// in-memory stand-ins (the servers bring their own rank indexes up to date when the events
+/// of a change reach them), and events wait in the database's outbox for a server's relay.
+async fn open(store: &Store) -> Arc<Arcade> {
+    let ports = Ports {
+        scores: store.scores(),
+        sessions: Arc::new(MemorySessionStore::new()),
+        ranks: Arc::new(MemoryRankIndex::new()),
+        outbox: store.outbox(),
+        events: Arc::new(InProcessBus::default()),
+        clock: system_clock(),
+        observer: Arc::new(Said),
+        admin: store.admin(),
+        // Nothing here starts sessions.
+        starts: Arc::new(MemoryRateLimit::per_minute(std::num::NonZeroU32::MIN)),
+    };
+    Arc::new(Arcade::new(
+        ports,
+        PlayRules::default(),
+        &SessionSecret::random(),
+    ))
+}
+
+/// Run one `arcade admin` command.
+pub async fn run(settings: &AdminSettings) -> anyhow::Result<()> {
+    let store = Store::open(&settings.storage).await?;
+    store.ensure_current_schema().await?;
+    let arcade = open(&store).await;
+    let result = command(&arcade, settings).await;
+    store.close().await;
+    result
+}
+
+async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()> {
+    let actor = settings.actor.as_str();
+    match &settings.command {
+        AdminCommand::Token(TokenCommand::Create { name }) => {
+            let created = arcade
+                .create_operator(name, actor)
+                .await
+                .context("cannot create the operator")?;
+            eprintln!(
+                "arcade admin: the token of {} follows; it is shown this once",
+                created.operator.name
+            );
+            println!("{}", created.token);
+        }
+        AdminCommand::Token(TokenCommand::List) => {
+            for o in arcade.operators().await? {
+                let line = serde_json::json!({
+                    "name": o.name,
+                    "created_at": o.created_at.to_rfc3339(),
+                    "revoked_at": o.revoked_at.map(|t| t.to_rfc3339()),
+                });
+                println!("{line}");
+            }
+        }
+        AdminCommand::Token(TokenCommand::Revoke { name, reason }) => {
+            arcade
+                .revoke_operator(name, actor, reason.as_deref())
+                .await
+                .context("cannot revoke the operator")?;
+        }
+        AdminCommand::Player {
+            action,
+            name,
+            reason,
+        } => {
+            let reason = reason.as_deref();
+            match action {
+                PlayerCommand::Hide => arcade.set_player_hidden(name, true, actor, reason).await,
+                PlayerCommand::Unhide => arcade.set_player_hidden(name, false, actor, reason).await,
+                PlayerCommand::Ban => arcade.set_player_banned(name, true, actor, reason).await,
+                PlayerCommand::Unban => arcade.set_player_banned(name, false, actor, reason).await,
+            }
+            .with_context(|| format!("cannot change player {name}"))?;
+        }
+        AdminCommand::Rename {
+            name,
+            to,
+            block_old,
+            reason,
+        } => {
+            arcade
+                .rename_player(name, to, *block_old, actor, reason.as_deref())
+                .await
+                .with_context(|| format!("cannot rename player {name}"))?;
+        }
+        AdminCommand::RemoveScore { session_id, reason } => {
+            arcade
+                .remove_score(session_id, actor, Some(reason))
+                .await
+                .with_context(|| format!("cannot remove score {session_id}"))?;
+        }
+        AdminCommand::Audit { limit } => {
+            let page = arcade.audit_log(Limit::parse(Some(*limit))?, None).await?;
+            for r in page.records {
+                let line = serde_json::json!({
+                    "id": r.id,
+                    "at": r.at.to_rfc3339(),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "target": r.target,
+                    "reason": r.reason,
+                    "before": r.before,
+                    "after": r.after,
+                });
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -197,7 +197,7 @@ async fn sessions_continue_on_the_new_primary_after_the_primary_is_killed() {
     let game = arcade_games::catalogue()[0];
     let session = Session::start(SessionId::random(), game, "ada", "Ada", now, &rules);
     sessions
-        .insert(&session, session.forget_at(&rules))
+        .insert(&session, &[], session.forget_at(&rules))
         .await
         .unwrap();
     sessions

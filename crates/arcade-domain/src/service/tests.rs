@@ -123,39 +123,63 @@ impl ScoreStore for Scores {
     }
 }
 
-/// Sessions in a map, each with the time it may be forgotten.
+/// Sessions in a map, each with its inputs and the time it may be forgotten.
 #[derive(Default)]
-struct Sessions(Mutex<HashMap<SessionId, (Session, Timestamp)>>);
+struct Sessions(Mutex<HashMap<SessionId, (Session, Vec<arcade_games::Input>, Timestamp)>>);
 
 #[async_trait]
 impl SessionStore for Sessions {
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError> {
-        lock(&self.0).insert(session.id, (session.clone(), forget_at));
-        Ok(())
+    async fn insert(
+        &self,
+        session: &Session,
+        inputs: &[arcade_games::Input],
+        forget_at: Timestamp,
+    ) -> Result<bool, BackendError> {
+        let mut sessions = lock(&self.0);
+        if sessions.contains_key(&session.id) {
+            return Ok(false);
+        }
+        sessions.insert(session.id, (session.clone(), inputs.to_vec(), forget_at));
+        Ok(true)
     }
 
     async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError> {
-        Ok(lock(&self.0).get(&id).map(|(s, _)| s.clone()))
+        Ok(lock(&self.0).get(&id).map(|(s, _, _)| s.clone()))
     }
 
-    async fn update(
+    async fn inputs(
         &self,
         id: SessionId,
-        change: crate::ports::SessionChange<'_>,
+        count: usize,
+    ) -> Result<Vec<arcade_games::Input>, BackendError> {
+        Ok(lock(&self.0)
+            .get(&id)
+            .map(|(_, inputs, _)| inputs[..count.min(inputs.len())].to_vec())
+            .unwrap_or_default())
+    }
+
+    async fn append(
+        &self,
+        id: SessionId,
+        held: std::ops::Range<usize>,
+        change: crate::ports::InputsChange<'_>,
     ) -> Result<Session, DomainError> {
         let mut sessions = lock(&self.0);
-        let (stored, _) = sessions
+        let (stored, inputs, _) = sessions
             .get_mut(&id)
             .ok_or_else(|| DomainError::SessionNotFound(id.to_string()))?;
         let mut changed = stored.clone();
-        change(&mut changed)?;
+        let from = held.start.min(inputs.len());
+        let to = held.end.min(inputs.len()).max(from);
+        let fresh = change(&mut changed, &inputs[from..to])?;
+        inputs.extend(fresh);
         *stored = changed.clone();
         Ok(changed)
     }
 
     async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError> {
         let mut counts = BTreeMap::new();
-        for (s, _) in lock(&self.0).values().filter(|(s, _)| s.is_active(now)) {
+        for (s, _, _) in lock(&self.0).values().filter(|(s, _, _)| s.is_active(now)) {
             *counts.entry(s.game.clone()).or_default() += 1;
         }
         Ok(counts)
@@ -164,7 +188,7 @@ impl SessionStore for Sessions {
     async fn purge(&self, now: Timestamp) -> Result<usize, BackendError> {
         let mut sessions = lock(&self.0);
         let before = sessions.len();
-        sessions.retain(|_, (_, forget_at)| *forget_at > now);
+        sessions.retain(|_, (_, _, forget_at)| *forget_at > now);
         Ok(before - sessions.len())
     }
 
@@ -409,6 +433,7 @@ impl Harness {
                     score: None,
                     pauses: Vec::new(),
                 },
+                None,
             ))
             .unwrap();
             sent = ack.accepted_inputs;
@@ -431,7 +456,10 @@ impl Harness {
     }
 
     fn finish(&self, started: &Started, batch: InputBatch) -> Result<FinishReceipt, DomainError> {
-        block_on(self.arcade.finish(&started.session.id.to_string(), batch))
+        block_on(
+            self.arcade
+                .finish(&started.session.id.to_string(), batch, None),
+        )
     }
 
     /// Start and finish a game by the bot at `skill`.
@@ -504,6 +532,7 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
             score: None,
             pauses: Vec::new(),
         },
+        None,
     ))
     .unwrap();
     assert_eq!(
@@ -524,6 +553,7 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
             score: None,
             pauses: Vec::new(),
         },
+        None,
     ))
     .unwrap_err();
     match ahead {
@@ -540,7 +570,7 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
     let stored = block_on(h.sessions.get(started.session.id))
         .unwrap()
         .unwrap();
-    assert_eq!((stored.inputs.len(), stored.tick), (1, 120));
+    assert_eq!((stored.input_count, stored.tick), (1, 120));
 }
 
 #[test]
@@ -766,10 +796,11 @@ fn a_finish_after_the_session_is_forgotten_answers_from_the_stored_score() {
     assert_eq!(h.finish(&started, batch).unwrap(), first);
     assert_eq!(lock(&h.scores.rows).len(), 1);
     // A session never stored, and never scored, is not found.
-    let unknown = block_on(
-        h.arcade
-            .finish(&SessionId::random().to_string(), InputBatch::default()),
-    )
+    let unknown = block_on(h.arcade.finish(
+        &SessionId::random().to_string(),
+        InputBatch::default(),
+        None,
+    ))
     .unwrap_err();
     assert!(
         matches!(unknown, DomainError::SessionNotFound(_)),
@@ -872,6 +903,7 @@ fn a_client_given_only_the_first_window_cannot_play_past_it() {
             tick: 200,
             ..InputBatch::default()
         },
+        None,
     ))
     .unwrap();
     assert_eq!(early.window, started.window);

@@ -81,6 +81,9 @@ struct Base {
     held: Option<Vec<Input>>,
 }
 
+/// A session's stored revision and head, as HMGET answers them.
+type Fields = (Option<String>, Option<String>);
+
 /// The `SessionStore` on Redis. Build it with [`RedisBackend::sessions`] (or
 /// [`RedisSessionStore::connect`] when nothing else shares the connection).
 #[derive(Debug, Clone)]
@@ -136,24 +139,23 @@ impl RedisSessionStore {
             .arg(self.session_key(id))
             .arg("rev")
             .arg("head");
-        let (fields, stored): ((Option<String>, Option<String>), Option<Vec<Vec<u8>>>) =
-            if held.is_empty() {
-                let (fields,): ((Option<String>, Option<String>),) = pipe
-                    .query_async(&mut self.redis.conn())
-                    .await
-                    .map_err(backend_error)?;
-                (fields, None)
-            } else {
-                pipe.cmd("LRANGE")
-                    .arg(self.inputs_key(id))
-                    .arg(held.start)
-                    .arg(held.end - 1);
-                let (fields, stored) = pipe
-                    .query_async(&mut self.redis.conn())
-                    .await
-                    .map_err(backend_error)?;
-                (fields, Some(stored))
-            };
+        let (fields, stored): (Fields, Option<Vec<Vec<u8>>>) = if held.is_empty() {
+            let (fields,): (Fields,) = pipe
+                .query_async(&mut self.redis.conn())
+                .await
+                .map_err(backend_error)?;
+            (fields, None)
+        } else {
+            pipe.cmd("LRANGE")
+                .arg(self.inputs_key(id))
+                .arg(held.start)
+                .arg(held.end - 1);
+            let (fields, stored) = pipe
+                .query_async(&mut self.redis.conn())
+                .await
+                .map_err(backend_error)?;
+            (fields, Some(stored))
+        };
         match fields {
             (Some(rev), Some(head)) => {
                 let revision = Revision {

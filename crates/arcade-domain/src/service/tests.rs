@@ -125,7 +125,10 @@ impl ScoreStore for Scores {
 
 /// Sessions in a map, each with its inputs and the time it may be forgotten.
 #[derive(Default)]
-struct Sessions(Mutex<HashMap<SessionId, (Session, Vec<arcade_games::Input>, Timestamp)>>);
+struct Sessions(Mutex<HashMap<SessionId, Stored>>);
+
+/// A stored session: the session, its inputs, and when it may be forgotten.
+type Stored = (Session, Vec<arcade_games::Input>, Timestamp);
 
 #[async_trait]
 impl SessionStore for Sessions {

@@ -26,9 +26,10 @@ if #ARGV > 5 then
     redis.call('RPUSH', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
   end
   -- A list created by this push expires with its session.
-  local at = redis.call('PEXPIRETIME', KEYS[1])
-  if at > 0 then
-    redis.call('PEXPIREAT', KEYS[2], at)
+  -- (Its time to live, not the moment: a small number survives Lua's doubles exactly.)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[2], ttl)
   end
 end
 if ARGV[4] == 'finish' then

@@ -69,6 +69,14 @@ impl SessionSecret {
     }
 }
 
+/// A new random secret as text (64 hexadecimal digits, 256 bits), for a server to keep.
+pub fn random_secret_text() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl fmt::Debug for SessionSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SessionSecret(..)")

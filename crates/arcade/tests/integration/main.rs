@@ -8,6 +8,7 @@ mod cli;
 mod faults;
 mod hot_paths;
 mod live;
+mod lost_sessions;
 mod notify;
 mod operations;
 mod play;

@@ -173,6 +173,11 @@ async fn games_go_on_after_the_embedded_server_restarts_and_forgets_them() {
         players.iter().all(|p| p.lost == 1),
         "each was lost once, and went on"
     );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("arcade_sessions_resumed_total{game=\"egg-catcher\"} 2"),
+        "{metrics}"
+    );
     app.stop().await.unwrap();
 }
 

@@ -1075,6 +1075,46 @@ mod tests {
     }
 
     #[test]
+    fn a_lost_session_is_rebuilt_from_its_ticket_and_every_input() {
+        let r = PlayRules::default();
+        let started = session();
+        let ticket = Ticket::of(&started);
+        let all = paused(
+            batch(0, &[(5, 100), (650, 200), (700, 300)], 760),
+            &[(100, 2_000)],
+        );
+        let (s, inputs) =
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(15), &r, HEARTBEAT).unwrap();
+        assert_eq!(inputs, all.inputs);
+        assert_eq!((s.input_count, s.last_input), (3, all.inputs.last().copied()));
+        assert_eq!((s.tick, s.windows, s.pauses.len()), (760, 2, 1));
+        assert_eq!((s.id, s.started_at), (started.id, started.started_at));
+        // From any other offset the client is told to send everything.
+        let later = batch(2, &[(700, 300)], 760);
+        assert!(matches!(
+            Session::resume(&ticket, &EGG_CATCHER, &later, at_secs(15), &r, HEARTBEAT),
+            Err(DomainError::SessionLost(_))
+        ));
+        // Judged against the ticket's start: too fast, too slow (a finish only flagged).
+        assert!(matches!(
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(5), &r, HEARTBEAT),
+            Err(DomainError::Rejected { rejection, .. }) if rejection.reason == "too_fast"
+        ));
+        assert!(matches!(
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(40), &r, HEARTBEAT),
+            Err(DomainError::Rejected { rejection, .. }) if rejection.reason == "too_slow"
+        ));
+        let (late, _) =
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(40), &r, Arrival::Finish)
+                .unwrap();
+        assert_eq!(late.flags, [FLAG_LATE_FINISH]);
+        assert!(matches!(
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(3600), &r, Arrival::Finish),
+            Err(DomainError::SessionExpired(_))
+        ));
+    }
+
+    #[test]
     fn a_pause_is_a_json_pair() {
         let p = Pause { tick: 3, ms: 1_500 };
         assert_eq!(serde_json::to_string(&p).unwrap(), "[3,1500]");

@@ -1086,7 +1086,10 @@ mod tests {
         let (s, inputs) =
             Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(15), &r, HEARTBEAT).unwrap();
         assert_eq!(inputs, all.inputs);
-        assert_eq!((s.input_count, s.last_input), (3, all.inputs.last().copied()));
+        assert_eq!(
+            (s.input_count, s.last_input),
+            (3, all.inputs.last().copied())
+        );
         assert_eq!((s.tick, s.windows, s.pauses.len()), (760, 2, 1));
         assert_eq!((s.id, s.started_at), (started.id, started.started_at));
         // From any other offset the client is told to send everything.
@@ -1104,12 +1107,25 @@ mod tests {
             Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(40), &r, HEARTBEAT),
             Err(DomainError::Rejected { rejection, .. }) if rejection.reason == "too_slow"
         ));
-        let (late, _) =
-            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(40), &r, Arrival::Finish)
-                .unwrap();
+        let (late, _) = Session::resume(
+            &ticket,
+            &EGG_CATCHER,
+            &all,
+            at_secs(40),
+            &r,
+            Arrival::Finish,
+        )
+        .unwrap();
         assert_eq!(late.flags, [FLAG_LATE_FINISH]);
         assert!(matches!(
-            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(3600), &r, Arrival::Finish),
+            Session::resume(
+                &ticket,
+                &EGG_CATCHER,
+                &all,
+                at_secs(3600),
+                &r,
+                Arrival::Finish
+            ),
             Err(DomainError::SessionExpired(_))
         ));
     }

@@ -12,11 +12,21 @@ bin="$CARGO_TARGET_DIR/debug/arcade"
 data=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 log="$data/server.log"
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" >"$log" 2>&1 &
-server=$!
+pidfile="$data/server.pid"
+# The server is started again whenever it dies, on the same data directory: a test may kill it
+# mid-game (its pid is in $pidfile) to see a game outlive the sessions held in its memory.
+(
+  while [ ! -e "$data/stop" ]; do
+    "$bin" serve --listen "127.0.0.1:$port" --data-dir "$data" >>"$log" 2>&1 &
+    echo $! >"$pidfile"
+    wait $! || true
+  done
+) &
+supervisor=$!
 cleanup() {
-  kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
+  touch "$data/stop"
+  kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || true
+  wait "$supervisor" 2>/dev/null || true
   rm -rf "$data"
 }
 trap cleanup EXIT
@@ -30,7 +40,7 @@ mkdir -p target/e2e
 failed=0
 for test in web/e2e/*.e2e.mjs; do
   echo "--- $test"
-  ARCADE_URL="http://127.0.0.1:$port" node "$test" || failed=$((failed + 1))
+  ARCADE_URL="http://127.0.0.1:$port" ARCADE_SERVER_PIDFILE="$pidfile" node "$test" || failed=$((failed + 1))
 done
 if [ "$failed" -gt 0 ]; then
   echo "server log:"

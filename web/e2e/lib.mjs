@@ -47,8 +47,11 @@ export async function launch() {
   });
 }
 
-/** A page whose console errors and uncaught exceptions fail the test (`assertNoErrors`). */
-export async function openPage(context) {
+/**
+ * A page whose console errors and uncaught exceptions fail the test (`assertNoErrors`), but for
+ * console errors matching `tolerated` (failed requests a test causes on purpose).
+ */
+export async function openPage(context, tolerated = null) {
   const errors = [];
   const page = await context.newPage();
   page.on('console', (msg) => {
@@ -57,6 +60,10 @@ export async function openPage(context) {
     // something the page retries by design, so it is noted rather than failed on.
     // The same for requests a test made fail by taking the browser offline.
     if (/^Failed to load resource: (the server responded with a status of (429|503)\b|net::ERR_INTERNET_DISCONNECTED)/.test(msg.text())) {
+      log(`note: ${msg.text()}`);
+      return;
+    }
+    if (tolerated?.test(msg.text())) {
       log(`note: ${msg.text()}`);
       return;
     }

@@ -230,6 +230,12 @@ pub enum DomainError {
     #[error("session {0} is already finished")]
     SessionFinished(String),
     #[error(
+        "the server lost session {0} (its session store restarted): send the ticket with every input and pause from offset 0 to go on, or to finish"
+    )]
+    SessionLost(String),
+    #[error("{0}")]
+    TicketInvalid(String),
+    #[error(
         "the server has {expected} inputs for this session but the request starts at offset {got}: resend from offset {expected}"
     )]
     InputGap { expected: usize, got: usize },
@@ -277,6 +283,8 @@ impl DomainError {
             Self::SessionNotFound(_) => "session_not_found",
             Self::SessionExpired(_) => "session_expired",
             Self::SessionFinished(_) => "session_finished",
+            Self::SessionLost(_) => "session_lost",
+            Self::TicketInvalid(_) => "ticket_invalid",
             Self::InputGap { .. } => "input_gap",
             Self::InputConflict { .. } => "input_conflict",
             Self::TickBehindInputs { .. } => "tick_behind_inputs",

@@ -1,7 +1,7 @@
 //! The server's session secret and the keys derived from it, one per use, so that one use can
-//! never be turned against another. Today the only use is the seeds of a game's windows: an
-//! HMAC of the session and the window number, so every replica derives the same seeds and
-//! none is stored.
+//! never be turned against another: the seeds of a game's windows (an HMAC of the session and
+//! the window number, so every replica derives the same seeds and none is stored) and the
+//! signature of a session's ticket (`crate::ticket`).
 
 use std::fmt;
 
@@ -17,6 +17,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// The label the window key is derived under (HKDF's "info"); a new use takes a label of its
 /// own.
 const WINDOW_KEY_LABEL: &[u8] = b"arcade session windows v1";
+
+/// The label the ticket key is derived under.
+const TICKET_KEY_LABEL: &[u8] = b"arcade session tickets v1";
 
 /// The server's session secret (`ARCADE_SESSION_SECRET`). It never leaves this type: only the
 /// keys derived from it do, and `Debug` shows nothing of either.
@@ -49,12 +52,29 @@ impl SessionSecret {
 
     /// The key of the windows' seeds.
     pub fn window_key(&self) -> WindowKey {
+        WindowKey(self.derive(WINDOW_KEY_LABEL))
+    }
+
+    /// The key that signs sessions' tickets.
+    pub fn ticket_key(&self) -> TicketKey {
+        TicketKey(self.derive(TICKET_KEY_LABEL))
+    }
+
+    fn derive(&self, label: &[u8]) -> [u8; 32] {
         let mut key = [0u8; 32];
         Hkdf::<Sha256>::new(None, &self.0)
-            .expand(WINDOW_KEY_LABEL, &mut key)
+            .expand(label, &mut key)
             .expect("32 bytes is a valid HKDF-SHA256 output length");
-        WindowKey(key)
+        key
     }
+}
+
+/// A new random secret as text (64 hexadecimal digits, 256 bits), for a server to keep.
+pub fn random_secret_text() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl fmt::Debug for SessionSecret {
@@ -83,6 +103,34 @@ impl WindowKey {
 impl fmt::Debug for WindowKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("WindowKey(..)")
+    }
+}
+
+/// The key sessions' tickets are signed with.
+#[derive(Clone)]
+pub struct TicketKey([u8; 32]);
+
+impl TicketKey {
+    /// HMAC-SHA256 of `message` under this key.
+    pub fn mac(&self, message: &[u8]) -> [u8; 32] {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the HMAC of `message`, in constant time.
+    pub fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        mac.update(message);
+        mac.verify_slice(tag).is_ok()
+    }
+}
+
+impl fmt::Debug for TicketKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TicketKey(..)")
     }
 }
 
@@ -148,5 +196,6 @@ mod tests {
         let secret = SessionSecret::new(*b"do not show me, do not show me!!").unwrap();
         assert_eq!(format!("{secret:?}"), "SessionSecret(..)");
         assert_eq!(format!("{:?}", secret.window_key()), "WindowKey(..)");
+        assert_eq!(format!("{:?}", secret.ticket_key()), "TicketKey(..)");
     }
 }

@@ -8,7 +8,8 @@
 //! - [`time`]: timestamps, the clock port and leaderboard periods (all-time, day, week).
 //! - [`session`]: the session state machine, input recording, wall-clock plausibility (ahead
 //!   and behind, pauses within a budget) and the windows of randomness revealed as it goes.
-//! - [`keys`]: the session secret and the keys derived from it (the windows' seeds).
+//! - [`keys`]: the session secret and the keys derived from it (the windows' seeds, tickets).
+//! - [`ticket`]: a session's identity and start, signed, so a game outlives the session store.
 //! - [`ranks`]: board order, ties and an in-memory ranked board.
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
@@ -29,6 +30,7 @@ pub mod query;
 pub mod ranks;
 pub mod service;
 pub mod session;
+pub mod ticket;
 pub mod time;
 pub mod token;
 

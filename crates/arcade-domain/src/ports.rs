@@ -2,6 +2,7 @@
 //! `Arc<dyn …>`, so the same use cases run on SQLite and memory or PostgreSQL, Redis and NATS.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::time::Duration;
 
 use arcade_games::Input;
@@ -200,18 +201,56 @@ pub trait AdminStore: Send + Sync {
 /// A change applied to a stored session. It must leave the session untouched when it fails.
 pub type SessionChange<'a> = &'a (dyn Fn(&mut Session) -> Result<(), DomainError> + Send + Sync);
 
-/// Live sessions, kept until `Session::forget_at`.
+/// A change that may add inputs to a stored session: it gets the session and what the session
+/// holds of the range asked for, changes the session and returns the inputs to append. It must
+/// leave the session untouched when it fails.
+pub type InputsChange<'a> =
+    &'a (dyn Fn(&mut Session, &[Input]) -> Result<Vec<Input>, DomainError> + Send + Sync);
+
+/// Live sessions, kept until `Session::forget_at`. A session's inputs are kept apart from the
+/// rest of it and only ever appended to, so that recording a batch costs the batch: the store
+/// reads and writes the inputs a change needs, never all of them, except for [`inputs`]
+/// (the finish's replay).
+///
+/// [`inputs`]: SessionStore::inputs
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError>;
+    /// Store a new session with its `inputs` (none at the start; all of a session rebuilt from
+    /// its ticket), unless the store has a session of that id already (then nothing changes).
+    /// Returns whether it stored it.
+    async fn insert(
+        &self,
+        session: &Session,
+        inputs: &[Input],
+        forget_at: Timestamp,
+    ) -> Result<bool, BackendError>;
+    /// The session, without its inputs.
     async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError>;
-    /// Apply `change` atomically (no lost update between concurrent calls) and return the
-    /// session as stored afterwards. `SessionNotFound` when there is no such session.
+    /// The session's first `count` inputs (fewer if it holds fewer, none if it is gone).
+    async fn inputs(&self, id: SessionId, count: usize) -> Result<Vec<Input>, BackendError>;
+    /// Apply `change` atomically (no lost update between concurrent calls), handing it the
+    /// inputs the session holds at the positions `held` (fewer where it holds fewer), append
+    /// what it returns, and return the session as stored afterwards. `SessionNotFound` when
+    /// there is no such session.
+    async fn append(
+        &self,
+        id: SessionId,
+        held: Range<usize>,
+        change: InputsChange<'_>,
+    ) -> Result<Session, DomainError>;
+    /// Apply `change` atomically, adding no input, and return the session as stored
+    /// afterwards. `SessionNotFound` when there is no such session.
     async fn update(
         &self,
         id: SessionId,
         change: SessionChange<'_>,
-    ) -> Result<Session, DomainError>;
+    ) -> Result<Session, DomainError> {
+        self.append(id, 0..0, &|s: &mut Session, _: &[Input]| {
+            change(s)?;
+            Ok(Vec::new())
+        })
+        .await
+    }
     /// Sessions neither finished nor expired, per game.
     async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError>;
     /// Forget sessions past their retention; returns how many.
@@ -310,6 +349,8 @@ pub trait EventBus: Send + Sync {
 /// domain knowing how.
 pub trait Observer: Send + Sync {
     fn session_started(&self, _game: &str) {}
+    /// A session the session store had lost was put back from its ticket.
+    fn session_resumed(&self, _game: &str) {}
     fn score_submitted(&self, _game: &str, _score: u32) {}
     /// A stored score failed the human-likeness check `flag`.
     fn score_flagged(&self, _game: &str, _flag: &str) {}

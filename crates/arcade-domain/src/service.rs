@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{BackendError, DomainError, Rejection};
 use crate::event::{Event, EventKind};
-use crate::keys::{SessionSecret, WindowKey};
+use crate::keys::{SessionSecret, TicketKey, WindowKey};
 use crate::name::PlayerName;
 use crate::ports::{
     AdminStore, EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex,
@@ -18,9 +18,10 @@ use crate::session::{
     Arrival, FinishReceipt, FinishState, InputBatch, PeriodRanks, PlayRules, Session, SessionId,
     Window,
 };
+use crate::ticket::Ticket;
 use crate::time::{BoardKey, Clock, Period, Timestamp};
 use crate::token;
-use arcade_games::Game;
+use arcade_games::{Game, Input};
 
 /// How many places above and below a player the standing view shows.
 pub const NEIGHBOURS: usize = 2;
@@ -50,11 +51,12 @@ pub struct Ports {
     pub admin: Arc<dyn AdminStore>,
 }
 
-/// A started session, its first window and, when this start claimed the name, the new token
-/// (shown once).
+/// A started session, its signed ticket, its first window and, when this start claimed the
+/// name, the new token (shown once).
 #[derive(Debug, Clone)]
 pub struct Started {
     pub session: Session,
+    pub ticket: String,
     pub window: Window,
     pub claimed_token: Option<String>,
     pub heartbeat_interval_ms: u64,
@@ -99,6 +101,7 @@ pub struct Arcade {
     ports: Ports,
     rules: PlayRules,
     windows: WindowKey,
+    tickets: TicketKey,
     heartbeat_interval_ms: u64,
 }
 
@@ -110,6 +113,7 @@ impl Arcade {
             ports,
             rules,
             windows: secret.window_key(),
+            tickets: secret.ticket_key(),
             heartbeat_interval_ms: 2000,
         }
     }
@@ -169,12 +173,13 @@ impl Arcade {
             &self.rules,
         );
         let window = session.last_window(&self.windows);
+        let ticket = Ticket::of(&session).sign(&self.tickets);
         // The session and its event are stored before the name is claimed: if either store is
         // down the player gets a 503 and the name stays free, instead of a claim whose token
         // is lost.
         self.ports
             .sessions
-            .insert(&session, session.forget_at(&self.rules))
+            .insert(&session, &[], session.forget_at(&self.rules))
             .await?;
         self.ports
             .outbox
@@ -204,6 +209,7 @@ impl Arcade {
         self.ports.observer.session_started(game.id());
         Ok(Started {
             session,
+            ticket,
             window,
             claimed_token,
             heartbeat_interval_ms: self.heartbeat_interval_ms,
@@ -243,29 +249,39 @@ impl Arcade {
     }
 
     /// Record the inputs so far, and reveal the next window when the session is near it and on
-    /// time.
+    /// time. A session the store lost goes on from its `ticket` and a batch of every input
+    /// (see [`Session::resume`]).
     pub async fn heartbeat(
         &self,
         session_id: &str,
         batch: InputBatch,
+        ticket: Option<&str>,
     ) -> Result<HeartbeatAck, DomainError> {
         let id = SessionId::parse(session_id)?;
         let now = self.now();
         let rules = self.rules;
         // The game is looked up inside the change, so a heartbeat reads the session once.
-        let result = self
-            .ports
-            .sessions
-            .update(id, &|s: &mut Session| {
-                let game = game_of(s)?;
-                s.record(game, &batch, now, &rules, Arrival::Heartbeat)?;
-                s.reveal_next(game, now, &rules);
-                Ok(())
-            })
-            .await;
+        let record = |s: &mut Session, held: &[Input]| {
+            let game = game_of(s)?;
+            let fresh = s
+                .record(game, &batch, held, now, &rules, Arrival::Heartbeat)?
+                .to_vec();
+            s.reveal_next(game, now, &rules);
+            Ok(fresh)
+        };
+        let mut result = self.ports.sessions.append(id, batch.held(), &record).await;
+        if let (Err(DomainError::SessionNotFound(_)), Some(ticket)) = (&result, ticket) {
+            result = match self
+                .resume(id, ticket, &batch, now, Arrival::Heartbeat)
+                .await
+            {
+                Ok(()) => self.ports.sessions.append(id, batch.held(), &record).await,
+                Err(e) => Err(e),
+            };
+        }
         match result {
             Ok(s) => Ok(HeartbeatAck {
-                accepted_inputs: s.inputs.len(),
+                accepted_inputs: s.input_count,
                 tick: s.tick,
                 window: s.last_window(&self.windows),
             }),
@@ -278,35 +294,78 @@ impl Arcade {
         }
     }
 
+    /// Put back a session the store lost, rebuilt from its `ticket` and `batch` (every input
+    /// and pause, from offset 0) and judged as `arrival` would be. A session put back
+    /// meanwhile by a concurrent request is left as it is (the caller's next change judges the
+    /// batch against it).
+    async fn resume(
+        &self,
+        id: SessionId,
+        ticket: &str,
+        batch: &InputBatch,
+        now: Timestamp,
+        arrival: Arrival,
+    ) -> Result<(), DomainError> {
+        let ticket = Ticket::verify(ticket, &self.tickets, id)?;
+        let game = self.game(&ticket.game)?;
+        let (session, inputs) = Session::resume(&ticket, game, batch, now, &self.rules, arrival)?;
+        let forget_at = session.forget_at(&self.rules);
+        if self
+            .ports
+            .sessions
+            .insert(&session, &inputs, forget_at)
+            .await?
+        {
+            self.ports.observer.session_resumed(game.id());
+        }
+        Ok(())
+    }
+
     /// Record the last inputs, replay the session and store the verified score. Idempotent: a
-    /// repeated finish returns the first answer and never stores a second score.
+    /// repeated finish returns the first answer and never stores a second score. A session the
+    /// store lost finishes from its `ticket` and a batch of every input.
     pub async fn finish(
         &self,
         session_id: &str,
         batch: InputBatch,
+        ticket: Option<&str>,
     ) -> Result<FinishReceipt, DomainError> {
         let id = SessionId::parse(session_id)?;
         let now = self.now();
         let rules = self.rules;
         // One read-modify-write: an already finished session is left as it is and answers
         // with its result below.
-        let recorded = self
-            .ports
-            .sessions
-            .update(id, &|s: &mut Session| match s.finish {
-                Some(_) => Ok(()),
-                None => s.record(game_of(s)?, &batch, now, &rules, Arrival::Finish),
-            })
-            .await;
+        let record = |s: &mut Session, held: &[Input]| match s.finish {
+            Some(_) => Ok(Vec::new()),
+            None => Ok(s
+                .record(game_of(s)?, &batch, held, now, &rules, Arrival::Finish)?
+                .to_vec()),
+        };
+        let mut recorded = self.ports.sessions.append(id, batch.held(), &record).await;
+        if let Err(DomainError::SessionNotFound(_)) = recorded {
+            // Forgotten after retention, or lost: a stored score still answers.
+            if let Some(row) = self.ports.scores.score_by_session(id).await? {
+                return self.receipt_for(&row).await;
+            }
+            let Some(ticket) = ticket else {
+                return Err(DomainError::SessionNotFound(id.to_string()));
+            };
+            recorded = match self.resume(id, ticket, &batch, now, Arrival::Finish).await {
+                Ok(()) => self.ports.sessions.append(id, batch.held(), &record).await,
+                Err(DomainError::Rejected { game, rejection }) => {
+                    // A refused finish ends the session as rejected, lost or not.
+                    let ticket = Ticket::verify(ticket, &self.tickets, id)?;
+                    let mut session = Session::from_ticket(&ticket);
+                    session.finish = Some(FinishState::Rejected(rejection.clone()));
+                    let forget_at = session.forget_at(&self.rules);
+                    self.ports.sessions.insert(&session, &[], forget_at).await?;
+                    return self.reject(id, self.game(&game)?, rejection).await;
+                }
+                Err(e) => Err(e),
+            };
+        }
         let session = match recorded {
             Ok(s) => s,
-            Err(DomainError::SessionNotFound(_)) => {
-                // Forgotten after retention: the stored score still answers.
-                return match self.ports.scores.score_by_session(id).await? {
-                    Some(row) => self.receipt_for(&row).await,
-                    None => Err(DomainError::SessionNotFound(id.to_string())),
-                };
-            }
             Err(DomainError::Rejected { game, rejection }) => {
                 return self.reject(id, self.game(&game)?, rejection).await;
             }
@@ -315,8 +374,14 @@ impl Arcade {
         if let Some(done) = &session.finish {
             return finished_answer(done, &session.game);
         }
+        // The inputs the recorded session holds (a concurrent heartbeat may append more after
+        // them, which this finish does not replay, as it did not record them).
+        let inputs = self.ports.sessions.inputs(id, session.input_count).await?;
+        if inputs.len() != session.input_count {
+            return Err(DomainError::SessionNotFound(id.to_string()));
+        }
         let game = self.game(&session.game)?;
-        let outcome = match session.replay(game, &self.windows) {
+        let outcome = match session.replay(game, &self.windows, &inputs) {
             Ok(o) => o,
             Err(rejection) => return self.reject(id, game, rejection).await,
         };
@@ -331,7 +396,7 @@ impl Arcade {
             rules_version: session.rules_version,
             seed: self.windows.seed(id, 0),
             stats: outcome.stats.clone(),
-            inputs: session.inputs.clone(),
+            inputs,
             achieved_at: now,
             flags: outcome.flags.clone(),
             event: Event::score_submitted(

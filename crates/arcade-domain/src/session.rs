@@ -12,8 +12,9 @@ use arcade_games::{Game, Input, Outcome, WINDOW_TICKS};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{DomainError, Rejection};
+use crate::error::{BackendError, DomainError, Rejection};
 use crate::keys::WindowKey;
+use crate::ticket::Ticket;
 use crate::time::{Period, Timestamp};
 
 /// Most pauses one session may record.
@@ -170,6 +171,14 @@ pub struct InputBatch {
     pub pauses: Vec<Pause>,
 }
 
+impl InputBatch {
+    /// The positions of the session's inputs this batch covers: what the session must hold
+    /// of them to check a retried batch against.
+    pub fn held(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset.saturating_add(self.inputs.len())
+    }
+}
+
 /// Ranks of the player's best in each period's board, after a finish (0: not on that board).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodRanks {
@@ -227,7 +236,14 @@ pub struct Session {
     pub rules_version: u32,
     pub started_at: Timestamp,
     pub expires_at: Timestamp,
-    pub inputs: Vec<Input>,
+    /// How many inputs the session holds. The inputs themselves are kept apart and only ever
+    /// appended to, a batch at a time, so that recording a batch costs the batch, not the
+    /// game so far.
+    #[serde(default)]
+    pub input_count: usize,
+    /// The last of them.
+    #[serde(default)]
+    pub last_input: Option<Input>,
     /// Ticks the client reported played so far: inputs before this tick are final.
     pub tick: u32,
     pub reported_score: Option<u32>,
@@ -260,7 +276,8 @@ impl Session {
             rules_version: game.rules_version(),
             started_at: now,
             expires_at: now.plus(rules.session_ttl),
-            inputs: Vec::new(),
+            input_count: 0,
+            last_input: None,
             tick: 0,
             reported_score: None,
             windows: 1,
@@ -306,23 +323,26 @@ impl Session {
     /// Accept a batch of inputs: in order and idempotent for a retried batch; nothing before
     /// the ticks already reported (those are final); pauses in order and within the budget;
     /// no tick beyond the windows revealed; neither more ticks than the wall clock allows nor,
-    /// outside recorded pauses, fewer (for a finish, fewer is only flagged). A refused batch
+    /// outside recorded pauses, fewer (for a finish, fewer is only flagged). `held` is what the
+    /// session holds of [`InputBatch::held`] (its inputs from the batch's offset on, as many as
+    /// the batch has). Returns the inputs to append (the batch's new ones). A refused batch
     /// changes nothing.
-    pub fn record(
+    pub fn record<'b>(
         &mut self,
         game: &dyn Game,
-        batch: &InputBatch,
+        batch: &'b InputBatch,
+        held: &[Input],
         now: Timestamp,
         rules: &PlayRules,
         arrival: Arrival,
-    ) -> Result<(), DomainError> {
+    ) -> Result<&'b [Input], DomainError> {
         if self.finish.is_some() {
             return Err(DomainError::SessionFinished(self.id.to_string()));
         }
         if self.is_expired(now) {
             return Err(DomainError::SessionExpired(self.id.to_string()));
         }
-        let have = self.inputs.len();
+        let have = self.input_count;
         if batch.offset > have {
             return Err(DomainError::InputGap {
                 expected: have,
@@ -331,7 +351,17 @@ impl Session {
         }
         // The part of the batch the server already has must be identical to what it has.
         let overlap = (have - batch.offset).min(batch.inputs.len());
-        if let Some(i) = (0..overlap).find(|&i| batch.inputs[i] != self.inputs[batch.offset + i]) {
+        if held.len() < overlap {
+            return Err(BackendError::defect(
+                "sessions",
+                format!(
+                    "the store gave {} of the {overlap} inputs a batch overlaps",
+                    held.len()
+                ),
+            )
+            .into());
+        }
+        if let Some(i) = (0..overlap).find(|&i| batch.inputs[i] != held[i]) {
             return Err(DomainError::InputConflict {
                 index: batch.offset + i,
             });
@@ -341,10 +371,10 @@ impl Session {
             game: self.game.clone(),
             rejection,
         };
-        if self.inputs.len() + fresh.len() > game.max_inputs() {
+        if have + fresh.len() > game.max_inputs() {
             return Err(reject(Rejection::invalid_inputs(
                 &arcade_games::ReplayError::TooManyInputs {
-                    count: self.inputs.len() + fresh.len(),
+                    count: have + fresh.len(),
                     max: game.max_inputs(),
                 },
             )));
@@ -358,12 +388,12 @@ impl Session {
                 self.tick,
             )));
         }
-        let last_tick = self.inputs.last().map(|i| i.tick);
+        let last_tick = self.last_input.map(|i| i.tick);
         game.check_inputs(last_tick, fresh, have)
             .map_err(|e| reject(Rejection::invalid_inputs(&e)))?;
         // A retried older heartbeat may carry a smaller tick: keep the furthest seen.
         let tick = batch.tick.max(self.tick);
-        if let Some(last) = fresh.last().or(self.inputs.last())
+        if let Some(last) = fresh.last().or(self.last_input.as_ref())
             && tick < last.tick
         {
             return Err(DomainError::TickBehindInputs {
@@ -404,13 +434,64 @@ impl Session {
         if late && !self.flags.iter().any(|f| f == FLAG_LATE_FINISH) {
             self.flags.push(FLAG_LATE_FINISH.to_owned());
         }
-        self.inputs.extend_from_slice(fresh);
+        self.input_count += fresh.len();
+        if let Some(&last) = fresh.last() {
+            self.last_input = Some(last);
+        }
         self.pauses.extend_from_slice(new_pauses);
         self.tick = tick;
         if batch.score.is_some() {
             self.reported_score = batch.score;
         }
-        Ok(())
+        Ok(fresh)
+    }
+
+    /// The session a ticket is of, as it started.
+    pub fn from_ticket(ticket: &Ticket) -> Self {
+        Self {
+            id: ticket.session_id,
+            game: ticket.game.clone(),
+            player_key: ticket.player_key.clone(),
+            player_name: ticket.player_name.clone(),
+            rules_version: ticket.rules_version,
+            started_at: ticket.started_at,
+            expires_at: ticket.expires_at,
+            input_count: 0,
+            last_input: None,
+            tick: 0,
+            reported_score: None,
+            windows: 1,
+            pauses: Vec::new(),
+            flags: Vec::new(),
+            finish: None,
+        }
+    }
+
+    /// A session the store lost, rebuilt from its `ticket` and a batch of every input and
+    /// pause the client recorded (offset 0), judged by the same rules as a batch of a session
+    /// the store kept, against the ticket's start: the windows that the batch's ticks reach
+    /// count as revealed (a client can only have played them knowing their seeds, and its
+    /// ticks are held to the clock). Returns the session and its inputs.
+    pub fn resume(
+        ticket: &Ticket,
+        game: &dyn Game,
+        batch: &InputBatch,
+        now: Timestamp,
+        rules: &PlayRules,
+        arrival: Arrival,
+    ) -> Result<(Self, Vec<Input>), DomainError> {
+        let mut session = Self::from_ticket(ticket);
+        if session.is_expired(now) {
+            return Err(DomainError::SessionExpired(session.id.to_string()));
+        }
+        if batch.offset != 0 {
+            return Err(DomainError::SessionLost(session.id.to_string()));
+        }
+        session.windows = batch.tick.div_ceil(WINDOW_TICKS).max(1);
+        let inputs = session
+            .record(game, batch, &[], now, rules, arrival)?
+            .to_vec();
+        Ok((session, inputs))
     }
 
     /// The pauses of `sent` (every pause the client recorded) that the server does not have
@@ -468,12 +549,17 @@ impl Session {
         near && on_clock && on_time
     }
 
-    /// Replay the recorded inputs with the windows' seeds; the replayed score is the score. A
+    /// Replay the session's `inputs` (all of them) with the windows' seeds; the replayed score is the score. A
     /// reported score that disagrees is a rejection. The outcome's flags are the replay's and
     /// the session's.
-    pub fn replay(&self, game: &dyn Game, key: &WindowKey) -> Result<Outcome, Rejection> {
+    pub fn replay(
+        &self,
+        game: &dyn Game,
+        key: &WindowKey,
+        inputs: &[Input],
+    ) -> Result<Outcome, Rejection> {
         let mut outcome = game
-            .replay(&|k| key.seed(self.id, k), &self.inputs, self.tick)
+            .replay(&|k| key.seed(self.id, k), inputs, self.tick)
             .map_err(|e| Rejection::invalid_inputs(&e))?;
         outcome.flags.extend(self.flags.iter().cloned());
         match self.reported_score {
@@ -562,15 +648,60 @@ mod tests {
     const T0: Timestamp = Timestamp(1_800_000_000_000);
     const HEARTBEAT: Arrival = Arrival::Heartbeat;
 
-    fn session() -> Session {
-        Session::start(
-            SessionId::random(),
-            &EGG_CATCHER,
-            "alice",
-            "Alice",
-            T0,
-            &PlayRules::default(),
-        )
+    /// A session with its inputs beside it, as a store keeps them.
+    struct Held {
+        session: Session,
+        inputs: Vec<Input>,
+    }
+
+    impl std::ops::Deref for Held {
+        type Target = Session;
+        fn deref(&self) -> &Session {
+            &self.session
+        }
+    }
+
+    impl std::ops::DerefMut for Held {
+        fn deref_mut(&mut self) -> &mut Session {
+            &mut self.session
+        }
+    }
+
+    impl Held {
+        /// [`Session::record`], handed what the session holds of the batch and appending what
+        /// it returns.
+        fn record(
+            &mut self,
+            game: &dyn Game,
+            batch: &InputBatch,
+            now: Timestamp,
+            rules: &PlayRules,
+            arrival: Arrival,
+        ) -> Result<(), DomainError> {
+            let from = batch.offset.min(self.inputs.len());
+            let to = batch.held().end.min(self.inputs.len());
+            let fresh =
+                self.session
+                    .record(game, batch, &self.inputs[from..to], now, rules, arrival)?;
+            self.inputs.extend_from_slice(fresh);
+            assert_eq!(self.inputs.len(), self.session.input_count);
+            assert_eq!(self.inputs.last(), self.session.last_input.as_ref());
+            Ok(())
+        }
+    }
+
+    fn session() -> Held {
+        Held {
+            session: Session::start(
+                SessionId::random(),
+                &EGG_CATCHER,
+                "alice",
+                "Alice",
+                T0,
+                &PlayRules::default(),
+            ),
+            inputs: Vec::new(),
+        }
     }
 
     fn batch(offset: usize, inputs: &[(u32, u32)], tick: u32) -> InputBatch {
@@ -924,20 +1055,79 @@ mod tests {
         s.inputs = inputs;
         s.tick = outcome.ticks;
         s.windows = outcome.ticks.div_ceil(WINDOW_TICKS);
-        assert_eq!(s.replay(&EGG_CATCHER, &key).unwrap(), outcome);
+        assert_eq!(s.replay(&EGG_CATCHER, &key, &s.inputs).unwrap(), outcome);
         s.reported_score = Some(outcome.score + 10);
         assert_eq!(
-            s.replay(&EGG_CATCHER, &key).unwrap_err().reason,
+            s.replay(&EGG_CATCHER, &key, &s.inputs).unwrap_err().reason,
             "score_mismatch"
         );
         s.reported_score = Some(outcome.score);
-        assert_eq!(s.replay(&EGG_CATCHER, &key).unwrap().score, outcome.score);
+        assert_eq!(
+            s.replay(&EGG_CATCHER, &key, &s.inputs).unwrap().score,
+            outcome.score
+        );
         // What the session noticed joins the replay's flags.
         s.flags.push(FLAG_LATE_FINISH.to_owned());
         assert_eq!(
-            s.replay(&EGG_CATCHER, &key).unwrap().flags,
+            s.replay(&EGG_CATCHER, &key, &s.inputs).unwrap().flags,
             [FLAG_LATE_FINISH]
         );
+    }
+
+    #[test]
+    fn a_lost_session_is_rebuilt_from_its_ticket_and_every_input() {
+        let r = PlayRules::default();
+        let started = session();
+        let ticket = Ticket::of(&started);
+        let all = paused(
+            batch(0, &[(5, 100), (650, 200), (700, 300)], 760),
+            &[(100, 2_000)],
+        );
+        let (s, inputs) =
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(15), &r, HEARTBEAT).unwrap();
+        assert_eq!(inputs, all.inputs);
+        assert_eq!(
+            (s.input_count, s.last_input),
+            (3, all.inputs.last().copied())
+        );
+        assert_eq!((s.tick, s.windows, s.pauses.len()), (760, 2, 1));
+        assert_eq!((s.id, s.started_at), (started.id, started.started_at));
+        // From any other offset the client is told to send everything.
+        let later = batch(2, &[(700, 300)], 760);
+        assert!(matches!(
+            Session::resume(&ticket, &EGG_CATCHER, &later, at_secs(15), &r, HEARTBEAT),
+            Err(DomainError::SessionLost(_))
+        ));
+        // Judged against the ticket's start: too fast, too slow (a finish only flagged).
+        assert!(matches!(
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(5), &r, HEARTBEAT),
+            Err(DomainError::Rejected { rejection, .. }) if rejection.reason == "too_fast"
+        ));
+        assert!(matches!(
+            Session::resume(&ticket, &EGG_CATCHER, &all, at_secs(40), &r, HEARTBEAT),
+            Err(DomainError::Rejected { rejection, .. }) if rejection.reason == "too_slow"
+        ));
+        let (late, _) = Session::resume(
+            &ticket,
+            &EGG_CATCHER,
+            &all,
+            at_secs(40),
+            &r,
+            Arrival::Finish,
+        )
+        .unwrap();
+        assert_eq!(late.flags, [FLAG_LATE_FINISH]);
+        assert!(matches!(
+            Session::resume(
+                &ticket,
+                &EGG_CATCHER,
+                &all,
+                at_secs(3600),
+                &r,
+                Arrival::Finish
+            ),
+            Err(DomainError::SessionExpired(_))
+        ));
     }
 
     #[test]

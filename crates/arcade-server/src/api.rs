@@ -72,6 +72,7 @@ pub async fn start_session(
         StatusCode::CREATED,
         Json(SessionStarted {
             session_id: s.id.0,
+            ticket: started.ticket,
             game: s.game,
             seed: started.window.seed,
             rules_version: s.rules_version,
@@ -97,10 +98,10 @@ pub async fn start_session(
     request_body = InputsRequest,
     responses(
         SharedProblems,
-        (status = 200, description = "Inputs recorded", body = HeartbeatAccepted),
-        (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Finished session, or inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Inputs recorded (the session put back from its ticket, if the server had lost it)", body = HeartbeatAccepted),
+        (status = 400, description = "Malformed JSON or session id, or a ticket the server did not sign for this session (`ticket_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown session, and no ticket (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Finished session, inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones, or a session the server lost (`session_lost`): send the ticket with every input and pause from offset 0", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
@@ -109,9 +110,13 @@ pub async fn start_session(
 pub async fn heartbeat(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<InputsRequest>,
+    ApiJson(mut body): ApiJson<InputsRequest>,
 ) -> ApiResult<Json<HeartbeatAccepted>> {
-    let ack = state.arcade.heartbeat(&id, body.into()).await?;
+    let ticket = body.ticket.take();
+    let ack = state
+        .arcade
+        .heartbeat(&id, body.into(), ticket.as_deref())
+        .await?;
     Ok(Json(HeartbeatAccepted {
         accepted_inputs: ack.accepted_inputs,
         tick: ack.tick,
@@ -126,10 +131,10 @@ pub async fn heartbeat(
     request_body = InputsRequest,
     responses(
         SharedProblems,
-        (status = 200, description = "The replayed, stored score with ranks", body = FinishResult),
-        (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown session (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The replayed, stored score with ranks (of a session the server had lost too, from its ticket)", body = FinishResult),
+        (status = 400, description = "Malformed JSON or session id, or a ticket the server did not sign for this session (`ticket_invalid`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown session, and no ticket (`session_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Inputs that skip (`input_gap`) or change (`input_conflict`) recorded ones, or a session the server lost (`session_lost`): send the ticket with every input and pause from offset 0", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Expired session (`session_expired`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
@@ -138,9 +143,13 @@ pub async fn heartbeat(
 pub async fn finish(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<InputsRequest>,
+    ApiJson(mut body): ApiJson<InputsRequest>,
 ) -> ApiResult<Json<FinishResult>> {
-    let receipt = state.arcade.finish(&id, body.into()).await?;
+    let ticket = body.ticket.take();
+    let receipt = state
+        .arcade
+        .finish(&id, body.into(), ticket.as_deref())
+        .await?;
     // The score's event reaches this replica's cache through the bus a moment later; drop
     // the game's pages now so this replica's next board read shows the score.
     state.boards.invalidate(&receipt.game);

@@ -71,6 +71,11 @@ pub struct PlayerInfo {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionStarted {
     pub session_id: Uuid,
+    /// The session signed by the server (its id, game, player and start, `v1.PAYLOAD.SIGNATURE`):
+    /// keep it with the inputs and send it with every heartbeat and finish. Should the server
+    /// lose the session (its session store restarted), it answers `session_lost` and the game
+    /// goes on, or finishes, from the ticket and every input sent again from offset 0.
+    pub ticket: String,
     pub game: String,
     /// Seed of the game's first window of randomness (window 0): the browser and the server
     /// simulate the same game from it. Each next window's seed comes in a heartbeat's answer.
@@ -121,6 +126,13 @@ pub struct InputsRequest {
     #[serde(default, deserialize_with = "whole::pairs")]
     #[schema(schema_with = pauses_schema, example = json!([[600, 4200]]))]
     pub pauses: Vec<Pause>,
+    /// The start's `ticket`. Read only when the server does not know the session (it lost it):
+    /// then a request with `offset` 0 and every input and pause puts the session back (a
+    /// heartbeat) or finishes it, judged against the ticket's start; any other offset is
+    /// answered `session_lost`.
+    #[serde(default)]
+    #[schema(max_length = 1024)]
+    pub ticket: Option<String>,
 }
 
 impl From<InputsRequest> for InputBatch {

@@ -109,11 +109,12 @@ impl ApiError {
                 | DomainError::TickBehindInputs { .. }
                 | DomainError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 DomainError::NameTaken(_) => StatusCode::UNAUTHORIZED,
-                DomainError::InvalidSessionId(_) | DomainError::InvalidQuery(_) => {
-                    StatusCode::BAD_REQUEST
-                }
+                DomainError::InvalidSessionId(_)
+                | DomainError::InvalidQuery(_)
+                | DomainError::TicketInvalid(_) => StatusCode::BAD_REQUEST,
                 DomainError::SessionExpired(_) => StatusCode::GONE,
                 DomainError::SessionFinished(_)
+                | DomainError::SessionLost(_)
                 | DomainError::InputGap { .. }
                 | DomainError::InputConflict { .. } => StatusCode::CONFLICT,
                 DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -318,6 +319,8 @@ mod tests {
             (DomainError::SessionExpired("x".into()), 410),
             (DomainError::SessionNotFound("x".into()), 404),
             (DomainError::SessionFinished("x".into()), 409),
+            (DomainError::SessionLost("x".into()), 409),
+            (DomainError::TicketInvalid("x".into()), 400),
             (DomainError::InvalidQuery("x".into()), 400),
             (DomainError::OperatorUnauthorized, 401),
             (DomainError::PlayerBanned("x".into()), 403),

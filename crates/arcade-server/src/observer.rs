@@ -53,6 +53,10 @@ impl Observer for MetricsObserver {
         self.metrics.sessions_started.get_or_create(&game(g)).inc();
     }
 
+    fn session_resumed(&self, g: &str) {
+        self.metrics.sessions_resumed.get_or_create(&game(g)).inc();
+    }
+
     fn score_submitted(&self, g: &str, score: u32) {
         self.metrics.scores_submitted.get_or_create(&game(g)).inc();
         self.metrics

@@ -1,27 +1,36 @@
 //! Sessions in Redis, shared by every replica.
 //!
 //! Keys (after the prefix):
-//! - `session:{id}`: the session as JSON, expiring by itself at its `forget_at` (PXAT);
+//! - `play:{id}`: a hash of the session without its inputs (`head`, JSON) and its revision
+//!   (`rev`, counting the writes), expiring by itself at its `forget_at` (PXAT);
+//! - `inputs:{id}`: the session's inputs, a list of 8 bytes each (tick and value, big-endian
+//!   `u32`s), only ever appended to, expiring with the session;
 //! - `active:{game}`: sorted set of the game's unfinished session ids, scored by `expires_at`
 //!   (ms), so counting active sessions is one ZCOUNT;
 //! - `games`: set of the games that ever had a session (the `active:` keys to look at);
 //! - `forget`: sorted set of every session id scored by `forget_at` (ms), so `purge` finds
 //!   what is due without scanning the keyspace, even with a clock that runs ahead of Redis's.
 //!
-//! Each replica remembers the JSON it last wrote or read for a session, in a cache bounded in
-//! bytes. An update starts from it instead of reading the session first, and the
-//! compare-and-set proves it is still current, so a heartbeat costs one round trip instead of
-//! two. A remembered session that another replica changed since is refused by the
-//! compare-and-set, which hands back the stored one; an update that would not write (a
-//! refused or empty change) always reads the stored session first, so no answer is ever made
-//! from a stale copy.
+//! A heartbeat costs its batch, not the game so far: the change is computed on the head (a
+//! few hundred bytes) and the stored inputs the batch overlaps (none, unless it is a retry),
+//! and written by a script that checks the revision, sets the new head and pushes the new
+//! inputs. Only the finish reads every input, to replay them.
+//!
+//! Each replica remembers the head and revision it last wrote or read for a session, in a
+//! cache bounded in bytes. An update starts from it instead of reading the session first, and
+//! the revision check proves it is still current, so a heartbeat costs one round trip instead
+//! of two. A remembered session that another replica changed since is refused by the script,
+//! which hands back the stored head; an update that would not write (a refused or empty
+//! change) always reads the stored session first, so no answer is ever made from a stale copy.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcade_domain::ports::{SessionChange, SessionStore};
+use arcade_domain::games::Input;
+use arcade_domain::ports::{InputsChange, SessionStore};
 use arcade_domain::session::{Session, SessionId};
 use arcade_domain::time::Timestamp;
 use arcade_domain::{BackendError, BackendErrorKind, DomainError};
@@ -36,39 +45,52 @@ use crate::redis_backend::{RedisBackend, backend_error, defect};
 const MAX_ATTEMPTS: u32 = 50;
 /// Sessions purged per round trip.
 const PURGE_BATCH: usize = 1000;
-/// Bytes of session JSON a replica remembers: about 16,000 sessions of a minute's play.
-const KNOWN_BYTES: u64 = 32 << 20;
+/// Bytes of session heads a replica remembers.
+const KNOWN_BYTES: u64 = 8 << 20;
 /// The sessions [`KNOWN_BYTES`] is expected to hold, to size the cache's table.
 const KNOWN_SESSIONS: usize = 16_384;
 
-/// Weighs a remembered session by its JSON (never zero: a zero weight is never evicted).
-#[derive(Debug, Clone, Copy)]
-struct JsonBytes;
+/// A session's head (JSON) at a revision.
+#[derive(Debug, Clone)]
+struct Revision {
+    rev: String,
+    head: Arc<str>,
+}
 
-impl Weighter<SessionId, Arc<str>> for JsonBytes {
-    fn weight(&self, _id: &SessionId, json: &Arc<str>) -> u64 {
-        json.len().max(1) as u64
+/// Weighs a remembered session by its head (never zero: a zero weight is never evicted).
+#[derive(Debug, Clone, Copy)]
+struct HeadBytes;
+
+impl Weighter<SessionId, Revision> for HeadBytes {
+    fn weight(&self, _id: &SessionId, r: &Revision) -> u64 {
+        (r.head.len() + r.rev.len()).max(1) as u64
     }
 }
 
-/// The JSON of each session as this replica last wrote or read it: a guess of what Redis
-/// holds, which only a compare-and-set may act on.
-type Known = Cache<SessionId, Arc<str>, JsonBytes>;
+/// The head of each session as this replica last wrote or read it: a guess of what Redis
+/// holds, which only a revision-checked write may act on.
+type Known = Cache<SessionId, Revision, HeadBytes>;
 
-/// A session's JSON at the start of an update attempt, and whether it was just read from
+/// A session at the start of an update attempt: its revision, whether it was just read from
 /// Redis (so it may answer) or is this replica's remembered guess (so it may only be written
-/// over by a compare-and-set).
+/// over by a revision-checked write), and the stored inputs read with it (when the change
+/// needs some).
 struct Base {
-    json: Arc<str>,
+    revision: Revision,
     read: bool,
+    held: Option<Vec<Input>>,
 }
+
+/// A session's stored revision and head, as HMGET answers them.
+type Fields = (Option<String>, Option<String>);
 
 /// The `SessionStore` on Redis. Build it with [`RedisBackend::sessions`] (or
 /// [`RedisSessionStore::connect`] when nothing else shares the connection).
 #[derive(Debug, Clone)]
 pub struct RedisSessionStore {
     redis: RedisBackend,
-    update: Script,
+    append: Script,
+    insert: Script,
     known: Arc<Known>,
 }
 
@@ -76,8 +98,9 @@ impl RedisSessionStore {
     pub(crate) fn new(redis: RedisBackend) -> Self {
         Self {
             redis,
-            update: Script::new(include_str!("lua/session_update.lua")),
-            known: Arc::new(Cache::with_weighter(KNOWN_SESSIONS, KNOWN_BYTES, JsonBytes)),
+            append: Script::new(include_str!("lua/session_append.lua")),
+            insert: Script::new(include_str!("lua/session_insert.lua")),
+            known: Arc::new(Cache::with_weighter(KNOWN_SESSIONS, KNOWN_BYTES, HeadBytes)),
         }
     }
 
@@ -87,7 +110,11 @@ impl RedisSessionStore {
     }
 
     fn session_key(&self, id: SessionId) -> String {
-        self.redis.key(format_args!("session:{id}"))
+        self.redis.key(format_args!("play:{id}"))
+    }
+
+    fn inputs_key(&self, id: SessionId) -> String {
+        self.redis.key(format_args!("inputs:{id}"))
     }
 
     fn active_key(&self, game: &str) -> String {
@@ -102,40 +129,60 @@ impl RedisSessionStore {
         self.redis.key(format_args!("forget"))
     }
 
-    async fn read(&self, id: SessionId) -> Result<Option<String>, BackendError> {
-        redis::cmd("GET")
+    /// The stored head and revision of a session and, when `held` is not empty, the stored
+    /// inputs at those positions, at one moment; remembered for the next update. A session
+    /// gone from Redis is forgotten here too.
+    async fn read_base(&self, id: SessionId, held: &Range<usize>) -> Result<Base, DomainError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("HMGET")
             .arg(self.session_key(id))
-            .query_async(&mut self.redis.conn())
-            .await
-            .map_err(backend_error)
-    }
-
-    /// The stored JSON of a session, remembered for the next update; a session gone from
-    /// Redis is forgotten here too.
-    async fn read_base(&self, id: SessionId) -> Result<Base, DomainError> {
-        match self.read(id).await? {
-            Some(json) => Ok(self.adopt(id, json)),
-            None => {
+            .arg("rev")
+            .arg("head");
+        let (fields, stored): (Fields, Option<Vec<Vec<u8>>>) = if held.is_empty() {
+            let (fields,): (Fields,) = pipe
+                .query_async(&mut self.redis.conn())
+                .await
+                .map_err(backend_error)?;
+            (fields, None)
+        } else {
+            pipe.cmd("LRANGE")
+                .arg(self.inputs_key(id))
+                .arg(held.start)
+                .arg(held.end - 1);
+            let (fields, stored) = pipe
+                .query_async(&mut self.redis.conn())
+                .await
+                .map_err(backend_error)?;
+            (fields, Some(stored))
+        };
+        match fields {
+            (Some(rev), Some(head)) => {
+                let revision = Revision {
+                    rev,
+                    head: head.into(),
+                };
+                self.known.insert(id, revision.clone());
+                Ok(Base {
+                    revision,
+                    read: true,
+                    held: stored.map(|s| decode_inputs(&s)).transpose()?,
+                })
+            }
+            _ => {
                 self.known.remove(&id);
                 Err(DomainError::SessionNotFound(id.to_string()))
             }
         }
     }
 
-    /// JSON just read from Redis: the base of the next attempt, and remembered.
-    fn adopt(&self, id: SessionId, json: String) -> Base {
-        let json: Arc<str> = json.into();
-        self.known.insert(id, json.clone());
-        Base { json, read: true }
-    }
-
     /// Remember what was just written; a finished session is rarely changed again, so it
     /// leaves room for active ones.
-    fn remember(&self, session: &Session, json: Arc<str>) {
+    fn remember(&self, session: &Session, revision: Revision) {
         if session.finish.is_some() {
             self.known.remove(&session.id);
         } else {
-            self.known.insert(session.id, json);
+            self.known.insert(session.id, revision);
         }
     }
 }
@@ -146,6 +193,27 @@ fn decode(json: &str) -> Result<Session, BackendError> {
 
 fn encode(session: &Session) -> Result<String, BackendError> {
     serde_json::to_string(session).map_err(|e| defect("unwritable session").with_source(e))
+}
+
+/// An input as a list element: its tick and value, big-endian.
+fn encode_input(input: &Input) -> [u8; 8] {
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&input.tick.to_be_bytes());
+    bytes[4..].copy_from_slice(&input.value.to_be_bytes());
+    bytes
+}
+
+fn decode_inputs(stored: &[Vec<u8>]) -> Result<Vec<Input>, BackendError> {
+    stored
+        .iter()
+        .map(|b| match <[u8; 8]>::try_from(b.as_slice()) {
+            Ok(b) => Ok(Input {
+                tick: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+                value: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+            }),
+            Err(_) => Err(defect("an unreadable stored input")),
+        })
+        .collect()
 }
 
 /// Sleep a random time below a bound that doubles with each attempt up to 100 ms ("full
@@ -162,76 +230,123 @@ async fn back_off(attempt: u32) {
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     #[tracing::instrument(name = "redis.insert", skip_all, fields(db.system = "redis"))]
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError> {
-        let json: Arc<str> = encode(session)?.into();
+    async fn insert(
+        &self,
+        session: &Session,
+        inputs: &[Input],
+        forget_at: Timestamp,
+    ) -> Result<bool, BackendError> {
+        let head = encode(session)?;
         // PXAT must be positive; a session forgotten "before 1970" is simply gone at once.
         let forget_ms = forget_at.millis().max(1);
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SET")
-            .arg(self.session_key(session.id))
-            .arg(&*json)
-            .arg("PXAT")
+        let mut call = self.insert.prepare_invoke();
+        call.key(self.session_key(session.id))
+            .key(self.inputs_key(session.id))
+            .key(self.forget_key())
+            .key(self.active_key(&session.game))
+            .key(self.games_key())
+            .arg(&head)
             .arg(forget_ms)
-            .ignore()
-            .cmd("ZADD")
-            .arg(self.forget_key())
-            .arg(forget_ms)
-            .arg(session.id.to_string())
-            .ignore();
+            .arg(session.id.to_string());
         if session.finish.is_none() {
-            pipe.cmd("ZADD")
-                .arg(self.active_key(&session.game))
-                .arg(session.expires_at.millis())
-                .arg(session.id.to_string())
-                .ignore()
-                .cmd("SADD")
-                .arg(self.games_key())
-                .arg(&session.game)
-                .ignore();
+            call.arg(session.expires_at.millis());
+        } else {
+            call.arg("");
         }
-        pipe.exec_async(&mut self.redis.conn())
+        call.arg(&session.game);
+        for input in inputs {
+            call.arg(&encode_input(input)[..]);
+        }
+        let stored: i64 = call
+            .invoke_async(&mut self.redis.conn())
             .await
             .map_err(backend_error)?;
-        self.remember(session, json);
-        Ok(())
+        if stored == 1 {
+            self.remember(
+                session,
+                Revision {
+                    rev: "1".to_owned(),
+                    head: head.into(),
+                },
+            );
+        }
+        Ok(stored == 1)
     }
 
     #[tracing::instrument(name = "redis.get", skip_all, fields(db.system = "redis"))]
     async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError> {
-        self.read(id).await?.as_deref().map(decode).transpose()
+        let head: Option<String> = redis::cmd("HGET")
+            .arg(self.session_key(id))
+            .arg("head")
+            .query_async(&mut self.redis.conn())
+            .await
+            .map_err(backend_error)?;
+        head.as_deref().map(decode).transpose()
+    }
+
+    #[tracing::instrument(name = "redis.inputs", skip_all, fields(db.system = "redis"))]
+    async fn inputs(&self, id: SessionId, count: usize) -> Result<Vec<Input>, BackendError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let stored: Vec<Vec<u8>> = redis::cmd("LRANGE")
+            .arg(self.inputs_key(id))
+            .arg(0)
+            .arg(count - 1)
+            .query_async(&mut self.redis.conn())
+            .await
+            .map_err(backend_error)?;
+        decode_inputs(&stored)
     }
 
     /// Optimistic concurrency: apply the change in Rust to the remembered (or else the
-    /// stored) session, then write with a compare-and-set script that refuses if the stored
-    /// session is not the one the change was computed from; a refusal hands back the stored
-    /// JSON, so a retry costs one round trip.
+    /// stored) head, then write with a script that refuses if the session's revision is not
+    /// the one the change was computed from; a refusal hands back the stored head, so a retry
+    /// costs one round trip (two when the change needs stored inputs).
     #[tracing::instrument(name = "redis.update", skip_all, fields(db.system = "redis"))]
-    async fn update(
+    async fn append(
         &self,
         id: SessionId,
-        change: SessionChange<'_>,
+        held: Range<usize>,
+        change: InputsChange<'_>,
     ) -> Result<Session, DomainError> {
         let key = self.session_key(id);
         let mut base = match self.known.get(&id) {
-            Some(json) => Base { json, read: false },
-            None => self.read_base(id).await?,
+            Some(revision) => Base {
+                revision,
+                read: false,
+                held: None,
+            },
+            None => self.read_base(id, &held).await?,
         };
         for attempt in 0..MAX_ATTEMPTS {
-            let before = decode(&base.json)?;
-            let mut after = before.clone();
-            // The change runs on a copy: when it fails, nothing is written.
-            let changed = change(&mut after);
-            if changed.is_err() || after == before {
-                if !base.read {
-                    // Only a write is checked by Redis: anything else answers from the
-                    // stored session, which may be newer than the remembered one.
-                    base = self.read_base(id).await?;
+            let before = decode(&base.revision.head)?;
+            // The stored inputs the change needs: those of `held` the session has.
+            let needed = held.start.min(before.input_count)..held.end.min(before.input_count);
+            let stored: &[Input] = match &base.held {
+                _ if needed.is_empty() => &[],
+                Some(stored) if stored.len() >= needed.len() => stored,
+                _ => {
+                    base = self.read_base(id, &held).await?;
                     continue;
                 }
-                changed?;
-                return Ok(after);
-            }
+            };
+            let mut after = before.clone();
+            // The change runs on a copy: when it fails, nothing is written.
+            let changed = change(&mut after, stored);
+            let fresh = match changed {
+                Ok(fresh) if after != before || !fresh.is_empty() => fresh,
+                changed => {
+                    if !base.read {
+                        // Only a write is checked by Redis: anything else answers from the
+                        // stored session, which may be newer than the remembered one.
+                        base = self.read_base(id, &held).await?;
+                        continue;
+                    }
+                    changed?;
+                    return Ok(after);
+                }
+            };
             let (action, expires) = if after.finish.is_some() {
                 ("finish", 0)
             } else if after.expires_at != before.expires_at {
@@ -239,31 +354,46 @@ impl SessionStore for RedisSessionStore {
             } else {
                 ("", 0)
             };
-            let json: Arc<str> = encode(&after)?.into();
-            let reply: (i64, Option<String>) = self
-                .update
-                .key(&key)
+            let head: Arc<str> = encode(&after)?.into();
+            let mut call = self.append.prepare_invoke();
+            call.key(&key)
+                .key(self.inputs_key(id))
                 .key(self.active_key(&before.game))
-                .arg(&*base.json)
-                .arg(&*json)
+                .arg(&base.revision.rev)
+                .arg(&*head)
                 .arg(id.to_string())
                 .arg(action)
-                .arg(expires)
+                .arg(expires);
+            for input in &fresh {
+                call.arg(&encode_input(input)[..]);
+            }
+            let reply: (i64, Option<String>, Option<String>) = call
                 .invoke_async(&mut self.redis.conn())
                 .await
                 .map_err(backend_error)?;
             match reply {
-                (1, _) => {
-                    self.remember(&after, json);
+                (1, Some(rev), _) => {
+                    self.remember(&after, Revision { rev, head });
                     return Ok(after);
                 }
                 // A remembered session that was out of date, or the first collision: retry at
-                // once on the stored JSON the script returned. After that the key is
+                // once on the stored head the script returned. After that the key is
                 // contended, so wait a while and read it afresh.
-                (0, Some(current)) if attempt == 0 => base = self.adopt(id, current),
-                (0, Some(_)) => {
+                (0, Some(rev), Some(head)) if attempt == 0 => {
+                    let revision = Revision {
+                        rev,
+                        head: head.into(),
+                    };
+                    self.known.insert(id, revision.clone());
+                    base = Base {
+                        revision,
+                        read: true,
+                        held: None,
+                    };
+                }
+                (0, _, _) => {
                     back_off(attempt).await;
-                    base = self.read_base(id).await?;
+                    base = self.read_base(id, &held).await?;
                 }
                 _ => {
                     self.known.remove(&id);
@@ -347,7 +477,12 @@ impl SessionStore for RedisSessionStore {
                 }
                 let keys: Vec<String> = due
                     .iter()
-                    .map(|id| self.redis.key(format_args!("session:{id}")))
+                    .flat_map(|id| {
+                        [
+                            self.redis.key(format_args!("play:{id}")),
+                            self.redis.key(format_args!("inputs:{id}")),
+                        ]
+                    })
                     .collect();
                 pipe.cmd("UNLINK").arg(keys).ignore();
                 // ZREM counts what this call removed, so two replicas purging at once do not

@@ -221,7 +221,7 @@ async fn sessions_continue_on_the_new_primary_after_the_primary_is_killed() {
     let game = arcade_games::catalogue()[0];
     let session = Session::start(SessionId::random(), game, "ada", "Ada", now, &rules);
     sessions
-        .insert(&session, session.forget_at(&rules))
+        .insert(&session, &[], session.forget_at(&rules))
         .await
         .unwrap();
     sessions
@@ -239,7 +239,7 @@ async fn sessions_continue_on_the_new_primary_after_the_primary_is_killed() {
         || async {
             let mut c = direct(replica_port).await?;
             let n: u64 = redis::cmd("EXISTS")
-                .arg(format!("arcade-failover:session:{}", session.id))
+                .arg(format!("arcade-failover:play:{}", session.id))
                 .query_async(&mut c)
                 .await
                 .ok()?;

@@ -40,6 +40,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_http_request_duration_seconds",
     "arcade_active_sessions",
     "arcade_sessions_started_total",
+    "arcade_sessions_resumed_total",
     "arcade_scores_submitted_total",
     "arcade_score",
     "arcade_replays_rejected_total",
@@ -169,6 +170,7 @@ pub struct Metrics {
     http_duration: HistogramFamily<RouteLabels>,
     pub active_sessions: Family<GameLabels, Gauge>,
     pub sessions_started: Family<GameLabels, Counter>,
+    pub sessions_resumed: Family<GameLabels, Counter>,
     pub scores_submitted: Family<GameLabels, Counter>,
     pub score: HistogramFamily<GameLabels>,
     pub replays_rejected: Family<RejectLabels, Counter>,
@@ -212,6 +214,7 @@ impl Metrics {
             http_duration: Family::new_with_constructor(http_histogram as fn() -> Histogram),
             active_sessions: Family::default(),
             sessions_started: Family::default(),
+            sessions_resumed: Family::default(),
             scores_submitted: Family::default(),
             score: Family::new_with_constructor(score_histogram as fn() -> Histogram),
             replays_rejected: Family::default(),
@@ -251,6 +254,11 @@ impl Metrics {
             "sessions_started",
             "Game sessions started",
             metrics.sessions_started.clone(),
+        );
+        reg.register(
+            "sessions_resumed",
+            "Game sessions the session store had lost, put back from their tickets",
+            metrics.sessions_resumed.clone(),
         );
         reg.register(
             "scores_submitted",
@@ -479,6 +487,7 @@ mod tests {
         m.record_http("GET", "/", 200, 0.001);
         m.active_sessions.get_or_create(&g).set(1);
         m.sessions_started.get_or_create(&g).inc();
+        m.sessions_resumed.get_or_create(&g).inc();
         m.scores_submitted.get_or_create(&g).inc();
         m.score.get_or_create(&g).observe(10.0);
         m.replays_rejected

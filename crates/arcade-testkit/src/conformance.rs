@@ -20,6 +20,7 @@
 //! A check added to a suite therefore runs on every backend with no other edit.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -483,7 +484,7 @@ suite! {
     pub async fn sessions_round_trip_and_update_atomically(store: Arc<dyn SessionStore>) {
         let s = new_session(T0);
         store
-            .insert(&s, s.forget_at(&PlayRules::default()))
+            .insert(&s, &[], s.forget_at(&PlayRules::default()))
             .await
             .unwrap();
         assert_eq!(store.get(s.id).await.unwrap(), Some(s.clone()));
@@ -513,11 +514,116 @@ suite! {
         assert!(matches!(missing, Err(DomainError::SessionNotFound(_))));
     }
 
+    /// Inputs are appended a batch at a time and read back in order; a change gets the
+    /// stored inputs it asks for; a failed change appends nothing; a session is inserted once.
+    pub async fn session_inputs_are_appended_and_read_back(store: Arc<dyn SessionStore>) {
+        let input = |tick: u32| Input { tick, value: tick * 7 };
+        let s = new_session(T0);
+        let forget_at = s.forget_at(&PlayRules::default());
+        assert!(store.insert(&s, &[], forget_at).await.unwrap());
+        assert_eq!(store.inputs(s.id, 10).await.unwrap(), []);
+        let append = |ticks: Range<u32>| {
+            move |x: &mut Session, held: &[Input]| {
+                assert!(held.is_empty(), "nothing held at the end: {held:?}");
+                let fresh: Vec<Input> = ticks.clone().map(input).collect();
+                x.input_count += fresh.len();
+                x.tick = ticks.end;
+                Ok(fresh)
+            }
+        };
+        store.append(s.id, 0..3, &append(1..4)).await.unwrap();
+        let after = store.append(s.id, 3..5, &append(4..6)).await.unwrap();
+        assert_eq!((after.input_count, after.tick), (5, 6));
+        assert_eq!(store.get(s.id).await.unwrap(), Some(after.clone()));
+        let all: Vec<Input> = (1..6).map(input).collect();
+        assert_eq!(store.inputs(s.id, 5).await.unwrap(), all);
+        assert_eq!(store.inputs(s.id, 2).await.unwrap(), all[..2]);
+        assert_eq!(store.inputs(s.id, 50).await.unwrap(), all, "no more than it holds");
+        // A change asking for positions 2..9 gets what the session holds of them.
+        let seen = std::sync::Mutex::new(Vec::new());
+        store
+            .append(s.id, 2..9, &|x: &mut Session, held: &[Input]| {
+                *seen.lock().unwrap() = held.to_vec();
+                x.tick += 1;
+                Ok(Vec::new())
+            })
+            .await
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), all[2..]);
+        // A refused change appends nothing and changes nothing.
+        let refused = store
+            .append(s.id, 5..6, &|x: &mut Session, _: &[Input]| {
+                x.tick = 99;
+                Err(DomainError::InputGap {
+                    expected: 5,
+                    got: 6,
+                })
+            })
+            .await;
+        assert!(matches!(refused, Err(DomainError::InputGap { .. })));
+        assert_eq!(store.inputs(s.id, 50).await.unwrap(), all);
+        assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 7);
+        // A second insert of the same id changes nothing; a session may start with inputs.
+        let mut other = s.clone();
+        other.tick = 1;
+        assert!(!store.insert(&other, &all[..1], forget_at).await.unwrap());
+        assert_eq!(store.get(s.id).await.unwrap().unwrap().tick, 7);
+        assert_eq!(store.inputs(s.id, 50).await.unwrap(), all);
+        let mut resumed = new_session(T0);
+        resumed.input_count = 2;
+        assert!(store.insert(&resumed, &all[..2], forget_at).await.unwrap());
+        assert_eq!(store.inputs(resumed.id, 9).await.unwrap(), all[..2]);
+        assert_eq!(store.get(resumed.id).await.unwrap(), Some(resumed));
+        let missing = store
+            .append(SessionId::random(), 0..1, &|_x: &mut Session, _: &[Input]| {
+                Ok(vec![input(1)])
+            })
+            .await;
+        assert!(matches!(missing, Err(DomainError::SessionNotFound(_))));
+    }
+
+    /// Concurrent appends never lose one another's inputs, nor put them out of place.
+    pub async fn concurrent_appends_are_not_lost(store: Arc<dyn SessionStore>) {
+        let s = new_session(T0);
+        store
+            .insert(&s, &[], s.forget_at(&PlayRules::default()))
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..20u32)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .append(s.id, 0..0, &|x: &mut Session, _: &[Input]| {
+                            x.input_count += 1;
+                            Ok(vec![Input {
+                                tick: x.input_count as u32,
+                                value: 1,
+                            }])
+                        })
+                        .await
+                        .unwrap();
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let ticks: Vec<u32> = store
+            .inputs(s.id, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.tick)
+            .collect();
+        assert_eq!(ticks, (1..=20).collect::<Vec<_>>());
+    }
+
     /// Concurrent updates never lose one another.
     pub async fn concurrent_session_updates_are_not_lost(store: Arc<dyn SessionStore>) {
         let s = new_session(T0);
         store
-            .insert(&s, s.forget_at(&PlayRules::default()))
+            .insert(&s, &[], s.forget_at(&PlayRules::default()))
             .await
             .unwrap();
         let tasks: Vec<_> = (0..20)
@@ -549,7 +655,7 @@ suite! {
             arcade_domain::error::Rejection::too_fast(1, 0),
         ));
         for s in [&a, &b] {
-            store.insert(s, s.forget_at(&rules)).await.unwrap();
+            assert!(store.insert(s, &[], s.forget_at(&rules)).await.unwrap());
         }
         let counts = store.count_active(T0).await.unwrap();
         assert_eq!(counts.get(game().id()), Some(&1));

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use arcade_domain::keys::SessionSecret;
 use arcade_domain::ports::{
     AdminStore, EventBus, Observer, Outbox, RankIndex, RateLimit, ScoreStore, SessionStore,
 };
@@ -164,6 +165,10 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let store = Store::open(&settings.storage).await?;
         store.ensure_current_schema().await?;
+        let session_secret = match &settings.session_secret {
+            Some(secret) => secret.clone(),
+            None => kept_session_secret(&settings.storage.database).await?,
+        };
         let scores: Arc<dyn ScoreStore> = store.scores();
         let mut checks = vec![DependencyCheck::required("database", store.backend(), {
             let scores = scores.clone();
@@ -259,7 +264,7 @@ impl Application {
                 admin: store.admin(),
             },
             settings.rules,
-            &settings.session_secret,
+            &session_secret,
         ));
         // Boards held in memory start empty: fill them from the database. Redis keeps its
         // boards across restarts and rebuilds a lost one by itself.
@@ -451,4 +456,41 @@ pub async fn backup(settings: &BackupSettings) -> anyhow::Result<()> {
     tracing::info!(file = %dest.display(), "backup written");
     println!("{}", dest.display());
     Ok(())
+}
+
+/// The session secret of a lone server with none configured: with the embedded database, the
+/// one in `session.secret` beside it (made on the first start, readable by its owner only), so
+/// that the tickets of games in progress outlive a restart; with another database, a random
+/// one (its tickets die with the process).
+async fn kept_session_secret(database: &Database) -> anyhow::Result<SessionSecret> {
+    let Database::EmbeddedDir(dir) = database else {
+        return Ok(SessionSecret::random());
+    };
+    let path = dir.join("session.secret");
+    let dir = dir.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<SessionSecret> {
+        match std::fs::read(&path) {
+            Ok(bytes) => SessionSecret::new(bytes)
+                .with_context(|| format!("the session secret in {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                use std::io::Write as _;
+                use std::os::unix::fs::OpenOptionsExt as _;
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                let text = arcade_domain::keys::random_secret_text();
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                file.write_all(text.as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(SessionSecret::new(text.into_bytes())?)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    })
+    .await?
 }

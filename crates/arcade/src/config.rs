@@ -178,7 +178,8 @@ pub struct ServeArgs {
     pub pause_budget: Duration,
     /// Secret the seeds of the games' windows of randomness derive from (a secret: 32 bytes or
     /// more, e.g. `openssl rand -hex 32`). Required with REDIS_URL, where every replica must
-    /// derive the same seeds; without it a random one is made at start.
+    /// derive the same seeds and read the same tickets; without it a lone server keeps one in
+    /// `session.secret` in its data directory (embedded database) or makes one at start.
     #[arg(long, env = "ARCADE_SESSION_SECRET", hide_env_values = true)]
     pub session_secret: Option<SecretString>,
     /// File holding the session secret (a mounted secret), instead of the value itself.
@@ -542,8 +543,10 @@ pub struct ServeSettings {
     /// Notifications sent by the server itself when it has no NATS.
     pub delivery: DeliverySettings,
     pub rules: PlayRules,
-    /// What the windows' seeds derive from: configured, or random for a lone server.
-    pub session_secret: SessionSecret,
+    /// What the windows' seeds and the sessions' tickets derive from; `None` for a lone
+    /// server with none configured, which keeps one beside its embedded database (or makes one
+    /// at start, with another database).
+    pub session_secret: Option<SessionSecret>,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_requests_in_flight: NonZeroUsize,
@@ -904,8 +907,8 @@ impl ServeArgs {
 
 impl ServeArgs {
     /// The session secret, from its value or its file; required when sessions are `shared`
-    /// by replicas, else random. An empty value (an unset secret rendered as "") is no secret.
-    fn session_secret(&self, shared: bool) -> Result<SessionSecret, ConfigError> {
+    /// by replicas. An empty value (an unset secret rendered as "") is no secret.
+    fn session_secret(&self, shared: bool) -> Result<Option<SessionSecret>, ConfigError> {
         let configured = match (&self.session_secret, &self.session_secret_file) {
             (Some(value), _) => Some(value.clone()),
             (None, Some(path)) => Some(read_secret("ARCADE_SESSION_SECRET_FILE", path)?),
@@ -913,9 +916,10 @@ impl ServeArgs {
         };
         match configured.filter(|s| !s.expose_secret().is_empty()) {
             Some(secret) => SessionSecret::new(secret.expose_secret().as_bytes())
+                .map(Some)
                 .map_err(|SecretTooShort(n)| ConfigError::SessionSecretTooShort(n)),
             None if shared => Err(ConfigError::SessionSecretRequired),
-            None => Ok(SessionSecret::random()),
+            None => Ok(None),
         }
     }
 }
@@ -1522,16 +1526,16 @@ mod tests {
         let from_file = shared(&["--session-secret-file", path.to_str().unwrap()]).unwrap();
         let id = arcade_domain::session::SessionId::random();
         assert_eq!(
-            settings.session_secret.window_key().seed(id, 3),
-            from_file.session_secret.window_key().seed(id, 3)
+            settings.session_secret.unwrap().window_key().seed(id, 3),
+            from_file.session_secret.unwrap().window_key().seed(id, 3)
         );
-        // A lone server makes its own (REDIS_URL in the environment would share its sessions).
-        if std::env::var_os("REDIS_URL").is_none() {
+        // A lone server keeps or makes its own (REDIS_URL in the environment would share its
+        // sessions).
+        if std::env::var_os("REDIS_URL").is_none()
+            && std::env::var_os("ARCADE_SESSION_SECRET").is_none()
+        {
             let lone = serve_bare(&pg).settings().unwrap();
-            assert_ne!(
-                lone.session_secret.window_key().seed(id, 0),
-                settings.session_secret.window_key().seed(id, 0)
-            );
+            assert!(lone.session_secret.is_none());
         }
         assert_eq!(settings.rules.pause_budget, Duration::from_secs(600));
     }

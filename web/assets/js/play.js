@@ -492,6 +492,10 @@ function beginPlay(info) {
   const tickMs = 1000 / (Number(info.tick_hz) || 60);
   session = {
     id: info.session_id,
+    // The session signed by the server, sent with every request: should the server lose the
+    // session, it puts it back from the ticket and every input sent again (`session_lost`).
+    ticket: typeof info.ticket === 'string' ? info.ticket : undefined,
+    resend: false,
     acked: 0,
     heartbeatMs: Math.max(500, Number(info.heartbeat_interval_ms) || 2000),
     timer: 0,
@@ -605,6 +609,7 @@ function batchFrom(s, sim) {
     tick: sim.tick,
     score: sim.score,
     pauses: s.pauses.map(([tick, ms]) => [tick, ms]),
+    ticket: s.ticket,
   };
 }
 
@@ -628,7 +633,12 @@ function sendHeartbeat(s) {
     })
     .catch((err) => {
       if (s.closed) return;
-      if (err instanceof ApiError && (err.status === 404 || err.status === 410)) {
+      if (err instanceof ApiError && err.type === 'session_lost') {
+        // The server lost the session (its store restarted): send every input again, with
+        // the ticket, and the game goes on.
+        s.acked = 0;
+        s.resend = true;
+      } else if (err instanceof ApiError && (err.status === 404 || err.status === 410)) {
         setNetStatus('This game session has ended on the server, so this score cannot be saved.');
       } else if (err instanceof ApiError && err.type === 'replay_rejected') {
         // Paused for longer than the arcade allows, or out of step with it: nothing of this
@@ -644,6 +654,10 @@ function sendHeartbeat(s) {
     })
     .finally(() => {
       s.inflight = null;
+      if (s.resend) {
+        s.resend = false;
+        sendHeartbeat(s);
+      }
     });
 }
 
@@ -658,6 +672,8 @@ async function finishGame(s) {
   // Let a heartbeat that is on its way land first so the offset is current.
   if (s.inflight) await s.inflight.catch(() => {});
   const body = batchFrom(s, sim);
+  // Kept until the score is saved: a server that lost the session needs every input again.
+  s.allInputs = finalInputs(sim).slice();
   const local = { score: sim.score, stats: typeof game.stats === 'function' ? game.stats() : {} };
 
   setNetStatus('');
@@ -713,6 +729,12 @@ async function submitFinish(s, body, local) {
       loadBoards();
       return;
     } catch (err) {
+      if (err instanceof ApiError && err.type === 'session_lost' && body.offset > 0) {
+        // The server lost the session: every input again, with the ticket, at once.
+        body = { ...body, offset: 0, inputs: s.allInputs };
+        attempt--;
+        continue;
+      }
       const retryable = err instanceof ApiError && (err.transient || err.status === 429);
       if (s !== session && !retryable) return;
       if (!retryable) {

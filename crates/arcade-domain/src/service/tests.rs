@@ -128,39 +128,66 @@ impl ScoreStore for Scores {
     }
 }
 
-/// Sessions in a map, each with the time it may be forgotten.
+/// Sessions in a map, each with its inputs and the time it may be forgotten.
 #[derive(Default)]
-struct Sessions(Mutex<HashMap<SessionId, (Session, Timestamp)>>);
+struct Sessions(Mutex<HashMap<SessionId, Stored>>);
+
+/// A stored session: the session, its inputs, and when it may be forgotten.
+type Stored = (Session, Vec<arcade_games::Input>, Timestamp);
 
 #[async_trait]
 impl SessionStore for Sessions {
-    async fn insert(&self, session: &Session, forget_at: Timestamp) -> Result<(), BackendError> {
-        lock(&self.0).insert(session.id, (session.clone(), forget_at));
-        Ok(())
+    async fn insert(
+        &self,
+        session: &Session,
+        inputs: &[arcade_games::Input],
+        forget_at: Timestamp,
+    ) -> Result<bool, BackendError> {
+        let mut sessions = lock(&self.0);
+        if sessions.contains_key(&session.id) {
+            return Ok(false);
+        }
+        sessions.insert(session.id, (session.clone(), inputs.to_vec(), forget_at));
+        Ok(true)
     }
 
     async fn get(&self, id: SessionId) -> Result<Option<Session>, BackendError> {
-        Ok(lock(&self.0).get(&id).map(|(s, _)| s.clone()))
+        Ok(lock(&self.0).get(&id).map(|(s, _, _)| s.clone()))
     }
 
-    async fn update(
+    async fn inputs(
         &self,
         id: SessionId,
-        change: crate::ports::SessionChange<'_>,
+        count: usize,
+    ) -> Result<Vec<arcade_games::Input>, BackendError> {
+        Ok(lock(&self.0)
+            .get(&id)
+            .map(|(_, inputs, _)| inputs[..count.min(inputs.len())].to_vec())
+            .unwrap_or_default())
+    }
+
+    async fn append(
+        &self,
+        id: SessionId,
+        held: std::ops::Range<usize>,
+        change: crate::ports::InputsChange<'_>,
     ) -> Result<Session, DomainError> {
         let mut sessions = lock(&self.0);
-        let (stored, _) = sessions
+        let (stored, inputs, _) = sessions
             .get_mut(&id)
             .ok_or_else(|| DomainError::SessionNotFound(id.to_string()))?;
         let mut changed = stored.clone();
-        change(&mut changed)?;
+        let from = held.start.min(inputs.len());
+        let to = held.end.min(inputs.len()).max(from);
+        let fresh = change(&mut changed, &inputs[from..to])?;
+        inputs.extend(fresh);
         *stored = changed.clone();
         Ok(changed)
     }
 
     async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError> {
         let mut counts = BTreeMap::new();
-        for (s, _) in lock(&self.0).values().filter(|(s, _)| s.is_active(now)) {
+        for (s, _, _) in lock(&self.0).values().filter(|(s, _, _)| s.is_active(now)) {
             *counts.entry(s.game.clone()).or_default() += 1;
         }
         Ok(counts)
@@ -169,7 +196,7 @@ impl SessionStore for Sessions {
     async fn purge(&self, now: Timestamp) -> Result<usize, BackendError> {
         let mut sessions = lock(&self.0);
         let before = sessions.len();
-        sessions.retain(|_, (_, forget_at)| *forget_at > now);
+        sessions.retain(|_, (_, _, forget_at)| *forget_at > now);
         Ok(before - sessions.len())
     }
 
@@ -336,6 +363,9 @@ impl Observer for Seen {
     }
     fn score_flagged(&self, game: &str, flag: &str) {
         self.note(format!("flagged {game} {flag}"));
+    }
+    fn session_resumed(&self, game: &str) {
+        self.note(format!("resumed {game}"));
     }
     fn replay_rejected(&self, game: &str, reason: &str) {
         self.note(format!("rejected {game} {reason}"));
@@ -668,6 +698,7 @@ impl Harness {
                     score: None,
                     pauses: Vec::new(),
                 },
+                None,
             ))
             .unwrap();
             sent = ack.accepted_inputs;
@@ -690,7 +721,10 @@ impl Harness {
     }
 
     fn finish(&self, started: &Started, batch: InputBatch) -> Result<FinishReceipt, DomainError> {
-        block_on(self.arcade.finish(&started.session.id.to_string(), batch))
+        block_on(
+            self.arcade
+                .finish(&started.session.id.to_string(), batch, None),
+        )
     }
 
     /// Start and finish a game by the bot at `skill`.
@@ -787,6 +821,7 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
             score: None,
             pauses: Vec::new(),
         },
+        None,
     ))
     .unwrap();
     assert_eq!(
@@ -807,6 +842,7 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
             score: None,
             pauses: Vec::new(),
         },
+        None,
     ))
     .unwrap_err();
     match ahead {
@@ -823,7 +859,7 @@ fn a_heartbeat_ahead_of_the_clock_is_rejected_and_counted() {
     let stored = block_on(h.sessions.get(started.session.id))
         .unwrap()
         .unwrap();
-    assert_eq!((stored.inputs.len(), stored.tick), (1, 120));
+    assert_eq!((stored.input_count, stored.tick), (1, 120));
 }
 
 #[test]
@@ -1049,10 +1085,11 @@ fn a_finish_after_the_session_is_forgotten_answers_from_the_stored_score() {
     assert_eq!(h.finish(&started, batch).unwrap(), first);
     assert_eq!(lock(&h.scores.rows).len(), 1);
     // A session never stored, and never scored, is not found.
-    let unknown = block_on(
-        h.arcade
-            .finish(&SessionId::random().to_string(), InputBatch::default()),
-    )
+    let unknown = block_on(h.arcade.finish(
+        &SessionId::random().to_string(),
+        InputBatch::default(),
+        None,
+    ))
     .unwrap_err();
     assert!(
         matches!(unknown, DomainError::SessionNotFound(_)),
@@ -1155,6 +1192,7 @@ fn a_client_given_only_the_first_window_cannot_play_past_it() {
             tick: 200,
             ..InputBatch::default()
         },
+        None,
     ))
     .unwrap();
     assert_eq!(early.window, started.window);
@@ -1455,4 +1493,235 @@ fn a_renamed_player_keeps_their_token_and_place_and_the_old_name_can_be_blocked(
     block_on(h.arcade.rename_player("Polite", "Kind", false, "ann", None)).unwrap();
     h.start("Polite", None)
         .expect("an old name not blocked is free again");
+}
+
+impl Harness {
+    /// The session store restarting empty.
+    fn lose_sessions(&self) {
+        lock(&self.sessions.0).clear();
+    }
+
+    /// As [`Harness::play`] with the ticket sent along, the store losing every session after
+    /// `lose_after` heartbeats: the heartbeat that finds its session lost is told so, and the
+    /// next sends every input from offset 0, which puts the session back.
+    fn play_losing_the_store(&self, started: &Started, skill: u8, lose_after: usize) -> InputBatch {
+        let id = started.session.id.to_string();
+        let start = arcade_games::bot(GAME).unwrap();
+        let mut bot = start(started.window.seed, skill);
+        let (mut sent, mut clock, mut beats) = (0, 0, 0);
+        loop {
+            bot.play_until(60 * 60 * 5);
+            self.advance_ticks(bot.tick() - clock);
+            clock = bot.tick();
+            if bot.game_over() || bot.tick() >= 60 * 60 * 5 {
+                break;
+            }
+            beats += 1;
+            if beats == lose_after {
+                self.lose_sessions();
+            }
+            let beat = |offset: usize| {
+                block_on(self.arcade.heartbeat(
+                    &id,
+                    InputBatch {
+                        offset,
+                        inputs: bot.inputs()[offset..].to_vec(),
+                        tick: bot.tick(),
+                        score: None,
+                        pauses: Vec::new(),
+                    },
+                    Some(&started.ticket),
+                ))
+            };
+            let ack = match beat(sent) {
+                Err(DomainError::SessionLost(_)) => {
+                    assert_eq!(beats, lose_after, "lost only once");
+                    beat(0).unwrap()
+                }
+                other => other.unwrap(),
+            };
+            sent = ack.accepted_inputs;
+            assert_eq!(ack.window.index, bot.revealed(), "the next window");
+            bot.reveal(ack.window.seed);
+        }
+        let outcome = bot.outcome();
+        InputBatch {
+            offset: 0,
+            inputs: bot.inputs().to_vec(),
+            tick: outcome.ticks,
+            score: Some(outcome.score),
+            pauses: Vec::new(),
+        }
+    }
+
+    fn finish_with_ticket(
+        &self,
+        started: &Started,
+        batch: InputBatch,
+    ) -> Result<FinishReceipt, DomainError> {
+        block_on(self.arcade.finish(
+            &started.session.id.to_string(),
+            batch,
+            Some(&started.ticket),
+        ))
+    }
+}
+
+#[test]
+fn a_game_whose_session_the_store_lost_goes_on_from_its_ticket() {
+    let h = Harness::new();
+    let started = h.start("Kim", None).unwrap();
+    let batch = h.play_losing_the_store(&started, 80, 3);
+    let score = batch.score.unwrap();
+    assert!(
+        batch.tick > 3 * arcade_games::WINDOW_TICKS,
+        "played on past the loss"
+    );
+    let receipt = h.finish_with_ticket(&started, batch.clone()).unwrap();
+    assert_eq!(receipt.score, score);
+    assert_eq!(receipt.player, "Kim");
+    assert_eq!(lock(&h.scores.rows)[0].score, score);
+    assert_eq!(h.seen.count("started egg-catcher"), 1);
+    assert_eq!(h.seen.count("resumed egg-catcher"), 1);
+    assert_eq!(h.seen.count(&format!("scored egg-catcher {score}")), 1);
+}
+
+#[test]
+fn a_lost_session_finishes_once_from_its_ticket_and_every_input() {
+    let h = Harness::new();
+    let started = h.start("Lou", None).unwrap();
+    let last = h.play(&started, 80);
+    assert!(last.offset > 0, "heartbeats sent some inputs");
+    let mut inputs = block_on(h.sessions.inputs(started.session.id, usize::MAX)).unwrap();
+    inputs.extend_from_slice(&last.inputs);
+    // Everything sent so far is gone.
+    h.lose_sessions();
+    let without_ticket = h.finish(&started, last.clone()).unwrap_err();
+    assert!(matches!(without_ticket, DomainError::SessionNotFound(_)));
+    let lost = h.finish_with_ticket(&started, last.clone()).unwrap_err();
+    assert!(matches!(lost, DomainError::SessionLost(_)), "{lost:?}");
+    let stored = block_on(h.sessions.get(started.session.id)).unwrap();
+    assert!(stored.is_none(), "a refused resume stores nothing");
+    // The finish brings every input.
+    let all = InputBatch {
+        offset: 0,
+        inputs,
+        ..last
+    };
+    let first = h.finish_with_ticket(&started, all.clone()).unwrap();
+    assert_eq!((first.ticks, first.score), (all.tick, all.score.unwrap()));
+    // Replayed: the same answer, one score; and so once more after another loss.
+    assert_eq!(h.finish_with_ticket(&started, all.clone()).unwrap(), first);
+    h.lose_sessions();
+    assert_eq!(h.finish_with_ticket(&started, all).unwrap(), first);
+    assert_eq!(lock(&h.scores.rows).len(), 1);
+}
+
+#[test]
+fn a_ticket_proves_only_its_own_session_and_not_past_its_expiry() {
+    let h = Harness::new();
+    let a = h.start("Max", None).unwrap();
+    let b = h.start("Ned", None).unwrap();
+    h.lose_sessions();
+    let empty = InputBatch::default();
+    let beat = |id: &Started, ticket: &str| {
+        block_on(
+            h.arcade
+                .heartbeat(&id.session.id.to_string(), empty.clone(), Some(ticket)),
+        )
+    };
+    // Another session's ticket, a forged one, one of another arcade.
+    assert!(matches!(
+        beat(&a, &b.ticket),
+        Err(DomainError::TicketInvalid(_))
+    ));
+    let (signed, _) = a.ticket.rsplit_once('.').unwrap();
+    assert!(matches!(
+        beat(&a, &format!("{signed}.AAAA")),
+        Err(DomainError::TicketInvalid(_))
+    ));
+    let elsewhere = Harness::new().start("Max", None).unwrap();
+    assert!(matches!(
+        beat(&elsewhere, &elsewhere.ticket),
+        Err(DomainError::TicketInvalid(_))
+    ));
+    // Its own: the session is back, with nothing played.
+    let ack = beat(&a, &a.ticket).unwrap();
+    assert_eq!((ack.accepted_inputs, ack.tick), (0, 0));
+    assert_eq!(ack.window, a.window);
+    // Past the session's expiry the ticket is worth nothing.
+    h.lose_sessions();
+    h.clock.advance(h.arcade.rules().session_ttl);
+    assert!(matches!(
+        beat(&a, &a.ticket),
+        Err(DomainError::SessionExpired(_))
+    ));
+}
+
+#[test]
+fn a_resumed_game_is_held_to_the_clock_of_its_ticket() {
+    let h = Harness::new();
+    let started = h.start("Oz", None).unwrap();
+    h.lose_sessions();
+    h.clock.advance(Duration::from_secs(2));
+    // Two seconds after the start, ten seconds of ticks: too fast, however it comes.
+    let ahead = InputBatch {
+        offset: 0,
+        inputs: vec![(10, 500).into()],
+        tick: 600,
+        score: None,
+        pauses: Vec::new(),
+    };
+    let refused = block_on(h.arcade.heartbeat(
+        &started.session.id.to_string(),
+        ahead.clone(),
+        Some(&started.ticket),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&refused, DomainError::Rejected { rejection, .. } if rejection.reason == "too_fast"),
+        "{refused:?}"
+    );
+    // A refused heartbeat puts nothing back; a refused finish ends the session as rejected.
+    assert!(
+        block_on(h.sessions.get(started.session.id))
+            .unwrap()
+            .is_none()
+    );
+    let finish = h.finish_with_ticket(&started, ahead.clone()).unwrap_err();
+    assert!(
+        matches!(&finish, DomainError::Rejected { rejection, .. } if rejection.reason == "too_fast")
+    );
+    let ended = block_on(h.sessions.get(started.session.id))
+        .unwrap()
+        .unwrap();
+    assert!(matches!(ended.finish, Some(FinishState::Rejected(_))));
+    let honest = InputBatch { tick: 120, ..ahead };
+    let again = h.finish_with_ticket(&started, honest).unwrap_err();
+    assert_eq!(
+        again.to_string(),
+        finish.to_string(),
+        "the first answer stays"
+    );
+    assert!(lock(&h.scores.rows).is_empty());
+    // A heartbeat that falls behind the clock is refused too (a finish only flagged).
+    let late = h.start("Pat", None).unwrap();
+    h.lose_sessions();
+    h.clock.advance(Duration::from_secs(30));
+    let slow = block_on(h.arcade.heartbeat(
+        &late.session.id.to_string(),
+        InputBatch {
+            offset: 0,
+            inputs: Vec::new(),
+            tick: 60,
+            score: None,
+            pauses: Vec::new(),
+        },
+        Some(&late.ticket),
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(&slow, DomainError::Rejected { rejection, .. } if rejection.reason == "too_slow"),
+        "{slow:?}"
+    );
 }

@@ -8,6 +8,7 @@ mod boards;
 mod cli;
 mod faults;
 mod live;
+mod lost_sessions;
 mod notify;
 mod one_path;
 mod operations;

@@ -17,6 +17,7 @@ use arcade_domain::ranks::{Ranked, RankedBoard, Standing};
 use arcade_domain::session::{FinishState, PlayRules, Session, SessionId};
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::{BackendError, BackendErrorKind, DomainError};
+use arcade_games::Input;
 use arcade_games::egg_catcher::EGG_CATCHER;
 use arcade_sessions::RedisBackend;
 use arcade_testkit::backends::{self, Service, TestRedisPrefix};
@@ -123,7 +124,10 @@ async fn concurrent_updates_from_two_replicas_lose_nothing() {
             [Arc::new(redis.sessions()), Arc::new(other.sessions())];
         let s = new_session();
         let rules = PlayRules::default();
-        stores[0].insert(&s, s.forget_at(&rules)).await.unwrap();
+        stores[0]
+            .insert(&s, &[], s.forget_at(&rules))
+            .await
+            .unwrap();
         let (tasks, rounds) = (64, 5);
         let started = Instant::now();
         let handles: Vec<_> = (0..tasks)
@@ -133,10 +137,10 @@ async fn concurrent_updates_from_two_replicas_lose_nothing() {
                     for round in 0..rounds {
                         let value = u32::try_from(i * rounds + round).unwrap();
                         store
-                            .update(s.id, &|x: &mut Session| {
+                            .append(s.id, 0..0, &|x: &mut Session, _: &[Input]| {
                                 x.tick += 1;
-                                x.inputs.push((x.tick, value).into());
-                                Ok(())
+                                x.input_count += 1;
+                                Ok(vec![(x.tick, value).into()])
                             })
                             .await
                             .unwrap();
@@ -155,8 +159,10 @@ async fn concurrent_updates_from_two_replicas_lose_nothing() {
         );
         assert_eq!(stored.tick as usize, tasks * rounds);
         // Every update is there exactly once, in the order they were applied.
-        let mut values: Vec<u32> = stored.inputs.iter().map(|i| i.value).collect();
-        assert!(stored.inputs.iter().zip(1..).all(|(i, t)| i.tick == t));
+        let inputs = stores[0].inputs(s.id, stored.input_count).await.unwrap();
+        assert_eq!(inputs.len(), tasks * rounds);
+        let mut values: Vec<u32> = inputs.iter().map(|i| i.value).collect();
+        assert!(inputs.iter().zip(1..).all(|(i, t)| i.tick == t));
         values.sort_unstable();
         assert!(
             values
@@ -177,46 +183,45 @@ async fn a_replica_never_acts_on_its_out_of_date_copy() {
         let other = replica(&redis).await;
         let (a, b) = (redis.sessions(), other.sessions());
         let s = new_session();
-        a.insert(&s, s.forget_at(&PlayRules::default()))
+        a.insert(&s, &[], s.forget_at(&PlayRules::default()))
             .await
             .unwrap();
-        let push = |x: &mut Session| {
-            let tick = x.inputs.len() as u32 + 1;
-            x.inputs.push((tick, 7).into());
+        let push = |x: &mut Session| -> Input {
+            x.input_count += 1;
+            (x.input_count as u32, 7).into()
         };
-        b.update(s.id, &|x: &mut Session| {
-            push(x);
-            push(x);
-            Ok(())
+        b.append(s.id, 0..0, &|x: &mut Session, _: &[Input]| {
+            Ok(vec![push(x), push(x)])
         })
         .await
         .unwrap();
 
         let unchanged = a.update(s.id, &|_x: &mut Session| Ok(())).await.unwrap();
         assert_eq!(
-            unchanged.inputs.len(),
-            2,
+            unchanged.input_count, 2,
             "an empty change answers as stored"
         );
 
-        b.update(s.id, &|x: &mut Session| {
-            push(x);
-            Ok(())
+        b.append(s.id, 0..0, &|x: &mut Session, _: &[Input]| {
+            Ok(vec![push(x)])
         })
         .await
         .unwrap();
         // Refused on a's copy (two inputs), accepted on the stored session (three).
-        let needs_three = |x: &mut Session| match x.inputs.len() {
-            3 => {
-                push(x);
-                Ok(())
-            }
+        let needs_three = |x: &mut Session, _: &[Input]| match x.input_count {
+            3 => Ok(vec![push(x)]),
             have => Err(DomainError::InputGap {
                 expected: have,
                 got: 3,
             }),
         };
-        assert_eq!(a.update(s.id, &needs_three).await.unwrap().inputs.len(), 4);
+        assert_eq!(
+            a.append(s.id, 0..0, &needs_three)
+                .await
+                .unwrap()
+                .input_count,
+            4
+        );
 
         b.update(s.id, &|x: &mut Session| {
             x.tick += 1;
@@ -236,16 +241,23 @@ async fn a_replica_never_acts_on_its_out_of_date_copy() {
             "a write on an old copy is redone on the stored one"
         );
         let stored = b.get(s.id).await.unwrap().unwrap();
-        assert_eq!((stored.tick, stored.inputs.len()), (11, 4));
+        assert_eq!((stored.tick, stored.input_count), (11, 4));
+        let ticks: Vec<u32> = b
+            .inputs(s.id, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.tick)
+            .collect();
+        assert_eq!(ticks, [1, 2, 3, 4]);
 
         // A refusal on the stored session is the answer.
-        b.update(s.id, &|x: &mut Session| {
-            push(x);
-            Ok(())
+        b.append(s.id, 0..0, &|x: &mut Session, _: &[Input]| {
+            Ok(vec![push(x)])
         })
         .await
         .unwrap();
-        let refused = a.update(s.id, &needs_three).await;
+        let refused = a.append(s.id, 0..0, &needs_three).await;
         assert!(matches!(
             refused,
             Err(DomainError::InputGap {
@@ -277,7 +289,7 @@ async fn finishing_a_session_takes_it_out_of_the_active_count() {
         let store = redis.sessions();
         let s = new_session();
         store
-            .insert(&s, s.forget_at(&PlayRules::default()))
+            .insert(&s, &[], s.forget_at(&PlayRules::default()))
             .await
             .unwrap();
         assert_eq!(

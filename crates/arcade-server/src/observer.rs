@@ -19,6 +19,11 @@ pub struct MetricsObserver {
 
 impl MetricsObserver {
     pub fn new(metrics: Arc<Metrics>) -> Self {
+        // Sessions are resumed only after the session store lost them: every game's count is
+        // shown from the start, at zero, so that "none" is an answer rather than no data.
+        for g in arcade_games::catalogue() {
+            let _created = metrics.sessions_resumed.get_or_create(&game(g.id()));
+        }
         Self { metrics }
     }
 }

@@ -111,10 +111,11 @@ pub enum AdminAction {
     PlayerBanned,
     PlayerUnbanned,
     ScoreRemoved,
+    ReviewResolved,
 }
 
 impl AdminAction {
-    pub const ALL: [AdminAction; 8] = [
+    pub const ALL: [AdminAction; 9] = [
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::PlayerHidden,
@@ -123,6 +124,7 @@ impl AdminAction {
         Self::PlayerBanned,
         Self::PlayerUnbanned,
         Self::ScoreRemoved,
+        Self::ReviewResolved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +137,74 @@ impl AdminAction {
             Self::PlayerBanned => "player_banned",
             Self::PlayerUnbanned => "player_unbanned",
             Self::ScoreRemoved => "score_removed",
+            Self::ReviewResolved => "review_resolved",
+        }
+    }
+}
+
+/// A player's report of a name (and, when given, one of its scores), kept without anything of
+/// who made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReport {
+    pub player_key: String,
+    pub session_id: Option<crate::session::SessionId>,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+}
+
+/// What waits in the review queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewKind {
+    /// A score stored with human-likeness flags.
+    FlaggedScore,
+    /// A player's report.
+    Report,
+}
+
+/// One item of the review queue: `score:SESSION` for a flagged score, `report:ID` for a
+/// report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewItem {
+    pub item: String,
+    pub kind: ReviewKind,
+    /// The player's name (or key, for a report of a player since renamed or erased).
+    pub player: String,
+    pub game: Option<String>,
+    pub session_id: Option<crate::session::SessionId>,
+    pub score: Option<u32>,
+    pub flags: Vec<String>,
+    /// The report's reason.
+    pub reason: Option<String>,
+    /// When the score was achieved, or the report made.
+    pub at: Timestamp,
+}
+
+/// How many items wait for review, and since when the oldest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReviewDepth {
+    pub items: u64,
+    pub oldest_at: Option<Timestamp>,
+}
+
+/// What an operator decides about a review item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Nothing to do.
+    Dismiss,
+    /// Remove the score (of a flagged score, or the score a report names).
+    RemoveScore,
+    /// Hide the player.
+    HidePlayer,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dismiss => "dismiss",
+            Self::RemoveScore => "remove_score",
+            Self::HidePlayer => "hide_player",
         }
     }
 }

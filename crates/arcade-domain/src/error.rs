@@ -267,6 +267,8 @@ pub enum DomainError {
     ScoreNotFound(String),
     #[error("the name '{0}' is not available: pick another")]
     NameUnavailable(String),
+    #[error("nothing called '{0}' waits for review")]
+    ReviewItemNotFound(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -299,6 +301,7 @@ impl DomainError {
             Self::PlayerBanned(_) => "player_banned",
             Self::ScoreNotFound(_) => "score_not_found",
             Self::NameUnavailable(_) => "name_unavailable",
+            Self::ReviewItemNotFound(_) => "review_item_not_found",
             Self::Backend(e) => match e.kind() {
                 BackendErrorKind::Unavailable | BackendErrorKind::NotLoaded => "unavailable",
                 BackendErrorKind::ShuttingDown => "shutting_down",

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use uuid::Uuid;
 
-use crate::admin::{AuditRecord, NewAudit, Operator};
+use crate::admin::{AuditRecord, NewAudit, NewReport, Operator, ReviewDepth, ReviewItem};
 use crate::error::{BackendError, DomainError};
 use crate::event::{Event, EventKind};
 use crate::ranks::{Ranked, Standing, Submission};
@@ -190,6 +190,23 @@ pub trait AdminStore: Send + Sync {
         &self,
         player_key: &str,
     ) -> Result<Vec<(BoardKey, Standing)>, BackendError>;
+    /// Keep a player's report for review.
+    async fn add_report(&self, report: &NewReport) -> Result<(), BackendError>;
+    /// Up to `limit` items waiting for review (flagged scores and reports not resolved),
+    /// oldest first.
+    async fn review_queue(&self, limit: usize) -> Result<Vec<ReviewItem>, BackendError>;
+    /// One item waiting for review, if it does.
+    async fn review_item(&self, item: &str) -> Result<Option<ReviewItem>, BackendError>;
+    /// How many items wait, and since when the oldest.
+    async fn review_depth(&self) -> Result<ReviewDepth, BackendError>;
+    /// Mark an item waiting for review resolved, with the audit record. `false` when it does
+    /// not wait (resolved already, or no such item).
+    async fn resolve_review(
+        &self,
+        item: &str,
+        resolution: &str,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError>;
     /// Up to `limit` audit records, newest first, of ids below `before` when given.
     async fn audit_log(
         &self,

@@ -724,6 +724,7 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
 
 mod admin;
 mod moderation;
+mod review;
 
 pub use admin::{AuditPage, CreatedOperator};
 

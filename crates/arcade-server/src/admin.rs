@@ -31,12 +31,22 @@ use crate::state::AppState;
 /// Requests to the operators' API per client IP per minute, answered or refused.
 pub const REQUESTS_PER_MINUTE: u32 = 120;
 
+/// Reports a client may make per minute.
+pub const REPORTS_PER_MINUTE: u32 = 10;
+
+/// The per-client limit of players' reports.
+#[derive(Debug)]
+pub struct ReportLimiter(ClientLimiter);
+
 /// How often (in checks) the limiter forgets clients whose allowance is full again.
 const FORGET_EVERY: u32 = 1024;
 
 #[derive(OpenApi)]
 #[openapi(
-    tags((name = "admin", description = "The operators' API: operator tokens only (`Authorization: Bearer arcade_op_…`, from `arcade admin token create`), never cached, limited per client; every action is audited")),
+    tags(
+        (name = "admin", description = "The operators' API: operator tokens only (`Authorization: Bearer arcade_op_…`, from `arcade admin token create`), never cached, limited per client; every action is audited"),
+        (name = "reports", description = "Players report a name or a score for an operator's review"),
+    ),
     modifiers(&OperatorAuth),
 )]
 struct AdminDoc;
@@ -56,7 +66,7 @@ impl Modify for OperatorAuth {
 
 /// The operators' routes with their limiter and headers; merged into the API's router.
 pub fn routes() -> OpenApiRouter<AppState> {
-    let limiter = Arc::new(AdminLimiter::new());
+    let limiter = Arc::new(AdminLimiter(ClientLimiter::per_minute(REQUESTS_PER_MINUTE)));
     OpenApiRouter::with_openapi(AdminDoc::openapi())
         .routes(routes!(whoami))
         .routes(routes!(list_operators))
@@ -64,23 +74,39 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(player_action))
         .routes(routes!(remove_score))
         .routes(routes!(rename_player))
+        .routes(routes!(review_queue))
+        .routes(routes!(resolve_review))
+        .routes(routes!(report))
         .layer(axum::middleware::from_fn(admin_headers))
         .layer(axum::Extension(limiter))
+        .layer(axum::Extension(Arc::new(ReportLimiter(
+            ClientLimiter::per_minute(REPORTS_PER_MINUTE),
+        ))))
 }
 
-/// The per-client limit of the operators' API, per replica (operators are few; a shared
-/// limit buys them nothing), GCRA so a burst up to the quota passes.
+/// The per-client limit of the operators' API.
 #[derive(Debug)]
-pub struct AdminLimiter {
+pub struct AdminLimiter(ClientLimiter);
+
+impl AdminLimiter {
+    fn check(&self, ip: std::net::IpAddr) -> Result<(), DomainError> {
+        self.0.check(ip)
+    }
+}
+
+/// A per-client limit kept by this replica (operators are few and reports cheap to refuse: a
+/// limit shared by the fleet buys nothing here), GCRA so a burst up to the quota passes.
+#[derive(Debug)]
+pub struct ClientLimiter {
     limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     checks: AtomicU32,
 }
 
-impl AdminLimiter {
-    fn new() -> Self {
+impl ClientLimiter {
+    fn per_minute(quota: u32) -> Self {
         Self {
             limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
-                NonZeroU32::new(REQUESTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+                NonZeroU32::new(quota).unwrap_or(NonZeroU32::MIN),
             )),
             checks: AtomicU32::new(0),
         }
@@ -405,6 +431,165 @@ pub async fn rename_player(
             &name,
             &body.to,
             body.block_old,
+            &operator.name,
+            body.reason.as_deref(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A player's report of a name, or of one of its scores.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    /// The reported player's name.
+    pub player: String,
+    /// The reported score's session id, when a score is reported.
+    pub session_id: Option<String>,
+    /// Why (one line, at most 500 characters).
+    pub reason: Option<String>,
+}
+
+/// Report a name or a score: it waits in the review queue for an operator. Nothing of who
+/// reported is kept. Limited per client.
+#[utoipa::path(post, path = "/api/reports", tag = "reports",
+    request_body = ReportRequest,
+    responses(
+        (status = 202, description = "Reported: an operator will look at it"),
+        (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such player (`player_not_found`) or score of theirs (`score_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name or reason", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many reports from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn report(
+    state: axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    limiter: axum::Extension<Arc<ReportLimiter>>,
+    ApiJson(body): ApiJson<ReportRequest>,
+) -> Result<StatusCode, ApiError> {
+    limiter.0.0.check(ip)?;
+    state
+        .arcade
+        .report(
+            &body.player,
+            body.session_id.as_deref(),
+            body.reason.as_deref(),
+        )
+        .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// One item of the review queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewEntry {
+    /// `score:SESSION` (a flagged score) or `report:ID` (a player's report): what to resolve.
+    pub item: String,
+    /// `flagged_score` or `report`.
+    pub kind: String,
+    pub player: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub game: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<u32>,
+    pub flags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When the score was achieved or the report made.
+    pub at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewQueue {
+    /// Oldest first.
+    pub items: Vec<ReviewEntry>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewQuery {
+    /// Items, 1 to 100 (default 10).
+    pub limit: Option<i64>,
+}
+
+/// The review queue, oldest first: scores stored with human-likeness flags, and players'
+/// reports, not resolved yet.
+#[utoipa::path(get, path = "/api/admin/review", tag = "admin",
+    security(("operator_token" = [])),
+    params(ReviewQuery),
+    responses(
+        (status = 200, description = "Items waiting for review", body = ReviewQueue),
+        (status = 400, description = "A bad limit (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn review_queue(
+    state: axum::extract::State<AppState>,
+    Caller(_caller): Caller,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
+) -> Result<Json<ReviewQueue>, ApiError> {
+    let items = state.arcade.review_queue(Limit::parse(q.limit)?).await?;
+    Ok(Json(ReviewQueue {
+        items: items
+            .into_iter()
+            .map(|i| ReviewEntry {
+                item: i.item,
+                kind: match i.kind {
+                    arcade_domain::admin::ReviewKind::FlaggedScore => "flagged_score",
+                    arcade_domain::admin::ReviewKind::Report => "report",
+                }
+                .to_owned(),
+                player: i.player,
+                game: i.game,
+                session_id: i.session_id.map(|s| s.to_string()),
+                score: i.score,
+                flags: i.flags,
+                reason: i.reason,
+                at: i.at.to_rfc3339(),
+            })
+            .collect(),
+    }))
+}
+
+/// How an operator resolves a review item.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// `dismiss`, `remove_score` or `hide_player`.
+    #[schema(value_type = String)]
+    pub resolution: arcade_domain::admin::Resolution,
+    pub reason: Option<String>,
+}
+
+/// Resolve an item of the review queue: dismiss it, remove its score or hide its player (each
+/// audited), and it leaves the queue.
+#[utoipa::path(post, path = "/api/admin/review/{item}/resolve", tag = "admin",
+    security(("operator_token" = [])),
+    params(("item" = String, Path, description = "`score:SESSION` or `report:ID`, as the queue lists it")),
+    request_body = ResolveRequest,
+    responses(
+        (status = 204, description = "Resolved, and audited"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Nothing of that name waits (`review_item_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad reason, or `remove_score` for a report of a name alone (`invalid_reason`), or a bad resolution (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Storage or the rank index unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn resolve_review(
+    state: axum::extract::State<AppState>,
+    Caller(operator): Caller,
+    ApiPath(item): ApiPath<String>,
+    ApiJson(body): ApiJson<ResolveRequest>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .arcade
+        .resolve_review(
+            &item,
+            body.resolution,
             &operator.name,
             body.reason.as_deref(),
         )

@@ -96,7 +96,8 @@ impl ApiError {
                 | DomainError::PlayerNotFound(_)
                 | DomainError::SessionNotFound(_)
                 | DomainError::OperatorNotFound(_)
-                | DomainError::ScoreNotFound(_) => StatusCode::NOT_FOUND,
+                | DomainError::ScoreNotFound(_)
+                | DomainError::ReviewItemNotFound(_) => StatusCode::NOT_FOUND,
                 DomainError::PlayerBanned(_) => StatusCode::FORBIDDEN,
                 DomainError::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
                 DomainError::OperatorExists(_) | DomainError::NameUnavailable(_) => {
@@ -325,6 +326,7 @@ mod tests {
             (DomainError::OperatorUnauthorized, 401),
             (DomainError::PlayerBanned("x".into()), 403),
             (DomainError::ScoreNotFound("x".into()), 404),
+            (DomainError::ReviewItemNotFound("x".into()), 404),
             (DomainError::OperatorExists("x".into()), 409),
             (DomainError::NameUnavailable("x".into()), 409),
             (DomainError::OperatorNotFound("x".into()), 404),

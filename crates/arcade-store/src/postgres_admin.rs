@@ -3,7 +3,7 @@
 //! at once, not once a replica caught up.
 
 use arcade_domain::BackendError;
-use arcade_domain::admin::{AuditRecord, NewAudit, Operator};
+use arcade_domain::admin::{AuditRecord, NewAudit, NewReport, Operator, ReviewDepth, ReviewItem};
 use arcade_domain::event::Event;
 use arcade_domain::ports::AdminStore;
 use arcade_domain::ranks::Standing;
@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use crate::outbox::{EventRow, now_ms};
 use crate::postgres::PostgresStore;
 use crate::rows::{
-    self, AuditRow, BestRow, OperatorRecord, audit_query, operator_query, player_bests_query,
-    recompute_bests,
+    self, AuditRow, BestRow, OperatorRecord, ReviewRow, audit_query, operator_query,
+    player_bests_query, recompute_bests, review_query,
 };
 use crate::{Dialect, backend_error};
 
@@ -337,6 +337,90 @@ impl AdminStore for PostgresStore {
             .into_iter()
             .map(|r| r.into_best(BACKEND))
             .collect()
+    }
+
+    #[tracing::instrument(name = "postgres.add_report", skip_all, fields(db.system = "postgresql"))]
+    async fn add_report(&self, r: &NewReport) -> Result<(), BackendError> {
+        sqlx::query(
+            "INSERT INTO reports (player_key, session_id, reason, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&r.player_key)
+        .bind(r.session_id.map(|id| id.0))
+        .bind(&r.reason)
+        .bind(r.at.0)
+        .execute(self.pool())
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "postgres.review_queue", skip_all, fields(db.system = "postgresql"))]
+    async fn review_queue(&self, limit: usize) -> Result<Vec<ReviewItem>, BackendError> {
+        sqlx::query_as::<_, ReviewRow>(review_query!(postgres, "ORDER BY q.at, q.item LIMIT $1"))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(self.pool())
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|r| r.into_item(BACKEND))
+            .collect()
+    }
+
+    #[tracing::instrument(name = "postgres.review_item", skip_all, fields(db.system = "postgresql"))]
+    async fn review_item(&self, item: &str) -> Result<Option<ReviewItem>, BackendError> {
+        sqlx::query_as::<_, ReviewRow>(review_query!(postgres, "WHERE q.item = $1"))
+            .bind(item)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(err)?
+            .map(|r| r.into_item(BACKEND))
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "postgres.review_depth", skip_all, fields(db.system = "postgresql"))]
+    async fn review_depth(&self) -> Result<ReviewDepth, BackendError> {
+        let (items, oldest): (i64, Option<i64>) = sqlx::query_as(concat!(
+            "SELECT COUNT(*), MIN(at) FROM (",
+            review_query!(postgres, ""),
+            ") d"
+        ))
+        .fetch_one(self.pool())
+        .await
+        .map_err(err)?;
+        Ok(ReviewDepth {
+            items: u64::try_from(items).unwrap_or(0),
+            oldest_at: oldest.map(Timestamp),
+        })
+    }
+
+    #[tracing::instrument(name = "postgres.resolve_review", skip_all, fields(db.system = "postgresql"))]
+    async fn resolve_review(
+        &self,
+        item: &str,
+        resolution: &str,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(err)?;
+        let resolved = sqlx::query(
+            "INSERT INTO reviews (item, resolved_at, resolution, actor) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (item) DO NOTHING",
+        )
+        .bind(item)
+        .bind(audit.at.0)
+        .bind(resolution)
+        .bind(&audit.actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if !resolved {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
     }
 
     #[tracing::instrument(name = "postgres.audit_log", skip_all, fields(db.system = "postgresql"))]

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use arcade_domain::BackendError;
-use arcade_domain::admin::{AuditRecord, Operator};
+use arcade_domain::admin::{AuditRecord, Operator, ReviewItem, ReviewKind};
 use arcade_domain::ports::{PlayerRecord, ScoreRow};
 use arcade_domain::ranks::Standing;
 use arcade_domain::session::SessionId;
@@ -122,9 +122,57 @@ macro_rules! player_bests_query {
     };
 }
 
+/// The review queue as one relation `q` (item, kind, player, game, session, score, flags,
+/// reason, at), in each database's dialect: flagged scores not reviewed, then reports not
+/// reviewed; the clauses given follow it.
+macro_rules! review_query {
+    (postgres, $($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT q.item, q.kind, q.player, q.game, q.session, q.score, q.flags, q.reason, \
+             q.at FROM ( \
+               SELECT 'score:' || s.session_id::text AS item, 'flagged_score' AS kind, \
+                 p.name AS player, s.game, s.session_id::text AS session, \
+                 s.score::bigint AS score, s.flags AS flags, NULL::text AS reason, \
+                 s.achieved_at AS at \
+               FROM scores s JOIN players p ON p.key = s.player_key \
+               WHERE s.flags <> '[]'::jsonb AND NOT EXISTS (SELECT 1 FROM reviews v \
+                 WHERE v.item = 'score:' || s.session_id::text) \
+               UNION ALL \
+               SELECT 'report:' || r.id::text, 'report', COALESCE(p.name, r.player_key), \
+                 s.game, r.session_id::text, s.score::bigint, COALESCE(s.flags, '[]'::jsonb), \
+                 r.reason, r.created_at \
+               FROM reports r LEFT JOIN players p ON p.key = r.player_key \
+                 LEFT JOIN scores s ON s.session_id = r.session_id \
+               WHERE NOT EXISTS (SELECT 1 FROM reviews v WHERE v.item = 'report:' || r.id::text) \
+             ) q ",
+            $($rest),+
+        )
+    };
+    (sqlite, $($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT q.item, q.kind, q.player, q.game, q.session, q.score, q.flags, q.reason, \
+             q.at FROM ( \
+               SELECT 'score:' || s.session_id AS item, 'flagged_score' AS kind, \
+                 p.name AS player, s.game AS game, s.session_id AS session, s.score AS score, \
+                 s.flags AS flags, NULL AS reason, s.achieved_at AS at \
+               FROM scores s JOIN players p ON p.key = s.player_key \
+               WHERE s.flags <> '[]' AND NOT EXISTS (SELECT 1 FROM reviews v \
+                 WHERE v.item = 'score:' || s.session_id) \
+               UNION ALL \
+               SELECT 'report:' || r.id, 'report', COALESCE(p.name, r.player_key), s.game, \
+                 r.session_id, s.score, COALESCE(s.flags, '[]'), r.reason, r.created_at \
+               FROM reports r LEFT JOIN players p ON p.key = r.player_key \
+                 LEFT JOIN scores s ON s.session_id = r.session_id \
+               WHERE NOT EXISTS (SELECT 1 FROM reviews v WHERE v.item = 'report:' || r.id) \
+             ) q ",
+            $($rest),+
+        )
+    };
+}
+
 pub(crate) use {
-    audit_query, operator_query, player_bests_query, player_query, recompute_bests, score_query,
-    standing_query,
+    audit_query, operator_query, player_bests_query, player_query, recompute_bests, review_query,
+    score_query, standing_query,
 };
 
 /// A stored score joined with its player's name. `Id` is the session id's column type and
@@ -240,6 +288,51 @@ impl<Id: Into<Uuid>> OperatorRecord<Id> {
             token_digest,
             created_at: Timestamp(self.created_at),
             revoked_at: self.revoked_at.map(Timestamp),
+        })
+    }
+}
+
+/// An item of the review queue, as [`review_query`] reads it in both databases.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ReviewRow {
+    item: String,
+    kind: String,
+    player: String,
+    game: Option<String>,
+    session: Option<String>,
+    score: Option<i64>,
+    flags: Json<Vec<String>>,
+    reason: Option<String>,
+    at: i64,
+}
+
+impl ReviewRow {
+    pub(crate) fn into_item(self, backend: &'static str) -> Result<ReviewItem, BackendError> {
+        let kind = match self.kind.as_str() {
+            "flagged_score" => ReviewKind::FlaggedScore,
+            "report" => ReviewKind::Report,
+            other => {
+                return Err(BackendError::defect(
+                    backend,
+                    format!("a review item of kind {other:?}"),
+                ));
+            }
+        };
+        let session_id = self
+            .session
+            .map(|s| SessionId::parse(&s))
+            .transpose()
+            .map_err(|_| BackendError::defect(backend, "a review item's session is not a uuid"))?;
+        Ok(ReviewItem {
+            item: self.item,
+            kind,
+            player: self.player,
+            game: self.game,
+            session_id,
+            score: self.score.map(count),
+            flags: self.flags.0,
+            reason: self.reason,
+            at: Timestamp(self.at),
         })
     }
 }

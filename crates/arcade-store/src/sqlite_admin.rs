@@ -2,7 +2,7 @@
 //! transaction on the writing connection.
 
 use arcade_domain::BackendError;
-use arcade_domain::admin::{AuditRecord, NewAudit, Operator};
+use arcade_domain::admin::{AuditRecord, NewAudit, NewReport, Operator, ReviewDepth, ReviewItem};
 use arcade_domain::event::Event;
 use arcade_domain::ports::AdminStore;
 use arcade_domain::ranks::Standing;
@@ -14,8 +14,8 @@ use uuid::fmt::Hyphenated;
 
 use crate::outbox::{EventRow, now_ms};
 use crate::rows::{
-    self, AuditRow, BestRow, OperatorRecord, audit_query, operator_query, player_bests_query,
-    recompute_bests,
+    self, AuditRow, BestRow, OperatorRecord, ReviewRow, audit_query, operator_query,
+    player_bests_query, recompute_bests, review_query,
 };
 use crate::sqlite::SqliteStore;
 use crate::{Dialect, backend_error};
@@ -364,6 +364,94 @@ impl AdminStore for SqliteStore {
             .into_iter()
             .map(|r| r.into_best(BACKEND))
             .collect()
+    }
+
+    #[tracing::instrument(name = "sqlite.add_report", skip_all, fields(db.system = "sqlite"))]
+    async fn add_report(&self, r: &NewReport) -> Result<(), BackendError> {
+        sqlx::query(
+            "INSERT INTO reports (player_key, session_id, reason, created_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(&r.player_key)
+        .bind(r.session_id.map(|id| id.to_string()))
+        .bind(&r.reason)
+        .bind(r.at.0)
+        .execute(&self.writes)
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "sqlite.review_queue", skip_all, fields(db.system = "sqlite"))]
+    async fn review_queue(&self, limit: usize) -> Result<Vec<ReviewItem>, BackendError> {
+        sqlx::query_as::<_, ReviewRow>(review_query!(sqlite, "ORDER BY q.at, q.item LIMIT ?"))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.reads)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|r| r.into_item(BACKEND))
+            .collect()
+    }
+
+    #[tracing::instrument(name = "sqlite.review_item", skip_all, fields(db.system = "sqlite"))]
+    async fn review_item(&self, item: &str) -> Result<Option<ReviewItem>, BackendError> {
+        sqlx::query_as::<_, ReviewRow>(review_query!(sqlite, "WHERE q.item = ?"))
+            .bind(item)
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(err)?
+            .map(|r| r.into_item(BACKEND))
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "sqlite.review_depth", skip_all, fields(db.system = "sqlite"))]
+    async fn review_depth(&self) -> Result<ReviewDepth, BackendError> {
+        let (items, oldest): (i64, Option<i64>) = sqlx::query_as(concat!(
+            "SELECT COUNT(*), MIN(at) FROM (",
+            review_query!(sqlite, ""),
+            ") d"
+        ))
+        .fetch_one(&self.reads)
+        .await
+        .map_err(err)?;
+        Ok(ReviewDepth {
+            items: u64::try_from(items).unwrap_or(0),
+            oldest_at: oldest.map(Timestamp),
+        })
+    }
+
+    #[tracing::instrument(name = "sqlite.resolve_review", skip_all, fields(db.system = "sqlite"))]
+    async fn resolve_review(
+        &self,
+        item: &str,
+        resolution: &str,
+        audit: &NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut tx = self
+            .writes
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(err)?;
+        let resolved = sqlx::query(
+            "INSERT INTO reviews (item, resolved_at, resolution, actor) \
+             VALUES (?, ?, ?, ?) ON CONFLICT (item) DO NOTHING",
+        )
+        .bind(item)
+        .bind(audit.at.0)
+        .bind(resolution)
+        .bind(&audit.actor)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?
+        .rows_affected()
+            == 1;
+        if !resolved {
+            return Ok(false);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
     }
 
     #[tracing::instrument(name = "sqlite.audit_log", skip_all, fields(db.system = "sqlite"))]

@@ -59,6 +59,8 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_sse_dropped_total",
     "arcade_requests_refused_total",
     "arcade_admin_actions_total",
+    "arcade_review_queue_items",
+    "arcade_review_queue_oldest_age_seconds",
     "process_resident_memory_bytes",
     "process_virtual_memory_bytes",
     "process_cpu_seconds_total",
@@ -188,6 +190,8 @@ pub struct Metrics {
     pub sse_dropped: Counter,
     pub requests_refused: Counter,
     pub admin_actions: Family<ActionLabels, Counter>,
+    pub review_queue_items: Gauge,
+    pub review_queue_oldest_age: Gauge<f64, AtomicU64>,
     http_series: HttpSeriesCache,
 }
 
@@ -233,6 +237,8 @@ impl Metrics {
             sse_dropped: Counter::default(),
             requests_refused: Counter::default(),
             admin_actions: Family::default(),
+            review_queue_items: Gauge::default(),
+            review_queue_oldest_age: Gauge::default(),
         };
         let reg = root.sub_registry_with_prefix("arcade");
         reg.register(
@@ -281,6 +287,17 @@ impl Metrics {
             "admin_actions",
             "Operator actions stored with their audit record, by action",
             metrics.admin_actions.clone(),
+        );
+        reg.register(
+            "review_queue_items",
+            "Flagged scores and players' reports waiting for an operator (every replica reports \
+             the shared queue)",
+            metrics.review_queue_items.clone(),
+        );
+        reg.register(
+            "review_queue_oldest_age_seconds",
+            "How long the oldest item of the review queue has waited (0 when it is empty)",
+            metrics.review_queue_oldest_age.clone(),
         );
         reg.register(
             "leaderboard_requests",

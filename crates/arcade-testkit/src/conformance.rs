@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_domain::DomainError;
-use arcade_domain::admin::{AdminAction, NewAudit, Operator};
+use arcade_domain::admin::{AdminAction, NewAudit, NewReport, Operator, ReviewKind};
 use arcade_domain::event::{Event, EventKind};
 use arcade_domain::ports::{
     AdminStore, HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex,
@@ -1516,6 +1516,91 @@ suite! {
             "NEW"
         );
         assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 2);
+    }
+
+    /// Flagged scores and reports (with their score, or of a name alone) wait for review,
+    /// oldest first, until resolved once; the depth counts them and dates the oldest.
+    pub async fn flagged_scores_and_reports_wait_for_review_until_resolved(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("sus")).await.unwrap();
+        let mut flagged = score("sus", 90, T0);
+        flagged.flags = vec!["fast_reactions".to_owned()];
+        scores.record_score(&flagged).await.unwrap();
+        scores
+            .record_score(&score("sus", 10, Timestamp(T0.0 + 1)))
+            .await
+            .unwrap();
+        assert_eq!(
+            admin.review_depth().await.unwrap().items,
+            1,
+            "only the flagged score waits"
+        );
+        admin
+            .add_report(&NewReport {
+                player_key: "sus".to_owned(),
+                session_id: Some(flagged.session_id),
+                reason: Some("too good".to_owned()),
+                at: Timestamp(T0.0 + 5),
+            })
+            .await
+            .unwrap();
+        admin
+            .add_report(&NewReport {
+                player_key: "sus".to_owned(),
+                session_id: None,
+                reason: None,
+                at: Timestamp(T0.0 + 9),
+            })
+            .await
+            .unwrap();
+        let queue = admin.review_queue(10).await.unwrap();
+        assert_eq!(queue.len(), 3);
+        let score_item = format!("score:{}", flagged.session_id);
+        assert_eq!(queue[0].item, score_item);
+        assert_eq!(queue[0].kind, ReviewKind::FlaggedScore);
+        assert_eq!(queue[0].player, "SUS");
+        assert_eq!(queue[0].score, Some(90));
+        assert_eq!(queue[0].flags, ["fast_reactions"]);
+        assert_eq!(queue[0].at, T0);
+        assert_eq!(queue[1].kind, ReviewKind::Report);
+        assert_eq!(queue[1].session_id, Some(flagged.session_id));
+        assert_eq!(queue[1].score, Some(90));
+        assert_eq!(queue[1].reason.as_deref(), Some("too good"));
+        assert_eq!(queue[2].session_id, None);
+        assert_eq!(queue[2].game, None);
+        assert_eq!(admin.review_queue(1).await.unwrap().len(), 1);
+        assert_eq!(
+            admin.review_item(&queue[2].item).await.unwrap().as_ref(),
+            Some(&queue[2])
+        );
+        assert_eq!(admin.review_item("report:999999").await.unwrap(), None);
+        let depth = admin.review_depth().await.unwrap();
+        assert_eq!((depth.items, depth.oldest_at), (3, Some(T0)));
+        let a = audit(
+            AdminAction::ReviewResolved,
+            &score_item,
+            Timestamp(T0.0 + 20),
+        );
+        assert!(
+            admin
+                .resolve_review(&score_item, "dismiss", &a)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !admin
+                .resolve_review(&score_item, "dismiss", &a)
+                .await
+                .unwrap(),
+            "once"
+        );
+        let depth = admin.review_depth().await.unwrap();
+        assert_eq!(
+            (depth.items, depth.oldest_at),
+            (2, Some(Timestamp(T0.0 + 5)))
+        );
+        assert_eq!(admin.review_item(&score_item).await.unwrap(), None);
+        assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 1);
     }
 }
 

@@ -32,7 +32,8 @@ use crate::config::{
 /// Connection backlog: tokio's default of 128 overflows under bursts of new connections and
 /// costs one-second SYN retries.
 const LISTEN_BACKLOG: u32 = 1024;
-/// How often old sessions are forgotten and idle rate-limit entries dropped.
+/// How often old sessions are forgotten, idle rate-limit entries dropped and the review
+/// queue's depth read for the metrics.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(30);
 
 /// The configured score store.
@@ -395,6 +396,25 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         if let Err(e) = state.arcade.purge_sessions().await {
             tracing::warn!(error = %e, "session housekeeping failed");
+        }
+        match state.arcade.review_depth().await {
+            Ok(depth) => {
+                let now = state.arcade.now();
+                state
+                    .metrics
+                    .review_queue_items
+                    .set(i64::try_from(depth.items).unwrap_or(i64::MAX));
+                let age = depth.oldest_at.map_or(0, |at| now.millis_since(at));
+                #[allow(clippy::cast_precision_loss)]
+                state
+                    .metrics
+                    .review_queue_oldest_age
+                    .set(age as f64 / 1000.0);
+            }
+            Err(e) => tracing::warn!(
+                error = %arcade_domain::error::report(&e),
+                "the review queue's depth could not be read"
+            ),
         }
     }
 }

@@ -100,7 +100,27 @@ export const api = {
   heartbeat: (sessionId, payload) => request('POST', `/api/sessions/${enc(sessionId)}/heartbeat`, payload),
 
   finish: (sessionId, payload) => request('POST', `/api/sessions/${enc(sessionId)}/finish`, payload),
+
+  /** Report a name for an operator's review (no token: nothing of who reports is kept). */
+  report: (player, reason) => request('POST', '/api/reports', reason ? { player, reason } : { player }),
 };
+
+/** A small button that reports `player`'s name in one click, then says it did. */
+function reportButton(player) {
+  const button = h('button', { type: 'button', class: 'report-name', title: `Report the name ${player}`, 'aria-label': `Report the name ${player}` }, '⚑');
+  button.addEventListener('click', async (event) => {
+    event.stopPropagation();
+    button.disabled = true;
+    try {
+      await api.report(player);
+      button.replaceWith(h('span', { class: 'reported' }, 'reported'));
+    } catch (err) {
+      button.disabled = false;
+      button.title = err instanceof ApiError && err.status === 429 ? 'Too many reports: try again in a minute' : 'Could not report: try again';
+    }
+  });
+  return button;
+}
 
 // ---------------------------------------------------------------------------
 // Remembered player and preferences (localStorage may be unavailable).
@@ -244,6 +264,7 @@ export function renderLeaderboardRows(tbody, entries, highlightName, emptyText =
       const when = formatWhen(entry.achieved_at);
       const nameCell = h('td', { class: 'player' }, entry.player);
       if (mine) nameCell.append(h('span', { class: 'you-badge' }, 'you'));
+      else nameCell.append(reportButton(entry.player));
       rows.push(
         h(
           'tr',

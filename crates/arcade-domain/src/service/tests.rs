@@ -14,6 +14,7 @@ use futures::executor::block_on;
 use futures::stream::{self, BoxStream, StreamExt};
 
 use super::*;
+use crate::admin::Resolution;
 use crate::keys::SessionSecret;
 use crate::ports::{OutboxDepth, OutboxEntry};
 use crate::ranks::RankedBoard;
@@ -388,6 +389,8 @@ impl Observer for Seen {
 struct Admin {
     scores: Arc<Scores>,
     blocked: Mutex<Vec<String>>,
+    reports: Mutex<Vec<crate::admin::NewReport>>,
+    reviewed: Mutex<Vec<String>>,
     operators: Mutex<Vec<crate::admin::Operator>>,
     audit: Mutex<Vec<crate::admin::AuditRecord>>,
 }
@@ -533,6 +536,89 @@ impl AdminStore for Admin {
         if block_old.is_some() {
             lock(&self.blocked).push(old_key.to_owned());
         }
+        self.append(audit);
+        Ok(true)
+    }
+
+    async fn add_report(&self, r: &crate::admin::NewReport) -> Result<(), BackendError> {
+        lock(&self.reports).push(r.clone());
+        Ok(())
+    }
+
+    async fn review_queue(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<crate::admin::ReviewItem>, BackendError> {
+        use crate::admin::{ReviewItem, ReviewKind};
+        let reviewed = lock(&self.reviewed).clone();
+        let rows = lock(&self.scores.rows).clone();
+        let mut items: Vec<ReviewItem> = rows
+            .iter()
+            .filter(|r| !r.flags.is_empty())
+            .map(|r| ReviewItem {
+                item: format!("score:{}", r.session_id),
+                kind: ReviewKind::FlaggedScore,
+                player: r.player_name.clone(),
+                game: Some(r.game.clone()),
+                session_id: Some(r.session_id),
+                score: Some(r.score),
+                flags: r.flags.clone(),
+                reason: None,
+                at: r.achieved_at,
+            })
+            .collect();
+        for (i, rep) in lock(&self.reports).iter().enumerate() {
+            let row = rows.iter().find(|r| Some(r.session_id) == rep.session_id);
+            items.push(ReviewItem {
+                item: format!("report:{}", i + 1),
+                kind: ReviewKind::Report,
+                player: lock(&self.scores.players)
+                    .get(&rep.player_key)
+                    .map_or(rep.player_key.clone(), |p| p.name.clone()),
+                game: row.map(|r| r.game.clone()),
+                session_id: rep.session_id,
+                score: row.map(|r| r.score),
+                flags: row.map(|r| r.flags.clone()).unwrap_or_default(),
+                reason: rep.reason.clone(),
+                at: rep.at,
+            });
+        }
+        items.retain(|i| !reviewed.contains(&i.item));
+        items.sort_by(|a, b| (a.at, &a.item).cmp(&(b.at, &b.item)));
+        items.truncate(limit);
+        Ok(items)
+    }
+
+    async fn review_item(
+        &self,
+        item: &str,
+    ) -> Result<Option<crate::admin::ReviewItem>, BackendError> {
+        Ok(self
+            .review_queue(usize::MAX)
+            .await?
+            .into_iter()
+            .find(|i| i.item == item))
+    }
+
+    async fn review_depth(&self) -> Result<crate::admin::ReviewDepth, BackendError> {
+        let items = self.review_queue(usize::MAX).await?;
+        Ok(crate::admin::ReviewDepth {
+            items: items.len() as u64,
+            oldest_at: items.iter().map(|i| i.at).min(),
+        })
+    }
+
+    async fn resolve_review(
+        &self,
+        item: &str,
+        _resolution: &str,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut reviewed = lock(&self.reviewed);
+        if reviewed.iter().any(|i| i == item) {
+            return Ok(false);
+        }
+        reviewed.push(item.to_owned());
         self.append(audit);
         Ok(true)
     }
@@ -1723,5 +1809,73 @@ fn a_resumed_game_is_held_to_the_clock_of_its_ticket() {
     assert!(
         matches!(&slow, DomainError::Rejected { rejection, .. } if rejection.reason == "too_slow"),
         "{slow:?}"
+    );
+}
+
+#[test]
+fn reports_and_flagged_scores_wait_in_the_queue_until_resolved() {
+    let h = Harness::new();
+    let started = h.start("Sus", None).unwrap();
+    let batch = h.play(&started, 80);
+    let receipt = h.finish(&started, batch).unwrap();
+    lock(&h.scores.rows)[0].flags = vec!["fast_reactions".to_owned()];
+    let id = receipt.session_id.to_string();
+    let e = block_on(h.arcade.report("Nobody", None, None)).unwrap_err();
+    assert_eq!(e.code(), "player_not_found");
+    h.clock.advance(Duration::from_secs(1));
+    block_on(h.arcade.report("sus", Some(&id), Some("too good"))).unwrap();
+    h.clock.advance(Duration::from_secs(1));
+    block_on(h.arcade.report("Sus", None, Some("rude name"))).unwrap();
+    let all = Limit::parse(None).unwrap();
+    let queue = block_on(h.arcade.review_queue(all)).unwrap();
+    assert_eq!(queue.len(), 3, "{queue:?}");
+    assert_eq!(queue[0].item, format!("score:{id}"), "oldest first");
+    let depth = block_on(h.arcade.review_depth()).unwrap();
+    assert_eq!(depth.items, 3);
+    assert_eq!(depth.oldest_at, Some(receipt.achieved_at));
+
+    let dismissed = &queue[2].item;
+    block_on(
+        h.arcade
+            .resolve_review(dismissed, Resolution::Dismiss, "ann", None),
+    )
+    .unwrap();
+    let e = block_on(
+        h.arcade
+            .resolve_review(dismissed, Resolution::Dismiss, "ann", None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "review_item_not_found");
+    let flagged = format!("score:{id}");
+    block_on(
+        h.arcade
+            .resolve_review(&flagged, Resolution::RemoveScore, "ann", None),
+    )
+    .unwrap();
+    assert_eq!(
+        all_time_rank(&h, "Sus"),
+        None,
+        "the score is gone from the board"
+    );
+    // The report about the same score no longer names a score, and is resolved all the same.
+    let left = block_on(h.arcade.review_queue(all)).unwrap();
+    assert_eq!(left.len(), 1);
+    block_on(
+        h.arcade
+            .resolve_review(&left[0].item, Resolution::HidePlayer, "ann", None),
+    )
+    .unwrap();
+    assert_eq!(block_on(h.arcade.review_depth()).unwrap().items, 0);
+    let log = block_on(h.arcade.audit_log(Limit::parse(Some(100)).unwrap(), None)).unwrap();
+    let actions: Vec<_> = log.records.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "review_resolved",
+            "player_hidden",
+            "review_resolved",
+            "score_removed",
+            "review_resolved"
+        ]
     );
 }

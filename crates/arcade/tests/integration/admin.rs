@@ -422,3 +422,76 @@ async fn a_renamed_player_plays_on_under_the_new_name_and_the_old_one_can_be_blo
     admin_cli(&app, &["rename", "Goodword", "Fine"]);
     app.start_ok("egg-catcher", "Goodword", None).await;
 }
+
+#[tokio::test]
+async fn reports_wait_in_the_review_queue_until_an_operator_resolves_them() {
+    let app = spawn_app().await;
+    let (status, finished, _, _) = app.play_game("egg-catcher", "Sly", None, 80).await;
+    assert_eq!(status, StatusCode::OK);
+    let session = finished["session_id"].as_str().unwrap().to_owned();
+    let r = app
+        .post_json(
+            "/api/reports",
+            &json!({"player": "sly", "session_id": session, "reason": "bot"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = app
+        .post_json("/api/reports", &json!({"player": "Nobody"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let token = operator_token(&app, "ann");
+    let queue: Value = admin_get(&app, "/api/admin/review", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{queue}");
+    assert_eq!(items[0]["kind"], "report");
+    assert_eq!(items[0]["player"], "Sly");
+    assert_eq!(items[0]["reason"], "bot");
+    assert_eq!(items[0]["session_id"], session.as_str());
+    let item = items[0]["item"].as_str().unwrap();
+    let resolve = format!("/api/admin/review/{item}/resolve");
+    let body = json!({"resolution": "remove_score", "reason": "replayed a bot"});
+    assert_eq!(
+        admin_post(&app, &resolve, &token, body.clone()).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        admin_post(&app, &resolve, &token, body).await,
+        StatusCode::NOT_FOUND
+    );
+    wait_boards(&app, "egg-catcher", "Sly", false).await;
+    let queue: Value = admin_get(&app, "/api/admin/review", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["items"].as_array().unwrap().len(), 0);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("arcade_review_queue_items "), "{metrics}");
+    assert!(
+        metrics.contains("arcade_review_queue_oldest_age_seconds "),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn reports_are_limited_per_client() {
+    let app = spawn_app().await;
+    app.start_ok("egg-catcher", "Target", None).await;
+    let mut limited = false;
+    for _ in 0..2 * arcade_server::admin::REPORTS_PER_MINUTE {
+        let r = app
+            .post_json("/api/reports", &json!({"player": "Target"}))
+            .await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+    }
+    assert!(limited, "reports are limited");
+}

@@ -272,6 +272,9 @@ full() {
     /usr/bin/time -v "$BIN/seed" --database-url "$url" --redis-url "$REDIS" --redis-prefix "$prefix" \
         --players "$SEED_PLAYERS" 2>&1 | grep -E 'rows|board|seeded|done|Maximum resident|Elapsed' |
         tee -a "$OUT/summary.txt"
+    # Replicas sharing Redis need one session secret; this run's is its own.
+    ARCADE_SESSION_SECRET=${ARCADE_SESSION_SECRET:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
+    export ARCADE_SESSION_SECRET
     local flags=(--database-url "$url" --redis-url "$REDIS" --redis-prefix "$prefix" --nats-url "$NATS")
     start_arcade 18084 "$dir" "${flags[@]}"
     log "PostgreSQL+Redis+NATS: wrk on reads with $SEED_PLAYERS players on the board"

@@ -10,8 +10,14 @@
 //! to the database as well, which would keep the machine overloaded after the burst that
 //! started it is over. Requests beyond those wait a moment for their turn, then get
 //! an unavailable `BackendError` (503, retry).
+//!
+//! A change the cache missed (a submit or a removal that failed on it while the store took
+//! it) leaves the board stale: the board is rebuilt from the store, now and, should that fail
+//! too, at its next answer from the cache, so a cache that was only out of reach for a while
+//! does not keep an old picture.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +47,10 @@ pub struct FailoverRankIndex {
     scores: Arc<dyn ScoreStore>,
     clock: Arc<dyn Clock>,
     rebuilding: Arc<Mutex<HashSet<BoardKey>>>,
+    /// Boards the cache missed a change of, until a rebuild succeeds; `any_stale` spares the
+    /// lock when there are none.
+    stale: Arc<Mutex<HashSet<BoardKey>>>,
+    any_stale: Arc<AtomicBool>,
     store_answers: Semaphore,
     store_answers_at_once: usize,
     observer: Arc<dyn Observer>,
@@ -68,6 +78,8 @@ impl FailoverRankIndex {
             scores,
             clock,
             rebuilding: Arc::default(),
+            stale: Arc::default(),
+            any_stale: Arc::default(),
             store_answers: Semaphore::new(STORE_ANSWERS_AT_ONCE),
             store_answers_at_once: STORE_ANSWERS_AT_ONCE,
             observer,
@@ -103,7 +115,12 @@ impl FailoverRankIndex {
         F: Future<Output = Result<T, BackendError>>,
     {
         let refused = match cached {
-            Ok(t) => return Ok(t),
+            Ok(t) => {
+                if self.any_stale.load(Ordering::Relaxed) && self.is_stale(board) {
+                    self.rebuild_in_background(board);
+                }
+                return Ok(t);
+            }
             Err(e) if e.kind() == BackendErrorKind::NotLoaded => {
                 self.rebuild_in_background(board);
                 e
@@ -130,6 +147,28 @@ impl FailoverRankIndex {
         from_store().await
     }
 
+    fn is_stale(&self, board: &BoardKey) -> bool {
+        self.stale
+            .lock()
+            .map(|s| s.contains(board))
+            .unwrap_or(false)
+    }
+
+    /// The cache missed a change of `board` that the store took: rebuild it from the store.
+    fn missed(&self, board: &BoardKey, error: &BackendError) {
+        tracing::warn!(
+            error = %report(error),
+            game = board.game,
+            period = board.period.as_str(),
+            "rank cache missed a change; rebuilding the board from the database"
+        );
+        if let Ok(mut stale) = self.stale.lock() {
+            stale.insert(board.clone());
+            self.any_stale.store(true, Ordering::Relaxed);
+        }
+        self.rebuild_in_background(board);
+    }
+
     fn rebuild_in_background(&self, board: &BoardKey) {
         {
             let Ok(mut busy) = self.rebuilding.lock() else {
@@ -146,14 +185,21 @@ impl FailoverRankIndex {
             self.rebuilding.clone(),
             board.clone(),
         );
+        let (stale, any_stale) = (self.stale.clone(), self.any_stale.clone());
         tokio::spawn(async move {
             match rebuild(cache.as_ref(), scores.as_ref(), clock.as_ref(), &board).await {
-                Ok(n) => tracing::info!(
-                    game = board.game,
-                    period = board.period.as_str(),
-                    players = n,
-                    "rank cache rebuilt from the database"
-                ),
+                Ok(n) => {
+                    if let Ok(mut stale) = stale.lock() {
+                        stale.remove(&board);
+                        any_stale.store(!stale.is_empty(), Ordering::Relaxed);
+                    }
+                    tracing::info!(
+                        game = board.game,
+                        period = board.period.as_str(),
+                        players = n,
+                        "rank cache rebuilt from the database"
+                    )
+                }
                 Err(e) => {
                     tracing::warn!(error = %report(&e), "rank cache rebuild failed; will retry")
                 }
@@ -204,6 +250,11 @@ impl RankIndex for FailoverRankIndex {
         standing: Standing,
     ) -> Result<Submission, BackendError> {
         let cached = self.cache.submit(board, standing.clone()).await;
+        if let Err(e) = &cached
+            && e.kind() != BackendErrorKind::NotLoaded
+        {
+            self.missed(board, e);
+        }
         self.answer(board, cached, || self.truth.submit(board, standing))
             .await
     }
@@ -241,8 +292,17 @@ impl RankIndex for FailoverRankIndex {
 
     /// Off the cache (the store's bests were changed by whoever asked): a cache that cannot
     /// be reached says so, for the caller to try again, as it would keep the player otherwise.
+    /// The store removed the player already (this follows it): a removal the cache misses is
+    /// made good by rebuilding the board from the store.
     async fn remove(&self, board: &BoardKey, key: &str) -> Result<(), BackendError> {
-        self.cache.remove(board, key).await
+        match self.cache.remove(board, key).await {
+            Err(e) if e.kind() != BackendErrorKind::NotLoaded => {
+                self.missed(board, &e);
+                Ok(())
+            }
+            // A board the cache lost is rebuilt at its next read, without the player.
+            _ => Ok(()),
+        }
     }
 
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {

@@ -134,6 +134,58 @@ async fn redis_down_refuses_play_but_boards_answer_from_postgres() {
 }
 
 #[tokio::test]
+async fn a_change_the_rank_cache_missed_while_redis_was_away_reaches_it_when_back() {
+    use crate::admin::{admin_post, operator_token};
+    let Some((proxy, app)) = behind_a_redis_proxy(&[]).await else {
+        return;
+    };
+    let (status, low, _, token) = app.play_game("egg-catcher", "Rex", None, 40).await;
+    assert_eq!(status, StatusCode::OK, "{low}");
+    let (status, high, _, _) = app
+        .play_game("egg-catcher", "Rex", token.as_deref(), 90)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{high}");
+    assert!(high["score"].as_u64() > low["score"].as_u64());
+    let operator = operator_token(&app, "ann");
+
+    // The database takes the removal; the rank cache in Redis cannot hear of it.
+    proxy.cut();
+    let remove = format!(
+        "/api/admin/scores/{}/remove",
+        high["session_id"].as_str().unwrap()
+    );
+    let status = admin_post(
+        &app,
+        &remove,
+        &operator,
+        serde_json::json!({"reason": "bot"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    proxy.restore();
+
+    // Back, the cache's board is rebuilt from the database: the next best, not the removed one.
+    let mut best = Value::Null;
+    for _ in 0..100 {
+        let standing: Value = app
+            .get("/api/games/egg-catcher/players/Rex")
+            .await
+            .json()
+            .await
+            .unwrap_or_default();
+        best = standing["best"]["score"].clone();
+        if best == low["score"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        best, low["score"],
+        "the cache still holds the removed score"
+    );
+}
+
+#[tokio::test]
 async fn a_board_read_that_hangs_on_redis_is_a_503_within_the_request_timeout() {
     let Some((proxy, app)) = behind_a_redis_proxy(&["--request-timeout", "300ms"]).await else {
         return;

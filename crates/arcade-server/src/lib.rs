@@ -191,9 +191,10 @@ pub fn app(state: AppState) -> Router {
     let assets = Router::new()
         .route("/assets/{*path}", get(api::asset))
         .route("/favicon.ico", get(api::favicon));
-    middleware::secured(api, Group::Api)
-        .merge(middleware::secured(pages, Group::Pages))
-        .merge(middleware::secured(assets, Group::Assets))
+    let hsts = settings.hsts_max_age;
+    middleware::secured(api, Group::Api, hsts)
+        .merge(middleware::secured(pages, Group::Pages, hsts))
+        .merge(middleware::secured(assets, Group::Assets, hsts))
         .layer(
             ServiceBuilder::new()
                 .map_request(middleware::drop_unacceptable_request_id)

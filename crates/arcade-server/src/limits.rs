@@ -29,6 +29,9 @@ pub struct HttpSettings {
     /// Proxies whose `X-Forwarded-For` is believed: the client is the right-most address
     /// not among them (see [`crate::forwarded`]).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `Strict-Transport-Security`'s max-age on every answer, when the arcade is reached over
+    /// HTTPS (browsers ignore the header on plain HTTP); `None` sends none.
+    pub hsts_max_age: Option<Duration>,
 }
 
 impl Default for HttpSettings {
@@ -38,6 +41,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(10),
             max_requests_in_flight: 512,
             trusted_proxies: Vec::new(),
+            hsts_max_age: None,
         }
     }
 }

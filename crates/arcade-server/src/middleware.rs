@@ -130,12 +130,22 @@ impl Group {
 pub(crate) fn secured<S: Clone + Send + Sync + 'static>(
     router: axum::Router<S>,
     group: Group,
+    hsts_max_age: Option<std::time::Duration>,
 ) -> axum::Router<S> {
     let mut router = router.layer(CatchPanicLayer::custom(panicked));
     for (name, value) in group.headers() {
         router = router.layer(SetResponseHeaderLayer::overriding(
             name,
             HeaderValue::from_static(value),
+        ));
+    }
+    if let Some(max_age) = hsts_max_age
+        && let Ok(value) =
+            HeaderValue::from_str(&format!("max-age={}; includeSubDomains", max_age.as_secs()))
+    {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            value,
         ));
     }
     router
@@ -559,7 +569,7 @@ mod tests {
                     "unreachable"
                 }),
             );
-        secured(routes, Group::Api).layer(
+        secured(routes, Group::Api, None).layer(
             ServiceBuilder::new()
                 .map_request(drop_unacceptable_request_id)
                 .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))

@@ -282,6 +282,7 @@ impl Application {
             request_timeout: settings.request_timeout,
             max_requests_in_flight: settings.max_requests_in_flight.get(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            hsts_max_age: settings.hsts_max_age,
         };
         let state = AppState::new(arcade.clone(), metrics, health, http);
         let listener = bind(settings.listen)?;

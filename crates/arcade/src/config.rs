@@ -199,6 +199,11 @@ pub struct ServeArgs {
     /// once rather than queued (probes, metrics, pages and cached boards are not counted).
     #[arg(long, env = "ARCADE_MAX_REQUESTS_IN_FLIGHT", default_value = "512")]
     pub max_requests_in_flight: NonZeroUsize,
+    /// When the arcade is reached over HTTPS (a proxy in front terminates TLS), send
+    /// Strict-Transport-Security with this max-age (e.g. `365d`), so browsers never come back
+    /// over plain HTTP. `0s`, the default, sends none.
+    #[arg(long, env = "ARCADE_HSTS_MAX_AGE", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub hsts_max_age: Duration,
     /// Session starts allowed per client per minute, a minute's worth at once (IPv6 clients
     /// are counted by their /64). With Redis the count is shared by every replica.
     #[arg(long, env = "ARCADE_STARTS_PER_MINUTE", default_value_t = NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN))]
@@ -552,6 +557,7 @@ pub struct ServeSettings {
     pub max_requests_in_flight: NonZeroUsize,
     pub starts_per_minute: NonZeroU32,
     pub trusted_proxies: Vec<IpNet>,
+    pub hsts_max_age: Option<Duration>,
     pub drain_delay: Duration,
     pub shutdown_timeout: Duration,
 }
@@ -899,6 +905,7 @@ impl ServeArgs {
             max_requests_in_flight: self.max_requests_in_flight,
             starts_per_minute: self.starts_per_minute,
             trusted_proxies: self.trusted_proxies.clone(),
+            hsts_max_age: (!self.hsts_max_age.is_zero()).then_some(self.hsts_max_age),
             drain_delay: self.drain_delay,
             shutdown_timeout: self.shutdown_timeout,
         })

@@ -288,6 +288,32 @@ async fn the_openapi_document_describes_every_endpoint_and_error() {
 }
 
 #[tokio::test]
+async fn strict_transport_security_is_sent_only_when_configured() {
+    let app = spawn_app().await;
+    for path in ["/", "/api/games", "/assets/games/egg-catcher/sim.js"] {
+        let r = app.get(path).await;
+        assert!(
+            r.headers().get("strict-transport-security").is_none(),
+            "{path}"
+        );
+    }
+    let app = arcade_testkit::spawn_app_with(&["--hsts-max-age", "365d"]).await;
+    for path in [
+        "/",
+        "/api/games",
+        "/assets/games/egg-catcher/sim.js",
+        "/no-such-page",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn pages_and_assets_are_served_with_caching_security_and_compression() {
     let app = spawn_app().await;
     let home = app.get("/").await;

@@ -430,18 +430,40 @@ async fn follow_moderation(state: AppState) {
         if !event.kind.is_moderation() {
             continue;
         }
-        match state.arcade.apply_moderation(&event).await {
-            Ok(_) => state.boards.invalidate(&event.game),
-            Err(e) => tracing::warn!(
-                error = %arcade_domain::error::report(&e),
-                kind = event.kind.as_str(),
-                game = %event.game,
-                "an operator's change did not reach this replica's boards; it reaches them at \
-                 the next rebuild or when the change is made again"
-            ),
+        // A refresh takes the player off and puts their best back: one that fails between the
+        // two (the database busy a moment) is tried again, or the player would stay off.
+        let mut wait = MODERATION_RETRY_FIRST;
+        for attempt in 1..=MODERATION_ATTEMPTS {
+            match state.arcade.apply_moderation(&event).await {
+                Ok(_) => {
+                    state.boards.invalidate(&event.game);
+                    break;
+                }
+                Err(e) if attempt < MODERATION_ATTEMPTS => {
+                    tracing::debug!(
+                        error = %arcade_domain::error::report(&e),
+                        attempt,
+                        "an operator's change could not be applied yet; trying again"
+                    );
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(e) => tracing::warn!(
+                    error = %arcade_domain::error::report(&e),
+                    kind = event.kind.as_str(),
+                    game = %event.game,
+                    "an operator's change did not reach this replica's boards; it reaches them \
+                     at the next rebuild or when the change is made again"
+                ),
+            }
         }
     }
 }
+
+/// Tries of an operator's change on this replica's boards, the first wait between them
+/// doubling each time (about six seconds in all).
+const MODERATION_ATTEMPTS: u32 = 5;
+const MODERATION_RETRY_FIRST: Duration = Duration::from_millis(400);
 
 /// The real clock, for the binary.
 pub fn system_clock() -> Arc<dyn Clock> {

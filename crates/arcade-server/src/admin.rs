@@ -48,6 +48,7 @@ const FORGET_EVERY: u32 = 1024;
         (name = "reports", description = "Players report a name or a score for an operator's review"),
     ),
     modifiers(&OperatorAuth),
+    components(schemas(PlayerAction)),
 )]
 struct AdminDoc;
 
@@ -443,10 +444,13 @@ pub async fn rename_player(
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     /// The reported player's name.
+    #[schema(format = "player-name", min_length = 1, max_length = 256)]
     pub player: String,
     /// The reported score's session id, when a score is reported.
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub session_id: Option<String>,
-    /// Why (one line, at most 500 characters).
+    /// Why (one line without control characters, at most 500 characters).
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1F\\x7F]*$")]
     pub reason: Option<String>,
 }
 
@@ -458,6 +462,7 @@ pub struct ReportRequest {
         (status = 202, description = "Reported: an operator will look at it"),
         (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such player (`player_not_found`) or score of theirs (`score_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name or reason", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many reports from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),

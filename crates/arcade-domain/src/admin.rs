@@ -112,10 +112,12 @@ pub enum AdminAction {
     PlayerUnbanned,
     ScoreRemoved,
     ReviewResolved,
+    NameRuleAdded,
+    NameRuleRemoved,
 }
 
 impl AdminAction {
-    pub const ALL: [AdminAction; 9] = [
+    pub const ALL: [AdminAction; 11] = [
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::PlayerHidden,
@@ -125,6 +127,8 @@ impl AdminAction {
         Self::PlayerUnbanned,
         Self::ScoreRemoved,
         Self::ReviewResolved,
+        Self::NameRuleAdded,
+        Self::NameRuleRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -138,6 +142,8 @@ impl AdminAction {
             Self::PlayerUnbanned => "player_unbanned",
             Self::ScoreRemoved => "score_removed",
             Self::ReviewResolved => "review_resolved",
+            Self::NameRuleAdded => "name_rule_added",
+            Self::NameRuleRemoved => "name_rule_removed",
         }
     }
 }
@@ -216,7 +222,7 @@ pub struct NewAudit {
     /// Who acted: an operator's name, or `cli:USER` for the command line on the database.
     pub actor: String,
     pub action: AdminAction,
-    /// What it was done to: `operator:NAME`, `player:KEY`, `score:SESSION`.
+    /// What it was done to: `operator:NAME`, `player:KEY`, `score:SESSION`, `name_rule:ID`.
     pub target: String,
     pub reason: Option<String>,
     /// The target's state before and after, as JSON (none when there was nothing before or

@@ -269,6 +269,15 @@ pub enum DomainError {
     NameUnavailable(String),
     #[error("nothing called '{0}' waits for review")]
     ReviewItemNotFound(String),
+    /// A name the deny list refuses; the message does not say which rule matched.
+    #[error("the name '{0}' is not allowed: pick another")]
+    NameDenied(String),
+    #[error("{0}")]
+    InvalidNameRule(String),
+    #[error("the deny list has this {0} already")]
+    NameRuleExists(String),
+    #[error("there is no name rule {0}")]
+    NameRuleNotFound(i64),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -302,6 +311,10 @@ impl DomainError {
             Self::ScoreNotFound(_) => "score_not_found",
             Self::NameUnavailable(_) => "name_unavailable",
             Self::ReviewItemNotFound(_) => "review_item_not_found",
+            Self::NameDenied(_) => "name_denied",
+            Self::InvalidNameRule(_) => "invalid_name_rule",
+            Self::NameRuleExists(_) => "name_rule_exists",
+            Self::NameRuleNotFound(_) => "name_rule_not_found",
             Self::Backend(e) => match e.kind() {
                 BackendErrorKind::Unavailable | BackendErrorKind::NotLoaded => "unavailable",
                 BackendErrorKind::ShuttingDown => "shutting_down",

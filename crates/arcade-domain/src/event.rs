@@ -21,10 +21,12 @@ pub enum EventKind {
     ScoreRemoved,
     /// An operator renamed a player (one event for the old name, one for the new).
     PlayerRenamed,
+    /// An operator changed the name deny list: every replica reloads it.
+    NameRulesChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::SessionStarted,
         EventKind::ScoreSubmitted,
         EventKind::LeaderboardTop,
@@ -32,6 +34,7 @@ impl EventKind {
         EventKind::PlayerRestored,
         EventKind::ScoreRemoved,
         EventKind::PlayerRenamed,
+        EventKind::NameRulesChanged,
     ];
 
     /// Whether the event reports an operator's change to a player's place on the boards:
@@ -53,6 +56,7 @@ impl EventKind {
             Self::PlayerRestored => "arcade.player.restored",
             Self::ScoreRemoved => "arcade.score.removed",
             Self::PlayerRenamed => "arcade.player.renamed",
+            Self::NameRulesChanged => "arcade.names.rules_changed",
         }
     }
 
@@ -66,6 +70,7 @@ impl EventKind {
             Self::PlayerRestored => "player_restored",
             Self::ScoreRemoved => "score_removed",
             Self::PlayerRenamed => "player_renamed",
+            Self::NameRulesChanged => "name_rules_changed",
         }
     }
 }
@@ -110,6 +115,22 @@ impl Event {
             game: game.to_owned(),
             player: player.to_owned(),
             session_id,
+            score: None,
+            rank: None,
+            period: None,
+            at,
+        }
+    }
+
+    /// An operator's change of the name deny list (no game, no player).
+    pub fn name_rules_changed(at: Timestamp) -> Self {
+        let id = Uuid::new_v4();
+        Self {
+            id,
+            kind: EventKind::NameRulesChanged,
+            game: String::new(),
+            player: String::new(),
+            session_id: id,
             score: None,
             rank: None,
             period: None,

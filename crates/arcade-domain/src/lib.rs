@@ -4,6 +4,7 @@
 //! A tour:
 //! - [`admin`]: operators, their tokens, their actions and the audit records they leave.
 //! - [`name`]: validated, normalised player names and their look-alike-proof keys.
+//! - [`name_rules`]: the deny list of words and patterns operators extend, matched on keys.
 //! - [`token`]: the secret a browser keeps to play under a claimed name.
 //! - [`time`]: timestamps, the clock port and leaderboard periods (all-time, day, week).
 //! - [`session`]: the session state machine, input recording, wall-clock plausibility (ahead
@@ -13,7 +14,7 @@
 //! - [`ranks`]: board order, ties and an in-memory ranked board.
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
-//!   `Outbox`, `EventBus`, `RateLimit`, `AdminStore`).
+//!   `Outbox`, `EventBus`, `RateLimit`, `AdminStore`, `NameRuleStore`).
 //! - [`client`]: who a per-client limit counts (an IPv4 address, an IPv6 /64).
 //! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
 //! - [`error`]: the domain error the HTTP layer maps to statuses, and `BackendError`, which
@@ -25,6 +26,7 @@ pub mod error;
 pub mod event;
 pub mod keys;
 pub mod name;
+pub mod name_rules;
 pub mod ports;
 pub mod query;
 pub mod ranks;

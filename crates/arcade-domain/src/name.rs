@@ -264,7 +264,7 @@ fn is_enclosing_mark(ch: char) -> bool {
 /// ("ALlCE") from "alice". So: settle the case (lower, then upper, so that ß, ẞ and SS, or
 /// ς, σ and Σ, agree), fold look-alikes among the capitals (I and l meet there), lower-case,
 /// and fold look-alikes among the small letters (rn and m meet there).
-fn key_of(display: &str) -> String {
+pub(crate) fn key_of(display: &str) -> String {
     let capitals = display.to_lowercase().to_uppercase();
     let folded: String = skeleton(&capitals).collect();
     skeleton(&folded.to_lowercase()).collect()

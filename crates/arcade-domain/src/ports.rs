@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::admin::{AuditRecord, NewAudit, NewReport, Operator, ReviewDepth, ReviewItem};
 use crate::error::{BackendError, DomainError};
 use crate::event::{Event, EventKind};
+use crate::name_rules::{NameRule, NewNameRule};
 use crate::ranks::{Ranked, Standing, Submission};
 use crate::session::{Session, SessionId};
 use crate::time::{BoardKey, Timestamp};
@@ -213,6 +214,40 @@ pub trait AdminStore: Send + Sync {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRecord>, BackendError>;
+}
+
+/// The audit record of a rule, made once the store has given the rule its id.
+pub type RuleAudit<'a> = &'a (dyn Fn(&NameRule) -> NewAudit + Send + Sync);
+
+/// The name deny list, in the database beside the players. Like the operators' other
+/// actions, a change is written with its audit record and its event in one transaction.
+#[async_trait]
+pub trait NameRuleStore: Send + Sync {
+    /// Every rule, oldest first.
+    async fn name_rules(&self) -> Result<Vec<NameRule>, BackendError>;
+    /// Store a rule with the audit record `audit` makes of it and `events`. `None` when a
+    /// rule of the same kind and folded form exists (then nothing is written).
+    async fn add_name_rule(
+        &self,
+        rule: &NewNameRule,
+        audit: RuleAudit<'_>,
+        events: &[Event],
+    ) -> Result<Option<NameRule>, BackendError>;
+    /// Delete rule `id` with the audit record and `events`. `false` when there is no such
+    /// rule (then nothing is written).
+    async fn remove_name_rule(
+        &self,
+        id: i64,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError>;
+    /// Up to `limit` players by key, of keys after `after` when given: a walk through every
+    /// player, for checking their names against the list.
+    async fn players_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PlayerRecord>, BackendError>;
 }
 
 /// A change applied to a stored session. It must leave the session untouched when it fails.

@@ -9,8 +9,8 @@ use crate::event::{Event, EventKind};
 use crate::keys::{SessionSecret, TicketKey, WindowKey};
 use crate::name::PlayerName;
 use crate::ports::{
-    AdminStore, EventBus, HistoryCursor, NewScore, Observer, Outbox, PlayerRecord, RankIndex,
-    RateLimit, ScoreRow, ScoreStore, SessionStore,
+    AdminStore, EventBus, HistoryCursor, NameRuleStore, NewScore, Observer, Outbox, PlayerRecord,
+    RankIndex, RateLimit, ScoreRow, ScoreStore, SessionStore,
 };
 use crate::query::{self, Limit};
 use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
@@ -49,6 +49,8 @@ pub struct Ports {
     pub starts: Arc<dyn RateLimit>,
     /// Operators and the audit log.
     pub admin: Arc<dyn AdminStore>,
+    /// The name deny list.
+    pub names: Arc<dyn NameRuleStore>,
 }
 
 /// A started session, its signed ticket, its first window and, when this start claimed the
@@ -103,6 +105,8 @@ pub struct Arcade {
     windows: WindowKey,
     tickets: TicketKey,
     heartbeat_interval_ms: u64,
+    /// The name deny list as last loaded (see [`Arcade::reload_name_rules`]).
+    deny_list: std::sync::RwLock<Arc<crate::name_rules::DenyList>>,
 }
 
 impl Arcade {
@@ -115,6 +119,7 @@ impl Arcade {
             windows: secret.window_key(),
             tickets: secret.ticket_key(),
             heartbeat_interval_ms: 2000,
+            deny_list: std::sync::RwLock::default(),
         }
     }
 
@@ -236,6 +241,7 @@ impl Arcade {
         if self.ports.admin.is_blocked(name.key()).await? {
             return Err(DomainError::NameUnavailable(name.as_str().to_owned()));
         }
+        self.refuse_denied(name)?;
         let issued = token::issue();
         let record = PlayerRecord {
             key: name.key().to_owned(),
@@ -724,9 +730,11 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
 
 mod admin;
 mod moderation;
+mod name_rules;
 mod review;
 
 pub use admin::{AuditPage, CreatedOperator};
+pub use name_rules::{CHECK_SCAN, DeniedName, NameCheckPage, Reloaded};
 
 #[cfg(test)]
 mod tests;

@@ -78,6 +78,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review_queue))
         .routes(routes!(resolve_review))
         .routes(routes!(report))
+        .merge(crate::admin_names::routes())
         .layer(axum::middleware::from_fn(admin_headers))
         .layer(axum::Extension(limiter))
         .layer(axum::Extension(Arc::new(ReportLimiter(

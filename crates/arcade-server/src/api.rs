@@ -50,7 +50,7 @@ pub async fn list_games(State(state): State<AppState>, negotiation: Negotiation)
         (status = 404, description = "Unknown game (`unknown_game`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name (`invalid_player_name`) or body shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid name (`invalid_player_name`), a new name the operators' deny list refuses (`name_denied`), or body shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many starts from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn start_session(

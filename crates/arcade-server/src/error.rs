@@ -97,15 +97,17 @@ impl ApiError {
                 | DomainError::SessionNotFound(_)
                 | DomainError::OperatorNotFound(_)
                 | DomainError::ScoreNotFound(_)
-                | DomainError::ReviewItemNotFound(_) => StatusCode::NOT_FOUND,
+                | DomainError::ReviewItemNotFound(_)
+                | DomainError::NameRuleNotFound(_) => StatusCode::NOT_FOUND,
                 DomainError::PlayerBanned(_) => StatusCode::FORBIDDEN,
                 DomainError::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
-                DomainError::OperatorExists(_) | DomainError::NameUnavailable(_) => {
-                    StatusCode::CONFLICT
-                }
-                DomainError::InvalidOperatorName(_) | DomainError::InvalidReason(_) => {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                }
+                DomainError::OperatorExists(_)
+                | DomainError::NameUnavailable(_)
+                | DomainError::NameRuleExists(_) => StatusCode::CONFLICT,
+                DomainError::InvalidOperatorName(_)
+                | DomainError::InvalidReason(_)
+                | DomainError::NameDenied(_)
+                | DomainError::InvalidNameRule(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 DomainError::InvalidName(_)
                 | DomainError::TickBehindInputs { .. }
                 | DomainError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -332,6 +334,10 @@ mod tests {
             (DomainError::OperatorNotFound("x".into()), 404),
             (DomainError::InvalidOperatorName("x".into()), 422),
             (DomainError::InvalidReason("x".into()), 422),
+            (DomainError::NameDenied("x".into()), 422),
+            (DomainError::InvalidNameRule("x".into()), 422),
+            (DomainError::NameRuleExists("word".into()), 409),
+            (DomainError::NameRuleNotFound(7), 404),
             (
                 DomainError::RateLimited {
                     retry_after: Duration::from_millis(1500),

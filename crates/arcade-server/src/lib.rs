@@ -4,6 +4,7 @@
 //! It depends on the domain's ports only, never on a database or broker crate.
 
 pub mod admin;
+pub mod admin_names;
 pub mod api;
 pub mod assets;
 pub mod board_cache;

@@ -48,7 +48,8 @@ impl LiveEvent {
         let name = match e.kind {
             EventKind::ScoreSubmitted => "score",
             EventKind::LeaderboardTop => "top",
-            EventKind::SessionStarted => return None,
+            // Nothing a page shows.
+            EventKind::SessionStarted | EventKind::NameRulesChanged => return None,
             // An operator changed who is on the game's boards: pages load them again. The
             // player is not named (a hidden name stays out of every page).
             EventKind::PlayerHidden

@@ -4,7 +4,8 @@
 //! bests) and `failover_ranks` (a cache in front of the store); and the outbox of events
 //! waiting for the bus, written with the changes they report (`postgres_outbox`,
 //! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
-//! `sqlite_admin`). Migrations live in `migrations/<backend>/`.
+//! `sqlite_admin`); and the name deny list (`postgres_names`, `sqlite_names`). Migrations live
+//! in `migrations/<backend>/`.
 
 mod classify;
 mod failover_ranks;
@@ -12,11 +13,13 @@ mod group_commit;
 mod outbox;
 mod postgres;
 mod postgres_admin;
+mod postgres_names;
 mod postgres_outbox;
 mod postgres_ranks;
 mod rows;
 mod sqlite;
 mod sqlite_admin;
+mod sqlite_names;
 mod sqlite_outbox;
 
 pub use failover_ranks::{FailoverRankIndex, rebuild};

@@ -48,7 +48,10 @@ pub(crate) async fn append_audit(
 }
 
 /// Put `events` in the outbox, ready at once, inside the caller's transaction.
-async fn add_events(conn: &mut sqlx::PgConnection, events: &[Event]) -> Result<(), BackendError> {
+pub(crate) async fn add_events(
+    conn: &mut sqlx::PgConnection,
+    events: &[Event],
+) -> Result<(), BackendError> {
     let now = now_ms();
     for event in events {
         let row = EventRow::of(BACKEND, event)?;

@@ -437,6 +437,51 @@ pub(crate) fn encode_flags(
         .map_err(|e| BackendError::defect(backend, "cannot encode a score's flags").with_source(e))
 }
 
+/// Name rules, as [`NameRuleRow`] reads them.
+macro_rules! name_rule_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT id, kind, value, folded, created_at, created_by FROM name_rules ",
+            $($rest),+
+        )
+    };
+}
+
+pub(crate) use name_rule_query;
+
+/// A rule of the name deny list; the same column types in both databases.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct NameRuleRow {
+    id: i64,
+    kind: String,
+    value: String,
+    folded: String,
+    created_at: i64,
+    created_by: String,
+}
+
+impl NameRuleRow {
+    pub(crate) fn into_rule(
+        self,
+        backend: &'static str,
+    ) -> Result<arcade_domain::name_rules::NameRule, BackendError> {
+        let kind = arcade_domain::name_rules::RuleKind::parse(&self.kind).ok_or_else(|| {
+            BackendError::defect(
+                backend,
+                format!("name rule {} has an unknown kind {:?}", self.id, self.kind),
+            )
+        })?;
+        Ok(arcade_domain::name_rules::NameRule {
+            id: self.id,
+            kind,
+            value: self.value,
+            folded: self.folded,
+            created_at: Timestamp(self.created_at),
+            created_by: self.created_by,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

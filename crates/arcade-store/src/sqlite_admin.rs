@@ -48,7 +48,7 @@ pub(crate) async fn append_audit(
 }
 
 /// Put `events` in the outbox, ready at once, inside the caller's transaction.
-async fn add_events(
+pub(crate) async fn add_events(
     conn: &mut sqlx::SqliteConnection,
     events: &[Event],
 ) -> Result<(), BackendError> {

@@ -1,5 +1,6 @@
 //! The storage conformance suite: the same checks for every `ScoreStore`, `SessionStore`,
-//! `RankIndex`, `Outbox` and `RateLimit` adapter, each suite written once.
+//! `RankIndex`, `Outbox`, `RateLimit`, `AdminStore` and `NameRuleStore` adapter, each suite
+//! written once.
 //!
 //! `suite!` writes a suite's checks as public functions and exports a macro that expands
 //! every one of them into a `#[tokio::test]` for one backend. A backend's test file invokes
@@ -27,9 +28,10 @@ use std::time::Duration;
 use arcade_domain::DomainError;
 use arcade_domain::admin::{AdminAction, NewAudit, NewReport, Operator, ReviewKind};
 use arcade_domain::event::{Event, EventKind};
+use arcade_domain::name_rules::{NameRule, NewNameRule, RuleKind};
 use arcade_domain::ports::{
-    AdminStore, HistoryCursor, NewScore, Outbox, OutboxDepth, OutboxEntry, PlayerRecord, RankIndex,
-    RateLimit, ScoreStore, SessionStore,
+    AdminStore, HistoryCursor, NameRuleStore, NewScore, Outbox, OutboxDepth, OutboxEntry,
+    PlayerRecord, RankIndex, RateLimit, ScoreStore, SessionStore,
 };
 use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::session::{PlayRules, Session, SessionId};
@@ -1660,5 +1662,127 @@ suite! {
         }
         assert!(limit.other.acquire("203.0.113.4").await.unwrap().is_some());
         assert!(limit.one.acquire("203.0.113.4").await.unwrap().is_some());
+    }
+}
+
+/// The name deny list's store, with the stores beside it that its changes write to.
+pub struct ScoresAndNames {
+    pub scores: Arc<dyn ScoreStore>,
+    pub outbox: Arc<dyn Outbox>,
+    pub admin: Arc<dyn AdminStore>,
+    pub names: Arc<dyn NameRuleStore>,
+}
+
+fn name_rule(kind: RuleKind, value: &str, folded: &str) -> NewNameRule {
+    NewNameRule {
+        kind,
+        value: value.to_owned(),
+        folded: folded.to_owned(),
+        created_at: T0,
+        created_by: "ann".to_owned(),
+    }
+}
+
+fn rule_audit(action: AdminAction) -> impl Fn(&NameRule) -> NewAudit + Send + Sync {
+    move |r: &NameRule| NewAudit {
+        at: r.created_at,
+        actor: r.created_by.clone(),
+        action,
+        target: format!("name_rule:{}", r.id),
+        reason: None,
+        before: None,
+        after: Some(serde_json::json!({ "value": r.value })),
+    }
+}
+
+suite! {
+    $
+    /// Every check of the name deny list's store, as tests of the stores `$make` makes (an
+    /// `Option<(ScoresAndNames, _)>`).
+    name_rule_store_conformance;
+
+    /// A rule is stored once per kind and folded form, with its audit record (made from the
+    /// stored rule, id included) and its event; a refused one writes neither.
+    pub async fn name_rules_are_stored_once_with_their_record_and_event(backend: ScoresAndNames) {
+        let names = backend.names;
+        let added = rule_audit(AdminAction::NameRuleAdded);
+        let event = Event::name_rules_changed(T0);
+        let bad = names
+            .add_name_rule(&name_rule(RuleKind::Word, "Bad", "bad"), &added, &[event.clone()])
+            .await
+            .unwrap()
+            .expect("a new rule is stored");
+        assert_eq!(bad.kind, RuleKind::Word);
+        assert_eq!((bad.value.as_str(), bad.folded.as_str()), ("Bad", "bad"));
+        assert_eq!((bad.created_at, bad.created_by.as_str()), (T0, "ann"));
+        let again = names
+            .add_name_rule(&name_rule(RuleKind::Word, "BAD", "bad"), &added, &[])
+            .await
+            .unwrap();
+        assert_eq!(again, None, "the same word in another spelling");
+        let pattern = names
+            .add_name_rule(&name_rule(RuleKind::Pattern, "bad", "bad"), &added, &[])
+            .await
+            .unwrap()
+            .expect("a pattern of the same text is another rule");
+        assert!(pattern.id > bad.id);
+        assert_eq!(names.name_rules().await.unwrap(), vec![bad.clone(), pattern]);
+        let log = backend.admin.audit_log(None, 10).await.unwrap();
+        assert_eq!(log.len(), 2, "the refused rule wrote no record");
+        assert_eq!(log[1].action, "name_rule_added");
+        assert_eq!(log[1].target, format!("name_rule:{}", bad.id));
+        assert_eq!(log[1].after, Some(serde_json::json!({ "value": "Bad" })));
+        let claimed = backend.outbox.claim(10, Duration::from_secs(30)).await.unwrap();
+        let kinds: Vec<_> = claimed.iter().map(|e| decoded(e).kind).collect();
+        assert_eq!(kinds, [EventKind::NameRulesChanged]);
+        assert_eq!(claimed[0].id, event.id);
+    }
+
+    /// A removed rule is gone, with one record and its event; removing it again (or a rule
+    /// that never was) changes and records nothing.
+    pub async fn a_removed_name_rule_is_gone_with_one_record(backend: ScoresAndNames) {
+        let names = backend.names;
+        let added = rule_audit(AdminAction::NameRuleAdded);
+        let rule = names
+            .add_name_rule(&name_rule(RuleKind::Pattern, "^x", "^x"), &added, &[])
+            .await
+            .unwrap()
+            .unwrap();
+        let removed = rule_audit(AdminAction::NameRuleRemoved)(&rule);
+        let event = Event::name_rules_changed(T0);
+        assert!(names.remove_name_rule(rule.id, &removed, &[event]).await.unwrap());
+        assert!(!names.remove_name_rule(rule.id, &removed, &[]).await.unwrap());
+        assert!(!names.remove_name_rule(rule.id + 100, &removed, &[]).await.unwrap());
+        assert!(names.name_rules().await.unwrap().is_empty());
+        let log = backend.admin.audit_log(None, 10).await.unwrap();
+        let actions: Vec<_> = log.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, ["name_rule_removed", "name_rule_added"]);
+        let claimed = backend.outbox.claim(10, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(decoded(&claimed[0]).kind, EventKind::NameRulesChanged);
+    }
+
+    /// Walking the players a page at a time from the last key read meets every player once.
+    pub async fn players_are_walked_by_key_each_once(backend: ScoresAndNames) {
+        let keys = ["eve", "ann", "dan", "bob", "cat"];
+        for key in keys {
+            assert!(backend.scores.create_player(&player(key)).await.unwrap());
+        }
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = backend.names.players_after(after.as_deref(), 2).await.unwrap();
+            assert!(page.len() <= 2);
+            seen.extend(page.iter().map(|p| p.key.clone()));
+            match page.last() {
+                Some(last) if page.len() == 2 => after = Some(last.key.clone()),
+                _ => break,
+            }
+        }
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["ann", "bob", "cat", "dan", "eve"], "each once: {seen:?}");
+        let first = backend.names.players_after(None, 1).await.unwrap();
+        assert_eq!(first[0], player(&first[0].key), "the whole record");
     }
 }

@@ -16,7 +16,9 @@ use arcade_events::InProcessBus;
 use arcade_sessions::{MemoryRankIndex, MemoryRateLimit, MemorySessionStore};
 
 use crate::app::{Store, system_clock};
-use crate::config::{AdminCommand, AdminSettings, PlayerCommand, TokenCommand};
+use crate::config::{
+    AdminCommand, AdminSettings, NameRuleKindArg, NamesCommand, PlayerCommand, TokenCommand,
+};
 
 /// Says on stderr what each action changed (its audit record is in the database).
 struct Said;
@@ -45,6 +47,7 @@ async fn open(store: &Store) -> Arc<Arcade> {
         clock: system_clock(),
         observer: Arc::new(Said),
         admin: store.admin(),
+        names: store.names(),
         // Nothing here starts sessions.
         starts: Arc::new(MemoryRateLimit::per_minute(std::num::NonZeroU32::MIN)),
     };
@@ -126,6 +129,7 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
                 .await
                 .with_context(|| format!("cannot remove score {session_id}"))?;
         }
+        AdminCommand::Names(names) => self::names(arcade, actor, names).await?,
         AdminCommand::Audit { limit } => {
             let page = arcade.audit_log(Limit::parse(Some(*limit))?, None).await?;
             for r in page.records {
@@ -140,6 +144,75 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
                     "after": r.after,
                 });
                 println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `arcade admin names ...`.
+async fn names(arcade: &Arcade, actor: &str, command: &NamesCommand) -> anyhow::Result<()> {
+    use arcade_domain::name_rules::{NameRule, RuleKind};
+    let line = |r: &NameRule| {
+        serde_json::json!({
+            "id": r.id,
+            "kind": r.kind.as_str(),
+            "value": r.value,
+            "folded": r.folded,
+            "created_at": r.created_at.to_rfc3339(),
+            "created_by": r.created_by,
+        })
+    };
+    match command {
+        NamesCommand::Add {
+            value,
+            kind,
+            reason,
+        } => {
+            let kind = match kind {
+                NameRuleKindArg::Word => RuleKind::Word,
+                NameRuleKindArg::Pattern => RuleKind::Pattern,
+            };
+            let rule = arcade
+                .add_name_rule(kind, value, actor, reason.as_deref())
+                .await
+                .context("cannot add the name rule")?;
+            println!("{}", line(&rule));
+        }
+        NamesCommand::Remove { id, reason } => {
+            arcade
+                .remove_name_rule(*id, actor, reason.as_deref())
+                .await
+                .with_context(|| format!("cannot remove name rule {id}"))?;
+        }
+        NamesCommand::List => {
+            for rule in arcade.name_rules().await? {
+                println!("{}", line(&rule));
+            }
+        }
+        NamesCommand::Check => {
+            let reloaded = arcade.reload_name_rules().await?;
+            for (id, e) in &reloaded.refused {
+                eprintln!("arcade admin: name rule {id} is left out: {e}");
+            }
+            let mut cursor = None;
+            loop {
+                let page = arcade
+                    .check_names(Limit::parse(Some(100))?, cursor.as_deref())
+                    .await?;
+                for m in &page.matches {
+                    let found = serde_json::json!({
+                        "player": m.player.name,
+                        "rule": m.rule,
+                        "hidden": m.player.hidden_at.is_some(),
+                        "banned": m.player.banned_at.is_some(),
+                    });
+                    println!("{found}");
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
             }
         }
     }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use arcade_domain::keys::SessionSecret;
 use arcade_domain::ports::{
-    AdminStore, EventBus, Observer, Outbox, RankIndex, RateLimit, ScoreStore, SessionStore,
+    AdminStore, EventBus, NameRuleStore, Observer, Outbox, RankIndex, RateLimit, ScoreStore,
+    SessionStore,
 };
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
@@ -93,6 +94,14 @@ impl Store {
 
     /// Operators and the audit log, in the same database as the scores.
     pub fn admin(&self) -> Arc<dyn AdminStore> {
+        match self {
+            Self::Sqlite(s) => s.clone(),
+            Self::Postgres(s) => s.clone(),
+        }
+    }
+
+    /// The name deny list, in the same database as the players.
+    pub fn names(&self) -> Arc<dyn NameRuleStore> {
         match self {
             Self::Sqlite(s) => s.clone(),
             Self::Postgres(s) => s.clone(),
@@ -263,10 +272,16 @@ impl Application {
                 observer,
                 starts,
                 admin: store.admin(),
+                names: store.names(),
             },
             settings.rules,
             &session_secret,
         ));
+        let reloaded = arcade
+            .reload_name_rules()
+            .await
+            .context("cannot load the name deny list from the database")?;
+        note_reloaded(&reloaded);
         // Boards held in memory start empty: fill them from the database. Redis keeps its
         // boards across restarts and rebuilds a lost one by itself.
         if in_memory_ranks {
@@ -344,6 +359,7 @@ impl Application {
         };
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let moderation = tokio::spawn(follow_moderation(self.state.clone()));
+        let name_rules = tokio::spawn(follow_name_rules(self.state.arcade.clone()));
         // Compressing the pages and scripts takes tens of milliseconds: off the request path
         // and after the listener is up, so neither start-up nor a first visitor waits for it.
         tokio::task::spawn_blocking(arcade_server::assets::precompress);
@@ -366,6 +382,7 @@ impl Application {
         };
         housekeeping.abort();
         moderation.abort();
+        name_rules.abort();
         let left = closing_at.get().map_or(shutdown_timeout, |closing| {
             (*closing + shutdown_timeout).saturating_duration_since(tokio::time::Instant::now())
         });
@@ -417,7 +434,56 @@ async fn housekeeping(state: AppState) {
                 "the review queue's depth could not be read"
             ),
         }
+        // In case a change's event never reached this replica (the bus was down).
+        if let Err(e) = state.arcade.reload_name_rules().await {
+            tracing::warn!(
+                error = %arcade_domain::error::report(&e),
+                "the name deny list could not be reloaded; the one loaded before stays in force"
+            );
+        }
     }
+}
+
+/// Changes of the name deny list, from any replica or the command line, reach every replica
+/// on the bus: each reloads the list from the database.
+async fn follow_name_rules(arcade: Arc<Arcade>) {
+    use futures::StreamExt;
+    let mut events = arcade.ports().events.subscribe();
+    while let Some(event) = events.next().await {
+        if event.kind != arcade_domain::event::EventKind::NameRulesChanged {
+            continue;
+        }
+        let mut wait = MODERATION_RETRY_FIRST;
+        for attempt in 1..=MODERATION_ATTEMPTS {
+            match arcade.reload_name_rules().await {
+                Ok(reloaded) => {
+                    note_reloaded(&reloaded);
+                    break;
+                }
+                Err(e) if attempt < MODERATION_ATTEMPTS => {
+                    tracing::debug!(
+                        error = %arcade_domain::error::report(&e),
+                        attempt,
+                        "the name deny list could not be reloaded yet; trying again"
+                    );
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(e) => tracing::warn!(
+                    error = %arcade_domain::error::report(&e),
+                    "the name deny list could not be reloaded; it is at the next housekeeping"
+                ),
+            }
+        }
+    }
+}
+
+/// Logs a reload of the name deny list, and every stored rule this build refuses.
+fn note_reloaded(reloaded: &arcade_domain::service::Reloaded) {
+    for (id, e) in &reloaded.refused {
+        tracing::warn!(rule = id, error = %e, "a stored name rule is left out of the deny list");
+    }
+    tracing::debug!(rules = reloaded.rules, "name deny list loaded");
 }
 
 /// Operators' changes, from any replica or the command line, reach every replica on the bus:

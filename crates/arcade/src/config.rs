@@ -313,6 +313,9 @@ pub enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// The name deny list: words and patterns new names may not contain.
+    #[command(subcommand)]
+    Names(NamesCommand),
     /// Print the audit log, newest first, one JSON object per line.
     Audit {
         /// Records to print, 1 to 100.
@@ -332,6 +335,43 @@ pub enum PlayerCommand {
     Ban,
     /// Games allowed again.
     Unban,
+}
+
+/// `arcade admin names ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum NamesCommand {
+    /// Add a rule: new names it matches are refused, on every server within moments (names
+    /// already claimed are left alone: see `check`). Prints the rule as JSON.
+    Add {
+        /// A word (written like a name) or, with `--kind pattern`, a regular expression.
+        /// Case, look-alikes, spaces, '_' and '-' do not matter.
+        value: String,
+        #[arg(long, value_enum, default_value_t = NameRuleKindArg::Word)]
+        kind: NameRuleKindArg,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Remove a rule (its id, as `list` prints it).
+    Remove {
+        id: i64,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Print the rules, oldest first, one JSON object per line.
+    List,
+    /// Print every player whose name a rule matches, one JSON object per line.
+    Check,
+}
+
+/// What a name rule matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NameRuleKindArg {
+    /// A word found anywhere in a name.
+    Word,
+    /// A regular expression searched for in a name.
+    Pattern,
 }
 
 /// `arcade admin token ...`.

@@ -384,6 +384,88 @@ impl Observer for Seen {
     }
 }
 
+/// The deny list in memory, writing its audit records to `admin`'s log and its events to
+/// `events`, and walking the players of `scores`.
+#[derive(Default)]
+struct Names {
+    scores: Arc<Scores>,
+    admin: Arc<Admin>,
+    events: Arc<Events>,
+    rules: Mutex<Vec<crate::name_rules::NameRule>>,
+}
+
+#[async_trait]
+impl crate::ports::NameRuleStore for Names {
+    async fn name_rules(&self) -> Result<Vec<crate::name_rules::NameRule>, BackendError> {
+        Ok(lock(&self.rules).clone())
+    }
+
+    async fn add_name_rule(
+        &self,
+        rule: &crate::name_rules::NewNameRule,
+        audit: crate::ports::RuleAudit<'_>,
+        events: &[Event],
+    ) -> Result<Option<crate::name_rules::NameRule>, BackendError> {
+        let stored = {
+            let mut rules = lock(&self.rules);
+            if rules
+                .iter()
+                .any(|r| r.kind == rule.kind && r.folded == rule.folded)
+            {
+                return Ok(None);
+            }
+            let stored = crate::name_rules::NameRule {
+                id: rules.iter().map(|r| r.id).max().unwrap_or(0) + 1,
+                kind: rule.kind,
+                value: rule.value.clone(),
+                folded: rule.folded.clone(),
+                created_at: rule.created_at,
+                created_by: rule.created_by.clone(),
+            };
+            rules.push(stored.clone());
+            stored
+        };
+        self.admin.append(&audit(&stored));
+        self.events.add(events).await?;
+        Ok(Some(stored))
+    }
+
+    async fn remove_name_rule(
+        &self,
+        id: i64,
+        audit: &crate::admin::NewAudit,
+        events: &[Event],
+    ) -> Result<bool, BackendError> {
+        let removed = {
+            let mut rules = lock(&self.rules);
+            let before = rules.len();
+            rules.retain(|r| r.id != id);
+            rules.len() < before
+        };
+        if !removed {
+            return Ok(false);
+        }
+        self.admin.append(audit);
+        self.events.add(events).await?;
+        Ok(true)
+    }
+
+    async fn players_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PlayerRecord>, BackendError> {
+        let mut players: Vec<_> = lock(&self.scores.players)
+            .values()
+            .filter(|p| after.is_none_or(|a| p.key.as_str() > a))
+            .cloned()
+            .collect();
+        players.sort_by(|a, b| a.key.cmp(&b.key));
+        players.truncate(limit);
+        Ok(players)
+    }
+}
+
 /// Operators and the audit log in memory, acting on the players and scores of `scores`.
 #[derive(Default)]
 struct Admin {
@@ -723,6 +805,12 @@ impl Harness {
             scores: scores.clone(),
             ..Admin::default()
         });
+        let names = Arc::new(Names {
+            scores: scores.clone(),
+            admin: admin.clone(),
+            events: events.clone(),
+            ..Names::default()
+        });
         let arcade = Arcade::new(
             Ports {
                 scores: scores.clone(),
@@ -734,6 +822,7 @@ impl Harness {
                 observer: seen.clone(),
                 starts: starts.clone(),
                 admin: admin.clone(),
+                names,
             },
             PlayRules::default(),
             &SessionSecret::random(),
@@ -1877,5 +1966,139 @@ fn reports_and_flagged_scores_wait_in_the_queue_until_resolved() {
             "score_removed",
             "review_resolved"
         ]
+    );
+}
+
+#[test]
+fn a_name_the_deny_list_matches_cannot_be_claimed_in_any_spelling() {
+    let h = Harness::new();
+    let rule = block_on(h.arcade.add_name_rule(
+        crate::name_rules::RuleKind::Word,
+        "rude",
+        "ann",
+        Some("slur"),
+    ))
+    .unwrap();
+    for name in ["Rude", "RUDE_boy", "xRuDex", "r u d e"] {
+        let e = h.start(name, None).unwrap_err();
+        assert_eq!(e.code(), "name_denied", "{name}");
+        assert!(!e.to_string().contains("rule"), "{e}");
+    }
+    h.start("Ruby", None).unwrap();
+    assert_eq!(
+        h.seen.count(&format!(
+            "admin name_rule_added name_rule:{} by ann",
+            rule.id
+        )),
+        1
+    );
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "name_rule_added");
+    assert_eq!(log.records[0].reason.as_deref(), Some("slur"));
+    assert_eq!(log.records[0].after.as_ref().unwrap()["value"], "rude");
+    assert!(
+        h.events
+            .kinds()
+            .iter()
+            .any(|(k, _, _)| *k == EventKind::NameRulesChanged)
+    );
+}
+
+#[test]
+fn a_player_who_had_the_name_first_plays_on_and_a_check_finds_them() {
+    let h = Harness::new();
+    let started = h.start("Spammer", None).unwrap();
+    let token = started.claimed_token.unwrap();
+    h.start("Alice", None).unwrap();
+    h.start("Spam King", None).unwrap();
+    let rule = block_on(h.arcade.add_name_rule(
+        crate::name_rules::RuleKind::Pattern,
+        "^spam",
+        "ann",
+        None,
+    ))
+    .unwrap();
+    h.start("Spammer", Some(&token)).unwrap();
+    let page = block_on(h.arcade.check_names(Limit::parse(Some(1)).unwrap(), None)).unwrap();
+    assert_eq!(page.matches.len(), 1);
+    assert_eq!(page.matches[0].rule, rule.id);
+    let cursor = page.next_cursor.expect("more to check");
+    let rest = block_on(
+        h.arcade
+            .check_names(Limit::parse(Some(10)).unwrap(), Some(&cursor)),
+    )
+    .unwrap();
+    let mut names: Vec<_> = page
+        .matches
+        .iter()
+        .chain(&rest.matches)
+        .map(|m| m.player.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Spam King", "Spammer"]);
+    assert!(rest.next_cursor.is_none());
+    let e = block_on(
+        h.arcade
+            .check_names(Limit::parse(None).unwrap(), Some("not base64!")),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "invalid_query");
+}
+
+#[test]
+fn rules_are_added_once_and_removed_with_their_record() {
+    let h = Harness::new();
+    let word = crate::name_rules::RuleKind::Word;
+    let rule = block_on(h.arcade.add_name_rule(word, "Boo", "ann", None)).unwrap();
+    // The same word in another spelling is the same rule.
+    let e = block_on(h.arcade.add_name_rule(word, "B00", "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "name_rule_exists");
+    let e = block_on(h.arcade.add_name_rule(word, "a.b", "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "invalid_name_rule");
+    assert_eq!(h.start("Boom", None).unwrap_err().code(), "name_denied");
+    block_on(h.arcade.remove_name_rule(rule.id, "bob", Some("too broad"))).unwrap();
+    h.start("Boom", None).unwrap();
+    let e = block_on(h.arcade.remove_name_rule(rule.id, "bob", None)).unwrap_err();
+    assert_eq!(e.code(), "name_rule_not_found");
+    assert!(block_on(h.arcade.name_rules()).unwrap().is_empty());
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "name_rule_removed");
+    assert_eq!(log.records[0].actor, "bob");
+    assert_eq!(log.records[0].target, format!("name_rule:{}", rule.id));
+    assert_eq!(log.records[0].before.as_ref().unwrap()["value"], "Boo");
+    assert_eq!(log.records.len(), 2, "refused changes leave no record");
+}
+
+#[test]
+fn a_replica_refuses_a_rule_of_another_once_it_reloads() {
+    let h = Harness::new();
+    // Another replica (or the command line) stored a rule: this one knows it after a reload.
+    block_on(h.arcade.ports().names.add_name_rule(
+        &crate::name_rules::NewNameRule {
+            kind: crate::name_rules::RuleKind::Word,
+            value: "elsewhere".to_owned(),
+            folded: "elsewhere".to_owned(),
+            created_at: h.arcade.now(),
+            created_by: "cli:root".to_owned(),
+        },
+        &|r| crate::admin::NewAudit {
+            at: r.created_at,
+            actor: r.created_by.clone(),
+            action: crate::admin::AdminAction::NameRuleAdded,
+            target: format!("name_rule:{}", r.id),
+            reason: None,
+            before: None,
+            after: None,
+        },
+        &[],
+    ))
+    .unwrap();
+    h.start("Elsewhere1", None).unwrap();
+    let reloaded = block_on(h.arcade.reload_name_rules()).unwrap();
+    assert_eq!(reloaded.rules, 1);
+    assert!(reloaded.refused.is_empty());
+    assert_eq!(
+        h.start("Elsewhere2", None).unwrap_err().code(),
+        "name_denied"
     );
 }

@@ -57,7 +57,7 @@ impl Notice {
         let game_title = game_title(&event.game);
         let player = event.player.clone();
         let (title, text, headline) = match (event.kind, event.period, event.rank) {
-            (EventKind::SessionStarted, _, _) => return None,
+            (EventKind::SessionStarted | EventKind::NameRulesChanged, _, _) => return None,
             // Operators' changes are not announced.
             (
                 EventKind::PlayerHidden

@@ -70,6 +70,21 @@ mod postgres_admin_store {
     }));
 }
 
+/// The name deny list, beside the players.
+mod postgres_name_rules {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndNames;
+    arcade_testkit::name_rule_store_conformance!(fresh_store().await.map(|(store, db)| {
+        let stores = ScoresAndNames {
+            scores: store.clone(),
+            outbox: store.clone(),
+            admin: store.clone(),
+            names: store,
+        };
+        (stores, db)
+    }));
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
     let Some(db) = fresh_database().await else {

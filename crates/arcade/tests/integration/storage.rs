@@ -57,6 +57,39 @@ mod sqlite_outbox {
 }
 
 /// Operators and the audit log of a SQLite file, and of an in-memory database.
+/// The name deny list, beside the players, in a file and in memory.
+mod sqlite_name_rules {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndNames;
+    async fn stores(file: bool) -> Option<(ScoresAndNames, Option<TempDir>)> {
+        let (store, dir) = if file {
+            let dir = tempfile::tempdir().unwrap();
+            (SqliteStore::open_dir(dir.path()).await.unwrap(), Some(dir))
+        } else {
+            (
+                SqliteStore::open_url("sqlite::memory:").await.unwrap(),
+                None,
+            )
+        };
+        let store = Arc::new(store);
+        let stores = ScoresAndNames {
+            scores: store.clone(),
+            outbox: store.clone(),
+            admin: store.clone(),
+            names: store,
+        };
+        Some((stores, dir))
+    }
+    mod file {
+        use super::*;
+        arcade_testkit::name_rule_store_conformance!(stores(true).await);
+    }
+    mod in_memory {
+        use super::*;
+        arcade_testkit::name_rule_store_conformance!(stores(false).await);
+    }
+}
+
 mod sqlite_admin_store {
     use super::*;
     use arcade_testkit::conformance::ScoresAndAdmin;

@@ -1,0 +1,12 @@
+-- The name deny list operators extend: words and patterns a new name may not contain.
+-- `value` is the rule as written, `folded` what is matched against names' keys (so the same
+-- word written in another spelling is the same rule). Small: read whole by every server.
+CREATE TABLE name_rules (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT    NOT NULL CHECK (kind IN ('word', 'pattern')),
+    value      TEXT    NOT NULL,
+    folded     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT    NOT NULL,
+    UNIQUE (kind, folded)
+);

@@ -1708,7 +1708,7 @@ suite! {
         let added = rule_audit(AdminAction::NameRuleAdded);
         let event = Event::name_rules_changed(T0);
         let bad = names
-            .add_name_rule(&name_rule(RuleKind::Word, "Bad", "bad"), &added, &[event.clone()])
+            .add_name_rule(&name_rule(RuleKind::Word, "Bad", "bad"), &added, std::slice::from_ref(&event))
             .await
             .unwrap()
             .expect("a new rule is stored");

@@ -9,6 +9,7 @@ mod cli;
 mod faults;
 mod live;
 mod lost_sessions;
+mod names;
 mod notify;
 mod one_path;
 mod operations;

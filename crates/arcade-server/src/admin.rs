@@ -143,7 +143,9 @@ async fn admin_headers(request: Request, next: Next) -> Response {
 }
 
 /// The operator a request comes from: the client within its limit, then a valid, unrevoked
-/// operator token.
+/// operator token. A request with nothing shaped like an operator token guesses none and is
+/// refused before the limit counts it (a client that forgot its token is told so, not told
+/// to wait).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Operator);
 
@@ -151,12 +153,6 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
-        let limiter = parts
-            .extensions
-            .get::<Arc<AdminLimiter>>()
-            .ok_or_else(|| ApiError::Internal("the admin routes lost their limiter".into()))?;
-        limiter.check(ip)?;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -166,8 +162,16 @@ impl FromRequestParts<AppState> for Caller {
                     .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             })
             .map(|(_, token)| token.trim())
+            .filter(|token| arcade_domain::admin::looks_like_token(token))
+            .map(str::to_owned)
             .ok_or(DomainError::OperatorUnauthorized)?;
-        Ok(Self(state.arcade.authenticate_operator(token).await?))
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        let limiter = parts
+            .extensions
+            .get::<Arc<AdminLimiter>>()
+            .ok_or_else(|| ApiError::Internal("the admin routes lost their limiter".into()))?;
+        limiter.check(ip)?;
+        Ok(Self(state.arcade.authenticate_operator(&token).await?))
     }
 }
 

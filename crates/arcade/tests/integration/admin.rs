@@ -146,6 +146,9 @@ async fn guessing_operator_tokens_is_limited_per_client() {
         "{after}"
     );
     assert!(retry.parse::<u64>().unwrap() >= 1);
+    // A request without a token guesses none: it is told so, and not counted.
+    let r = app.get("/api/admin/me").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

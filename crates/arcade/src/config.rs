@@ -651,7 +651,7 @@ pub enum ConfigError {
     PoolSize(u32),
     #[error("{name} must be greater than zero")]
     Zero { name: &'static str },
-    #[error("ARCADE_TIME_ZONE (--time-zone): {0}")]
+    #[error("ARCADE_TIME_ZONE (--time-zone)")]
     TimeZone(#[source] UnknownTimeZone),
     #[error("ARCADE_MAX_BODY_BYTES must be at least 1024 bytes so a heartbeat fits; got {0}")]
     BodyTooSmall(usize),

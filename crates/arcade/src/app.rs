@@ -261,22 +261,25 @@ impl Application {
         let relay = Relay::new(store.outbox(), events.clone(), observer.clone());
         let outbox = relay.outbox();
         let relay = relay.spawn();
-        let arcade = Arc::new(Arcade::new(
-            Ports {
-                scores,
-                sessions,
-                ranks,
-                outbox,
-                events,
-                clock,
-                observer,
-                starts,
-                admin: store.admin(),
-                names: store.names(),
-            },
-            settings.rules,
-            &session_secret,
-        ));
+        let arcade = Arc::new(
+            Arcade::new(
+                Ports {
+                    scores,
+                    sessions,
+                    ranks,
+                    outbox,
+                    events,
+                    clock,
+                    observer,
+                    starts,
+                    admin: store.admin(),
+                    names: store.names(),
+                },
+                settings.rules,
+                &session_secret,
+            )
+            .with_calendar(settings.calendar.clone()),
+        );
         let reloaded = arcade
             .reload_name_rules()
             .await

@@ -13,6 +13,7 @@ mod names;
 mod notify;
 mod one_path;
 mod operations;
+mod past_boards;
 mod play;
 mod postgres;
 mod redis;

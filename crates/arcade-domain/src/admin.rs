@@ -112,10 +112,12 @@ pub enum AdminAction {
     PlayerUnbanned,
     ScoreRemoved,
     ReviewResolved,
+    /// A player erased with everything kept of them (recorded without their name).
+    PlayerErased,
 }
 
 impl AdminAction {
-    pub const ALL: [AdminAction; 9] = [
+    pub const ALL: [AdminAction; 10] = [
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::PlayerHidden,
@@ -125,6 +127,7 @@ impl AdminAction {
         Self::PlayerUnbanned,
         Self::ScoreRemoved,
         Self::ReviewResolved,
+        Self::PlayerErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -138,6 +141,7 @@ impl AdminAction {
             Self::PlayerUnbanned => "player_unbanned",
             Self::ScoreRemoved => "score_removed",
             Self::ReviewResolved => "review_resolved",
+            Self::PlayerErased => "player_erased",
         }
     }
 }

@@ -21,10 +21,12 @@ pub enum EventKind {
     ScoreRemoved,
     /// An operator renamed a player (one event for the old name, one for the new).
     PlayerRenamed,
+    /// A player was erased, at their request or an operator's: every replica forgets them.
+    PlayerDeleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::SessionStarted,
         EventKind::ScoreSubmitted,
         EventKind::LeaderboardTop,
@@ -32,6 +34,7 @@ impl EventKind {
         EventKind::PlayerRestored,
         EventKind::ScoreRemoved,
         EventKind::PlayerRenamed,
+        EventKind::PlayerDeleted,
     ];
 
     /// Whether the event reports an operator's change to a player's place on the boards:
@@ -39,7 +42,11 @@ impl EventKind {
     pub fn is_moderation(self) -> bool {
         matches!(
             self,
-            Self::PlayerHidden | Self::PlayerRestored | Self::ScoreRemoved | Self::PlayerRenamed
+            Self::PlayerHidden
+                | Self::PlayerRestored
+                | Self::ScoreRemoved
+                | Self::PlayerRenamed
+                | Self::PlayerDeleted
         )
     }
 
@@ -53,6 +60,7 @@ impl EventKind {
             Self::PlayerRestored => "arcade.player.restored",
             Self::ScoreRemoved => "arcade.score.removed",
             Self::PlayerRenamed => "arcade.player.renamed",
+            Self::PlayerDeleted => "arcade.player.deleted",
         }
     }
 
@@ -66,6 +74,7 @@ impl EventKind {
             Self::PlayerRestored => "player_restored",
             Self::ScoreRemoved => "score_removed",
             Self::PlayerRenamed => "player_renamed",
+            Self::PlayerDeleted => "player_deleted",
         }
     }
 }

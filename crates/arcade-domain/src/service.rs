@@ -724,9 +724,11 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
 
 mod admin;
 mod moderation;
+mod player_data;
 mod review;
 
 pub use admin::{AuditPage, CreatedOperator};
+pub use player_data::{ErasureReceipt, PLAYER_ACTOR};
 
 #[cfg(test)]
 mod tests;

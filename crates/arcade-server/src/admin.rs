@@ -78,6 +78,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(review_queue))
         .routes(routes!(resolve_review))
         .routes(routes!(report))
+        .routes(routes!(crate::players::admin_export))
+        .routes(routes!(crate::players::admin_erase))
         .layer(axum::middleware::from_fn(admin_headers))
         .layer(axum::Extension(limiter))
         .layer(axum::Extension(Arc::new(ReportLimiter(

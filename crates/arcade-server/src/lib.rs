@@ -17,6 +17,7 @@ pub mod limits;
 pub mod live;
 mod middleware;
 pub mod observer;
+pub mod players;
 pub mod state;
 
 use axum::Router;
@@ -60,6 +61,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::player_scores))
         .routes(routes!(api::events))
         .merge(admin::routes())
+        .merge(players::routes())
 }
 
 /// Readiness and metrics: bounded in time like the API, but never refused for load, so a

@@ -13,6 +13,7 @@ mod notify;
 mod one_path;
 mod operations;
 mod play;
+mod player_data;
 mod postgres;
 mod redis;
 mod replicas;

@@ -569,3 +569,49 @@ async fn the_players_endpoints_are_described_with_their_token_scheme() {
     assert_eq!(admin["security"], json!([{"operator_token": []}]));
     assert_eq!(admin["tags"], json!(["admin"]));
 }
+
+/// Two replicas on shared PostgreSQL and Redis (and NATS when configured): a player erased
+/// through one is gone from the boards and the API of the other, whose live pages reload.
+#[tokio::test]
+async fn a_player_erased_through_one_replica_is_gone_from_the_other() {
+    use arcade_testkit::backends::{self, Service};
+    use arcade_testkit::sse::SseClient;
+    if backends::urls([Service::Postgres, Service::Redis]).is_none() {
+        return;
+    }
+    let env = TestEnv::new().await;
+    let a = spawn_app_in(env.clone(), &[]).await;
+    let b = spawn_app_in(env.clone(), &[]).await;
+    let (status, _, _, token) = a.play_game("egg-catcher", "Twice", None, 85).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = token.unwrap();
+    let mut on_b = false;
+    for _ in 0..50 {
+        on_b = names_on_boards(&b).await.iter().any(|n| n == "Twice");
+        if on_b {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(on_b, "the other replica shows the player first");
+    let mut live_b = SseClient::connect(&b.url("/api/events?game=egg-catcher"), None).await;
+    let r = delete(&a, "/api/players/Twice", Some(&token)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut gone = false;
+    for _ in 0..50 {
+        gone = !names_on_boards(&b).await.iter().any(|n| n == "Twice");
+        if gone {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(gone, "the other replica's boards follow");
+    assert_eq!(
+        export(&b, "Twice", Some(&token)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    if backends::configured(Service::Nats).is_some() {
+        let reset = live_b.next_named("reset", Duration::from_secs(10)).await;
+        assert!(reset.is_some(), "the other replica's live pages reload");
+    }
+}

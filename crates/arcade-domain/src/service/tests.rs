@@ -2046,3 +2046,18 @@ fn an_operator_erasing_a_player_gives_a_reason_and_may_block_the_name() {
     let e = block_on(h.arcade.erase_player("Blocky", false, "ann", Some("again"))).unwrap_err();
     assert_eq!(e.code(), "player_not_found");
 }
+
+#[test]
+fn a_game_of_an_erased_player_does_not_finish_from_its_ticket_even_under_the_name_claimed_again() {
+    let h = Harness::new();
+    let started = h.start("Gone", None).unwrap();
+    let token = started.claimed_token.clone().unwrap();
+    let batch = h.play_losing_the_store(&started, 80, usize::MAX);
+    block_on(h.arcade.erase_own_data("Gone", Some(&token))).unwrap();
+    let e = h.finish_with_ticket(&started, batch.clone()).unwrap_err();
+    assert!(matches!(e, DomainError::SessionNotFound(_)), "{e:?}");
+    h.start("Gone", None).unwrap();
+    let e = h.finish_with_ticket(&started, batch).unwrap_err();
+    assert!(matches!(e, DomainError::SessionNotFound(_)), "{e:?}");
+    assert!(lock(&h.scores.rows).is_empty(), "no score comes back");
+}

@@ -52,6 +52,20 @@ async function desktop(browser) {
   const art = await card.locator('img.game-art').evaluate((img) => img.complete && img.naturalWidth > 0);
   check(art, "the game card's picture did not load");
   log('home page shows the Egg Catcher card with its picture and both boards');
+  // Yesterday's and last week's winners are read from the finished boards (a fresh arcade has
+  // none): each line settles on a name or on "nobody played", never on an error.
+  const winners = card.locator(testid('winners'));
+  for (const period of ['day', 'week']) {
+    const line = winners.locator(testid(`winner-${period}`));
+    await page.waitForFunction(
+      (el) => el && !el.textContent.includes('…'),
+      await line.elementHandle(),
+      { timeout: 10_000 },
+    );
+    const text = await line.innerText();
+    check(/winner:/.test(text) && !text.includes('—'), `the ${period} winner line shows ${JSON.stringify(text)}`);
+  }
+  log('home page shows yesterday\'s and last week\'s winners');
   page.assertNoErrors();
 
   // ---- Game page ---------------------------------------------------------

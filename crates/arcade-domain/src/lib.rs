@@ -5,7 +5,8 @@
 //! - [`admin`]: operators, their tokens, their actions and the audit records they leave.
 //! - [`name`]: validated, normalised player names and their look-alike-proof keys.
 //! - [`token`]: the secret a browser keeps to play under a claimed name.
-//! - [`time`]: timestamps, the clock port and leaderboard periods (all-time, day, week).
+//! - [`time`]: timestamps, the clock port, leaderboard periods (all-time, day, week), their
+//!   buckets' names (`YYYY-MM-DD`, `YYYY-Www`) and the calendar (time zone) days begin in.
 //! - [`session`]: the session state machine, input recording, wall-clock plausibility (ahead
 //!   and behind, pauses within a budget) and the windows of randomness revealed as it goes.
 //! - [`keys`]: the session secret and the keys derived from it (the windows' seeds, tickets).

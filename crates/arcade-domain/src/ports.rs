@@ -48,6 +48,11 @@ pub struct NewScore {
     pub stats: BTreeMap<String, u32>,
     pub inputs: Vec<Input>,
     pub achieved_at: Timestamp,
+    /// The buckets of the day and the week the score counts in, in the arcade's calendar when
+    /// it was achieved: kept with the score, so that bests recomputed later (an operator's
+    /// action) land on the boards the score was played on, whatever the time zone is then.
+    pub day: i64,
+    pub week: i64,
     /// The score's event (`arcade.score.submitted`, without its rank), written to the outbox
     /// in the score's transaction and held there until the finish adds it again with its
     /// rank, or [`EVENT_HOLD`] passes.
@@ -118,6 +123,15 @@ pub trait ScoreStore: Send + Sync {
         board: &BoardKey,
         since: Option<Timestamp>,
     ) -> Result<Vec<Standing>, BackendError>;
+    /// A page of a board from the bests kept for it, in board order, strictly after `after`,
+    /// with ranks: how the board of a finished day or week is read (the rank index holds only
+    /// the current ones). Hidden players are not on it.
+    async fn board_page(
+        &self,
+        board: &BoardKey,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, BackendError>;
     /// Cheap round trip for readiness.
     async fn ping(&self) -> Result<(), BackendError>;
 }

@@ -19,7 +19,7 @@ use crate::session::{
     Window,
 };
 use crate::ticket::Ticket;
-use crate::time::{BoardKey, Clock, Period, Timestamp};
+use crate::time::{BoardKey, Calendar, Clock, Period, Timestamp};
 use crate::token;
 use arcade_games::{Game, Input};
 
@@ -75,6 +75,8 @@ pub struct HeartbeatAck {
 pub struct BoardPage {
     pub game: String,
     pub period: Period,
+    /// Which of the period's boards this is ([`Period::bucket_name`] names it).
+    pub bucket: i64,
     pub entries: Vec<Ranked>,
     pub next_cursor: Option<String>,
 }
@@ -103,6 +105,7 @@ pub struct Arcade {
     windows: WindowKey,
     tickets: TicketKey,
     heartbeat_interval_ms: u64,
+    calendar: Calendar,
 }
 
 impl Arcade {
@@ -115,7 +118,19 @@ impl Arcade {
             windows: secret.window_key(),
             tickets: secret.ticket_key(),
             heartbeat_interval_ms: 2000,
+            calendar: Calendar::utc(),
         }
+    }
+
+    /// The same use cases with days and weeks of `calendar`'s time zone (UTC by default).
+    pub fn with_calendar(mut self, calendar: Calendar) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
+    /// Where days and weeks begin.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
     }
 
     pub fn rules(&self) -> &PlayRules {
@@ -404,6 +419,8 @@ impl Arcade {
             stats: outcome.stats.clone(),
             inputs,
             achieved_at: now,
+            day: self.calendar.bucket(Period::Day, now),
+            week: self.calendar.bucket(Period::Week, now),
             flags: outcome.flags.clone(),
             event: Event::score_submitted(
                 id.0,
@@ -427,7 +444,7 @@ impl Arcade {
             &[]
         };
         let submissions = futures::future::try_join_all(boards.iter().map(|&period| {
-            let board = BoardKey::current(&row.game, period, row.achieved_at);
+            let board = self.calendar.board(&row.game, period, row.achieved_at);
             let standing = standing.clone();
             async move { self.ports.ranks.submit(&board, standing).await }
         }))
@@ -511,7 +528,7 @@ impl Arcade {
     async fn receipt_for(&self, row: &ScoreRow) -> Result<FinishReceipt, DomainError> {
         let mut ranks = PeriodRanks::default();
         let found = futures::future::try_join_all(Period::ALL.map(|period| {
-            let board = BoardKey::current(&row.game, period, row.achieved_at);
+            let board = self.calendar.board(&row.game, period, row.achieved_at);
             async move { self.ports.ranks.get(&board, &row.player_key).await }
         }))
         .await?;
@@ -564,26 +581,61 @@ impl Arcade {
     ) -> Result<BoardPage, DomainError> {
         let game = self.game(game_id)?;
         let after = cursor.map(query::decode_board_cursor).transpose()?;
-        let board = BoardKey::current(game.id(), period, self.now());
-        let mut entries = self
+        let board = self.calendar.board(game.id(), period, self.now());
+        let entries = self
             .ports
             .ranks
             .page(&board, after.as_ref(), limit.get() + 1)
             .await?;
-        let next_cursor = if entries.len() > limit.get() {
-            entries.truncate(limit.get());
-            entries
-                .last()
-                .map(|r| query::encode_board_cursor(&r.standing))
-        } else {
-            None
-        };
-        Ok(BoardPage {
+        Ok(board_page(board, entries, limit))
+    }
+
+    /// Whether the board of `period` named by `bucket` is over (`true`) or the current one
+    /// (`false`). One still to come is refused: nothing can be on it.
+    pub fn is_finished(&self, period: Period, bucket: i64) -> Result<bool, DomainError> {
+        let current = self.calendar.bucket(period, self.now());
+        match bucket.cmp(&current) {
+            std::cmp::Ordering::Less => Ok(true),
+            std::cmp::Ordering::Equal => Ok(false),
+            std::cmp::Ordering::Greater => Err(DomainError::InvalidQuery(format!(
+                "the {} {} has not begun yet",
+                period.as_str(),
+                period.bucket_name(bucket).unwrap_or_default()
+            ))),
+        }
+    }
+
+    /// A page of a game's board for a finished day or week, read from the bests the score
+    /// store keeps per board: play cannot change it any more, an operator still can (a hidden
+    /// player's or a removed score's bests leave the store's boards too).
+    pub async fn finished_leaderboard(
+        &self,
+        game_id: &str,
+        period: Period,
+        bucket: i64,
+        limit: Limit,
+        cursor: Option<&str>,
+    ) -> Result<BoardPage, DomainError> {
+        let game = self.game(game_id)?;
+        let after = cursor.map(query::decode_board_cursor).transpose()?;
+        if !self.is_finished(period, bucket)? {
+            return Err(DomainError::InvalidQuery(format!(
+                "the {} {} is not over yet: leave the date out for the current board",
+                period.as_str(),
+                period.bucket_name(bucket).unwrap_or_default()
+            )));
+        }
+        let board = BoardKey {
             game: game.id().to_owned(),
             period,
-            entries,
-            next_cursor,
-        })
+            bucket,
+        };
+        let entries = self
+            .ports
+            .scores
+            .board_page(&board, after.as_ref(), limit.get() + 1)
+            .await?;
+        Ok(board_page(board, entries, limit))
     }
 
     /// A player's best, rank and neighbours on a board. One rank-index call answers a player
@@ -597,7 +649,7 @@ impl Arcade {
     ) -> Result<PlayerStanding, DomainError> {
         let game = self.game(game_id)?;
         let name = PlayerName::parse(player)?;
-        let board = BoardKey::current(game.id(), period, self.now());
+        let board = self.calendar.board(game.id(), period, self.now());
         let neighbours = self
             .ports
             .ranks
@@ -670,7 +722,7 @@ impl Arcade {
         let mut boards = 0;
         for game in self.games() {
             for period in Period::ALL {
-                let board = BoardKey::current(game.id(), period, now);
+                let board = self.calendar.board(game.id(), period, now);
                 let standings = self.ports.scores.best_standings(&board, None).await?;
                 self.ports.ranks.load(&board, standings).await?;
                 boards += 1;
@@ -689,6 +741,25 @@ impl Arcade {
         &self,
     ) -> Result<std::collections::BTreeMap<String, u64>, BackendError> {
         self.ports.sessions.count_active(self.now()).await
+    }
+}
+
+/// The page of `board` read as `entries` (one more than `limit` when there are more).
+fn board_page(board: BoardKey, mut entries: Vec<Ranked>, limit: Limit) -> BoardPage {
+    let next_cursor = if entries.len() > limit.get() {
+        entries.truncate(limit.get());
+        entries
+            .last()
+            .map(|r| query::encode_board_cursor(&r.standing))
+    } else {
+        None
+    };
+    BoardPage {
+        game: board.game,
+        period: board.period,
+        bucket: board.bucket,
+        entries,
+        next_cursor,
     }
 }
 

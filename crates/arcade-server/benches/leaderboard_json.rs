@@ -27,6 +27,8 @@ fn encode(entries: Vec<Ranked>) -> Vec<u8> {
     let body = Leaderboard {
         game: "egg-catcher".to_owned(),
         period: "all".to_owned(),
+        date: None,
+        week: None,
         entries: entries.into_iter().map(BoardEntry::from).collect(),
         next_cursor,
     };

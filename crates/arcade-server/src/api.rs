@@ -28,6 +28,23 @@ fn period(raw: Option<&str>) -> Result<Period, DomainError> {
     raw.map_or(Ok(Period::All), Period::parse)
 }
 
+/// The bucket a board query names with `date` (of a day) or `week`, if it names one.
+fn named_bucket(
+    period: Period,
+    date: Option<&str>,
+    week: Option<&str>,
+) -> Result<Option<i64>, DomainError> {
+    let refuse = |why: &str| Err(DomainError::InvalidQuery(why.to_owned()));
+    match (period, date, week) {
+        (_, Some(_), Some(_)) => refuse("give a date or a week, not both"),
+        (Period::Day, Some(date), None) => Period::Day.parse_bucket(date).map(Some),
+        (Period::Week, None, Some(week)) => Period::Week.parse_bucket(week).map(Some),
+        (_, Some(_), None) => refuse("a date names a day: it goes with period=day"),
+        (_, None, Some(_)) => refuse("a week goes with period=week"),
+        (_, None, None) => Ok(None),
+    }
+}
+
 /// The games on offer.
 #[utoipa::path(get, path = "/api/games", tag = "games",
     responses(
@@ -166,21 +183,43 @@ fn count_board_read(state: &AppState, game: &str) {
 
 /// A page of a game's leaderboard: higher score first, earlier achievement wins a tie. Only
 /// scores above 0 take a place; a run that scored nothing is kept in the player's history.
+///
+/// A day or a week that is over (`date`, `week`) stays readable: its board is final, except
+/// that an operator's action (a player hidden, a score removed) still applies to it. Its pages
+/// carry `Cache-Control: public, max-age=300` and an `ETag` to revalidate with.
 #[utoipa::path(get, path = "/api/games/{game}/leaderboard", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), BoardQuery),
     responses(
         SharedProblems,
         (status = 200, description = "Ranked entries", body = Leaderboard),
-        (status = 400, description = "Bad period, limit or cursor (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 304, description = "A finished period's page the client holds (`If-None-Match`)"),
+        (status = 400, description = "Bad period, date, week, limit or cursor, or a day or week still to come (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn leaderboard(
     State(state): State<AppState>,
     ApiPath(game): ApiPath<String>,
-    ApiQuery(q): ApiQuery<BoardQuery>,
+    ApiQuery(mut q): ApiQuery<BoardQuery>,
     negotiation: Negotiation,
 ) -> ApiResult<Response> {
+    let (date, week) = (q.date.take(), q.week.take());
     let (period, limit, cursor) = board_request(q)?;
+    let bucket = named_bucket(period, date.as_deref(), week.as_deref())?;
+    if let Some(bucket) = bucket {
+        let game = state.arcade.game(&game)?.id();
+        if state.arcade.is_finished(period, bucket)? {
+            return Box::pin(finished_page(
+                state,
+                game,
+                period,
+                bucket,
+                limit,
+                cursor,
+                negotiation,
+            ))
+            .await;
+        }
+    }
     // The reads are boxed: a page answered from memory, by far the most common case, then
     // waits on nothing and its future stays a few hundred bytes.
     if let Some(cursor) = cursor {
@@ -222,7 +261,7 @@ fn first_page_in_memory(
     let key = PageKey {
         game,
         period,
-        bucket: period.bucket(state.arcade.now()),
+        bucket: state.arcade.calendar().bucket(period, state.arcade.now()),
         limit: limit.get(),
     };
     Ok(match state.boards.get(key) {
@@ -258,7 +297,8 @@ async fn first_page(
     let page = read_board(&state, key.game, key.period, limit, None).await?;
     let body = encode_board(page)?;
     // A read across midnight may have read the new day's board: keep it under no old key.
-    let shared = if key.period.bucket(state.arcade.now()) == key.bucket {
+    let now = state.arcade.now();
+    let shared = if state.arcade.calendar().bucket(key.period, now) == key.bucket {
         state.boards.put(ticket, body)
     } else {
         Arc::new(SharedBody::new(body))
@@ -280,6 +320,54 @@ async fn read_board(
 }
 
 const JSON: &str = "application/json";
+
+/// How long a client or a shared cache may keep a finished period's page without asking
+/// again. Play cannot change such a board any more, but an operator can (a player hidden, a
+/// score removed), and the page read from the database shows it at once: so not `immutable`,
+/// and short enough for a removed name to leave every copy within minutes. The `ETag` makes
+/// asking again cheap.
+const FINISHED_CACHE: &str = "public, max-age=300";
+
+/// A page of a finished day's or week's board, read from the database, with the caching
+/// headers of [`FINISHED_CACHE`] and a weak `ETag` of its JSON (the same page in any coding).
+async fn finished_page(
+    state: AppState,
+    game: &'static str,
+    period: Period,
+    bucket: i64,
+    limit: Limit,
+    cursor: Option<String>,
+    negotiation: Negotiation,
+) -> ApiResult<Response> {
+    let read = state
+        .arcade
+        .finished_leaderboard(game, period, bucket, limit, cursor.as_deref());
+    let page = within(&state, read).await?;
+    count_board_read(&state, &page.game);
+    let body = encode_board(page)?;
+    let etag = weak_etag(&body);
+    let mut response = if negotiation.holds(&etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        SharedBody::new(body).respond(&negotiation, JSON)
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(FINISHED_CACHE),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(header::ETAG, etag);
+    Ok(response)
+}
+
+/// `W/"…"`: the first half of the body's SHA-256, in hex.
+fn weak_etag(body: &[u8]) -> HeaderValue {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    HeaderValue::from_str(&format!("W/\"{hex}\"")).unwrap_or(HeaderValue::from_static("W/\"\""))
+}
 
 /// The request timeout for a board read. Board pages skip the timeout layer, which would
 /// arm a timer for every cached page too; only the storage read can wait, so only it is
@@ -303,9 +391,17 @@ async fn within<T>(
 /// A board page as the API answers it. Encoding plain data fails only with a bug: then the
 /// cause goes to the log and the reader gets a 500.
 fn encode_board(page: BoardPage) -> ApiResult<Bytes> {
+    let name = page.period.bucket_name(page.bucket);
+    let (date, week) = match page.period {
+        Period::Day => (name, None),
+        Period::Week => (None, name),
+        Period::All => (None, None),
+    };
     serde_json::to_vec(&Leaderboard {
         game: page.game,
         period: page.period.as_str().to_owned(),
+        date,
+        week,
         entries: page.entries.into_iter().map(BoardEntry::from).collect(),
         next_cursor: page.next_cursor,
     })

@@ -235,9 +235,20 @@ impl From<FinishReceipt> for FinishResult {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
-    /// `all` (default), `day` (UTC) or `week` (ISO, UTC).
+    /// `all` (default), `day` or `week` (ISO, from Monday), in the arcade's time zone (UTC
+    /// unless its operator set another).
     #[param(value_type = Option<PeriodName>)]
     pub period: Option<String>,
+    /// With `period=day`: the day whose board to read, `YYYY-MM-DD` in the arcade's time zone;
+    /// today's or one that is over (a day to come is refused with 400 `invalid_query`).
+    /// Without it, the current day.
+    #[param(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", example = "2026-12-06")]
+    pub date: Option<String>,
+    /// With `period=week`: the ISO week whose board to read, `YYYY-Www`; this week's or one
+    /// that is over (a week to come is refused with 400 `invalid_query`). Without it, the
+    /// current week.
+    #[param(pattern = r"^[0-9]{4}-W[0-9]{2}$", example = "2026-W49")]
+    pub week: Option<String>,
     /// 1 to 100, default 10.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -291,6 +302,14 @@ impl From<Ranked> for BoardEntry {
 pub struct Leaderboard {
     pub game: String,
     pub period: String,
+    /// The day of a `day` board, `YYYY-MM-DD` in the arcade's time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    pub date: Option<String>,
+    /// The ISO week of a `week` board, `YYYY-Www`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[0-9]{4}-W[0-9]{2}$")]
+    pub week: Option<String>,
     pub entries: Vec<BoardEntry>,
     pub next_cursor: Option<String>,
 }

@@ -129,7 +129,9 @@ fn script_error(e: redis::RedisError, board: &BoardKey) -> BackendError {
     }
 }
 
-/// When a board's keys expire, in ms since the epoch; `None` for all-time boards.
+/// When a board's keys expire, in ms since the epoch; `None` for all-time boards. Buckets are
+/// local days of the arcade's time zone, which end up to 14 hours from the UTC day of the same
+/// number: the two days of grace cover every zone.
 fn expires_at(board: &BoardKey) -> Option<i64> {
     let day_ms = |days: i64| days.saturating_mul(DAY_MS);
     match board.period {

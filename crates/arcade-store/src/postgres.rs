@@ -7,11 +7,11 @@ use std::time::Duration;
 use arcade_domain::BackendError;
 use arcade_domain::games::replay_codec;
 use arcade_domain::ports::{
-    EVENT_HOLD, HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore,
+    EVENT_HOLD, HistoryCursor, NewScore, PlayerRecord, RankIndex, Recorded, ScoreRow, ScoreStore,
 };
-use arcade_domain::ranks::{Standing, takes_a_place};
+use arcade_domain::ranks::{Ranked, Standing, takes_a_place};
 use arcade_domain::session::SessionId;
-use arcade_domain::time::{BoardKey, Period, Timestamp};
+use arcade_domain::time::{BoardKey, Timestamp};
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -218,8 +218,8 @@ impl ScoreWrite {
             replay: replay_codec::pack(&score.inputs),
             achieved_at: at.0,
             flags: rows::encode_flags(BACKEND, &score.flags)?,
-            day: Period::Day.bucket(at),
-            week: Period::Week.bucket(at),
+            day: score.day,
+            week: score.week,
             ranked: takes_a_place(score.score),
         })
     }
@@ -258,9 +258,10 @@ const INSERT_SCORES: &str = "\
         event_payload) \
     ), ins AS ( \
       INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
-        rules_version, seed, stats, replay, achieved_at, flags, previous_best) \
+        rules_version, seed, stats, replay, achieved_at, flags, day, week, previous_best) \
       SELECT i.session_id, i.game, i.player_key, i.score, i.ticks, i.game_over, \
         i.rules_version, i.seed, i.stats::jsonb, i.replay, i.achieved_at, i.flags::jsonb, \
+        i.day, i.week, \
         (SELECT b.score FROM best_scores b WHERE b.game = i.game AND b.period = 'all' \
            AND b.bucket = 0 AND b.player_key = i.player_key) \
       FROM input i \
@@ -520,6 +521,16 @@ impl ScoreStore for PostgresStore {
         Ok(rows.into_iter().map(Standing::from).collect())
     }
 
+    /// The board as the database rank index reads it (`postgres_ranks`).
+    async fn board_page(
+        &self,
+        board: &BoardKey,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, BackendError> {
+        RankIndex::page(self, board, after, limit).await
+    }
+
     async fn ping(&self) -> Result<(), BackendError> {
         sqlx::query("SELECT 1")
             .execute(&self.primary)
@@ -534,6 +545,7 @@ mod tests {
     use super::*;
     use arcade_domain::BackendErrorKind;
     use arcade_domain::event::Event;
+    use arcade_domain::time::Period;
     use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -554,6 +566,8 @@ mod tests {
             stats: BTreeMap::new(),
             inputs: Vec::new(),
             achieved_at: at,
+            day: Period::Day.bucket(at),
+            week: Period::Week.bucket(at),
             event: Event::score_submitted(session_id.0, "egg-catcher", &format!("P{i}"), i, at),
             flags: Vec::new(),
         }

@@ -76,8 +76,10 @@ macro_rules! audit_query {
 }
 
 /// A player's bests on every board, recomputed from their scores (none while they are hidden),
-/// with the placeholder given (`?` or `$1`) for the player's key. The buckets are
-/// `Period::bucket`'s: days since the epoch, and weeks from Monday. An upsert, as a finish of
+/// with the placeholder given (`?` or `$1`) for the player's key. The buckets are those kept
+/// with each score (`NewScore::day`, `week`), or for a score kept without them (stored before
+/// they were), its UTC day and week as `Period::bucket` counts them (the only calendar then).
+/// An upsert, as a finish of
 /// the player's may raise a best between the caller's delete and this insert.
 macro_rules! recompute_bests {
     ($key:literal) => {
@@ -88,8 +90,8 @@ macro_rules! recompute_bests {
                SELECT c.*, ROW_NUMBER() OVER (PARTITION BY game, period, bucket \
                  ORDER BY score DESC, achieved_at, session_id) AS n FROM ( \
                  SELECT s.game, p.period, CASE p.period WHEN 'all' THEN 0 \
-                     WHEN 'day' THEN s.achieved_at / 86400000 \
-                     ELSE (s.achieved_at / 86400000 + 3) / 7 END AS bucket, \
+                     WHEN 'day' THEN COALESCE(s.day, s.achieved_at / 86400000) \
+                     ELSE COALESCE(s.week, (s.achieved_at / 86400000 + 3) / 7) END AS bucket, \
                    s.player_key, s.score, s.achieved_at, s.session_id \
                  FROM scores s CROSS JOIN (SELECT 'all' AS period UNION ALL SELECT 'day' \
                    UNION ALL SELECT 'week') p \
@@ -217,10 +219,10 @@ impl<Id: Into<Uuid>, Int: Into<i64>> From<ScoreRecord<Id, Int>> for ScoreRow {
 /// A board best joined with its player's name; `Int` is the score's column type.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct StandingRecord<Int> {
-    player_key: String,
+    pub(crate) player_key: String,
     name: String,
-    score: Int,
-    achieved_at: i64,
+    pub(crate) score: Int,
+    pub(crate) achieved_at: i64,
 }
 
 impl<Int: Into<i64>> From<StandingRecord<Int>> for Standing {

@@ -9,7 +9,7 @@ use arcade_domain::BackendError;
 use arcade_domain::ports::{
     EVENT_HOLD, HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore,
 };
-use arcade_domain::ranks::{Standing, takes_a_place};
+use arcade_domain::ranks::{Ranked, Standing, takes_a_place};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use async_trait::async_trait;
@@ -286,6 +286,68 @@ impl ScoreStore for SqliteStore {
         Ok(rows.into_iter().map(Standing::from).collect())
     }
 
+    #[tracing::instrument(name = "sqlite.board_page", skip_all, fields(db.system = "sqlite"))]
+    async fn board_page(
+        &self,
+        board: &BoardKey,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, BackendError> {
+        // `?1` game, `?2` period, `?3` bucket; `?4`, `?5`, `?6` the standing a page follows
+        // (score, time, key; one ahead of every row when there is none); `?7` the limit.
+        let (score, at, key) = after.map_or((i64::MAX, i64::MIN, ""), |a| {
+            (
+                i64::try_from(a.score).unwrap_or(i64::MAX),
+                a.achieved_at_ms,
+                a.player_key.as_str(),
+            )
+        });
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = sqlx::query_as::<_, StandingRecord<i64>>(standing_query!(
+            "WHERE b.game = ?1 AND b.period = ?2 AND b.bucket = ?3 \
+             AND (b.score < ?4 OR (b.score = ?4 AND (b.achieved_at > ?5 \
+               OR (b.achieved_at = ?5 AND b.player_key > ?6)))) \
+             ORDER BY b.score DESC, b.achieved_at, b.player_key LIMIT ?7"
+        ))
+        .bind(&board.game)
+        .bind(board.period.as_str())
+        .bind(board.bucket)
+        .bind(score)
+        .bind(at)
+        .bind(key)
+        .bind(limit)
+        .fetch_all(&self.reads)
+        .await
+        .map_err(err)?;
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let ahead: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM best_scores b \
+             WHERE b.game = ?1 AND b.period = ?2 AND b.bucket = ?3 \
+             AND (b.score > ?4 OR (b.score = ?4 AND (b.achieved_at < ?5 \
+               OR (b.achieved_at = ?5 AND b.player_key < ?6))))",
+        )
+        .bind(&board.game)
+        .bind(board.period.as_str())
+        .bind(board.bucket)
+        .bind(first.score)
+        .bind(first.achieved_at)
+        .bind(&first.player_key)
+        .fetch_one(&self.reads)
+        .await
+        .map_err(err)?;
+        let first_rank = u64::try_from(ahead).unwrap_or(0) + 1;
+        Ok(rows
+            .into_iter()
+            .zip(first_rank..)
+            .map(|(r, rank)| Ranked {
+                rank,
+                standing: r.into(),
+            })
+            .collect())
+    }
+
     async fn ping(&self) -> Result<(), BackendError> {
         sqlx::query("SELECT 1")
             .execute(&self.reads)
@@ -310,6 +372,9 @@ struct ScoreWrite {
     replay: String,
     achieved_at: Timestamp,
     flags: String,
+    /// The buckets of the score's day and week ([`NewScore::day`]).
+    day: i64,
+    week: i64,
     /// Whether the score goes on the boards ([`takes_a_place`]).
     ranked: bool,
     /// The score's event, written to the outbox with it.
@@ -334,6 +399,8 @@ impl ScoreWrite {
             })?,
             achieved_at: score.achieved_at,
             flags: rows::encode_flags(BACKEND, &score.flags)?,
+            day: score.day,
+            week: score.week,
             ranked: takes_a_place(score.score),
         })
     }
@@ -357,8 +424,9 @@ impl ScoreWriter {
     ) -> Result<Recorded, BackendError> {
         let inserted = sqlx::query(
             "INSERT INTO scores (session_id, game, player_key, score, ticks, game_over, \
-             rules_version, seed, stats, replay, achieved_at, flags) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+             rules_version, seed, stats, replay, achieved_at, flags, day, week) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (session_id) DO NOTHING",
         )
         .bind(&score.id)
         .bind(&score.game)
@@ -372,6 +440,8 @@ impl ScoreWriter {
         .bind(&score.replay)
         .bind(score.achieved_at.0)
         .bind(&score.flags)
+        .bind(score.day)
+        .bind(score.week)
         .execute(&mut *conn)
         .await
         .map_err(err)?
@@ -402,12 +472,17 @@ impl ScoreWriter {
                     .await
                     .map_err(err)?
                     .unwrap_or(false);
+            let boards = [
+                (Period::All, 0),
+                (Period::Day, score.day),
+                (Period::Week, score.week),
+            ];
             let boards = if score.ranked && !hidden {
-                &Period::ALL[..]
+                &boards[..]
             } else {
                 &[]
             };
-            for &period in boards {
+            for &(period, bucket) in boards {
                 sqlx::query(
                     "INSERT INTO best_scores \
                      (game, period, bucket, player_key, score, achieved_at, session_id) \
@@ -421,7 +496,7 @@ impl ScoreWriter {
                 )
                 .bind(&score.game)
                 .bind(period.as_str())
-                .bind(period.bucket(score.achieved_at))
+                .bind(bucket)
                 .bind(&score.player_key)
                 .bind(score.score)
                 .bind(score.achieved_at.0)

@@ -75,6 +75,8 @@ fn score(player: &str, points: u32, at: Timestamp) -> NewScore {
             value: 100,
         }],
         achieved_at: at,
+        day: Period::Day.bucket(at),
+        week: Period::Week.bucket(at),
         event: Event::score_submitted(
             session_id.0,
             game().id(),
@@ -456,6 +458,69 @@ suite! {
             .await
             .unwrap();
         assert_eq!(bests.iter().map(|s| s.score).collect::<Vec<_>>(), [900]);
+    }
+
+    /// A board's page read from the store lists its bests in board order with their ranks,
+    /// page after page, on the day and week the score was given (not recomputed from its time:
+    /// the calendar's zone placed it).
+    pub async fn a_boards_pages_are_read_from_the_bests_kept_for_it(store: Arc<dyn ScoreStore>) {
+        for p in ["ann", "bob", "cat", "dan"] {
+            store.create_player(&player(p)).await.unwrap();
+        }
+        // Days of a zone ahead of UTC: T0 + 15 h (23:00 UTC) is the next day there.
+        let late = Timestamp(T0.0 + 15 * 3_600_000);
+        let local_day = Period::Day.bucket(T0) + 1;
+        let in_zone = |s: NewScore| NewScore {
+            day: local_day,
+            ..s
+        };
+        for s in [
+            score("ann", 300, late),
+            score("bob", 500, late),
+            score("cat", 300, Timestamp(late.0 + 1)),
+            score("bob", 200, Timestamp(late.0 + 2)),
+        ] {
+            store.record_score(&in_zone(s)).await.unwrap();
+        }
+        store.record_score(&score("dan", 900, late)).await.unwrap();
+        let day = BoardKey {
+            game: game().id().to_owned(),
+            period: Period::Day,
+            bucket: local_day,
+        };
+        let first = store.board_page(&day, None, 2).await.unwrap();
+        let ranked = |page: &[arcade_domain::ranks::Ranked]| {
+            page.iter()
+                .map(|r| (r.rank, r.standing.player_key.clone(), r.standing.score))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ranked(&first),
+            [(1, "bob".to_owned(), 500), (2, "ann".to_owned(), 300)]
+        );
+        let rest = store
+            .board_page(&day, Some(&first[1].standing), 10)
+            .await
+            .unwrap();
+        assert_eq!(ranked(&rest), [(3, "cat".to_owned(), 300)]);
+        assert!(
+            store
+                .board_page(&day, Some(&rest[0].standing), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The UTC day of the same moment holds only the score given that day.
+        let utc_day = board(Period::Day, late);
+        assert_eq!(
+            ranked(&store.board_page(&utc_day, None, 10).await.unwrap()),
+            [(1, "dan".to_owned(), 900)]
+        );
+        let other_game = BoardKey {
+            game: "other-game".to_owned(),
+            ..day
+        };
+        assert!(store.board_page(&other_game, None, 10).await.unwrap().is_empty());
     }
 
     /// The store answers the readiness probe's ping.
@@ -1333,6 +1398,79 @@ suite! {
             log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
             ["player_unhidden", "player_hidden"]
         );
+    }
+
+    /// A finished day's board follows the operators: a hidden player leaves it and comes
+    /// back when shown, and bests recomputed after a score is removed stay on the day and week
+    /// each score was given (its zone's), not its UTC day.
+    pub async fn a_finished_board_follows_hiding_and_removals(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("eve")).await.unwrap();
+        scores.create_player(&player("fox")).await.unwrap();
+        // Days of a zone far behind UTC: T0 + 1 h (09:00 UTC) is the day before in Honolulu.
+        let early = Timestamp(T0.0 + 3_600_000);
+        let (day, week) = (Period::Day.bucket(T0) - 1, Period::Week.bucket(T0) - 1);
+        let in_zone = |s: NewScore| NewScore { day, week, ..s };
+        let low = in_zone(score("eve", 40, early));
+        let high = in_zone(score("eve", 90, Timestamp(early.0 + 1000)));
+        let other = in_zone(score("fox", 60, early));
+        for s in [&low, &high, &other] {
+            scores.record_score(s).await.unwrap();
+        }
+        let key = |period, bucket| BoardKey {
+            game: game().id().to_owned(),
+            period,
+            bucket,
+        };
+        let on = |page: Vec<arcade_domain::ranks::Ranked>| {
+            page.into_iter()
+                .map(|r| (r.rank, r.standing.player_key, r.standing.score))
+                .collect::<Vec<_>>()
+        };
+        let at = Timestamp(T0.0 + 5000);
+        admin
+            .set_hidden(
+                "eve",
+                Some(at),
+                &audit(AdminAction::PlayerHidden, "player:eve", at),
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            on(scores.board_page(&key(Period::Day, day), None, 10).await.unwrap()),
+            [(1, "fox".to_owned(), 60)]
+        );
+        admin
+            .set_hidden(
+                "eve",
+                None,
+                &audit(AdminAction::PlayerUnhidden, "player:eve", at),
+                &[],
+            )
+            .await
+            .unwrap();
+        admin
+            .remove_score(
+                high.session_id,
+                &audit(AdminAction::ScoreRemoved, "score", at),
+                &[],
+            )
+            .await
+            .unwrap();
+        for board in [key(Period::Day, day), key(Period::Week, week)] {
+            assert_eq!(
+                on(scores.board_page(&board, None, 10).await.unwrap()),
+                [(1, "fox".to_owned(), 60), (2, "eve".to_owned(), 40)],
+                "{board}"
+            );
+        }
+        for board in [board(Period::Day, early), board(Period::Week, early)] {
+            assert!(
+                scores.board_page(&board, None, 10).await.unwrap().is_empty(),
+                "{board}"
+            );
+        }
     }
 
     /// Removing a score deletes it and recomputes its player's bests from the others; the

@@ -252,21 +252,24 @@ impl Application {
         let relay = Relay::new(store.outbox(), events.clone(), observer.clone());
         let outbox = relay.outbox();
         let relay = relay.spawn();
-        let arcade = Arc::new(Arcade::new(
-            Ports {
-                scores,
-                sessions,
-                ranks,
-                outbox,
-                events,
-                clock,
-                observer,
-                starts,
-                admin: store.admin(),
-            },
-            settings.rules,
-            &session_secret,
-        ));
+        let arcade = Arc::new(
+            Arcade::new(
+                Ports {
+                    scores,
+                    sessions,
+                    ranks,
+                    outbox,
+                    events,
+                    clock,
+                    observer,
+                    starts,
+                    admin: store.admin(),
+                },
+                settings.rules,
+                &session_secret,
+            )
+            .with_calendar(settings.calendar.clone()),
+        );
         // Boards held in memory start empty: fill them from the database. Redis keeps its
         // boards across restarts and rebuilds a lost one by itself.
         if in_memory_ranks {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use arcade_domain::keys::{MIN_SECRET_BYTES, SecretTooShort, SessionSecret};
 use arcade_domain::session::PlayRules;
+use arcade_domain::time::{Calendar, UnknownTimeZone};
 use arcade_events::NatsOptions;
 use arcade_events::notify::{
     RetryPolicy, Settings as DeliverySettings, Target as WebhookTarget, Webhook,
@@ -204,6 +205,12 @@ pub struct ServeArgs {
     /// over plain HTTP. `0s`, the default, sends none.
     #[arg(long, env = "ARCADE_HSTS_MAX_AGE", default_value = "0s", value_parser = humantime::parse_duration)]
     pub hsts_max_age: Duration,
+    /// Time zone whose midnight ends a day's board and whose Monday midnight ends a week's, as
+    /// an IANA name (e.g. `Europe/Berlin`; daylight saving is followed). Every replica must
+    /// have the same. Changing it moves the boundaries of days and weeks from then on: scores
+    /// already played stay on the boards they were given.
+    #[arg(long, env = "ARCADE_TIME_ZONE", default_value = "UTC")]
+    pub time_zone: String,
     /// Session starts allowed per client per minute, a minute's worth at once (IPv6 clients
     /// are counted by their /64). With Redis the count is shared by every replica.
     #[arg(long, env = "ARCADE_STARTS_PER_MINUTE", default_value_t = NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN))]
@@ -559,6 +566,8 @@ pub struct ServeSettings {
     /// Notifications sent by the server itself when it has no NATS.
     pub delivery: DeliverySettings,
     pub rules: PlayRules,
+    /// Where days and weeks begin.
+    pub calendar: Calendar,
     /// What the windows' seeds and the sessions' tickets derive from; `None` for a lone
     /// server with none configured, which keeps one beside its embedded database (or makes one
     /// at start, with another database).
@@ -653,6 +662,8 @@ pub enum ConfigError {
     PoolSize(u32),
     #[error("{name} must be greater than zero")]
     Zero { name: &'static str },
+    #[error("ARCADE_TIME_ZONE (--time-zone)")]
+    TimeZone(#[source] UnknownTimeZone),
     #[error("ARCADE_MAX_BODY_BYTES must be at least 1024 bytes so a heartbeat fits; got {0}")]
     BodyTooSmall(usize),
     #[error("ARCADE_WEBHOOK_RETRY_BASE must not exceed ARCADE_WEBHOOK_RETRY_MAX")]
@@ -897,6 +908,7 @@ impl ServeArgs {
         }
         let delivery = self.webhooks.settings()?;
         let session_secret = self.session_secret(redis.is_some())?;
+        let calendar = Calendar::parse(self.time_zone.trim()).map_err(ConfigError::TimeZone)?;
         Ok(ServeSettings {
             listen: self.listen,
             log: self.log.clone(),
@@ -910,6 +922,7 @@ impl ServeArgs {
                 pause_budget: self.pause_budget,
                 ..PlayRules::default()
             },
+            calendar,
             session_secret,
             max_body_bytes: self.max_body_bytes,
             request_timeout: self.request_timeout,
@@ -1340,6 +1353,22 @@ mod tests {
         assert!(
             !shown.contains("hush-hush") && !shown.contains("quiet"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_time_zone_is_utc_unless_set_and_an_unknown_one_is_refused_by_name() {
+        assert_eq!(serve(&[]).settings().unwrap().calendar.name(), "UTC");
+        let berlin = serve(&["--time-zone", "Europe/Berlin"]).settings().unwrap();
+        assert_eq!(berlin.calendar.name(), "Europe/Berlin");
+        let msg = message(
+            serve(&["--time-zone", "Europe/Atlantis"])
+                .settings()
+                .unwrap_err(),
+        );
+        assert!(
+            msg.contains("ARCADE_TIME_ZONE") && msg.contains("Europe/Atlantis"),
+            "{msg}"
         );
     }
 

@@ -88,6 +88,12 @@ export const api = {
   leaderboard: (game, period = 'all', limit = 10, opts) =>
     request('GET', `/api/games/${enc(game)}/leaderboard?period=${enc(period)}&limit=${limit}`, undefined, opts),
 
+  /** The board of a day (`YYYY-MM-DD`) or an ISO week (`YYYY-Www`) that is over. */
+  pastLeaderboard: (game, period, name, limit = 1, opts) => {
+    const which = period === 'week' ? 'week' : 'date';
+    return request('GET', `/api/games/${enc(game)}/leaderboard?period=${enc(period)}&${which}=${enc(name)}&limit=${limit}`, undefined, opts);
+  },
+
   playerStanding: (game, name, period = 'all', opts) =>
     request('GET', `/api/games/${enc(game)}/players/${enc(name)}?period=${enc(period)}`, undefined, opts),
 

@@ -15,7 +15,7 @@ const standingSection = document.getElementById('standing');
 const standingBody = document.getElementById('standing-body');
 
 const player = storedPlayer();
-/** @type {{id: string, title: string, boards: Map<string, HTMLTableSectionElement>, standing: HTMLElement | null}[]} */
+/** @type {{id: string, title: string, boards: Map<string, HTMLTableSectionElement>, standing: HTMLElement | null, winners: HTMLElement, winnersOf: string | null}[]} */
 let cards = [];
 let timer = null;
 let refreshing = false;
@@ -36,6 +36,30 @@ function boardTable(game, period) {
   return { table, tbody };
 }
 
+const DAY_MS = 86_400_000;
+
+/** The civil date `days` after `date` (`YYYY-MM-DD`), as a date: no time zone involved. */
+function addDays(date, days) {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The ISO week (`YYYY-Www`) of a civil date `YYYY-MM-DD`: the week of its Thursday. */
+function isoWeek(date) {
+  const [y, m, d] = date.split('-').map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  const weekday = day.getUTCDay() || 7;
+  const thursday = new Date(day.getTime() + (4 - weekday) * DAY_MS);
+  const year = thursday.getUTCFullYear();
+  const week = 1 + Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / DAY_MS / 7);
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
+function winnersLine() {
+  const item = (id, label) => h('li', { dataset: { testid: `winner-${id}` } }, h('span', { class: 'winner-label' }, label), ' ', h('span', { class: 'winner-name' }, '…'));
+  return h('ul', { class: 'winners', 'aria-label': 'Past winners', dataset: { testid: 'winners' } }, item('day', "Yesterday's winner:"), item('week', "Last week's winner:"));
+}
+
 function gameCard(game) {
   const boards = new Map();
   const boardEls = PERIODS.map((period) => {
@@ -43,6 +67,7 @@ function gameCard(game) {
     boards.set(period.id, tbody);
     return table;
   });
+  const winners = winnersLine();
   const titleId = `game-${game.id}-title`;
   const card = h(
     'article',
@@ -60,8 +85,9 @@ function gameCard(game) {
       h('a', { class: 'button primary play-button', href: game.play_url || `/play/${encodeURIComponent(game.id)}`, dataset: { testid: `play-${game.id}` } }, 'Play'),
     ),
     h('div', { class: 'boards' }, ...boardEls),
+    winners,
   );
-  return { card, boards };
+  return { card, boards, winners };
 }
 
 async function loadGames() {
@@ -77,9 +103,9 @@ async function loadGames() {
     }
     statusEl.hidden = true;
     cards = games.map((game) => {
-      const { card, boards } = gameCard(game);
+      const { card, boards, winners } = gameCard(game);
       gamesEl.append(card);
-      return { id: game.id, title: game.title, boards, standing: null };
+      return { id: game.id, title: game.title, boards, standing: null, winners, winnersOf: null };
     });
     setupStanding();
     await refresh();
@@ -107,10 +133,33 @@ function setupStanding() {
   );
 }
 
+/**
+ * Yesterday's and last week's winners, from the boards of the day before `today` and of the
+ * week before today's (the arcade's own days and weeks). Read again only when the day changes:
+ * a finished board stays as it is.
+ */
+async function refreshWinners(card, today) {
+  if (typeof today !== 'string' || card.winnersOf === today) return;
+  card.winnersOf = today;
+  const show = async (period, name) => {
+    const slot = card.winners.querySelector(`[data-testid="winner-${period}"] .winner-name`);
+    try {
+      const data = await api.pastLeaderboard(card.id, period, name);
+      const top = data?.entries?.[0];
+      slot.replaceChildren(top ? h('strong', null, top.player) : 'nobody played', top ? ` ${formatNumber(top.score)}` : '');
+    } catch {
+      card.winnersOf = null;
+      slot.replaceChildren('—');
+    }
+  };
+  await Promise.all([show('day', addDays(today, -1)), show('week', isoWeek(addDays(today, -7)))]);
+}
+
 async function refreshBoard(card, period) {
   const tbody = card.boards.get(period);
   try {
     const data = await api.leaderboard(card.id, period, BOARD_LIMIT);
+    if (period === 'day') refreshWinners(card, data?.date);
     renderLeaderboardRows(tbody, data?.entries ?? [], player?.name, period === 'day' ? 'No scores yet today. Be the first!' : undefined);
   } catch (err) {
     // Keep whatever the board showed last; only replace the loading text.

@@ -259,7 +259,7 @@ impl Arcade {
         let boards: Vec<BoardKey> = self
             .games()
             .iter()
-            .flat_map(|g| Period::ALL.map(|p| BoardKey::current(g.id(), p, now)))
+            .flat_map(|g| Period::ALL.map(|p| self.calendar.board(g.id(), p, now)))
             .collect();
         futures::future::try_join_all(
             boards

@@ -10,7 +10,7 @@ use crate::admin::{AdminAction, NewAudit, parse_reason};
 use crate::event::{Event, EventKind};
 use crate::player_data::{Erased, Erasure, PlayerData};
 use crate::ports::PlayerRecord;
-use crate::time::{BoardKey, Period, Timestamp};
+use crate::time::{BoardKey, Calendar, Period, Timestamp};
 
 use super::Arcade;
 
@@ -157,7 +157,11 @@ impl Arcade {
     /// and weeks). Doing it twice does nothing more.
     pub async fn forget_erased_player(&self, player_key: &str) -> Result<(), DomainError> {
         self.ports.sessions.forget_player(player_key).await?;
-        let boards = recent_boards(self.games().iter().map(|g| g.id()), self.now());
+        let boards = recent_boards(
+            &self.calendar,
+            self.games().iter().map(|g| g.id()),
+            self.now(),
+        );
         futures::future::try_join_all(
             boards
                 .iter()
@@ -168,14 +172,19 @@ impl Arcade {
     }
 }
 
-/// Every board of `games` a rank index may still hold at `now`.
-fn recent_boards<'a>(games: impl Iterator<Item = &'a str>, now: Timestamp) -> Vec<BoardKey> {
+/// Every board of `games` a rank index may still hold at `now`, days and weeks as
+/// `calendar` counts them.
+fn recent_boards<'a>(
+    calendar: &Calendar,
+    games: impl Iterator<Item = &'a str>,
+    now: Timestamp,
+) -> Vec<BoardKey> {
     let mut boards = Vec::new();
     for game in games {
         let back = |days: i64| Timestamp(now.0 - days * DAY_MS);
-        let mut keys = vec![BoardKey::current(game, Period::All, now)];
-        keys.extend((0..=DAYS_KEPT).map(|d| BoardKey::current(game, Period::Day, back(d))));
-        keys.extend((0..=WEEKS_KEPT).map(|w| BoardKey::current(game, Period::Week, back(w * 7))));
+        let mut keys = vec![calendar.board(game, Period::All, now)];
+        keys.extend((0..=DAYS_KEPT).map(|d| calendar.board(game, Period::Day, back(d))));
+        keys.extend((0..=WEEKS_KEPT).map(|w| calendar.board(game, Period::Week, back(w * 7))));
         for key in keys {
             if !boards.contains(&key) {
                 boards.push(key);
@@ -192,17 +201,15 @@ mod tests {
     #[test]
     fn an_erasure_clears_the_current_boards_and_those_kept_after_their_period() {
         let now = Timestamp(1_800_000_000_000);
-        let boards = recent_boards(["g"].into_iter(), now);
+        let calendar = Calendar::utc();
+        let boards = recent_boards(&calendar, ["g"].into_iter(), now);
         let days: Vec<_> = boards.iter().filter(|b| b.period == Period::Day).collect();
         let weeks: Vec<_> = boards.iter().filter(|b| b.period == Period::Week).collect();
         assert_eq!(boards.iter().filter(|b| b.period == Period::All).count(), 1);
         assert_eq!(days.len(), 4, "today and the three days before");
         assert_eq!(weeks.len(), 3, "this week and the two before");
-        assert!(days.contains(&&BoardKey::current("g", Period::Day, now)));
-        assert!(weeks.contains(&&BoardKey::current(
-            "g",
-            Period::Week,
-            Timestamp(now.0 - 8 * DAY_MS)
-        )));
+        assert!(days.contains(&&calendar.board("g", Period::Day, now)));
+        let last_week = calendar.board("g", Period::Week, Timestamp(now.0 - 8 * DAY_MS));
+        assert!(weeks.contains(&&last_week));
     }
 }

@@ -34,6 +34,8 @@ struct Scores {
     rows: Mutex<Vec<ScoreRow>>,
     /// The events written with the scores, held for their finish.
     held: Mutex<Vec<Event>>,
+    /// Each board's bests, kept as the stores keep them, by the score's own buckets.
+    bests: Mutex<HashMap<BoardKey, RankedBoard>>,
 }
 
 #[async_trait]
@@ -86,6 +88,21 @@ impl ScoreStore for Scores {
         if row.listed {
             lock(&self.held).push(s.event.clone());
         }
+        if row.listed && takes_a_place(s.score) {
+            let mut bests = lock(&self.bests);
+            for (period, bucket) in [
+                (Period::All, 0),
+                (Period::Day, s.day),
+                (Period::Week, s.week),
+            ] {
+                let board = BoardKey {
+                    game: s.game.clone(),
+                    period,
+                    bucket,
+                };
+                bests.entry(board).or_default().submit(standing_of(&row));
+            }
+        }
         Ok(crate::ports::Recorded {
             row,
             inserted: true,
@@ -122,6 +139,18 @@ impl ScoreStore for Scores {
         _since: Option<Timestamp>,
     ) -> Result<Vec<Standing>, BackendError> {
         unreachable!("the use cases under test do not rebuild boards")
+    }
+
+    async fn board_page(
+        &self,
+        board: &BoardKey,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, BackendError> {
+        Ok(lock(&self.bests)
+            .get(board)
+            .map(|b| b.page(after, limit))
+            .unwrap_or_default())
     }
 
     async fn ping(&self) -> Result<(), BackendError> {
@@ -891,8 +920,21 @@ impl Harness {
         self.finish(&started, batch).unwrap()
     }
 
+    /// The same harness with days and weeks of the time zone `zone`.
+    fn in_zone(self, zone: &str) -> Self {
+        Self {
+            arcade: self
+                .arcade
+                .with_calendar(crate::time::Calendar::parse(zone).unwrap()),
+            ..self
+        }
+    }
+
     fn board(&self, period: Period) -> Vec<(String, u64)> {
-        let key = BoardKey::current(GAME, period, self.arcade.now());
+        let key = self
+            .arcade
+            .calendar()
+            .board(GAME, period, self.arcade.now());
         block_on(self.ranks.page(&key, None, 100))
             .unwrap()
             .into_iter()
@@ -1107,6 +1149,54 @@ fn a_score_of_nothing_is_kept_but_takes_no_place() {
             .iter()
             .any(|(k, _, _)| *k == EventKind::LeaderboardTop)
     );
+}
+
+#[test]
+fn a_score_counts_on_its_local_day_whose_board_stays_readable_once_it_is_over() {
+    let h = Harness::new().in_zone("America/New_York");
+    // 2027-01-16T02:00Z is 21:00 on the 15th in New York.
+    let evening = Timestamp(1_800_000_000_000 + 18 * 3_600_000);
+    h.clock
+        .advance(Duration::from_millis(evening.millis_since(h.arcade.now())));
+    let played = h.played("Ivy", 80);
+    let day = Period::Day.parse_bucket("2027-01-15").unwrap();
+    let week = Period::Week.parse_bucket("2027-W02").unwrap();
+    assert_eq!(played.ranks.day, 1);
+    assert!(!h.arcade.is_finished(Period::Day, day).unwrap());
+    // Past midnight in New York (05:00Z), the 15th is over and the 16th's board is empty.
+    h.clock.advance(Duration::from_secs(4 * 3600));
+    assert!(h.board(Period::Day).is_empty());
+    assert_eq!(h.board(Period::Week), [("Ivy".to_owned(), 1)]);
+    assert!(h.arcade.is_finished(Period::Day, day).unwrap());
+    let limit = Limit::parse(Some(10)).unwrap();
+    let page = block_on(
+        h.arcade
+            .finished_leaderboard(GAME, Period::Day, day, limit, None),
+    )
+    .unwrap();
+    assert_eq!(page.bucket, day);
+    assert_eq!(
+        page.entries
+            .iter()
+            .map(|r| (r.standing.player_name.as_str(), r.rank, r.standing.score))
+            .collect::<Vec<_>>(),
+        [("Ivy", 1, u64::from(played.score))]
+    );
+    // The week goes on: it is read as the current board, not as a finished one.
+    assert!(!h.arcade.is_finished(Period::Week, week).unwrap());
+    assert!(matches!(
+        block_on(
+            h.arcade
+                .finished_leaderboard(GAME, Period::Week, week, limit, None)
+        ),
+        Err(DomainError::InvalidQuery(_))
+    ));
+    // Nothing can be on a day still to come.
+    let tomorrow = Period::Day.parse_bucket("2027-01-17").unwrap();
+    assert!(matches!(
+        h.arcade.is_finished(Period::Day, tomorrow),
+        Err(DomainError::InvalidQuery(_))
+    ));
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod lost_sessions;
 mod notify;
 mod one_path;
 mod operations;
+mod past_boards;
 mod play;
 mod player_data;
 mod postgres;

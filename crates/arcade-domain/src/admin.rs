@@ -114,10 +114,12 @@ pub enum AdminAction {
     ReviewResolved,
     NameRuleAdded,
     NameRuleRemoved,
+    /// A player erased with everything kept of them (recorded without their name).
+    PlayerErased,
 }
 
 impl AdminAction {
-    pub const ALL: [AdminAction; 11] = [
+    pub const ALL: [AdminAction; 12] = [
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::PlayerHidden,
@@ -129,6 +131,7 @@ impl AdminAction {
         Self::ReviewResolved,
         Self::NameRuleAdded,
         Self::NameRuleRemoved,
+        Self::PlayerErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -144,6 +147,7 @@ impl AdminAction {
             Self::ReviewResolved => "review_resolved",
             Self::NameRuleAdded => "name_rule_added",
             Self::NameRuleRemoved => "name_rule_removed",
+            Self::PlayerErased => "player_erased",
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum EventKind {
     PlayerRenamed,
     /// An operator changed the name deny list: every replica reloads it.
     NameRulesChanged,
+    /// A player was erased, at their request or an operator's: every replica forgets them.
+    PlayerDeleted,
 }
 
 impl EventKind {
@@ -35,6 +37,7 @@ impl EventKind {
         EventKind::ScoreRemoved,
         EventKind::PlayerRenamed,
         EventKind::NameRulesChanged,
+        EventKind::PlayerDeleted,
     ];
 
     /// Whether the event reports an operator's change to a player's place on the boards:
@@ -42,7 +45,11 @@ impl EventKind {
     pub fn is_moderation(self) -> bool {
         matches!(
             self,
-            Self::PlayerHidden | Self::PlayerRestored | Self::ScoreRemoved | Self::PlayerRenamed
+            Self::PlayerHidden
+                | Self::PlayerRestored
+                | Self::ScoreRemoved
+                | Self::PlayerRenamed
+                | Self::PlayerDeleted
         )
     }
 
@@ -57,6 +64,7 @@ impl EventKind {
             Self::ScoreRemoved => "arcade.score.removed",
             Self::PlayerRenamed => "arcade.player.renamed",
             Self::NameRulesChanged => "arcade.names.rules_changed",
+            Self::PlayerDeleted => "arcade.player.deleted",
         }
     }
 
@@ -71,6 +79,7 @@ impl EventKind {
             Self::ScoreRemoved => "score_removed",
             Self::PlayerRenamed => "player_renamed",
             Self::NameRulesChanged => "name_rules_changed",
+            Self::PlayerDeleted => "player_deleted",
         }
     }
 }

@@ -16,6 +16,7 @@
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
 //!   `Outbox`, `EventBus`, `RateLimit`, `AdminStore`, `NameRuleStore`).
+//! - [`player_data`]: what an export hands a player, and what erasing one removes.
 //! - [`client`]: who a per-client limit counts (an IPv4 address, an IPv6 /64).
 //! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
 //! - [`error`]: the domain error the HTTP layer maps to statuses, and `BackendError`, which
@@ -28,6 +29,7 @@ pub mod event;
 pub mod keys;
 pub mod name;
 pub mod name_rules;
+pub mod player_data;
 pub mod ports;
 pub mod query;
 pub mod ranks;

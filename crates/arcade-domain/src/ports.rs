@@ -14,6 +14,7 @@ use crate::admin::{AuditRecord, NewAudit, NewReport, Operator, ReviewDepth, Revi
 use crate::error::{BackendError, DomainError};
 use crate::event::{Event, EventKind};
 use crate::name_rules::{NameRule, NewNameRule};
+use crate::player_data::{Erased, Erasure, PlayerData};
 use crate::ranks::{Ranked, Standing, Submission};
 use crate::session::{Session, SessionId};
 use crate::time::{BoardKey, Timestamp};
@@ -222,6 +223,21 @@ pub trait AdminStore: Send + Sync {
         resolution: &str,
         audit: &NewAudit,
     ) -> Result<bool, BackendError>;
+    /// Everything kept of the player of this key (see [`PlayerData`]); `None` when there is
+    /// no such player.
+    async fn player_data(&self, player_key: &str) -> Result<Option<PlayerData>, BackendError>;
+    /// Erase a player, in one transaction with the audit record and `events`: their record,
+    /// scores (with replays) and bests, reports about them or their scores and the review
+    /// items of those, the events waiting in the outbox that name them; audit records about
+    /// them keep what was done and when, under `erasure.reference`, without the states they
+    /// recorded. With `erasure.block_name`, the name is blocked. `None` when there is no
+    /// such player (then nothing is written).
+    async fn erase_player(
+        &self,
+        erasure: &Erasure,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<Option<Erased>, BackendError>;
     /// Up to `limit` audit records, newest first, of ids below `before` when given.
     async fn audit_log(
         &self,
@@ -317,6 +333,9 @@ pub trait SessionStore: Send + Sync {
         })
         .await
     }
+    /// Forget every session of the player of this key, finished or not (the player was
+    /// erased); returns how many.
+    async fn forget_player(&self, player_key: &str) -> Result<usize, BackendError>;
     /// Sessions neither finished nor expired, per game.
     async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError>;
     /// Forget sessions past their retention; returns how many.

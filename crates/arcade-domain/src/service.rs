@@ -328,6 +328,12 @@ impl Arcade {
         arrival: Arrival,
     ) -> Result<(), DomainError> {
         let ticket = Ticket::verify(ticket, &self.tickets, id)?;
+        // The ticket's player must still be the one who started it: an erased player's games
+        // (or one of a name claimed again since) resume nothing, so no score comes back.
+        match self.ports.scores.find_player(&ticket.player_key).await? {
+            Some(p) if p.created_at <= ticket.started_at => {}
+            _ => return Err(DomainError::SessionNotFound(id.to_string())),
+        }
         let game = self.game(&ticket.game)?;
         let (session, inputs) = Session::resume(&ticket, game, batch, now, &self.rules, arrival)?;
         let forget_at = session.forget_at(&self.rules);
@@ -802,10 +808,12 @@ fn finished_answer(done: &FinishState, game: &str) -> Result<FinishReceipt, Doma
 mod admin;
 mod moderation;
 mod name_rules;
+mod player_data;
 mod review;
 
 pub use admin::{AuditPage, CreatedOperator};
 pub use name_rules::{CHECK_SCAN, DeniedName, NameCheckPage, Reloaded};
+pub use player_data::{ErasureReceipt, PLAYER_ACTOR};
 
 #[cfg(test)]
 mod tests;

@@ -79,6 +79,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve_review))
         .routes(routes!(report))
         .merge(crate::admin_names::routes())
+        .routes(routes!(crate::players::admin_export))
+        .routes(routes!(crate::players::admin_erase))
         .layer(axum::middleware::from_fn(admin_headers))
         .layer(axum::Extension(limiter))
         .layer(axum::Extension(Arc::new(ReportLimiter(

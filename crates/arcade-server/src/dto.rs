@@ -406,7 +406,7 @@ pub enum PeriodName {
     Week,
 }
 
-fn inputs_schema() -> utoipa::openapi::schema::Array {
+pub(crate) fn inputs_schema() -> utoipa::openapi::schema::Array {
     pairs_schema("Inputs as `[tick, value]` pairs with strictly increasing ticks.")
 }
 

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod live;
 mod middleware;
 pub mod observer;
+pub mod players;
 pub mod state;
 
 use axum::Router;
@@ -61,6 +62,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::player_scores))
         .routes(routes!(api::events))
         .merge(admin::routes())
+        .merge(players::routes())
 }
 
 /// Readiness and metrics: bounded in time like the API, but never refused for load, so a

@@ -55,7 +55,8 @@ impl LiveEvent {
             EventKind::PlayerHidden
             | EventKind::PlayerRestored
             | EventKind::ScoreRemoved
-            | EventKind::PlayerRenamed => "reset",
+            | EventKind::PlayerRenamed
+            | EventKind::PlayerDeleted => "reset",
         };
         Some(Self {
             id: e.id.to_string(),
@@ -128,6 +129,10 @@ impl LiveFeed {
         };
         let live = Arc::new(live);
         if let Ok(mut h) = self.history.lock() {
+            // An erased player's events are not replayed to pages that reconnect.
+            if e.kind == EventKind::PlayerDeleted {
+                h.retain(|x| x.player != e.player);
+            }
             // NATS may deliver an event twice (a retried publish); pages see it once.
             if h.iter().any(|x| x.id == live.id) {
                 return;

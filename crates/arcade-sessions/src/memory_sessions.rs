@@ -102,6 +102,13 @@ impl SessionStore for MemorySessionStore {
         Ok(counts)
     }
 
+    async fn forget_player(&self, player_key: &str) -> Result<usize, BackendError> {
+        let mut map = self.lock();
+        let before = map.len();
+        map.retain(|_, e| e.session.player_key != player_key);
+        Ok(before - map.len())
+    }
+
     async fn purge(&self, now: Timestamp) -> Result<usize, BackendError> {
         let mut map = self.lock();
         let before = map.len();

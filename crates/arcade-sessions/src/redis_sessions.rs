@@ -411,6 +411,68 @@ impl SessionStore for RedisSessionStore {
         .into())
     }
 
+    /// Reads every session's head, a batch a round trip, from the `forget` set (which holds
+    /// every session): an erasure is rare, and an index of sessions by player would cost
+    /// every start a write.
+    #[tracing::instrument(name = "redis.forget_player", skip_all, fields(db.system = "redis"))]
+    async fn forget_player(&self, player_key: &str) -> Result<usize, BackendError> {
+        let mut conn = self.redis.conn();
+        let mut theirs: Vec<Session> = Vec::new();
+        let mut from = 0;
+        loop {
+            let ids: Vec<String> = redis::cmd("ZRANGE")
+                .arg(self.forget_key())
+                .arg(from)
+                .arg(from + PURGE_BATCH - 1)
+                .query_async(&mut conn)
+                .await
+                .map_err(backend_error)?;
+            if ids.is_empty() {
+                break;
+            }
+            let mut pipe = redis::pipe();
+            for id in &ids {
+                pipe.cmd("HGET")
+                    .arg(self.redis.key(format_args!("play:{id}")))
+                    .arg("head");
+            }
+            let heads: Vec<Option<String>> =
+                pipe.query_async(&mut conn).await.map_err(backend_error)?;
+            for head in heads.into_iter().flatten() {
+                let session = decode(&head)?;
+                if session.player_key == player_key {
+                    theirs.push(session);
+                }
+            }
+            if ids.len() < PURGE_BATCH {
+                break;
+            }
+            from += PURGE_BATCH;
+        }
+        if theirs.is_empty() {
+            return Ok(0);
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for s in &theirs {
+            self.known.remove(&s.id);
+            pipe.cmd("UNLINK")
+                .arg(self.session_key(s.id))
+                .arg(self.inputs_key(s.id))
+                .ignore();
+            pipe.cmd("ZREM")
+                .arg(self.active_key(&s.game))
+                .arg(s.id.to_string())
+                .ignore();
+            pipe.cmd("ZREM")
+                .arg(self.forget_key())
+                .arg(s.id.to_string())
+                .ignore();
+        }
+        let () = pipe.query_async(&mut conn).await.map_err(backend_error)?;
+        Ok(theirs.len())
+    }
+
     #[tracing::instrument(name = "redis.count_active", skip_all, fields(db.system = "redis"))]
     async fn count_active(&self, now: Timestamp) -> Result<BTreeMap<String, u64>, BackendError> {
         let mut conn = self.redis.conn();

@@ -4,8 +4,9 @@
 //! bests) and `failover_ranks` (a cache in front of the store); and the outbox of events
 //! waiting for the bus, written with the changes they report (`postgres_outbox`,
 //! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
-//! `sqlite_admin`); and the name deny list (`postgres_names`, `sqlite_names`). Migrations live
-//! in `migrations/<backend>/`.
+//! `sqlite_admin`), and what they keep of each player, exported or erased
+//! (`postgres_player_data`, `sqlite_player_data`); and the name deny list (`postgres_names`,
+//! `sqlite_names`). Migrations live in `migrations/<backend>/`.
 
 mod classify;
 mod failover_ranks;
@@ -15,12 +16,14 @@ mod postgres;
 mod postgres_admin;
 mod postgres_names;
 mod postgres_outbox;
+mod postgres_player_data;
 mod postgres_ranks;
 mod rows;
 mod sqlite;
 mod sqlite_admin;
 mod sqlite_names;
 mod sqlite_outbox;
+mod sqlite_player_data;
 
 pub use failover_ranks::{FailoverRankIndex, rebuild};
 pub use postgres::{PgSettings, PostgresStore};

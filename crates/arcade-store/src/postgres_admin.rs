@@ -5,6 +5,7 @@
 use arcade_domain::BackendError;
 use arcade_domain::admin::{AuditRecord, NewAudit, NewReport, Operator, ReviewDepth, ReviewItem};
 use arcade_domain::event::Event;
+use arcade_domain::player_data::{Erased, Erasure, PlayerData};
 use arcade_domain::ports::AdminStore;
 use arcade_domain::ranks::Standing;
 use arcade_domain::session::SessionId;
@@ -424,6 +425,21 @@ impl AdminStore for PostgresStore {
         append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
+    }
+
+    #[tracing::instrument(name = "postgres.player_data", skip_all, fields(db.system = "postgresql"))]
+    async fn player_data(&self, player_key: &str) -> Result<Option<PlayerData>, BackendError> {
+        crate::postgres_player_data::player_data(self.pool(), player_key).await
+    }
+
+    #[tracing::instrument(name = "postgres.erase_player", skip_all, fields(db.system = "postgresql"))]
+    async fn erase_player(
+        &self,
+        erasure: &Erasure,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<Option<Erased>, BackendError> {
+        crate::postgres_player_data::erase_player(self.pool(), erasure, audit, events).await
     }
 
     #[tracing::instrument(name = "postgres.audit_log", skip_all, fields(db.system = "postgresql"))]

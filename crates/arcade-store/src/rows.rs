@@ -416,6 +416,15 @@ pub(crate) fn encode_state(
 
 /// A stored count (score, ticks, rules version) as the domain's `u32`. Both stores write
 /// `u32`s, so the clamping only guards against rows written by hand.
+/// What an outbox payload (an event as JSON) holds when the event names `player`: its
+/// `player` field, as serde_json writes it.
+pub(crate) fn outbox_needle(backend: &'static str, player: &str) -> Result<String, BackendError> {
+    let quoted = serde_json::to_string(player).map_err(|e| {
+        BackendError::defect(backend, "cannot encode a player's name").with_source(e)
+    })?;
+    Ok(format!("\"player\":{quoted}"))
+}
+
 pub(crate) fn count(v: impl Into<i64>) -> u32 {
     u32::try_from(v.into().max(0)).unwrap_or(u32::MAX)
 }

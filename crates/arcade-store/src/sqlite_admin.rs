@@ -4,6 +4,7 @@
 use arcade_domain::BackendError;
 use arcade_domain::admin::{AuditRecord, NewAudit, NewReport, Operator, ReviewDepth, ReviewItem};
 use arcade_domain::event::Event;
+use arcade_domain::player_data::{Erased, Erasure, PlayerData};
 use arcade_domain::ports::AdminStore;
 use arcade_domain::ranks::Standing;
 use arcade_domain::session::SessionId;
@@ -452,6 +453,21 @@ impl AdminStore for SqliteStore {
         append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
+    }
+
+    #[tracing::instrument(name = "sqlite.player_data", skip_all, fields(db.system = "sqlite"))]
+    async fn player_data(&self, player_key: &str) -> Result<Option<PlayerData>, BackendError> {
+        crate::sqlite_player_data::player_data(self, player_key).await
+    }
+
+    #[tracing::instrument(name = "sqlite.erase_player", skip_all, fields(db.system = "sqlite"))]
+    async fn erase_player(
+        &self,
+        erasure: &Erasure,
+        audit: &NewAudit,
+        events: &[Event],
+    ) -> Result<Option<Erased>, BackendError> {
+        crate::sqlite_player_data::erase_player(self, erasure, audit, events).await
     }
 
     #[tracing::instrument(name = "sqlite.audit_log", skip_all, fields(db.system = "sqlite"))]

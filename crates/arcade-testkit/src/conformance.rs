@@ -29,6 +29,7 @@ use arcade_domain::DomainError;
 use arcade_domain::admin::{AdminAction, NewAudit, NewReport, Operator, ReviewKind};
 use arcade_domain::event::{Event, EventKind};
 use arcade_domain::name_rules::{NameRule, NewNameRule, RuleKind};
+use arcade_domain::player_data::{Erased, Erasure};
 use arcade_domain::ports::{
     AdminStore, HistoryCursor, NameRuleStore, NewScore, Outbox, OutboxDepth, OutboxEntry,
     PlayerRecord, RankIndex, RateLimit, ScoreStore, SessionStore,
@@ -739,6 +740,32 @@ suite! {
         assert!(store.get(a.id).await.unwrap().is_some());
         assert_eq!(store.purge(a.forget_at(&rules)).await.unwrap(), 2);
         assert!(store.get(a.id).await.unwrap().is_none());
+    }
+
+    /// Forgetting a player forgets each of their sessions, finished or not, and no one
+    /// else's.
+    pub async fn forgetting_a_player_forgets_their_sessions_only(store: Arc<dyn SessionStore>) {
+        let rules = PlayRules::default();
+        let playing = new_session(T0);
+        let mut done = new_session(T0);
+        done.finish = Some(arcade_domain::session::FinishState::Rejected(
+            arcade_domain::error::Rejection::too_fast(1, 0),
+        ));
+        let other = Session::start(SessionId::random(), game(), "ivy", "Ivy", T0, &rules);
+        let input = Input { tick: 1, value: 2 };
+        for s in [&playing, &done, &other] {
+            assert!(store.insert(s, &[input], s.forget_at(&rules)).await.unwrap());
+        }
+        assert_eq!(store.forget_player("gus").await.unwrap(), 2);
+        for s in [&playing, &done] {
+            assert_eq!(store.get(s.id).await.unwrap(), None);
+            assert!(store.inputs(s.id, 10).await.unwrap().is_empty());
+        }
+        assert_eq!(store.get(other.id).await.unwrap(), Some(other.clone()));
+        assert_eq!(store.inputs(other.id, 10).await.unwrap(), [input]);
+        assert_eq!(store.count_active(T0).await.unwrap().get(game().id()), Some(&1));
+        assert_eq!(store.forget_player("gus").await.unwrap(), 0);
+        assert_eq!(store.purge(other.forget_at(&rules)).await.unwrap(), 1);
     }
 }
 
@@ -1741,6 +1768,180 @@ suite! {
         );
         assert_eq!(admin.review_item(&score_item).await.unwrap(), None);
         assert_eq!(admin.audit_log(None, 10).await.unwrap().len(), 1);
+    }
+
+    /// A player's data holds their record, their scores with replays (oldest first) and the
+    /// reports about them, and nothing of another player's.
+    pub async fn a_players_data_holds_their_scores_with_replays_and_reports(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("exp")).await.unwrap();
+        scores.create_player(&player("oth")).await.unwrap();
+        let first = score("exp", 20, T0);
+        let second = score("exp", 50, Timestamp(T0.0 + 1000));
+        for s in [&second, &first, &score("oth", 70, T0)] {
+            scores.record_score(s).await.unwrap();
+        }
+        for (key, session) in [("exp", Some(first.session_id)), ("oth", None)] {
+            admin
+                .add_report(&NewReport {
+                    player_key: key.to_owned(),
+                    session_id: session,
+                    reason: Some("rude".to_owned()),
+                    at: T0,
+                })
+                .await
+                .unwrap();
+        }
+        let data = admin.player_data("exp").await.unwrap().expect("the player's data");
+        assert_eq!(data.player, player("exp"));
+        let ids: Vec<_> = data.scores.iter().map(|s| s.row.session_id).collect();
+        assert_eq!(ids, [first.session_id, second.session_id]);
+        assert_eq!(data.scores[0].seed, first.seed);
+        assert_eq!(data.scores[0].inputs, first.inputs);
+        assert_eq!(data.scores[1].row.score, 50);
+        assert_eq!(data.reports.len(), 1);
+        assert_eq!(data.reports[0].session_id, Some(first.session_id));
+        assert_eq!(data.reports[0].reason.as_deref(), Some("rude"));
+        assert_eq!(admin.player_data("nobody").await.unwrap(), None);
+    }
+
+    /// Erasing a player deletes their record, scores, bests, reports about them, the review
+    /// items of those and the events waiting that name them; the audit records about them
+    /// keep only what was done, under the erasure's reference. Other players keep all.
+    pub async fn erasing_a_player_leaves_nothing_of_them_but_the_audit_reference(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin {
+            scores,
+            outbox,
+            admin,
+        } = backend;
+        scores.create_player(&player("era")).await.unwrap();
+        scores.create_player(&player("oth")).await.unwrap();
+        let removed = score("era", 30, T0);
+        let kept = NewScore {
+            flags: vec!["fast_reactions".to_owned()],
+            ..score("era", 60, Timestamp(T0.0 + 1000))
+        };
+        let other = score("oth", 40, T0);
+        for s in [&removed, &kept, &other] {
+            scores.record_score(s).await.unwrap();
+        }
+        for key in ["era", "oth"] {
+            admin
+                .add_report(&NewReport {
+                    player_key: key.to_owned(),
+                    session_id: None,
+                    reason: None,
+                    at: T0,
+                })
+                .await
+                .unwrap();
+        }
+        let at = Timestamp(T0.0 + 2000);
+        let hidden = NewAudit {
+            before: Some(serde_json::json!({ "name": "ERA" })),
+            ..audit(AdminAction::PlayerHidden, "player:era", at)
+        };
+        admin.set_hidden("era", Some(at), &hidden, &[]).await.unwrap();
+        admin.set_hidden("era", None, &hidden, &[]).await.unwrap();
+        let removal = NewAudit {
+            before: Some(serde_json::json!({ "player": "ERA" })),
+            ..audit(AdminAction::ScoreRemoved, &format!("score:{}", removed.session_id), at)
+        };
+        admin.remove_score(removed.session_id, &removal, &[]).await.unwrap();
+        let flagged = format!("score:{}", kept.session_id);
+        let review = NewAudit {
+            before: Some(serde_json::json!({ "player": "ERA" })),
+            ..audit(AdminAction::ReviewResolved, &flagged, at)
+        };
+        assert!(admin.resolve_review(&flagged, "dismiss", &review).await.unwrap());
+        let for_other = audit(AdminAction::PlayerBanned, "player:oth", at);
+        admin.set_banned("oth", Some(at), &for_other).await.unwrap();
+        let waiting = [started_event("ERA"), started_event("OTH")];
+        outbox.add(&waiting).await.unwrap();
+
+        let erasure = Erasure {
+            player_key: "era".to_owned(),
+            player_name: "ERA".to_owned(),
+            block_name: None,
+            reference: "erasure:1".to_owned(),
+        };
+        let erased = NewAudit {
+            after: Some(serde_json::json!({ "name": "released" })),
+            ..audit(AdminAction::PlayerErased, "erasure:1", at)
+        };
+        let notice = Event::moderation(EventKind::PlayerDeleted, game().id(), "ERA", uuid::Uuid::new_v4(), at);
+        let done = admin
+            .erase_player(&erasure, &erased, std::slice::from_ref(&notice))
+            .await
+            .unwrap()
+            .expect("erased");
+        assert_eq!(done, Erased { scores: 1, reports: 1 });
+        assert_eq!(
+            admin.erase_player(&erasure, &erased, &[]).await.unwrap(),
+            None,
+            "once"
+        );
+        assert_eq!(scores.find_player("era").await.unwrap(), None);
+        assert_eq!(scores.score_by_session(kept.session_id).await.unwrap(), None);
+        assert!(admin.player_bests("era").await.unwrap().is_empty());
+        assert!(!admin.is_blocked("era").await.unwrap(), "the name is free");
+        let all = board(Period::All, T0);
+        let on_board: Vec<_> = scores
+            .best_standings(&all, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.player_key)
+            .collect();
+        assert_eq!(on_board, ["oth"]);
+        let queue = admin.review_queue(100).await.unwrap();
+        assert_eq!(queue.len(), 1, "{queue:?}");
+        assert_eq!(queue[0].player, "OTH");
+        let events: Vec<_> = outbox
+            .claim(100, LEASE)
+            .await
+            .unwrap()
+            .iter()
+            .map(decoded)
+            .collect();
+        assert!(events.iter().any(|e| e.id == waiting[1].id), "{events:?}");
+        assert!(events.iter().any(|e| e.id == notice.id), "{events:?}");
+        assert!(
+            events.iter().all(|e| e.player != "ERA" || e.id == notice.id),
+            "only the erasure's own notice names the player: {events:?}"
+        );
+        let log = admin.audit_log(None, 100).await.unwrap();
+        assert_eq!(log.len(), 6);
+        for r in &log {
+            let text = format!("{:?} {:?}", r.before, r.after);
+            if r.target == "player:oth" {
+                continue;
+            }
+            assert_eq!(r.target, "erasure:1", "{r:?}");
+            assert!(!text.contains("era") && !text.contains("ERA"), "{r:?}");
+        }
+        assert_eq!(log[0].action, "player_erased");
+        assert_eq!(log[0].after, Some(serde_json::json!({ "name": "released" })));
+        assert!(scores.find_player("oth").await.unwrap().is_some());
+    }
+
+    /// An erasure may block the name: nobody claims it again.
+    pub async fn an_erasure_may_block_the_name(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("blk")).await.unwrap();
+        let erasure = Erasure {
+            player_key: "blk".to_owned(),
+            player_name: "BLK".to_owned(),
+            block_name: Some(T0),
+            reference: "erasure:2".to_owned(),
+        };
+        let audit = audit(AdminAction::PlayerErased, "erasure:2", T0);
+        assert_eq!(
+            admin.erase_player(&erasure, &audit, &[]).await.unwrap(),
+            Some(Erased::default())
+        );
+        assert!(admin.is_blocked("blk").await.unwrap());
+        assert_eq!(scores.find_player("blk").await.unwrap(), None);
     }
 }
 

@@ -102,9 +102,35 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
             action,
             name,
             reason,
+            block_name,
         } => {
             let reason = reason.as_deref();
+            if *block_name && *action != PlayerCommand::Delete {
+                anyhow::bail!("--block-name goes with `delete` only");
+            }
             match action {
+                PlayerCommand::Export => {
+                    let data = arcade
+                        .export_player(name)
+                        .await
+                        .with_context(|| format!("cannot export player {name}"))?;
+                    let export = arcade_server::players::PlayerExport::of(data, arcade.now());
+                    println!("{}", serde_json::to_string_pretty(&export)?);
+                    return Ok(());
+                }
+                PlayerCommand::Delete => {
+                    let receipt = arcade
+                        .erase_player(name, *block_name, actor, reason)
+                        .await
+                        .with_context(|| format!("cannot delete player {name}"))?;
+                    let erasure = arcade_server::players::Erasure::from(receipt);
+                    println!("{}", serde_json::to_string(&erasure)?);
+                    return Ok(());
+                }
+                _ => {}
+            }
+            match action {
+                PlayerCommand::Export | PlayerCommand::Delete => Ok(()),
                 PlayerCommand::Hide => arcade.set_player_hidden(name, true, actor, reason).await,
                 PlayerCommand::Unhide => arcade.set_player_hidden(name, false, actor, reason).await,
                 PlayerCommand::Ban => arcade.set_player_banned(name, true, actor, reason).await,

@@ -289,15 +289,21 @@ pub enum AdminCommand {
     /// Operator tokens: create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Act on a player: hide or show them on the boards, ban or unban them.
+    /// Act on a player: hide or show them on the boards, ban or unban them, export what is
+    /// kept of them (JSON on stdout) or delete them (`--reason` required).
+    #[command(visible_alias = "players")]
     Player {
         #[arg(value_enum)]
         action: PlayerCommand,
         /// The player's name.
         name: String,
-        /// Why, for the audit log.
+        /// Why, for the audit log (required to delete; it must not name the player, as the
+        /// audit log keeps it).
         #[arg(long)]
         reason: Option<String>,
+        /// With `delete`: keep anyone from claiming the name again (otherwise it is free).
+        #[arg(long)]
+        block_name: bool,
     },
     /// Rename a player: their token, scores and bests move to the new name.
     Rename {
@@ -342,6 +348,11 @@ pub enum PlayerCommand {
     Ban,
     /// Games allowed again.
     Unban,
+    /// Print everything kept of the player as JSON, as their own export gives it.
+    Export,
+    /// Erase the player: their scores and replays, bests, sessions, places on the boards,
+    /// reports about them and events waiting; audited without the name.
+    Delete,
 }
 
 /// `arcade admin names ...`.

@@ -287,7 +287,11 @@ impl Arcade {
             return Ok(false);
         }
         let name = PlayerName::parse(&event.player)?;
-        self.refresh_player(name.key()).await?;
+        if event.kind == EventKind::PlayerDeleted {
+            self.forget_erased_player(name.key()).await?;
+        } else {
+            self.refresh_player(name.key()).await?;
+        }
         Ok(true)
     }
 }

@@ -223,6 +223,13 @@ impl SessionStore for Sessions {
         Ok(counts)
     }
 
+    async fn forget_player(&self, player_key: &str) -> Result<usize, BackendError> {
+        let mut sessions = lock(&self.0);
+        let before = sessions.len();
+        sessions.retain(|_, (s, _, _)| s.player_key != player_key);
+        Ok(before - sessions.len())
+    }
+
     async fn purge(&self, now: Timestamp) -> Result<usize, BackendError> {
         let mut sessions = lock(&self.0);
         let before = sessions.len();
@@ -762,6 +769,70 @@ impl AdminStore for Admin {
             }
         }
         Ok(bests.into_iter().collect())
+    }
+
+    async fn player_data(
+        &self,
+        key: &str,
+    ) -> Result<Option<crate::player_data::PlayerData>, BackendError> {
+        let Some(player) = lock(&self.scores.players).get(key).cloned() else {
+            return Ok(None);
+        };
+        let scores = lock(&self.scores.rows)
+            .iter()
+            .filter(|r| r.player_key == key)
+            .map(|r| crate::player_data::ExportedScore {
+                row: r.clone(),
+                seed: 0,
+                inputs: Vec::new(),
+            })
+            .collect();
+        let reports = lock(&self.reports)
+            .iter()
+            .filter(|r| r.player_key == key)
+            .map(|r| crate::player_data::ReportAbout {
+                session_id: r.session_id,
+                reason: r.reason.clone(),
+                at: r.at,
+            })
+            .collect();
+        Ok(Some(crate::player_data::PlayerData {
+            player,
+            scores,
+            reports,
+        }))
+    }
+
+    async fn erase_player(
+        &self,
+        erasure: &crate::player_data::Erasure,
+        audit: &crate::admin::NewAudit,
+        _events: &[Event],
+    ) -> Result<Option<crate::player_data::Erased>, BackendError> {
+        let key = erasure.player_key.as_str();
+        if lock(&self.scores.players).remove(key).is_none() {
+            return Ok(None);
+        }
+        let mut rows = lock(&self.scores.rows);
+        let before = rows.len();
+        rows.retain(|r| r.player_key != key);
+        let scores = (before - rows.len()) as u64;
+        let mut reports = lock(&self.reports);
+        let before = reports.len();
+        reports.retain(|r| r.player_key != key);
+        let reports = (before - reports.len()) as u64;
+        for r in lock(&self.audit).iter_mut() {
+            if r.target == format!("player:{key}") {
+                r.target = erasure.reference.clone();
+                r.before = None;
+                r.after = None;
+            }
+        }
+        if erasure.block_name.is_some() {
+            lock(&self.blocked).push(key.to_owned());
+        }
+        self.append(audit);
+        Ok(Some(crate::player_data::Erased { scores, reports }))
     }
 
     async fn audit_log(
@@ -2191,4 +2262,115 @@ fn a_replica_refuses_a_rule_of_another_once_it_reloads() {
         h.start("Elsewhere2", None).unwrap_err().code(),
         "name_denied"
     );
+}
+
+#[test]
+fn a_player_with_their_token_exports_their_data_and_others_cannot() {
+    let h = Harness::new();
+    let started = h.start("Esme", None).unwrap();
+    let token = started.claimed_token.clone().unwrap();
+    let batch = h.play(&started, 40);
+    let scored = h.finish(&started, batch).unwrap();
+    let data = block_on(h.arcade.export_own_data("esme", Some(&token))).unwrap();
+    assert_eq!(data.player.name, "Esme");
+    assert_eq!(data.scores.len(), 1);
+    assert_eq!(data.scores[0].row.session_id, scored.session_id);
+    for wrong in [None, Some("not the token")] {
+        let e = block_on(h.arcade.export_own_data("Esme", wrong)).unwrap_err();
+        assert_eq!(e.code(), "player_token_invalid");
+    }
+    let e = block_on(h.arcade.export_own_data("Nobody", Some(&token))).unwrap_err();
+    assert_eq!(e.code(), "player_not_found");
+    assert_eq!(
+        block_on(h.arcade.export_player("Esme")).unwrap(),
+        data,
+        "an operator sees the same"
+    );
+}
+
+#[test]
+fn an_erased_player_leaves_the_boards_and_their_sessions_and_the_name_is_free() {
+    let h = Harness::new();
+    let started = h.start("Eric", None).unwrap();
+    let token = started.claimed_token.clone().unwrap();
+    let batch = h.play(&started, 40);
+    h.finish(&started, batch).unwrap();
+    let playing = h.start("Eric", Some(&token)).unwrap();
+    block_on(
+        h.arcade
+            .set_player_hidden("Eric", true, "ann", Some("rude")),
+    )
+    .unwrap();
+    block_on(h.arcade.set_player_hidden("Eric", false, "ann", None)).unwrap();
+    assert_eq!(all_time_rank(&h, "Eric"), Some(1));
+
+    let e = block_on(h.arcade.erase_own_data("Eric", Some("a wrong token"))).unwrap_err();
+    assert_eq!(e.code(), "player_token_invalid");
+    let receipt = block_on(h.arcade.erase_own_data("Eric", Some(&token))).unwrap();
+    assert_eq!(receipt.erased.scores, 1);
+    assert!(!receipt.name_blocked);
+    assert!(receipt.reference.starts_with("erasure:"));
+    assert_eq!(all_time_rank(&h, "Eric"), None);
+    assert!(
+        block_on(h.sessions.get(playing.session.id))
+            .unwrap()
+            .is_none(),
+        "the game in progress is forgotten"
+    );
+    let e = block_on(h.arcade.export_player("Eric")).unwrap_err();
+    assert_eq!(e.code(), "player_not_found");
+    let deleted = h
+        .events
+        .kinds()
+        .into_iter()
+        .filter(|(k, _, _)| *k == EventKind::PlayerDeleted)
+        .count();
+    assert_eq!(deleted, h.arcade.games().len(), "every replica is told");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "player_erased");
+    assert_eq!(log.records[0].actor, crate::service::PLAYER_ACTOR);
+    assert!(
+        log.records.iter().all(|r| !r.target.contains("eric")
+            && r.before.is_none()
+            && r.after
+                .as_ref()
+                .is_none_or(|a| !a.to_string().contains("Eric"))),
+        "nothing of the name stays in the log: {:?}",
+        log.records
+    );
+    let again = h.start("Eric", None).unwrap();
+    assert!(again.claimed_token.is_some(), "anyone may claim the name");
+}
+
+#[test]
+fn an_operator_erasing_a_player_gives_a_reason_and_may_block_the_name() {
+    let h = Harness::new();
+    h.start("Blocky", None).unwrap();
+    let e = block_on(h.arcade.erase_player("Blocky", true, "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "invalid_reason");
+    let receipt = block_on(
+        h.arcade
+            .erase_player("Blocky", true, "ann", Some("asked by mail")),
+    )
+    .unwrap();
+    assert!(receipt.name_blocked);
+    let e = h.start("Blocky", None).unwrap_err();
+    assert_eq!(e.code(), "name_unavailable");
+    let e = block_on(h.arcade.erase_player("Blocky", false, "ann", Some("again"))).unwrap_err();
+    assert_eq!(e.code(), "player_not_found");
+}
+
+#[test]
+fn a_game_of_an_erased_player_does_not_finish_from_its_ticket_even_under_the_name_claimed_again() {
+    let h = Harness::new();
+    let started = h.start("Gone", None).unwrap();
+    let token = started.claimed_token.clone().unwrap();
+    let batch = h.play_losing_the_store(&started, 80, usize::MAX);
+    block_on(h.arcade.erase_own_data("Gone", Some(&token))).unwrap();
+    let e = h.finish_with_ticket(&started, batch.clone()).unwrap_err();
+    assert!(matches!(e, DomainError::SessionNotFound(_)), "{e:?}");
+    h.start("Gone", None).unwrap();
+    let e = h.finish_with_ticket(&started, batch).unwrap_err();
+    assert!(matches!(e, DomainError::SessionNotFound(_)), "{e:?}");
+    assert!(lock(&h.scores.rows).is_empty(), "no score comes back");
 }

@@ -63,7 +63,8 @@ impl Notice {
                 EventKind::PlayerHidden
                 | EventKind::PlayerRestored
                 | EventKind::ScoreRemoved
-                | EventKind::PlayerRenamed,
+                | EventKind::PlayerRenamed
+                | EventKind::PlayerDeleted,
                 _,
                 _,
             ) => {

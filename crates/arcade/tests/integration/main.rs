@@ -15,6 +15,7 @@ mod one_path;
 mod operations;
 mod past_boards;
 mod play;
+mod player_data;
 mod postgres;
 mod redis;
 mod replicas;

@@ -22,14 +22,13 @@ pub mod players;
 pub mod state;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -133,12 +132,8 @@ fn compression() -> CompressionLayer<impl Predicate> {
     )
 }
 
-/// The whole application: every request goes through this one router and its layers.
-///
-/// Outermost first: a client's request id checked, kept or made (`SetRequestIdLayer`); the
-/// span and the request's log line (`TraceLayer`); metrics by matched route; problem bodies;
-/// the id echoed (`PropagateRequestIdLayer`). Then each route group's security headers and
-/// panic catching ([`middleware::secured`]), and the bounds of the routes that need them.
+/// The whole application: every request goes through this one router and the same layers
+/// ([`middleware::layered`]), then the bounds of the routes that need them.
 pub fn app(state: AppState) -> Router {
     let (api, mut doc) = api_router().split_for_parts();
     let (operations, operations_doc) = operations_router().split_for_parts();
@@ -152,8 +147,9 @@ pub fn app(state: AppState) -> Router {
     let doc_json = document(doc).to_string();
     let settings = state.settings.clone();
     // The API's storage waits are bounded, and its routes are the ones that read bodies, so
-    // the body limit goes with them (pages, boards and probes carry neither). The limit is a
-    // layer of its own: its answers have a body type of their own, which the router boxes.
+    // the body limit goes with them (pages, boards and probes carry neither). Each route's
+    // bounds are one stack, so the router boxes them once (see [`middleware::layered`]); the
+    // limit's answers have a body type of their own, made an axum body under the timeout.
     let timeout = || {
         TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout)
     };
@@ -169,17 +165,22 @@ pub fn app(state: AppState) -> Router {
             "/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }),
         )
-        .layer(body_limit)
         .layer(
             ServiceBuilder::new()
                 .layer(compression())
                 .layer(in_flight.clone())
-                .layer(timeout()),
+                .layer(timeout())
+                .map_response(IntoResponse::into_response)
+                .layer(body_limit),
         );
     let operations = operations.layer(ServiceBuilder::new().layer(compression()).layer(timeout()));
-    let play = play
-        .layer(body_limit)
-        .layer(ServiceBuilder::new().layer(in_flight).layer(timeout()));
+    let play = play.layer(
+        ServiceBuilder::new()
+            .layer(in_flight)
+            .layer(timeout())
+            .map_response(IntoResponse::into_response)
+            .layer(body_limit),
+    );
     let api = api
         .merge(play)
         .merge(operations)
@@ -195,19 +196,9 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/{*path}", get(api::asset))
         .route("/favicon.ico", get(api::favicon));
     let hsts = settings.hsts_max_age;
-    middleware::secured(api, Group::Api, hsts)
-        .merge(middleware::secured(pages, Group::Pages, hsts))
-        .merge(middleware::secured(assets, Group::Assets, hsts))
-        .layer(
-            ServiceBuilder::new()
-                .map_request(middleware::drop_unacceptable_request_id)
-                .layer(SetRequestIdLayer::new(REQUEST_ID, middleware::NewRequestId))
-                .layer(middleware::trace())
-                .layer(middleware::HttpMetricsLayer::new(state.metrics.clone()))
-                .layer(middleware::ProblemLayer)
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
-        )
-        // Bodies are bounded by `RequestBodyLimitLayer` where they are read.
-        .layer(DefaultBodyLimit::disable())
+    let metrics = &state.metrics;
+    middleware::layered(api, Group::Api, hsts, metrics)
+        .merge(middleware::layered(pages, Group::Pages, hsts, metrics))
+        .merge(middleware::layered(assets, Group::Assets, hsts, metrics))
         .with_state(state)
 }

@@ -14,13 +14,15 @@ use std::time::{Duration, Instant};
 
 use arcade_telemetry::Metrics;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, Service};
+use tower::{Layer, Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
-use tower_http::request_id::{MakeRequestId, RequestId};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{MakeSpan, OnResponse, TraceLayer};
 use tracing::{Level, Span};
@@ -53,7 +55,7 @@ pub(crate) fn acceptable_request_id(id: &HeaderValue) -> bool {
 
 /// Drops a client's `x-request-id` that is not [acceptable](acceptable_request_id), so
 /// `SetRequestIdLayer` (which keeps any id it finds) generates one instead.
-pub(crate) fn drop_unacceptable_request_id(mut request: Request) -> Request {
+fn drop_unacceptable_request_id(mut request: Request) -> Request {
     if let Some(id) = request.headers().get(&REQUEST_ID)
         && !acceptable_request_id(id)
     {
@@ -64,7 +66,7 @@ pub(crate) fn drop_unacceptable_request_id(mut request: Request) -> Request {
 
 /// A new request id: a random UUID, written without an intermediate string.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct NewRequestId;
+struct NewRequestId;
 
 impl MakeRequestId for NewRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
@@ -83,6 +85,8 @@ pub(crate) const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; \
                                    frame-ancestors 'none'; form-action 'self'";
 
 /// What the pages may use of the browser: none of the powerful features, which no game needs.
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+
 pub(crate) const PAGE_PERMISSIONS: &str = "accelerometer=(), camera=(), geolocation=(), \
                                            gyroscope=(), magnetometer=(), microphone=(), \
                                            payment=(), usb=()";
@@ -93,7 +97,7 @@ pub(crate) const PAGE_PERMISSIONS: &str = "accelerometer=(), camera=(), geolocat
 pub(crate) const CLOSED_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// A group of routes and the security headers each of its responses carries, 304s and
-/// problems included.
+/// problems included (see [`layered`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Group {
     /// The HTML pages (`/`, `/play/{game}`).
@@ -104,51 +108,54 @@ pub(crate) enum Group {
     Api,
 }
 
-impl Group {
-    fn headers(self) -> Vec<(HeaderName, &'static str)> {
-        let mut headers = vec![
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-        ];
-        match self {
-            Self::Pages => {
-                headers.push((header::CONTENT_SECURITY_POLICY, PAGE_CSP));
-                headers.push((
-                    HeaderName::from_static("permissions-policy"),
-                    PAGE_PERMISSIONS,
-                ));
-            }
-            Self::Assets | Self::Api => headers.push((header::CONTENT_SECURITY_POLICY, CLOSED_CSP)),
-        }
-        headers
-    }
-}
 
-/// The routes of `group` with its security headers on every response, and a handler's panic
-/// answered inside the group, so its 500 carries them too.
-pub(crate) fn secured<S: Clone + Send + Sync + 'static>(
+/// The routes of `group` behind every layer of the application, as one stack. Outermost
+/// first: a client's request id checked, kept or made (`SetRequestIdLayer`); the span and the
+/// request's log line (`TraceLayer`); metrics by matched route; problem bodies; the id echoed
+/// (`PropagateRequestIdLayer`); the group's security headers; a handler's panic answered
+/// inside the group, so its 500 carries them too.
+///
+/// One `Router::layer` call, on purpose: axum boxes each route again at every call (a clone
+/// and a boxed future per request per call), so the layers are stacked here, unboxed, and
+/// the router boxes them once.
+pub(crate) fn layered<S: Clone + Send + Sync + 'static>(
     router: axum::Router<S>,
     group: Group,
     hsts_max_age: Option<std::time::Duration>,
+    metrics: &Arc<Metrics>,
 ) -> axum::Router<S> {
-    let mut router = router.layer(CatchPanicLayer::custom(panicked));
-    for (name, value) in group.headers() {
-        router = router.layer(SetResponseHeaderLayer::overriding(
-            name,
-            HeaderValue::from_static(value),
-        ));
-    }
-    if let Some(max_age) = hsts_max_age
-        && let Ok(value) =
-            HeaderValue::from_str(&format!("max-age={}; includeSubDomains", max_age.as_secs()))
-    {
-        router = router.layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            value,
-        ));
-    }
-    router
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+    };
+    let (csp, permissions) = match group {
+        Group::Pages => (PAGE_CSP, Some(PAGE_PERMISSIONS)),
+        Group::Assets | Group::Api => (CLOSED_CSP, None),
+    };
+    let hsts = hsts_max_age.and_then(|max_age| {
+        HeaderValue::from_str(&format!("max-age={}; includeSubDomains", max_age.as_secs()))
+            .ok()
+            .map(|value| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value))
+    });
+    router.layer(
+        ServiceBuilder::new()
+            .map_request(drop_unacceptable_request_id)
+            .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+            .layer(trace())
+            .layer(HttpMetricsLayer::new(metrics.clone()))
+            .layer(ProblemLayer)
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(header(header::REFERRER_POLICY, "no-referrer"))
+            .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+            .layer(header(header::CONTENT_SECURITY_POLICY, csp))
+            .option_layer(permissions.map(|value| header(PERMISSIONS_POLICY, value)))
+            .option_layer(hsts)
+            // The panic layer's answers have a body type of their own.
+            .map_response(IntoResponse::into_response)
+            .layer(CatchPanicLayer::custom(panicked))
+            // Bodies are bounded by `RequestBodyLimitLayer` where they are read.
+            .layer(DefaultBodyLimit::disable()),
+    )
 }
 
 /// The answer to a request whose handler panicked: a 500 whose cause (the panic message) is
@@ -170,7 +177,7 @@ fn panicked(panic: Box<dyn Any + Send>) -> Response {
 // The span and the request log line
 
 /// The `TraceLayer` of the application: one span per request, one log line per response.
-pub(crate) fn trace()
+fn trace()
 -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), RequestLine, (), (), ()> {
     TraceLayer::new_for_http()
         .make_span_with(RequestSpan)
@@ -312,12 +319,12 @@ struct Routed {
 /// (`arcade_http_requests_total`, `arcade_http_request_duration_seconds`). Our own: no crate
 /// labels Prometheus series with axum's `MatchedPath`.
 #[derive(Clone)]
-pub(crate) struct HttpMetricsLayer {
+struct HttpMetricsLayer {
     metrics: Arc<Metrics>,
 }
 
 impl HttpMetricsLayer {
-    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
+    fn new(metrics: Arc<Metrics>) -> Self {
         Self { metrics }
     }
 }
@@ -432,7 +439,7 @@ fn method_label(method: &Method) -> &'static str {
 /// answer (unknown route, wrong method, timeout, body too large, panic). Our own: the problem
 /// needs the request id, which an `IntoResponse` does not see.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ProblemLayer;
+struct ProblemLayer;
 
 impl<S> Layer<S> for ProblemLayer {
     type Service = Problems<S>;
@@ -550,14 +557,12 @@ mod tests {
 
     use axum::Router;
     use axum::routing::get;
-    use tower::ServiceBuilder;
     use tower::ServiceExt;
-    use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 
     use super::*;
 
     /// A router with the application's layers around two routes of the API group.
-    fn layered(metrics: &Arc<Metrics>) -> Router {
+    fn two_routes(metrics: &Arc<Metrics>) -> Router {
         let routes = Router::new()
             .route("/fine", get(|| async { "fine" }))
             .route(
@@ -569,15 +574,7 @@ mod tests {
                     "unreachable"
                 }),
             );
-        secured(routes, Group::Api, None).layer(
-            ServiceBuilder::new()
-                .map_request(drop_unacceptable_request_id)
-                .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
-                .layer(trace())
-                .layer(HttpMetricsLayer::new(metrics.clone()))
-                .layer(ProblemLayer)
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
-        )
+        layered(routes, Group::Api, None, metrics)
     }
 
     async fn get_from(router: &Router, path: &str, id: Option<&str>) -> Response {
@@ -595,7 +592,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_handler_is_a_500_problem_and_the_server_goes_on() {
         let metrics = Arc::new(Metrics::new("test", "test"));
-        let router = layered(&metrics);
+        let router = two_routes(&metrics);
         let r = get_from(&router, "/boom", Some("req-42")).await;
         assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
@@ -628,7 +625,7 @@ mod tests {
     #[tokio::test]
     async fn a_clients_request_id_is_kept_only_when_short_and_plain() {
         let metrics = Arc::new(Metrics::new("test", "test"));
-        let router = layered(&metrics);
+        let router = two_routes(&metrics);
         let long = "a".repeat(MAX_REQUEST_ID);
         for kept in [
             "req-42",
@@ -733,7 +730,7 @@ mod tests {
             .finish();
         let _default = tracing::subscriber::set_default(subscriber);
         let metrics = Arc::new(Metrics::new("test", "test"));
-        let router = layered(&metrics);
+        let router = two_routes(&metrics);
         get_from(&router, "/fine", Some("req-9")).await;
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let line: serde_json::Value = text

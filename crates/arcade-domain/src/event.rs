@@ -28,7 +28,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::SessionStarted,
         EventKind::ScoreSubmitted,
         EventKind::LeaderboardTop,

@@ -108,7 +108,6 @@ pub(crate) enum Group {
     Api,
 }
 
-
 /// The routes of `group` behind every layer of the application, as one stack. Outermost
 /// first: a client's request id checked, kept or made (`SetRequestIdLayer`); the span and the
 /// request's log line (`TraceLayer`); metrics by matched route; problem bodies; the id echoed
@@ -134,7 +133,9 @@ pub(crate) fn layered<S: Clone + Send + Sync + 'static>(
     let hsts = hsts_max_age.and_then(|max_age| {
         HeaderValue::from_str(&format!("max-age={}; includeSubDomains", max_age.as_secs()))
             .ok()
-            .map(|value| SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value))
+            .map(|value| {
+                SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value)
+            })
     });
     router.layer(
         ServiceBuilder::new()

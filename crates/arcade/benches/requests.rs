@@ -110,7 +110,11 @@ async fn warm(router: &Answering, path: &str) {
         .oneshot(request(path))
         .await
         .expect("routers are infallible");
-    assert!(response.status().is_success(), "{path}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
     axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("an in-memory body");

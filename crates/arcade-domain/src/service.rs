@@ -108,8 +108,11 @@ pub struct Arcade {
     tickets: TicketKey,
     heartbeat_interval_ms: u64,
     calendar: Calendar,
-    /// The name deny list as last loaded (see [`Arcade::reload_name_rules`]).
-    deny_list: std::sync::RwLock<Arc<crate::name_rules::DenyList>>,
+    /// The name deny list as last loaded, with the number of the load that read it (see
+    /// [`Arcade::reload_name_rules`]).
+    deny_list: std::sync::RwLock<(u64, Arc<crate::name_rules::DenyList>)>,
+    /// Loads of the deny list begun so far.
+    deny_list_loads: std::sync::atomic::AtomicU64,
 }
 
 impl Arcade {
@@ -124,6 +127,7 @@ impl Arcade {
             heartbeat_interval_ms: 2000,
             calendar: Calendar::utc(),
             deny_list: std::sync::RwLock::default(),
+            deny_list_loads: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -3,6 +3,7 @@
 //! is claimed, and existing names are checked on demand, a page at a time.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -70,8 +71,8 @@ impl Arcade {
     /// The deny list in force on this replica.
     pub fn deny_list(&self) -> Arc<DenyList> {
         match self.deny_list.read() {
-            Ok(list) => list.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(list) => list.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
         }
     }
 
@@ -85,17 +86,23 @@ impl Arcade {
 
     /// Load the deny list from the store: at start, when an operator's change reaches this
     /// replica, and now and then in case a change's event was missed.
+    ///
+    /// Loads may overlap (an operator's change reloads at once while a periodic load is on
+    /// its way): the list read by the load begun last is kept, never one read before it.
     pub async fn reload_name_rules(&self) -> Result<Reloaded, DomainError> {
+        let load = self.deny_list_loads.fetch_add(1, Ordering::SeqCst) + 1;
         let rules = self.ports.names.name_rules().await?;
         let (list, refused) = DenyList::build(&rules);
         let reloaded = Reloaded {
             rules: list.len(),
             refused,
         };
-        let list = Arc::new(list);
-        match self.deny_list.write() {
-            Ok(mut current) => *current = list,
-            Err(poisoned) => *poisoned.into_inner() = list,
+        let mut current = match self.deny_list.write() {
+            Ok(current) => current,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if load > current.0 {
+            *current = (load, Arc::new(list));
         }
         Ok(reloaded)
     }

@@ -24,7 +24,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, Problem};
+use crate::error::{AdminProblems, ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::state::AppState;
 
@@ -258,8 +258,7 @@ pub struct AuditQuery {
     security(("operator_token" = [])),
     responses(
         (status = 200, description = "The operator the token belongs to", body = OperatorInfo),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn whoami(Caller(operator): Caller) -> Json<OperatorInfo> {
@@ -271,8 +270,7 @@ pub async fn whoami(Caller(operator): Caller) -> Json<OperatorInfo> {
     security(("operator_token" = [])),
     responses(
         (status = 200, description = "Operators by name", body = OperatorList),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_operators(
@@ -293,8 +291,7 @@ pub async fn list_operators(
     responses(
         (status = 200, description = "A page of the audit log", body = AuditLogPage),
         (status = 400, description = "A bad limit or cursor (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn audit_log(
@@ -345,10 +342,9 @@ pub enum PlayerAction {
     responses(
         (status = 204, description = "Done, and audited"),
         (status = 400, description = "Malformed JSON or action (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 404, description = "No such player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad reason (`invalid_reason`) or name", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage or the rank index unavailable: try again (what was stored stays, and the retry finishes the rest); see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn player_action(
@@ -380,10 +376,9 @@ pub async fn player_action(
     responses(
         (status = 204, description = "Removed, and audited"),
         (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 404, description = "No such score (`score_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, or a bad one (`invalid_reason`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage or the rank index unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_score(
@@ -420,11 +415,10 @@ pub struct RenameRequest {
     responses(
         (status = 204, description = "Renamed, and audited"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 404, description = "No such player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new name is another player's or blocked (`name_unavailable`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad name (`invalid_player_name`) or reason (`invalid_reason`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage or the rank index unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn rename_player(
@@ -534,8 +528,7 @@ pub struct ReviewQuery {
     responses(
         (status = 200, description = "Items waiting for review", body = ReviewQueue),
         (status = 400, description = "A bad limit (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn review_queue(
@@ -585,10 +578,9 @@ pub struct ResolveRequest {
     responses(
         (status = 204, description = "Resolved, and audited"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 404, description = "Nothing of that name waits (`review_item_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad reason, or `remove_score` for a report of a name alone (`invalid_reason`), or a bad resolution (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage or the rank index unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn resolve_review(

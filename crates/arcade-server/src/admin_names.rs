@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::admin::{ActionRequest, Caller};
-use crate::error::{ApiError, Problem};
+use crate::error::{AdminProblems, ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
@@ -107,8 +107,7 @@ pub struct AddNameRuleRequest {
     security(("operator_token" = [])),
     responses(
         (status = 200, description = "Every rule", body = NameRuleList),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_name_rules(
@@ -130,11 +129,10 @@ pub async fn list_name_rules(
     responses(
         (status = 201, description = "Added, and audited", body = NameRuleInfo),
         (status = 400, description = "Malformed JSON (`malformed_json`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 409, description = "The list has a rule of this kind that matches the same (`name_rule_exists`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A word that could not be in a name, a pattern that is not a regular expression, too large, or matches every name, a full list (`invalid_name_rule`); a bad reason (`invalid_reason`); a body of the wrong shape (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_name_rule(
@@ -162,11 +160,10 @@ pub async fn add_name_rule(
     responses(
         (status = 204, description = "Removed, and audited"),
         (status = 400, description = "Malformed JSON or id (`invalid_path`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 404, description = "No such rule (`name_rule_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad reason (`invalid_reason`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn remove_name_rule(
@@ -226,8 +223,7 @@ pub struct NameCheckResult {
     responses(
         (status = 200, description = "Players whose names a rule matches", body = NameCheckResult),
         (status = 400, description = "A bad limit or cursor (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn check_names(

@@ -56,6 +56,17 @@ pub enum SharedProblems {
     Unavailable(Problem),
 }
 
+/// The problems every operator endpoint may answer besides the shared ones, documented once.
+#[derive(utoipa::IntoResponses)]
+pub enum AdminProblems {
+    /// No operator token, or one unknown or revoked (`operator_unauthorized`)
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Too many requests from this client (`rate_limited`); see Retry-After
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(Problem),
+}
+
 /// The cause of a 5xx, kept out of the body and logged by the middleware.
 #[derive(Debug, Clone)]
 pub struct InternalCause(pub String);

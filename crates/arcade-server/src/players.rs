@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::admin::Caller;
-use crate::error::{ApiError, Problem, SharedProblems};
+use crate::error::{AdminProblems, ApiError, Problem, SharedProblems};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
@@ -307,10 +307,9 @@ pub async fn erase_own(
     responses(
         (status = 200, description = "The player's data, as a JSON download", body = PlayerExport,
             headers(("content-disposition" = String, description = "`attachment; filename=\"arcade-player-data.json\"`"))),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 404, description = "No such player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid player name (`invalid_player_name`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn admin_export(
@@ -348,11 +347,10 @@ pub struct EraseRequest {
     responses(
         (status = 200, description = "Erased, and audited without the name", body = Erasure),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No operator token, or one unknown or revoked (`operator_unauthorized`)", body = Problem, content_type = "application/problem+json"),
+        AdminProblems,
         (status = 404, description = "No such player (`player_not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, or a bad one (`invalid_reason`), a bad name, or a bad body (`invalid_body`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage, sessions or the rank index unavailable: try again; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn admin_erase(

@@ -418,6 +418,10 @@ pub trait Outbox: Send + Sync {
     async fn unclaim(&self, ids: &[Uuid]) -> Result<(), BackendError>;
     /// How many events wait and for how long (for metrics and the shutdown log).
     async fn depth(&self) -> Result<OutboxDepth, BackendError>;
+    /// Have this process's relay look at the outbox now: for events another store wrote in
+    /// the transaction of its change (an operator's). An outbox without a relay in the
+    /// process leaves them to the next poll of a server's relay.
+    fn wake(&self) {}
 }
 
 /// Publishes events and lets local listeners (live pages) follow them. Use cases write

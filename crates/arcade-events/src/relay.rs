@@ -271,6 +271,10 @@ impl Outbox for Waking {
     async fn depth(&self) -> Result<OutboxDepth, BackendError> {
         self.inner.depth().await
     }
+
+    fn wake(&self) {
+        self.wake.notify_one();
+    }
 }
 
 #[cfg(test)]
@@ -459,6 +463,21 @@ mod tests {
         );
         assert_eq!(r.bus.taken.lock().unwrap().len(), 300);
         assert_eq!(r.counts.published.load(Ordering::SeqCst), 300);
+        r.relay.drain(Duration::from_secs(1)).await;
+    }
+
+    #[tokio::test]
+    async fn events_another_store_wrote_are_published_once_woken() {
+        let r = running();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // As an operator's change writes its events in its own transaction.
+        r.memory.add(&events(4)).await.unwrap();
+        r.outbox.wake();
+        assert!(
+            soon(POLL_EVERY / 2, || r.memory.ids().is_empty()).await,
+            "published before the next poll"
+        );
+        assert_eq!(r.bus.taken.lock().unwrap().len(), 4, "each once");
         r.relay.drain(Duration::from_secs(1)).await;
     }
 

@@ -82,9 +82,9 @@ impl Arcade {
             }
             self.ports.observer.admin_action(&audit);
             self.refresh_player(&before.key).await?;
-            // Stored with the change; added again to wake this replica's relay at once, now
-            // that its rank index is up to date.
-            self.ports.outbox.add(&events).await?;
+            // Stored with the change; this replica's relay takes them now that its rank index
+            // is up to date.
+            self.ports.outbox.wake();
             return Ok(());
         }
         self.refresh_player(&before.key).await
@@ -179,7 +179,7 @@ impl Arcade {
         }
         self.ports.observer.admin_action(&audit);
         self.refresh_player(&row.player_key).await?;
-        self.ports.outbox.add(&events).await?;
+        self.ports.outbox.wake();
         Ok(())
     }
 
@@ -246,7 +246,7 @@ impl Arcade {
         self.ports.observer.admin_action(&audit);
         self.refresh_player(&before.key).await?;
         self.refresh_player(new.key()).await?;
-        self.ports.outbox.add(&events).await?;
+        self.ports.outbox.wake();
         Ok(())
     }
 

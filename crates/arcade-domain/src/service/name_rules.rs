@@ -154,6 +154,7 @@ impl Arcade {
             .await?
             .ok_or_else(|| DomainError::NameRuleExists(kind.as_str().to_owned()))?;
         self.ports.observer.admin_action(&audit(&stored));
+        self.ports.outbox.wake();
         self.reload_name_rules().await?;
         Ok(stored)
     }
@@ -195,6 +196,7 @@ impl Arcade {
             return Err(DomainError::NameRuleNotFound(id));
         }
         self.ports.observer.admin_action(&audit);
+        self.ports.outbox.wake();
         self.reload_name_rules().await?;
         Ok(())
     }

@@ -143,8 +143,8 @@ impl Arcade {
             .ok_or_else(|| DomainError::PlayerNotFound(record.name.clone()))?;
         self.ports.observer.admin_action(&audit);
         self.forget_erased_player(&record.key).await?;
-        // Stored with the erasure; added again to wake this replica's relay at once.
-        self.ports.outbox.add(&events).await?;
+        // Stored with the erasure, and never written again: they leave once the bus has them.
+        self.ports.outbox.wake();
         Ok(ErasureReceipt {
             reference: erasure.reference,
             erased,

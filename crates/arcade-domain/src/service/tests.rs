@@ -320,6 +320,17 @@ impl Events {
             .map(|e| (e.kind, e.period, e.rank))
             .collect()
     }
+
+    /// Keep `events`, as a store writes them with its change in one transaction.
+    fn keep(&self, events: &[Event]) {
+        let mut added = lock(&self.added);
+        for event in events {
+            match added.iter_mut().find(|e| e.id == event.id) {
+                Some(e) => *e = event.clone(),
+                None => added.push(event.clone()),
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -328,13 +339,7 @@ impl Outbox for Events {
         if self.down.load(Ordering::SeqCst) {
             return Err(BackendError::unavailable("test outbox", "down"));
         }
-        let mut added = lock(&self.added);
-        for event in events {
-            match added.iter_mut().find(|e| e.id == event.id) {
-                Some(e) => *e = event.clone(),
-                None => added.push(event.clone()),
-            }
-        }
+        self.keep(events);
         Ok(())
     }
 
@@ -502,10 +507,12 @@ impl crate::ports::NameRuleStore for Names {
     }
 }
 
-/// Operators and the audit log in memory, acting on the players and scores of `scores`.
+/// Operators and the audit log in memory, acting on the players and scores of `scores`; the
+/// events of a change go to `events` with it.
 #[derive(Default)]
 struct Admin {
     scores: Arc<Scores>,
+    events: Arc<Events>,
     blocked: Mutex<Vec<String>>,
     reports: Mutex<Vec<crate::admin::NewReport>>,
     reviewed: Mutex<Vec<String>>,
@@ -584,7 +591,7 @@ impl AdminStore for Admin {
         key: &str,
         hidden_at: Option<Timestamp>,
         audit: &crate::admin::NewAudit,
-        _events: &[Event],
+        events: &[Event],
     ) -> Result<bool, BackendError> {
         let mut players = lock(&self.scores.players);
         let Some(p) = players.get_mut(key) else {
@@ -592,6 +599,7 @@ impl AdminStore for Admin {
         };
         p.hidden_at = hidden_at;
         self.append(audit);
+        self.events.keep(events);
         Ok(true)
     }
 
@@ -614,7 +622,7 @@ impl AdminStore for Admin {
         &self,
         id: SessionId,
         audit: &crate::admin::NewAudit,
-        _events: &[Event],
+        events: &[Event],
     ) -> Result<bool, BackendError> {
         let mut rows = lock(&self.scores.rows);
         let before = rows.len();
@@ -623,6 +631,7 @@ impl AdminStore for Admin {
             return Ok(false);
         }
         self.append(audit);
+        self.events.keep(events);
         Ok(true)
     }
 
@@ -633,7 +642,7 @@ impl AdminStore for Admin {
         new_name: &str,
         block_old: Option<Timestamp>,
         audit: &crate::admin::NewAudit,
-        _events: &[Event],
+        events: &[Event],
     ) -> Result<bool, BackendError> {
         let mut players = lock(&self.scores.players);
         if old_key != new_key && players.contains_key(new_key) {
@@ -655,6 +664,7 @@ impl AdminStore for Admin {
             lock(&self.blocked).push(old_key.to_owned());
         }
         self.append(audit);
+        self.events.keep(events);
         Ok(true)
     }
 
@@ -807,7 +817,7 @@ impl AdminStore for Admin {
         &self,
         erasure: &crate::player_data::Erasure,
         audit: &crate::admin::NewAudit,
-        _events: &[Event],
+        events: &[Event],
     ) -> Result<Option<crate::player_data::Erased>, BackendError> {
         let key = erasure.player_key.as_str();
         if lock(&self.scores.players).remove(key).is_none() {
@@ -832,6 +842,7 @@ impl AdminStore for Admin {
             lock(&self.blocked).push(key.to_owned());
         }
         self.append(audit);
+        self.events.keep(events);
         Ok(Some(crate::player_data::Erased { scores, reports }))
     }
 
@@ -903,6 +914,7 @@ impl Harness {
         let clock = Arc::new(ManualClock::new(Timestamp(1_800_000_000_000)));
         let admin = Arc::new(Admin {
             scores: scores.clone(),
+            events: events.clone(),
             ..Admin::default()
         });
         let names = Arc::new(Names {

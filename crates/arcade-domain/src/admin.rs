@@ -81,6 +81,26 @@ pub fn looks_like_token(raw: &str) -> bool {
         .is_some_and(|rest| !rest.is_empty() && rest.len() <= 128)
 }
 
+/// Longest identity token looked at: providers' tokens are a few kilobytes at most.
+const MAX_IDENTITY_TOKEN: usize = 16 * 1024;
+
+/// Whether `raw` has the shape of a signed identity token (a JWT: three base64url parts), as
+/// an OpenID Connect provider issues to operators who sign in with it.
+pub fn looks_like_identity_token(raw: &str) -> bool {
+    raw.len() <= MAX_IDENTITY_TOKEN
+        && raw.split('.').count() == 3
+        && raw.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// Prefix of the names of operators an identity provider vouches for, in the audit log and
+/// `whoami`: they cannot be mistaken for operators with tokens of their own.
+pub const IDENTITY_PREFIX: &str = "oidc:";
+
 /// An operator: a name and the digest of their token. A revoked operator's token no longer
 /// opens anything; the record stays, for the audit log's sake.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -137,6 +137,16 @@ pub trait ScoreStore: Send + Sync {
     async fn ping(&self) -> Result<(), BackendError>;
 }
 
+/// An identity provider operators may sign in with (OpenID Connect), beside their own
+/// operator tokens.
+#[async_trait]
+pub trait OperatorIdentity: Send + Sync {
+    /// The operator's name, as the provider knows them, when `token` is a valid identity
+    /// token of the provider that grants the operator's role; `None` for any other token. An
+    /// error only when the provider could not be asked (its keys are out of reach).
+    async fn verify(&self, token: &str) -> Result<Option<String>, BackendError>;
+}
+
 /// Operators and the audit log, in the database beside the scores. A change is written with
 /// its audit record in one transaction: no action without its record, and no record of an
 /// action that did not happen.

@@ -113,6 +113,8 @@ pub struct Arcade {
     deny_list: std::sync::RwLock<(u64, Arc<crate::name_rules::DenyList>)>,
     /// Loads of the deny list begun so far.
     deny_list_loads: std::sync::atomic::AtomicU64,
+    /// The identity provider operators may also sign in with.
+    identity: Option<Arc<dyn crate::ports::OperatorIdentity>>,
 }
 
 impl Arcade {
@@ -128,7 +130,17 @@ impl Arcade {
             calendar: Calendar::utc(),
             deny_list: std::sync::RwLock::default(),
             deny_list_loads: std::sync::atomic::AtomicU64::new(0),
+            identity: None,
         }
+    }
+
+    /// The same use cases, also taking `identity`'s tokens as operators'.
+    pub fn with_operator_identity(
+        mut self,
+        identity: Arc<dyn crate::ports::OperatorIdentity>,
+    ) -> Self {
+        self.identity = Some(identity);
+        self
     }
 
     /// The same use cases with days and weeks of `calendar`'s time zone (UTC by default).

@@ -44,7 +44,7 @@ const FORGET_EVERY: u32 = 1024;
 #[derive(OpenApi)]
 #[openapi(
     tags(
-        (name = "admin", description = "The operators' API: operator tokens only (`Authorization: Bearer arcade_op_…`, from `arcade admin token create`), never cached, limited per client; every action is audited"),
+        (name = "admin", description = "The operators' API: operator tokens only (`Authorization: Bearer arcade_op_…`, from `arcade admin token create`, or the identity token of the OpenID Connect provider the server is configured with), never cached, limited per client; every action is audited"),
         (name = "reports", description = "Players report a name or a score for an operator's review"),
     ),
     modifiers(&OperatorAuth),
@@ -145,7 +145,8 @@ async fn admin_headers(request: Request, next: Next) -> Response {
 }
 
 /// The operator a request comes from: the client within its limit, then a valid, unrevoked
-/// operator token. A request with nothing shaped like an operator token guesses none and is
+/// operator token, or an identity token of the configured provider. A request with nothing
+/// shaped like either guesses none and is
 /// refused before the limit counts it (a client that forgot its token is told so, not told
 /// to wait).
 #[derive(Debug, Clone)]
@@ -164,7 +165,10 @@ impl FromRequestParts<AppState> for Caller {
                     .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             })
             .map(|(_, token)| token.trim())
-            .filter(|token| arcade_domain::admin::looks_like_token(token))
+            .filter(|token| {
+                arcade_domain::admin::looks_like_token(token)
+                    || arcade_domain::admin::looks_like_identity_token(token)
+            })
             .map(str::to_owned)
             .ok_or(DomainError::OperatorUnauthorized)?;
         let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;

@@ -6,6 +6,7 @@
 pub mod backends;
 pub mod conformance;
 pub mod fault;
+pub mod identity;
 pub mod servers;
 pub mod sse;
 

@@ -15,6 +15,7 @@ use arcade_domain::ports::{
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
 use arcade_events::{InProcessBus, NatsBus, Relay, RelayHandle};
+use arcade_oidc::OidcOperators;
 use arcade_server::AppState;
 use arcade_server::health::{DependencyCheck, Health};
 use arcade_server::limits::HttpSettings;
@@ -261,25 +262,36 @@ impl Application {
         let relay = Relay::new(store.outbox(), events.clone(), observer.clone());
         let outbox = relay.outbox();
         let relay = relay.spawn();
-        let arcade = Arc::new(
-            Arcade::new(
-                Ports {
-                    scores,
-                    sessions,
-                    ranks,
-                    outbox,
-                    events,
-                    clock,
-                    observer,
-                    starts,
-                    admin: store.admin(),
-                    names: store.names(),
-                },
-                settings.rules,
-                &session_secret,
-            )
-            .with_calendar(settings.calendar.clone()),
-        );
+        let arcade = Arcade::new(
+            Ports {
+                scores,
+                sessions,
+                ranks,
+                outbox,
+                events,
+                clock,
+                observer,
+                starts,
+                admin: store.admin(),
+                names: store.names(),
+            },
+            settings.rules,
+            &session_secret,
+        )
+        .with_calendar(settings.calendar.clone());
+        let arcade = Arc::new(match &settings.oidc {
+            Some(oidc) => {
+                tracing::info!(
+                    issuer = oidc.issuer.as_str(),
+                    "operators may also sign in with the identity provider"
+                );
+                arcade.with_operator_identity(Arc::new(
+                    OidcOperators::new(oidc.clone())
+                        .context("cannot set up the identity provider's client")?,
+                ))
+            }
+            None => arcade,
+        });
         let reloaded = arcade
             .reload_name_rules()
             .await

@@ -17,6 +17,7 @@ use arcade_events::NatsOptions;
 use arcade_events::notify::{
     RetryPolicy, Settings as DeliverySettings, Target as WebhookTarget, Webhook,
 };
+use arcade_oidc::OidcSettings;
 use arcade_sessions::{RedisTarget, RedisTargetError, SENTINEL_SCHEME};
 use arcade_store::PgSettings;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -167,6 +168,9 @@ pub struct ServeArgs {
     /// webhook set, scores are announced the way `arcade notify` does in a fleet.
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+    /// Operators signing in with an OpenID Connect provider, beside operator tokens.
+    #[command(flatten)]
+    pub oidc: OidcArgs,
     /// How long a game session may last before it expires.
     #[arg(long, env = "ARCADE_SESSION_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
     pub session_ttl: Duration,
@@ -475,6 +479,92 @@ pub struct NatsArgs {
     pub nats_stream_replicas: usize,
 }
 
+/// An OpenID Connect provider whose tokens open the operators' API (and the console), beside
+/// operator tokens: an operator sends the provider's ID or access token as the Bearer token.
+#[derive(Debug, Clone, Args)]
+pub struct OidcArgs {
+    /// The provider's issuer URL, exactly as its tokens' `iss` claim names it (e.g.
+    /// https://id.example.org/realms/arcade); its keys are found through
+    /// /.well-known/openid-configuration under it. HTTPS, or HTTP on a loopback address.
+    #[arg(long, env = "ARCADE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// What the tokens' `aud` claim must hold: the client id Arcade is registered with at the
+    /// provider. Required with ARCADE_OIDC_ISSUER.
+    #[arg(long, env = "ARCADE_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+    /// The role (or group) an operator's token must hold in ARCADE_OIDC_ROLE_CLAIM. Unset,
+    /// every token the provider issues for the audience is an operator's.
+    #[arg(long, env = "ARCADE_OIDC_ROLE")]
+    pub oidc_role: Option<String>,
+    /// The claim listing a token's roles or groups (a list, or words separated by spaces).
+    #[arg(long, env = "ARCADE_OIDC_ROLE_CLAIM", default_value = "groups")]
+    pub oidc_role_claim: String,
+    /// The claim naming the operator in the audit log, as `oidc:NAME` (`sub` when a token
+    /// lacks it).
+    #[arg(
+        long,
+        env = "ARCADE_OIDC_NAME_CLAIM",
+        default_value = "preferred_username"
+    )]
+    pub oidc_name_claim: String,
+}
+
+impl OidcArgs {
+    /// The provider's settings when ARCADE_OIDC_ISSUER is set, checked.
+    pub fn settings(&self) -> Result<Option<OidcSettings>, ConfigError> {
+        let Some(issuer) = self
+            .oidc_issuer
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        else {
+            return Ok(None);
+        };
+        let issuer = url::Url::parse(issuer).map_err(|source| ConfigError::InvalidUrl {
+            name: "ARCADE_OIDC_ISSUER",
+            source,
+        })?;
+        let loopback = match issuer.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        };
+        if !(issuer.scheme() == "https" || issuer.scheme() == "http" && loopback)
+            || issuer.query().is_some()
+            || issuer.fragment().is_some()
+        {
+            return Err(ConfigError::OidcIssuer);
+        }
+        let audience = self
+            .oidc_audience
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .ok_or(ConfigError::OidcAudience)?;
+        for (name, claim) in [
+            ("ARCADE_OIDC_ROLE_CLAIM", &self.oidc_role_claim),
+            ("ARCADE_OIDC_NAME_CLAIM", &self.oidc_name_claim),
+        ] {
+            if claim.trim().is_empty() {
+                return Err(ConfigError::Empty { name });
+            }
+        }
+        Ok(Some(OidcSettings {
+            issuer,
+            audience: audience.to_owned(),
+            name_claim: self.oidc_name_claim.trim().to_owned(),
+            role_claim: self.oidc_role_claim.trim().to_owned(),
+            role: self
+                .oidc_role
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+        }))
+    }
+}
+
 /// Webhook delivery settings, shared by `arcade notify` and the notifier inside `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct WebhookArgs {
@@ -605,6 +695,8 @@ pub struct ServeSettings {
     pub nats: Option<NatsSettings>,
     /// Notifications sent by the server itself when it has no NATS.
     pub delivery: DeliverySettings,
+    /// The identity provider operators may sign in with.
+    pub oidc: Option<OidcSettings>,
     pub rules: PlayRules,
     /// Where days and weeks begin.
     pub calendar: Calendar,
@@ -728,6 +820,16 @@ pub enum ConfigError {
     TrustForwardedFor,
     #[error("ARCADE_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes long; it has {0}")]
     SessionSecretTooShort(usize),
+    #[error(
+        "ARCADE_OIDC_ISSUER must be an https:// URL (http:// only on a loopback address), without a query or fragment"
+    )]
+    OidcIssuer,
+    #[error(
+        "ARCADE_OIDC_AUDIENCE is required with ARCADE_OIDC_ISSUER: the client id Arcade is registered with at the provider"
+    )]
+    OidcAudience,
+    #[error("{name} must not be empty")]
+    Empty { name: &'static str },
 }
 
 /// A trusted proxy: a CIDR (`10.0.0.0/8`) or one address (`192.0.2.7`, a /32 or /128).
@@ -947,6 +1049,7 @@ impl ServeArgs {
             return Err(ConfigError::TrustForwardedFor);
         }
         let delivery = self.webhooks.settings()?;
+        let oidc = self.oidc.settings()?;
         let session_secret = self.session_secret(redis.is_some())?;
         let calendar = Calendar::parse(self.time_zone.trim()).map_err(ConfigError::TimeZone)?;
         Ok(ServeSettings {
@@ -956,6 +1059,7 @@ impl ServeArgs {
             redis,
             nats,
             delivery,
+            oidc,
             rules: PlayRules {
                 session_ttl: self.session_ttl,
                 tick_slack: self.tick_slack,

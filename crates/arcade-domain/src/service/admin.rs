@@ -128,8 +128,25 @@ impl Arcade {
     }
 
     /// The active operator whose token this is; `OperatorUnauthorized` for anything else (no
-    /// token, a player's token, a revoked or unknown one), with no hint of which.
+    /// token, a player's token, a revoked or unknown one), with no hint of which. With an
+    /// identity provider, its identity tokens are operators' too, named
+    /// [`admin::IDENTITY_PREFIX`] and the name the provider gives; an unreachable provider is
+    /// a backend error (503), not a refusal.
     pub async fn authenticate_operator(&self, token: &str) -> Result<Operator, DomainError> {
+        if let Some(identity) = &self.identity
+            && admin::looks_like_identity_token(token)
+        {
+            return match identity.verify(token).await? {
+                Some(name) => Ok(Operator {
+                    id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()),
+                    name: format!("{}{name}", admin::IDENTITY_PREFIX),
+                    token_digest: TokenDigest::of(token),
+                    created_at: self.now(),
+                    revoked_at: None,
+                }),
+                None => Err(DomainError::OperatorUnauthorized),
+            };
+        }
         if !admin::looks_like_token(token) {
             return Err(DomainError::OperatorUnauthorized);
         }

@@ -1611,6 +1611,55 @@ fn an_operator_token_is_shown_once_stored_as_a_digest_and_opens_the_admin_api() 
     );
 }
 
+/// An identity provider that vouches for one token, or cannot be reached while `down`.
+struct Provider {
+    valid: &'static str,
+    down: AtomicBool,
+}
+
+#[async_trait]
+impl crate::ports::OperatorIdentity for Provider {
+    async fn verify(&self, token: &str) -> Result<Option<String>, BackendError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(BackendError::unavailable("identity provider", "down"));
+        }
+        Ok((token == self.valid).then(|| "ann@example.org".to_owned()))
+    }
+}
+
+#[test]
+fn an_identity_providers_tokens_are_operators_under_its_name_and_its_outage_is_not_a_refusal() {
+    let mut h = Harness::new();
+    let provider = Arc::new(Provider {
+        valid: "eyJh.eyJz.c2ln",
+        down: AtomicBool::new(false),
+    });
+    h.arcade = h.arcade.with_operator_identity(provider.clone());
+    let who = block_on(h.arcade.authenticate_operator("eyJh.eyJz.c2ln")).unwrap();
+    assert_eq!(who.name, "oidc:ann@example.org");
+    for bad in [
+        "eyJh.eyJz.b3RoZXI",
+        "eyJh.eyJz",
+        "eyJh.ey Jz.c2ln",
+        "not a token",
+    ] {
+        let e = block_on(h.arcade.authenticate_operator(bad)).unwrap_err();
+        assert_eq!(e.code(), "operator_unauthorized", "{bad:?}");
+    }
+    let ann = block_on(h.arcade.create_operator("bob", "cli:root")).unwrap();
+    provider.down.store(true, Ordering::SeqCst);
+    let e = block_on(h.arcade.authenticate_operator("eyJh.eyJz.c2ln")).unwrap_err();
+    assert!(
+        matches!(e, DomainError::Backend(_)),
+        "an unreachable provider is an outage: {e:?}"
+    );
+    let who = block_on(h.arcade.authenticate_operator(&ann.token)).unwrap();
+    assert_eq!(
+        who.name, "bob",
+        "operators' own tokens work without the provider"
+    );
+}
+
 #[test]
 fn a_name_is_one_operator_and_anything_but_an_active_token_is_refused_alike() {
     let h = Harness::new();

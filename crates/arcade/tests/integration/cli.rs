@@ -40,7 +40,17 @@ fn check_config_refuses_what_the_role_refuses_with_the_same_message_and_no_secre
     let pg = "postgres://arcade:hunter2@db:5432/arcade";
     // (role, its environment, the problem both must report)
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 9] = [
+    let cases: [Case; 11] = [
+        (
+            "serve",
+            &[("ARCADE_OIDC_ISSUER", "http://id.example.org/realms/arcade")],
+            "ARCADE_OIDC_ISSUER must be an https:// URL",
+        ),
+        (
+            "serve",
+            &[("ARCADE_OIDC_ISSUER", "https://id.example.org/realms/arcade")],
+            "ARCADE_OIDC_AUDIENCE is required with ARCADE_OIDC_ISSUER",
+        ),
         (
             "serve",
             &[(

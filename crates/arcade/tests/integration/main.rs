@@ -11,6 +11,7 @@ mod live;
 mod lost_sessions;
 mod names;
 mod notify;
+mod oidc;
 mod one_path;
 mod operations;
 mod past_boards;

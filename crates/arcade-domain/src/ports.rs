@@ -377,9 +377,15 @@ pub trait RankIndex: Send + Sync {
         before: usize,
         after: usize,
     ) -> Result<Vec<Ranked>, BackendError>;
-    /// Take a player off a board (nothing when they are not on it): an operator hid them, or
-    /// their best there changed for the worse.
-    async fn remove(&self, board: &BoardKey, player_key: &str) -> Result<(), BackendError>;
+    /// Make the player's entry on a board exactly `standing`, or take them off it with `None`,
+    /// in one step, so readers never find them missing meanwhile: an operator's change made
+    /// their best there worse or took it away, which a best-only `submit` cannot say.
+    async fn set(
+        &self,
+        board: &BoardKey,
+        player_key: &str,
+        standing: Option<Standing>,
+    ) -> Result<(), BackendError>;
     /// Replace a board's contents (rebuild from the score store).
     async fn load(&self, board: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError>;
     /// Whether the board has been loaded since the index last lost its data (a cache that was

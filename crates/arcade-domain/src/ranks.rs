@@ -208,6 +208,14 @@ impl RankedBoard {
         Submission::Improved { previous, rank }
     }
 
+    /// Make the player's entry exactly `standing`, or take them off with `None`.
+    pub fn set(&mut self, player_key: &str, standing: Option<Standing>) {
+        self.remove(player_key);
+        if let Some(s) = standing {
+            self.submit(s);
+        }
+    }
+
     pub fn remove(&mut self, player_key: &str) -> Option<Standing> {
         let (score, at) = self.index.remove(player_key)?;
         let (block, slot) = self.locate((Reverse(score), at, player_key));

@@ -72,14 +72,23 @@ impl RankIndex for MemoryRankIndex {
         Ok(self.read(board, |b| b.around(player_key, before, after)))
     }
 
-    async fn remove(&self, board: &BoardKey, player_key: &str) -> Result<(), BackendError> {
-        if let Some(b) = self
-            .boards
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(board)
-        {
-            b.remove(player_key);
+    async fn set(
+        &self,
+        board: &BoardKey,
+        player_key: &str,
+        standing: Option<Standing>,
+    ) -> Result<(), BackendError> {
+        let mut boards = self.boards.write().unwrap_or_else(|p| p.into_inner());
+        match standing {
+            Some(s) => boards
+                .entry(board.clone())
+                .or_default()
+                .set(player_key, Some(s)),
+            None => {
+                if let Some(b) = boards.get_mut(board) {
+                    b.remove(player_key);
+                }
+            }
         }
         Ok(())
     }

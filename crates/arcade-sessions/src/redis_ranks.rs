@@ -58,7 +58,7 @@ pub struct RedisRankIndex {
     get: Script,
     around: Script,
     page: Script,
-    remove: Script,
+    set: Script,
 }
 
 /// The Redis keys of one board.
@@ -77,7 +77,7 @@ impl RedisRankIndex {
             get: Script::new(include_str!("lua/rank_get.lua")),
             around: Script::new(include_str!("lua/rank_around.lua")),
             page: Script::new(include_str!("lua/rank_page.lua")),
-            remove: Script::new(include_str!("lua/rank_remove.lua")),
+            set: Script::new(include_str!("lua/rank_set.lua")),
         }
     }
 
@@ -316,16 +316,24 @@ impl RankIndex for RedisRankIndex {
         }
     }
 
-    #[tracing::instrument(name = "redis.remove", skip_all, fields(db.system = "redis"))]
-    async fn remove(&self, board: &BoardKey, player_key: &str) -> Result<(), BackendError> {
+    #[tracing::instrument(name = "redis.set", skip_all, fields(db.system = "redis"))]
+    async fn set(
+        &self,
+        board: &BoardKey,
+        player_key: &str,
+        standing: Option<Standing>,
+    ) -> Result<(), BackendError> {
         let keys = self.keys(board);
-        // No loaded marker: a board Redis lost holds nobody to remove, and its rebuild reads
-        // the store, which already left the player out.
+        let member = standing
+            .as_ref()
+            .map(member)
+            .transpose()?
+            .unwrap_or_default();
         let _: u8 = self
-            .remove
-            .key(&keys.board)
-            .key(&keys.members)
+            .invocation(&self.set, &keys, true)
             .arg(player_key)
+            .arg(member)
+            .arg(expires_at(board).unwrap_or(0))
             .invoke_async(&mut self.redis.conn())
             .await
             .map_err(|e| script_error(e, board))?;

@@ -290,17 +290,20 @@ impl RankIndex for FailoverRankIndex {
         .await
     }
 
-    /// Off the cache (the store's bests were changed by whoever asked): a cache that cannot
-    /// be reached says so, for the caller to try again, as it would keep the player otherwise.
-    /// The store removed the player already (this follows it): a removal the cache misses is
-    /// made good by rebuilding the board from the store.
-    async fn remove(&self, board: &BoardKey, key: &str) -> Result<(), BackendError> {
-        match self.cache.remove(board, key).await {
+    /// The store's bests were changed by whoever asked; this follows them. A change the cache
+    /// misses is made good by rebuilding the board from the store, and a board the cache lost
+    /// is rebuilt at its next read, with the change.
+    async fn set(
+        &self,
+        board: &BoardKey,
+        key: &str,
+        standing: Option<Standing>,
+    ) -> Result<(), BackendError> {
+        match self.cache.set(board, key, standing).await {
             Err(e) if e.kind() != BackendErrorKind::NotLoaded => {
                 self.missed(board, &e);
                 Ok(())
             }
-            // A board the cache lost is rebuilt at its next read, without the player.
             _ => Ok(()),
         }
     }
@@ -385,7 +388,12 @@ mod tests {
         ) -> Result<Vec<Ranked>, BackendError> {
             self.answer(Vec::new()).await
         }
-        async fn remove(&self, _: &BoardKey, _: &str) -> Result<(), BackendError> {
+        async fn set(
+            &self,
+            _: &BoardKey,
+            _: &str,
+            _: Option<Standing>,
+        ) -> Result<(), BackendError> {
             Ok(())
         }
 

@@ -209,7 +209,12 @@ impl RankIndex for PostgresStore {
     }
 
     /// PostgreSQL is the truth: whoever changed a player's bests changed the board.
-    async fn remove(&self, _board: &BoardKey, _key: &str) -> Result<(), BackendError> {
+    async fn set(
+        &self,
+        _board: &BoardKey,
+        _key: &str,
+        _standing: Option<Standing>,
+    ) -> Result<(), BackendError> {
         Ok(())
     }
 

@@ -792,7 +792,7 @@ suite! {
         ranks.submit(&b, standing("top", 90, 1)).await.unwrap();
         ranks.submit(&b, standing("mid", 50, 2)).await.unwrap();
         ranks.submit(&b, standing("low", 10, 3)).await.unwrap();
-        ranks.remove(&b, "top").await.unwrap();
+        ranks.set(&b, "top", None).await.unwrap();
         assert_eq!(ranks.get(&b, "top").await.unwrap(), None);
         let keys: Vec<_> = ranks
             .page(&b, None, 10)
@@ -803,9 +803,9 @@ suite! {
             .collect();
         assert_eq!(keys, [(1, "mid".to_owned()), (2, "low".to_owned())]);
         assert_eq!(ranks.around(&b, "top", 2, 2).await.unwrap(), Vec::new());
-        ranks.remove(&b, "top").await.unwrap();
+        ranks.set(&b, "top", None).await.unwrap();
         ranks
-            .remove(&board(Period::Day, T0), "nobody")
+            .set(&board(Period::Day, T0), "nobody", None)
             .await
             .unwrap();
         assert!(
@@ -814,6 +814,36 @@ suite! {
                 Submission::New { rank: 2 }
             ),
             "a lower best than before is taken as new"
+        );
+    }
+
+    /// A set entry replaces the player's best whatever it was, a worse one included (an
+    /// operator removed the better score), in its place among the others; setting what is
+    /// already there changes nothing.
+    pub async fn a_set_entry_replaces_the_best_even_with_a_worse_one(ranks: Arc<dyn RankIndex>) {
+        let b = board(Period::All, T0);
+        ranks.submit(&b, standing("top", 90, 1)).await.unwrap();
+        ranks.submit(&b, standing("mid", 50, 2)).await.unwrap();
+        ranks.set(&b, "top", Some(standing("top", 30, 3))).await.unwrap();
+        ranks.set(&b, "top", Some(standing("top", 30, 3))).await.unwrap();
+        let order: Vec<_> = ranks
+            .page(&b, None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.rank, r.standing.player_key, r.standing.score))
+            .collect();
+        assert_eq!(order, [(1, "mid".to_owned(), 50), (2, "top".to_owned(), 30)]);
+        let around = ranks.around(&b, "top", 1, 1).await.unwrap();
+        assert_eq!(around.len(), 2);
+        ranks.set(&b, "new", Some(standing("new", 70, 4))).await.unwrap();
+        assert_eq!(ranks.get(&b, "new").await.unwrap().map(|r| r.rank), Some(1));
+        assert!(
+            matches!(
+                ranks.submit(&b, standing("top", 20, 5)).await.unwrap(),
+                Submission::NotImproved { rank: 3, .. }
+            ),
+            "submissions compare with the set entry"
         );
     }
 

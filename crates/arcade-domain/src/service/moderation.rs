@@ -3,6 +3,8 @@
 //! replica (and the CLI's changes, the servers) to bring the player's entries in the rank
 //! index up to date: [`Arcade::refresh_player`], which this replica also runs at once.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use crate::DomainError;
@@ -10,6 +12,7 @@ use crate::admin::{AdminAction, NewAudit, parse_reason};
 use crate::event::{Event, EventKind};
 use crate::name::PlayerName;
 use crate::ports::PlayerRecord;
+use crate::ranks::Standing;
 use crate::session::SessionId;
 use crate::time::{BoardKey, Period};
 
@@ -251,9 +254,10 @@ impl Arcade {
     }
 
     /// Bring a player's entries on the current boards of every game up to date with the
-    /// store's bests: off first, then their best (if any, and if they are not hidden) back
-    /// on. Reading the bests after taking the player off keeps a finish that lands meanwhile:
-    /// its best is either read here or submitted after.
+    /// store's bests, each set in one step (readers never find the player missing meanwhile).
+    /// A finish that lands between the read and the set could be undone by it, so the bests
+    /// are read again afterwards and submitted best-only: its score is either read then or
+    /// submitted by the finish after the set.
     pub async fn refresh_player(&self, player_key: &str) -> Result<(), DomainError> {
         let now = self.now();
         let boards: Vec<BoardKey> = self
@@ -261,11 +265,17 @@ impl Arcade {
             .iter()
             .flat_map(|g| Period::ALL.map(|p| self.calendar.board(g.id(), p, now)))
             .collect();
-        futures::future::try_join_all(
-            boards
-                .iter()
-                .map(|b| async move { self.ports.ranks.remove(b, player_key).await }),
-        )
+        let mut bests: HashMap<BoardKey, Standing> = self
+            .ports
+            .admin
+            .player_bests(player_key)
+            .await?
+            .into_iter()
+            .collect();
+        futures::future::try_join_all(boards.iter().map(|b| {
+            let standing = bests.remove(b);
+            async move { self.ports.ranks.set(b, player_key, standing).await }
+        }))
         .await?;
         let bests = self.ports.admin.player_bests(player_key).await?;
         futures::future::try_join_all(

@@ -165,7 +165,7 @@ impl Arcade {
         futures::future::try_join_all(
             boards
                 .iter()
-                .map(|b| async move { self.ports.ranks.remove(b, player_key).await }),
+                .map(|b| async move { self.ports.ranks.set(b, player_key, None).await }),
         )
         .await?;
         Ok(())

@@ -288,10 +288,16 @@ impl RankIndex for Ranks {
             .unwrap_or_default())
     }
 
-    async fn remove(&self, board: &BoardKey, key: &str) -> Result<(), BackendError> {
-        if let Some(b) = lock(&self.0).get_mut(board) {
-            b.remove(key);
-        }
+    async fn set(
+        &self,
+        board: &BoardKey,
+        key: &str,
+        standing: Option<Standing>,
+    ) -> Result<(), BackendError> {
+        lock(&self.0)
+            .entry(board.clone())
+            .or_default()
+            .set(key, standing);
         Ok(())
     }
 

@@ -266,18 +266,29 @@ async function lookUp(name, { jump = false, quiet = false } = {}) {
     $('players-title').focus();
   }
   if (!quiet) showStatus(els.playerStatus, 'Looking up…');
+  // A game the player has no score in answers 404; a name no game knows is shown as its 404.
+  let missing = null;
+  const unless404 = (err) => {
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+    missing = err;
+    return null;
+  };
   try {
     const per = await Promise.all(
       games.map(async (game) => {
         const [standing, history] = await Promise.all([
-          api.playerStanding(game.id, wanted, 'all').catch((err) => (err instanceof ApiError && err.status === 404 ? null : Promise.reject(err))),
-          request('GET', `/api/games/${enc(game.id)}/players/${enc(wanted)}/scores?limit=${HISTORY_LIMIT}`).catch((err) =>
-            err instanceof ApiError && err.status === 404 ? null : Promise.reject(err),
-          ),
+          api.playerStanding(game.id, wanted, 'all').catch(unless404),
+          request('GET', `/api/games/${enc(game.id)}/players/${enc(wanted)}/scores?limit=${HISTORY_LIMIT}`).catch(unless404),
         ]);
         return { game, standing, history };
       }),
     );
+    if (missing && per.every((p) => !p.history && !p.standing)) {
+      els.playerView.hidden = true;
+      els.playerView.replaceChildren();
+      shownPlayer = null;
+      throw missing;
+    }
     shownPlayer = per.find((p) => p.history?.player || p.standing?.player)?.history?.player ?? per.find((p) => p.standing?.player)?.standing?.player ?? wanted;
     renderPlayer(shownPlayer, per);
     if (!quiet) showStatus(els.playerStatus, '');

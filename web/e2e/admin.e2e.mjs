@@ -177,6 +177,28 @@ async function main() {
     await desk.screenshot({ path: shot('admin-desktop.png'), fullPage: true });
     log(`saved ${relative(shot('admin-desktop.png'))}`);
 
+    // More than a page of the audit log: the older entries follow on, none twice, newest first.
+    const authorised = { headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } };
+    for (let i = 0; i < 10; i++) {
+      for (const action of ['unhide', 'hide']) {
+        const r = await desk.request.post(`${BASE}/api/admin/players/${encodeURIComponent(player)}/${action}`, { ...authorised, data: { reason: `e2e: page ${i}` } });
+        check(r.status() === 204, `${action} answered ${r.status()}`);
+      }
+    }
+    await desk.locator(testid('audit-refresh')).click();
+    await desk.waitForFunction((sel) => document.querySelectorAll(sel).length === 20, testid('audit-entry'), { timeout: 10_000 });
+    const older = desk.locator(testid('audit-older'));
+    check(await older.isVisible(), 'a full page of the audit log offers no older entries');
+    for (let pages = 1; await older.isVisible(); pages++) {
+      check(pages < 20, 'the audit log offers older entries without end');
+      const shown = await desk.locator(testid('audit-entry')).count();
+      await older.click();
+      await desk.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length > n, [testid('audit-entry'), shown], { timeout: 10_000 });
+    }
+    const ids = await desk.locator(testid('audit-entry')).evaluateAll((els) => els.map((el) => Number(el.dataset.id)));
+    check(ids.every((id, i) => i === 0 || id < ids[i - 1]), `the audit log's pages are not newest first without repeats: ${ids}`);
+    log(`the audit log pages: ${ids.length} entries, newest first`);
+
     // A token refused mid-session (revoked, say) signs out, saying why.
     await desk.evaluate(() => {
       for (const key of Object.keys(sessionStorage)) sessionStorage.setItem(key, 'arcade_op_revoked-or-never-made');
@@ -229,6 +251,7 @@ async function main() {
     check(exported.player.hidden_at, 'the download does not say the player is hidden');
     log(`downloaded ${file.suggestedFilename()}: ${exported.scores.length} score(s)`);
     await playerPage.locator(testid('delete-my-data')).click();
+    await playerPage.locator(testid('standing')).screenshot({ path: shot('home-my-data.png') });
     await playerPage.locator(testid('cancel-delete')).click();
     check(await download.isVisible(), 'cancelling deleted something');
     await playerPage.locator(testid('delete-my-data')).click();

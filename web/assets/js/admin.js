@@ -222,6 +222,8 @@ function reviewItem(item) {
       await call('POST', `/api/admin/review/${enc(item.item)}/resolve`, withReason(reason.input.value.trim(), { resolution: resolution.value }));
       await loadReview();
       showStatus(els.reviewStatus, `Resolved: ${what.toLowerCase()} of ${item.player}. ${els.reviewStatus.textContent}`);
+      // The item and its form are gone: keep the keyboard in the queue.
+      $('review-title').focus();
       refreshAfterAction();
     });
   });
@@ -415,6 +417,7 @@ function playerActions(name) {
       els.playerView.hidden = true;
       els.playerView.replaceChildren();
       shownPlayer = null;
+      els.playerName.focus();
       refreshAfterAction();
     });
   });
@@ -456,7 +459,7 @@ async function loadAudit(fromNewest) {
 function auditEntry(entry) {
   return h(
     'li',
-    { class: 'admin-item', dataset: { testid: 'audit-entry', action: entry.action, target: entry.target } },
+    { class: 'admin-item', dataset: { testid: 'audit-entry', id: String(entry.id), action: entry.action, target: entry.target } },
     h('p', { class: 'admin-item-head' }, h('strong', null, entry.action), ' ', h('span', { class: 'admin-target' }, entry.target)),
     h('p', { class: 'admin-facts' }, `${entry.actor} · ${new Date(entry.at).toLocaleString()}`),
     entry.reason ? h('p', { class: 'admin-reason' }, `“${entry.reason}”`) : null,

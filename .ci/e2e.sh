@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Plays every game in headless Chromium (web/e2e/*.e2e.mjs, one after another) against a real
-# server with a fresh data directory.
+# server with a fresh data directory, and runs its operators' console with a token made there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
@@ -36,11 +36,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# The operators' console is signed into with a token made on the server's own database.
+operator_token=$("$bin" admin --data-dir "$data" --as e2e token create --name e2e 2>>"$log")
+
 mkdir -p target/e2e
 failed=0
 for test in web/e2e/*.e2e.mjs; do
   echo "--- $test"
-  ARCADE_URL="http://127.0.0.1:$port" ARCADE_SERVER_PIDFILE="$pidfile" node "$test" || failed=$((failed + 1))
+  ARCADE_URL="http://127.0.0.1:$port" ARCADE_SERVER_PIDFILE="$pidfile" \
+    ARCADE_OPERATOR_TOKEN="$operator_token" node "$test" || failed=$((failed + 1))
 done
 if [ "$failed" -gt 0 ]; then
   echo "server log:"

@@ -10,7 +10,7 @@ use arcade_telemetry::{GameLabels, Metrics};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
@@ -576,6 +576,17 @@ pub async fn metrics_response(health: &Health, metrics: &Metrics) -> Response {
 /// The arcade's home page.
 pub async fn home(negotiation: Negotiation) -> ApiResult<Response> {
     assets::serve("index.html", &negotiation).ok_or_else(missing_asset)
+}
+
+/// The operators' console: the admin API's client, behind the operator's token. Kept out of
+/// search engines; nothing public links to it.
+pub async fn admin(negotiation: Negotiation) -> ApiResult<Response> {
+    let mut response = assets::serve("admin.html", &negotiation).ok_or_else(missing_asset)?;
+    response.headers_mut().insert(
+        HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex, nofollow"),
+    );
+    Ok(response)
 }
 
 /// A game's page.

@@ -191,7 +191,8 @@ pub fn app(state: AppState) -> Router {
     // negotiate themselves: nothing to wait for, nothing for the compression layer to do.
     let pages = Router::new()
         .route("/", get(api::home))
-        .route("/play/{game}", get(api::play));
+        .route("/play/{game}", get(api::play))
+        .route("/admin", get(api::admin));
     let assets = Router::new()
         .route("/assets/{*path}", get(api::asset))
         .route("/favicon.ico", get(api::favicon));

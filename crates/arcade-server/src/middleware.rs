@@ -100,7 +100,7 @@ pub(crate) const CLOSED_CSP: &str = "default-src 'none'; frame-ancestors 'none'"
 /// problems included (see [`layered`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Group {
-    /// The HTML pages (`/`, `/play/{game}`).
+    /// The HTML pages (`/`, `/play/{game}`, `/admin`).
     Pages,
     /// The scripts, styles and images the pages load.
     Assets,

@@ -41,11 +41,12 @@ function parseRetryAfter(value) {
 }
 
 /**
- * Perform a JSON request. Resolves with the parsed body (or null for an
- * empty body); rejects with ApiError.
+ * Perform a JSON request, with `token` as its bearer token when given. Resolves with the
+ * parsed body (or null for an empty body); rejects with ApiError.
  */
-export async function request(method, path, body, { signal } = {}) {
+export async function request(method, path, body, { signal, token } = {}) {
   const init = { method, headers: { Accept: 'application/json' }, signal, credentials: 'same-origin' };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -109,7 +110,23 @@ export const api = {
 
   /** Report a name for an operator's review (no token: nothing of who reports is kept). */
   report: (player, reason) => request('POST', '/api/reports', reason ? { player, reason } : { player }),
+
+  /** Everything the arcade keeps of the player whose token this is. */
+  exportOwnData: (player, token) => request('GET', `/api/players/${enc(player)}/export`, undefined, { token }),
+
+  /** Erase the player whose token this is: name, scores, replays, reports about them. */
+  eraseOwnData: (player, token) => request('DELETE', `/api/players/${enc(player)}`, undefined, { token }),
 };
+
+/** Offer `data` as a JSON file download named `filename`. */
+export function saveJson(filename, data) {
+  const url = URL.createObjectURL(new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' }));
+  const link = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 
 /** A small button that reports `player`'s name in one click, then says it did. */
 function reportButton(player) {
@@ -190,6 +207,27 @@ export function rememberPlayer(name, token, alsoAs) {
     next[clean] = token;
     if (alsoAs && cleanName(alsoAs) !== clean) next[cleanName(alsoAs)] = token;
     writeJson(TOKENS_KEY, next);
+  }
+}
+
+/** Forget a player whose data was erased: their token, and them as the remembered player. */
+export function forgetPlayer(name) {
+  const clean = cleanName(name);
+  const tokens = readJson(TOKENS_KEY, {});
+  if (tokens && typeof tokens === 'object') {
+    // The same token may be kept under another spelling of the name too.
+    const mine = tokens[clean];
+    for (const [key, token] of Object.entries(tokens)) {
+      if (key === clean || (mine && token === mine)) delete tokens[key];
+    }
+    writeJson(TOKENS_KEY, tokens);
+  }
+  if (cleanName(readJson(PLAYER_KEY, null)?.name) === clean) {
+    try {
+      localStorage.removeItem(PLAYER_KEY);
+    } catch {
+      /* storage disabled: nothing was remembered */
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Home page: the list of games, their leaderboards and the local player's standing.
 
-import { api, ApiError, followLive, h, storedPlayer, renderLeaderboardRows, formatNumber, formatRank, formatWhen } from '/assets/js/api.js';
+import { api, ApiError, followLive, forgetPlayer, h, saveJson, storedPlayer, renderLeaderboardRows, formatNumber, formatRank, formatWhen } from '/assets/js/api.js';
 
 const REFRESH_MS = 10_000;
 const BOARD_LIMIT = 10;
@@ -14,7 +14,7 @@ const statusEl = document.getElementById('games-status');
 const standingSection = document.getElementById('standing');
 const standingBody = document.getElementById('standing-body');
 
-const player = storedPlayer();
+let player = storedPlayer();
 /** @type {{id: string, title: string, boards: Map<string, HTMLTableSectionElement>, standing: HTMLElement | null, winners: HTMLElement, winnersOf: string | null}[]} */
 let cards = [];
 let timer = null;
@@ -130,7 +130,66 @@ function setupStanding() {
       card.standing = h('div', { class: 'standing-game', dataset: { game: card.id } }, h('p', null, `${card.title}: loading…`));
       return card.standing;
     }),
+    player.token ? dataActions(player) : null,
   );
+}
+
+/**
+ * The player's own data, where this browser holds the token that claimed the name: download
+ * it, or erase it (asked once more first), after which the name and token are forgotten here.
+ */
+function dataActions(me) {
+  const message = h('p', { class: 'status', role: 'status', dataset: { testid: 'my-data-status' } });
+  const download = h('button', { type: 'button', class: 'button small', dataset: { testid: 'download-my-data' } }, 'Download my data');
+  const erase = h('button', { type: 'button', class: 'button small subtle', dataset: { testid: 'delete-my-data' } }, 'Delete my data');
+  const confirmYes = h('button', { type: 'button', class: 'button small danger', dataset: { testid: 'confirm-delete' } }, 'Delete everything');
+  const confirmNo = h('button', { type: 'button', class: 'button small', dataset: { testid: 'cancel-delete' } }, 'Keep my data');
+  const confirm = h(
+    'div',
+    { class: 'data-actions', role: 'group', 'aria-label': 'Confirm deletion', hidden: true },
+    h('span', null, `Delete ${me.name}, every score and replay? This cannot be undone.`),
+    confirmYes,
+    confirmNo,
+  );
+  const failed = (err) => {
+    message.classList.add('error');
+    message.textContent = err instanceof ApiError ? err.detail : 'Something went wrong. Please try again.';
+  };
+  download.addEventListener('click', async () => {
+    download.disabled = true;
+    try {
+      saveJson('arcade-player-data.json', await api.exportOwnData(me.name, me.token));
+      message.classList.remove('error');
+      message.textContent = 'Your data was downloaded.';
+    } catch (err) {
+      failed(err);
+    } finally {
+      download.disabled = false;
+    }
+  });
+  erase.addEventListener('click', () => {
+    confirm.hidden = false;
+    confirmNo.focus();
+  });
+  confirmNo.addEventListener('click', () => {
+    confirm.hidden = true;
+    erase.focus();
+  });
+  confirmYes.addEventListener('click', async () => {
+    confirmYes.disabled = true;
+    try {
+      await api.eraseOwnData(me.name, me.token);
+      forgetPlayer(me.name);
+      player = null;
+      standingBody.replaceChildren(h('p', { dataset: { testid: 'my-data-deleted' }, tabindex: '-1' }, `Your data was deleted. The name ${me.name} is free again.`));
+      standingBody.firstChild.focus();
+      refresh();
+    } catch (err) {
+      confirmYes.disabled = false;
+      failed(err);
+    }
+  });
+  return h('div', { class: 'my-data' }, h('div', { class: 'data-actions' }, download, erase), confirm, message);
 }
 
 /**

@@ -377,6 +377,65 @@ async fn pages_and_assets_are_served_with_caching_security_and_compression() {
 }
 
 #[tokio::test]
+async fn the_operators_console_is_a_page_like_the_others_kept_from_search_engines() {
+    let app = spawn_app().await;
+    let home = app.get("/").await;
+    let console = app.get("/admin").await;
+    assert_eq!(console.status(), StatusCode::OK);
+    // The pages' policy and headers: its script and styles are files, nothing inline runs.
+    for name in [
+        "content-security-policy",
+        "permissions-policy",
+        "x-frame-options",
+        "referrer-policy",
+        "x-content-type-options",
+        "cache-control",
+    ] {
+        assert_eq!(
+            console.headers().get(name),
+            home.headers().get(name),
+            "{name}"
+        );
+    }
+    assert_eq!(console.headers()["cache-control"], "no-cache");
+    assert_eq!(console.headers()["x-robots-tag"], "noindex, nofollow");
+    let etag = console.headers()["etag"].to_str().unwrap().to_owned();
+    let html = console.text().await.unwrap();
+    assert!(html.contains(r#"<meta name="robots" content="noindex, nofollow">"#));
+    assert!(html.contains(r#"<script type="module" src="/assets/js/admin.js">"#));
+    assert!(!html.contains("<script>") && !html.contains("<style") && !html.contains(" style="));
+    let again = app
+        .client
+        .get(app.url("/admin"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["x-robots-tag"], "noindex, nofollow");
+    assert_eq!(
+        again.headers()["content-security-policy"],
+        home.headers()["content-security-policy"]
+    );
+    // Its script is an asset like the others: cached briefly, loading nothing itself.
+    let script = app.get("/assets/js/admin.js").await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert_eq!(script.headers()["cache-control"], "public, max-age=300");
+    assert_eq!(
+        script.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    // Nothing public links to it.
+    assert!(!home.text().await.unwrap().contains("/admin"));
+}
+
+#[tokio::test]
 async fn the_game_page_is_served_precompressed_with_its_own_etag() {
     let app = spawn_app().await;
     let get = |accept: &'static str, if_none_match: Option<String>| {
@@ -478,8 +537,10 @@ async fn a_revalidated_page_or_asset_keeps_the_headers_of_its_full_answer() {
     for path in [
         "/",
         "/play/egg-catcher",
+        "/admin",
         "/assets/css/arcade.css",
         "/assets/js/play.js",
+        "/assets/js/admin.js",
         "/assets/img/favicon.svg",
         "/favicon.ico",
     ] {

@@ -333,6 +333,9 @@ pub enum AdminCommand {
     /// The name deny list: words and patterns new names may not contain.
     #[command(subcommand)]
     Names(NamesCommand),
+    /// The review queue: scores stored with human-likeness flags and players' reports.
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Print the audit log, newest first, one JSON object per line.
     Audit {
         /// Records to print, 1 to 100.
@@ -394,6 +397,38 @@ pub enum NameRuleKindArg {
     Word,
     /// A regular expression searched for in a name.
     Pattern,
+}
+
+/// `arcade admin review ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReviewCommand {
+    /// Print the items waiting for review, oldest first, one JSON object per line.
+    List {
+        /// Items to print, 1 to 100.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Resolve an item (as `list` prints it, `score:SESSION` or `report:ID`): it leaves the
+    /// queue, and the resolution is audited.
+    Resolve {
+        item: String,
+        #[arg(long, value_enum, default_value_t = ResolutionArg::Dismiss)]
+        resolution: ResolutionArg,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// How a review item is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolutionArg {
+    /// Nothing to do.
+    Dismiss,
+    /// Remove the score (the flagged score, or the score the report names).
+    RemoveScore,
+    /// Hide the player from the boards.
+    HidePlayer,
 }
 
 /// `arcade admin token ...`.

@@ -21,8 +21,8 @@ pub enum RetentionError {
     )]
     Zero(&'static str),
     #[error(
-        "the history retention ({history:?}) is shorter than the replay retention ({replays:?}): \
-         scores would go before their replays; make the history retention at least as long"
+        "the history retention is shorter than the replay retention: scores would go before \
+         their replays; make the history retention at least as long"
     )]
     HistoryBeforeReplays {
         replays: Duration,

@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use crate::{Dialect, RETENTION_BATCH, backend_error};
 
 /// The advisory lock key of the retention (`pg_try_advisory_xact_lock`): "arcade" in ASCII,
-/// then 1. Documented in docs/operations.md.
+/// then 1. Documented in docs/runbook.md.
 pub const RETENTION_LOCK: i64 = 0x6172_6361_6465_0001;
 
 fn err(e: sqlx::Error) -> BackendError {

@@ -17,6 +17,7 @@
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
 //!   `Outbox`, `EventBus`, `RateLimit`, `AdminStore`, `NameRuleStore`).
 //! - [`player_data`]: what an export hands a player, and what erasing one removes.
+//! - [`retention`]: how long replays and histories are kept.
 //! - [`client`]: who a per-client limit counts (an IPv4 address, an IPv6 /64).
 //! - [`service`]: the use cases (start, heartbeat, finish, boards) over the ports.
 //! - [`error`]: the domain error the HTTP layer maps to statuses, and `BackendError`, which
@@ -33,6 +34,7 @@ pub mod player_data;
 pub mod ports;
 pub mod query;
 pub mod ranks;
+pub mod retention;
 pub mod service;
 pub mod session;
 pub mod ticket;

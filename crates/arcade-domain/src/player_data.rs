@@ -13,7 +13,8 @@ use crate::time::Timestamp;
 pub struct ExportedScore {
     pub row: ScoreRow,
     pub seed: u32,
-    pub inputs: Vec<Input>,
+    /// `None` once the replay retention removed them.
+    pub inputs: Option<Vec<Input>>,
 }
 
 /// A report other players made about the player (reports keep nothing of who made them).

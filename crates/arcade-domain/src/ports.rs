@@ -16,6 +16,7 @@ use crate::event::{Event, EventKind};
 use crate::name_rules::{NameRule, NewNameRule};
 use crate::player_data::{Erased, Erasure, PlayerData};
 use crate::ranks::{Ranked, Standing, Submission};
+use crate::retention::RetentionReport;
 use crate::session::{Session, SessionId};
 use crate::time::{BoardKey, Timestamp};
 use crate::token::TokenDigest;
@@ -248,6 +249,16 @@ pub trait AdminStore: Send + Sync {
         audit: &NewAudit,
         events: &[Event],
     ) -> Result<Option<Erased>, BackendError>;
+    /// Apply the retention: scores achieved before `replays_before` lose their replay (the
+    /// score, its bests and ranks stay); scores achieved before `history_before` that are no
+    /// board's best and wait for no review are deleted. In batches of bounded size, each its
+    /// own statement, so the tables are never locked long. `None` when another replica is
+    /// applying it (then this one does nothing).
+    async fn apply_retention(
+        &self,
+        replays_before: Option<Timestamp>,
+        history_before: Option<Timestamp>,
+    ) -> Result<Option<RetentionReport>, BackendError>;
     /// Up to `limit` audit records, newest first, of ids below `before` when given.
     async fn audit_log(
         &self,

@@ -825,6 +825,7 @@ mod admin;
 mod moderation;
 mod name_rules;
 mod player_data;
+mod retention;
 mod review;
 
 pub use admin::{AuditPage, CreatedOperator};

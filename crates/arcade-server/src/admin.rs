@@ -542,25 +542,28 @@ pub async fn review_queue(
 ) -> Result<Json<ReviewQueue>, ApiError> {
     let items = state.arcade.review_queue(Limit::parse(q.limit)?).await?;
     Ok(Json(ReviewQueue {
-        items: items
-            .into_iter()
-            .map(|i| ReviewEntry {
-                item: i.item,
-                kind: match i.kind {
-                    arcade_domain::admin::ReviewKind::FlaggedScore => "flagged_score",
-                    arcade_domain::admin::ReviewKind::Report => "report",
-                }
-                .to_owned(),
-                player: i.player,
-                game: i.game,
-                session_id: i.session_id.map(|s| s.to_string()),
-                score: i.score,
-                flags: i.flags,
-                reason: i.reason,
-                at: i.at.to_rfc3339(),
-            })
-            .collect(),
+        items: items.into_iter().map(ReviewEntry::from).collect(),
     }))
+}
+
+impl From<arcade_domain::admin::ReviewItem> for ReviewEntry {
+    fn from(i: arcade_domain::admin::ReviewItem) -> Self {
+        Self {
+            item: i.item,
+            kind: match i.kind {
+                arcade_domain::admin::ReviewKind::FlaggedScore => "flagged_score",
+                arcade_domain::admin::ReviewKind::Report => "report",
+            }
+            .to_owned(),
+            player: i.player,
+            game: i.game,
+            session_id: i.session_id.map(|s| s.to_string()),
+            score: i.score,
+            flags: i.flags,
+            reason: i.reason,
+            at: i.at.to_rfc3339(),
+        }
+    }
 }
 
 /// How an operator resolves a review item.

@@ -410,6 +410,17 @@ pub(crate) fn inputs_schema() -> utoipa::openapi::schema::Array {
     pairs_schema("Inputs as `[tick, value]` pairs with strictly increasing ticks.")
 }
 
+/// A score's inputs in an export: null once the replay retention removed them.
+pub(crate) fn kept_inputs_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut inputs = pairs_schema(
+        "Inputs as `[tick, value]` pairs with strictly increasing ticks; null once the replay \
+         retention removed them (the score stays).",
+    );
+    inputs.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    inputs
+}
+
 fn pauses_schema() -> utoipa::openapi::schema::Array {
     pairs_schema("Every pause recorded so far, as `[tick, ms]` pairs.")
 }

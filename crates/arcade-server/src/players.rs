@@ -133,8 +133,8 @@ pub struct ExportedScore {
     /// Window 0's seed (the others follow from the server's secret).
     #[schema(minimum = 0, maximum = 4294967295_u64)]
     pub seed: u32,
-    #[schema(schema_with = crate::dto::inputs_schema)]
-    pub inputs: Vec<arcade_domain::games::Input>,
+    #[schema(schema_with = crate::dto::kept_inputs_schema)]
+    pub inputs: Option<Vec<arcade_domain::games::Input>>,
 }
 
 /// A report other players made about the player (or one of their scores).

@@ -6,7 +6,8 @@
 //! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
 //! `sqlite_admin`), and what they keep of each player, exported or erased
 //! (`postgres_player_data`, `sqlite_player_data`); and the name deny list (`postgres_names`,
-//! `sqlite_names`). Migrations live in `migrations/<backend>/`.
+//! `sqlite_names`); and the retention of replays and histories (`postgres_retention`,
+//! `sqlite_retention`). Migrations live in `migrations/<backend>/`.
 
 mod classify;
 mod failover_ranks;
@@ -18,15 +19,22 @@ mod postgres_names;
 mod postgres_outbox;
 mod postgres_player_data;
 mod postgres_ranks;
+mod postgres_retention;
 mod rows;
 mod sqlite;
 mod sqlite_admin;
 mod sqlite_names;
 mod sqlite_outbox;
 mod sqlite_player_data;
+mod sqlite_retention;
 
 pub use failover_ranks::{FailoverRankIndex, rebuild};
 pub use postgres::{PgSettings, PostgresStore};
+pub use postgres_retention::RETENTION_LOCK;
 pub use sqlite::SqliteStore;
 
 pub(crate) use classify::{Dialect, backend_error, retrying_a_conflict_once};
+
+/// Rows one statement of the retention changes at most, so that a large table is never
+/// locked for long.
+pub(crate) const RETENTION_BATCH: i64 = 500;

@@ -8,6 +8,7 @@ use arcade_domain::event::Event;
 use arcade_domain::player_data::{Erased, Erasure, PlayerData};
 use arcade_domain::ports::AdminStore;
 use arcade_domain::ranks::Standing;
+use arcade_domain::retention::RetentionReport;
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Timestamp};
 use arcade_domain::token::TokenDigest;
@@ -430,6 +431,16 @@ impl AdminStore for PostgresStore {
     #[tracing::instrument(name = "postgres.player_data", skip_all, fields(db.system = "postgresql"))]
     async fn player_data(&self, player_key: &str) -> Result<Option<PlayerData>, BackendError> {
         crate::postgres_player_data::player_data(self.pool(), player_key).await
+    }
+
+    #[tracing::instrument(name = "postgres.apply_retention", skip_all, fields(db.system = "postgresql"))]
+    async fn apply_retention(
+        &self,
+        replays_before: Option<Timestamp>,
+        history_before: Option<Timestamp>,
+    ) -> Result<Option<RetentionReport>, BackendError> {
+        crate::postgres_retention::apply_retention(self.pool(), replays_before, history_before)
+            .await
     }
 
     #[tracing::instrument(name = "postgres.erase_player", skip_all, fields(db.system = "postgresql"))]

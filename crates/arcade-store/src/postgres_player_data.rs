@@ -54,7 +54,7 @@ pub(crate) async fn player_data(
     .fetch_all(&mut *tx)
     .await
     .map_err(err)?;
-    let replays: Vec<(uuid::Uuid, i64, Vec<u8>)> =
+    let replays: Vec<(uuid::Uuid, i64, Option<Vec<u8>>)> =
         sqlx::query_as("SELECT session_id, seed, replay FROM scores WHERE player_key = $1")
             .bind(key)
             .fetch_all(&mut *tx)
@@ -77,9 +77,14 @@ pub(crate) async fn player_data(
                 .iter()
                 .find(|(id, _, _)| *id == row.session_id.0)
                 .ok_or_else(|| BackendError::defect(BACKEND, "a score without its replay"))?;
-            let inputs = replay_codec::unpack(replay).map_err(|e| {
-                BackendError::defect(BACKEND, "an unreadable stored replay").with_source(e)
-            })?;
+            // NULL once the retention removed it.
+            let inputs = replay
+                .as_deref()
+                .map(replay_codec::unpack)
+                .transpose()
+                .map_err(|e| {
+                    BackendError::defect(BACKEND, "an unreadable stored replay").with_source(e)
+                })?;
             Ok(ExportedScore {
                 seed: u32::try_from(*seed).unwrap_or_default(),
                 inputs,

@@ -7,6 +7,7 @@ use arcade_domain::event::Event;
 use arcade_domain::player_data::{Erased, Erasure, PlayerData};
 use arcade_domain::ports::AdminStore;
 use arcade_domain::ranks::Standing;
+use arcade_domain::retention::RetentionReport;
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Timestamp};
 use arcade_domain::token::TokenDigest;
@@ -458,6 +459,15 @@ impl AdminStore for SqliteStore {
     #[tracing::instrument(name = "sqlite.player_data", skip_all, fields(db.system = "sqlite"))]
     async fn player_data(&self, player_key: &str) -> Result<Option<PlayerData>, BackendError> {
         crate::sqlite_player_data::player_data(self, player_key).await
+    }
+
+    #[tracing::instrument(name = "sqlite.apply_retention", skip_all, fields(db.system = "sqlite"))]
+    async fn apply_retention(
+        &self,
+        replays_before: Option<Timestamp>,
+        history_before: Option<Timestamp>,
+    ) -> Result<Option<RetentionReport>, BackendError> {
+        crate::sqlite_retention::apply_retention(self, replays_before, history_before).await
     }
 
     #[tracing::instrument(name = "sqlite.erase_player", skip_all, fields(db.system = "sqlite"))]

@@ -76,9 +76,15 @@ pub(crate) async fn player_data(
                 .iter()
                 .find(|(s, _, _)| *s == id)
                 .ok_or_else(|| BackendError::defect(BACKEND, "a score without its replay"))?;
-            let inputs: Vec<Input> = serde_json::from_str(replay).map_err(|e| {
-                BackendError::defect(BACKEND, "an unreadable stored replay").with_source(e)
-            })?;
+            // '' once the retention removed it.
+            let inputs = if replay.is_empty() {
+                None
+            } else {
+                let inputs: Vec<Input> = serde_json::from_str(replay).map_err(|e| {
+                    BackendError::defect(BACKEND, "an unreadable stored replay").with_source(e)
+                })?;
+                Some(inputs)
+            };
             Ok(ExportedScore {
                 seed: u32::try_from(*seed).unwrap_or_default(),
                 inputs,

@@ -9,6 +9,6 @@ mod process;
 pub use logging::{LogFormat, TelemetryGuard, init_logging, trace_id};
 pub use metrics::{
     ActionLabels, DependencyLabels, FlagLabels, GameLabels, HTTP_DURATION_BUCKETS, HttpLabels,
-    KindLabels, METRIC_NAMES, Metrics, OutcomeLabels, RejectLabels, RouteLabels, TargetLabels,
-    WebhookLabels,
+    KindLabels, METRIC_NAMES, Metrics, OutcomeLabels, RejectLabels, RemovedLabels, RouteLabels,
+    TargetLabels, WebhookLabels,
 };

@@ -61,6 +61,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "arcade_admin_actions_total",
     "arcade_review_queue_items",
     "arcade_review_queue_oldest_age_seconds",
+    "arcade_retention_removed_total",
     "process_resident_memory_bytes",
     "process_virtual_memory_bytes",
     "process_cpu_seconds_total",
@@ -96,6 +97,12 @@ pub struct GameLabels {
 pub struct RejectLabels {
     pub game: String,
     pub reason: String,
+}
+
+/// The `kind` label of `arcade_retention_removed_total`: `replay` or `score`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RemovedLabels {
+    pub kind: &'static str,
 }
 
 /// The `action` label of `arcade_admin_actions_total`.
@@ -192,6 +199,7 @@ pub struct Metrics {
     pub admin_actions: Family<ActionLabels, Counter>,
     pub review_queue_items: Gauge,
     pub review_queue_oldest_age: Gauge<f64, AtomicU64>,
+    pub retention_removed: Family<RemovedLabels, Counter>,
     http_series: HttpSeriesCache,
 }
 
@@ -239,7 +247,16 @@ impl Metrics {
             admin_actions: Family::default(),
             review_queue_items: Gauge::default(),
             review_queue_oldest_age: Gauge::default(),
+            retention_removed: Family::default(),
         };
+        // Both kinds from start, at zero: a server with a retention that has nothing to remove
+        // yet shows it did not.
+        for kind in ["replay", "score"] {
+            metrics
+                .retention_removed
+                .get_or_create(&RemovedLabels { kind })
+                .inc_by(0);
+        }
         let reg = root.sub_registry_with_prefix("arcade");
         reg.register(
             "http_requests",
@@ -298,6 +315,12 @@ impl Metrics {
             "review_queue_oldest_age_seconds",
             "How long the oldest item of the review queue has waited (0 when it is empty)",
             metrics.review_queue_oldest_age.clone(),
+        );
+        reg.register(
+            "retention_removed",
+            "Replays (kind=replay) and scores (kind=score) the retention removed, as counted by \
+             the replica that applied each round",
+            metrics.retention_removed.clone(),
         );
         reg.register(
             "leaderboard_requests",

@@ -1827,12 +1827,90 @@ suite! {
         let ids: Vec<_> = data.scores.iter().map(|s| s.row.session_id).collect();
         assert_eq!(ids, [first.session_id, second.session_id]);
         assert_eq!(data.scores[0].seed, first.seed);
-        assert_eq!(data.scores[0].inputs, first.inputs);
+        assert_eq!(data.scores[0].inputs.as_ref(), Some(&first.inputs));
         assert_eq!(data.scores[1].row.score, 50);
         assert_eq!(data.reports.len(), 1);
         assert_eq!(data.reports[0].session_id, Some(first.session_id));
         assert_eq!(data.reports[0].reason.as_deref(), Some("rude"));
         assert_eq!(admin.player_data("nobody").await.unwrap(), None);
+    }
+
+    /// The retention removes the replays of scores older than its cut-off (the scores and
+    /// bests stay) and deletes older scores that are no board's best, flagged and waiting for
+    /// review, or reported and waiting; a second round finds nothing left to do.
+    pub async fn the_retention_removes_old_replays_and_scores_but_keeps_the_bests(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("ret")).await.unwrap();
+        let day = 86_400_000;
+        let best = score("ret", 40, T0);
+        let beaten = score("ret", 20, Timestamp(T0.0 + 1000));
+        let flagged = NewScore {
+            flags: vec!["fast_reactions".to_owned()],
+            ..score("ret", 10, Timestamp(T0.0 + 2000))
+        };
+        let reported = score("ret", 15, Timestamp(T0.0 + 3000));
+        let recent = score("ret", 25, Timestamp(T0.0 + 10 * day));
+        for s in [&best, &beaten, &flagged, &reported, &recent] {
+            scores.record_score(s).await.unwrap();
+        }
+        admin
+            .add_report(&NewReport {
+                player_key: "ret".to_owned(),
+                session_id: Some(reported.session_id),
+                reason: None,
+                at: T0,
+            })
+            .await
+            .unwrap();
+        let bests_before = admin.player_bests("ret").await.unwrap();
+        let cut = Some(Timestamp(T0.0 + 5 * day));
+        let report = admin.apply_retention(cut, cut).await.unwrap().expect("applied");
+        assert_eq!((report.replays, report.scores), (4, 1), "{report:?}");
+        assert_eq!(scores.score_by_session(beaten.session_id).await.unwrap(), None);
+        for kept in [&best, &flagged, &reported, &recent] {
+            assert!(
+                scores.score_by_session(kept.session_id).await.unwrap().is_some(),
+                "score {} stays",
+                kept.score
+            );
+        }
+        assert_eq!(admin.player_bests("ret").await.unwrap(), bests_before);
+        let data = admin.player_data("ret").await.unwrap().expect("the player's data");
+        let replays: Vec<_> = data
+            .scores
+            .iter()
+            .map(|s| (s.row.score, s.inputs.is_some()))
+            .collect();
+        assert_eq!(
+            replays,
+            [(40, false), (10, false), (15, false), (25, true)],
+            "only the recent score keeps its replay"
+        );
+        let again = admin.apply_retention(cut, cut).await.unwrap().expect("applied");
+        assert_eq!((again.replays, again.scores), (0, 0));
+        let nothing = admin.apply_retention(None, None).await.unwrap().expect("applied");
+        assert_eq!((nothing.replays, nothing.scores), (0, 0));
+    }
+
+    /// The retention works through more rows than one batch holds, and only on the side of
+    /// the cut-off it is given.
+    pub async fn the_retention_goes_on_past_one_batch(backend: ScoresAndAdmin) {
+        let ScoresAndAdmin { scores, admin, .. } = backend;
+        scores.create_player(&player("many")).await.unwrap();
+        scores.record_score(&score("many", 1_000, T0)).await.unwrap();
+        for i in 1..=600 {
+            scores
+                .record_score(&score("many", 1, Timestamp(T0.0 + i)))
+                .await
+                .unwrap();
+        }
+        let cut = Some(Timestamp(T0.0 + 301));
+        let report = admin.apply_retention(None, cut).await.unwrap().expect("applied");
+        assert_eq!(report.scores, 300);
+        let report = admin.apply_retention(cut, None).await.unwrap().expect("applied");
+        assert_eq!(report.replays, 1, "the best's");
+        let data = admin.player_data("many").await.unwrap().expect("the player's data");
+        assert_eq!(data.scores.len(), 301);
     }
 
     /// Erasing a player deletes their record, scores, bests, reports about them, the review

@@ -17,7 +17,8 @@ use arcade_sessions::{MemoryRankIndex, MemoryRateLimit, MemorySessionStore};
 
 use crate::app::{Store, system_clock};
 use crate::config::{
-    AdminCommand, AdminSettings, NameRuleKindArg, NamesCommand, PlayerCommand, TokenCommand,
+    AdminCommand, AdminSettings, NameRuleKindArg, NamesCommand, PlayerCommand, ResolutionArg,
+    ReviewCommand, TokenCommand,
 };
 
 /// Says on stderr what each action changed (its audit record is in the database).
@@ -156,6 +157,28 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
                 .with_context(|| format!("cannot remove score {session_id}"))?;
         }
         AdminCommand::Names(names) => self::names(arcade, actor, names).await?,
+        AdminCommand::Review(ReviewCommand::List { limit }) => {
+            for item in arcade.review_queue(Limit::parse(Some(*limit))?).await? {
+                let entry = arcade_server::admin::ReviewEntry::from(item);
+                println!("{}", serde_json::to_string(&entry)?);
+            }
+        }
+        AdminCommand::Review(ReviewCommand::Resolve {
+            item,
+            resolution,
+            reason,
+        }) => {
+            use arcade_domain::admin::Resolution;
+            let resolution = match resolution {
+                ResolutionArg::Dismiss => Resolution::Dismiss,
+                ResolutionArg::RemoveScore => Resolution::RemoveScore,
+                ResolutionArg::HidePlayer => Resolution::HidePlayer,
+            };
+            arcade
+                .resolve_review(item, resolution, actor, reason.as_deref())
+                .await
+                .with_context(|| format!("cannot resolve review item {item}"))?;
+        }
         AdminCommand::Audit { limit } => {
             let page = arcade.audit_log(Limit::parse(Some(*limit))?, None).await?;
             for r in page.records {

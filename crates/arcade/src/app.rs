@@ -12,6 +12,7 @@ use arcade_domain::ports::{
     AdminStore, EventBus, NameRuleStore, Observer, Outbox, RankIndex, RateLimit, ScoreStore,
     SessionStore,
 };
+use arcade_domain::retention::Retention;
 use arcade_domain::service::{Arcade, Ports};
 use arcade_domain::time::{Clock, SystemClock};
 use arcade_events::{InProcessBus, NatsBus, Relay, RelayHandle};
@@ -164,6 +165,8 @@ pub struct Application {
     notifier: Option<tokio::task::JoinHandle<()>>,
     /// Moves events from the outbox to the bus.
     relay: RelayHandle,
+    retention: Retention,
+    retention_interval: Duration,
 }
 
 impl Application {
@@ -324,6 +327,8 @@ impl Application {
             shutdown_timeout: settings.shutdown_timeout,
             notifier,
             relay,
+            retention: settings.retention,
+            retention_interval: settings.retention_interval,
         })
     }
 
@@ -375,6 +380,13 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let moderation = tokio::spawn(follow_moderation(self.state.clone()));
         let name_rules = tokio::spawn(follow_name_rules(self.state.arcade.clone()));
+        let retention = self.retention.is_set().then(|| {
+            tokio::spawn(apply_retention(
+                self.state.clone(),
+                self.retention,
+                self.retention_interval,
+            ))
+        });
         // Compressing the pages and scripts takes tens of milliseconds: off the request path
         // and after the listener is up, so neither start-up nor a first visitor waits for it.
         tokio::task::spawn_blocking(arcade_server::assets::precompress);
@@ -398,6 +410,9 @@ impl Application {
         housekeeping.abort();
         moderation.abort();
         name_rules.abort();
+        if let Some(r) = retention {
+            r.abort();
+        }
         let left = closing_at.get().map_or(shutdown_timeout, |closing| {
             (*closing + shutdown_timeout).saturating_duration_since(tokio::time::Instant::now())
         });
@@ -455,6 +470,38 @@ async fn housekeeping(state: AppState) {
                 error = %arcade_domain::error::report(&e),
                 "the name deny list could not be reloaded; the one loaded before stays in force"
             );
+        }
+    }
+}
+
+/// Applies the retention every `every`, from start. On PostgreSQL one replica at a time
+/// applies a round (the store's advisory lock); the others leave it and try again next time.
+async fn apply_retention(state: AppState, retention: Retention, every: Duration) {
+    use arcade_telemetry::RemovedLabels;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.arcade.apply_retention(&retention).await {
+            Ok(Some(report)) => {
+                for (kind, removed) in [("replay", report.replays), ("score", report.scores)] {
+                    state
+                        .metrics
+                        .retention_removed
+                        .get_or_create(&RemovedLabels { kind })
+                        .inc_by(removed);
+                }
+                tracing::info!(
+                    replays = report.replays,
+                    scores = report.scores,
+                    "retention applied"
+                );
+            }
+            Ok(None) => tracing::info!("retention left to the replica applying it"),
+            Err(e) => tracing::warn!(
+                error = %arcade_domain::error::report(&e),
+                "the retention could not be applied; it is tried again next round"
+            ),
         }
     }
 }

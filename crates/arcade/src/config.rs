@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use arcade_domain::keys::{MIN_SECRET_BYTES, SecretTooShort, SessionSecret};
+use arcade_domain::retention::{Retention, RetentionError};
 use arcade_domain::session::PlayRules;
 use arcade_domain::time::{Calendar, UnknownTimeZone};
 use arcade_events::NatsOptions;
@@ -228,6 +229,18 @@ pub struct ServeArgs {
     /// Replaced by --trusted-proxies, which says whose X-Forwarded-For to believe.
     #[arg(long, env = "ARCADE_TRUST_FORWARDED_FOR", hide = true)]
     pub trust_forwarded_for: Option<String>,
+    /// Replays of scores older than this are removed (e.g. `90d`); the scores, bests and ranks
+    /// stay, and a player's export shows the replay as null. `forever` keeps them.
+    #[arg(long, env = "ARCADE_REPLAY_RETENTION", default_value = "forever", value_parser = parse_keep)]
+    pub replay_retention: Keep,
+    /// Scores older than this leave the players' histories (e.g. `365d`), except each board's
+    /// bests (past days and weeks too) and scores waiting for review. At least as long as
+    /// --replay-retention. `forever` keeps them.
+    #[arg(long, env = "ARCADE_HISTORY_RETENTION", default_value = "forever", value_parser = parse_keep)]
+    pub history_retention: Keep,
+    /// How often the retention is applied (one replica at a time).
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration, hide = true)]
+    pub retention_interval: Duration,
     /// After SIGTERM, how long readiness reports draining before the listener closes.
     #[arg(long, env = "ARCADE_DRAIN_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
     pub drain_delay: Duration,
@@ -333,6 +346,9 @@ pub enum AdminCommand {
     /// The name deny list: words and patterns new names may not contain.
     #[command(subcommand)]
     Names(NamesCommand),
+    /// The review queue: scores stored with human-likeness flags and players' reports.
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Print the audit log, newest first, one JSON object per line.
     Audit {
         /// Records to print, 1 to 100.
@@ -394,6 +410,38 @@ pub enum NameRuleKindArg {
     Word,
     /// A regular expression searched for in a name.
     Pattern,
+}
+
+/// `arcade admin review ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReviewCommand {
+    /// Print the items waiting for review, oldest first, one JSON object per line.
+    List {
+        /// Items to print, 1 to 100.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Resolve an item (as `list` prints it, `score:SESSION` or `report:ID`): it leaves the
+    /// queue, and the resolution is audited.
+    Resolve {
+        item: String,
+        #[arg(long, value_enum, default_value_t = ResolutionArg::Dismiss)]
+        resolution: ResolutionArg,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// How a review item is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolutionArg {
+    /// Nothing to do.
+    Dismiss,
+    /// Remove the score (the flagged score, or the score the report names).
+    RemoveScore,
+    /// Hide the player from the boards.
+    HidePlayer,
 }
 
 /// `arcade admin token ...`.
@@ -712,6 +760,10 @@ pub struct ServeSettings {
     pub hsts_max_age: Option<Duration>,
     pub drain_delay: Duration,
     pub shutdown_timeout: Duration,
+    /// How long replays and histories are kept.
+    pub retention: Retention,
+    /// How often the retention is applied.
+    pub retention_interval: Duration,
 }
 
 /// Everything `migrate` runs on.
@@ -796,6 +848,8 @@ pub enum ConfigError {
     Zero { name: &'static str },
     #[error("ARCADE_TIME_ZONE (--time-zone)")]
     TimeZone(#[source] UnknownTimeZone),
+    #[error("ARCADE_HISTORY_RETENTION (--history-retention)")]
+    Retention(#[source] RetentionError),
     #[error("ARCADE_MAX_BODY_BYTES must be at least 1024 bytes so a heartbeat fits; got {0}")]
     BodyTooSmall(usize),
     #[error("ARCADE_WEBHOOK_RETRY_BASE must not exceed ARCADE_WEBHOOK_RETRY_MAX")]
@@ -830,6 +884,18 @@ pub enum ConfigError {
     OidcAudience,
     #[error("{name} must not be empty")]
     Empty { name: &'static str },
+}
+
+/// How long something is kept: a duration, or `forever` (also an empty value, as an unset
+/// setting is rendered by Compose).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep(pub Option<Duration>);
+
+fn parse_keep(raw: &str) -> Result<Keep, humantime::DurationError> {
+    match raw.trim() {
+        "" | "forever" => Ok(Keep(None)),
+        d => humantime::parse_duration(d).map(|d| Keep(Some(d))),
+    }
 }
 
 /// A trusted proxy: a CIDR (`10.0.0.0/8`) or one address (`192.0.2.7`, a /32 or /128).
@@ -1033,6 +1099,15 @@ impl ServeArgs {
             ("ARCADE_SESSION_TTL", self.session_ttl),
             ("ARCADE_REQUEST_TIMEOUT", self.request_timeout),
             ("ARCADE_PAUSE_BUDGET", self.pause_budget),
+            ("--retention-interval", self.retention_interval),
+            (
+                "ARCADE_REPLAY_RETENTION",
+                self.replay_retention.0.unwrap_or(Duration::MAX),
+            ),
+            (
+                "ARCADE_HISTORY_RETENTION",
+                self.history_retention.0.unwrap_or(Duration::MAX),
+            ),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::Zero { name });
@@ -1052,6 +1127,8 @@ impl ServeArgs {
         let oidc = self.oidc.settings()?;
         let session_secret = self.session_secret(redis.is_some())?;
         let calendar = Calendar::parse(self.time_zone.trim()).map_err(ConfigError::TimeZone)?;
+        let retention = Retention::new(self.replay_retention.0, self.history_retention.0)
+            .map_err(ConfigError::Retention)?;
         Ok(ServeSettings {
             listen: self.listen,
             log: self.log.clone(),
@@ -1076,6 +1153,8 @@ impl ServeArgs {
             hsts_max_age: (!self.hsts_max_age.is_zero()).then_some(self.hsts_max_age),
             drain_delay: self.drain_delay,
             shutdown_timeout: self.shutdown_timeout,
+            retention,
+            retention_interval: self.retention_interval,
         })
     }
 }

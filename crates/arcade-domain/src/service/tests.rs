@@ -800,7 +800,7 @@ impl AdminStore for Admin {
             .map(|r| crate::player_data::ExportedScore {
                 row: r.clone(),
                 seed: 0,
-                inputs: Vec::new(),
+                inputs: Some(Vec::new()),
             })
             .collect();
         let reports = lock(&self.reports)
@@ -850,6 +850,14 @@ impl AdminStore for Admin {
         self.append(audit);
         self.events.keep(events);
         Ok(Some(crate::player_data::Erased { scores, reports }))
+    }
+
+    async fn apply_retention(
+        &self,
+        _replays_before: Option<crate::time::Timestamp>,
+        _history_before: Option<crate::time::Timestamp>,
+    ) -> Result<Option<crate::retention::RetentionReport>, BackendError> {
+        Ok(Some(crate::retention::RetentionReport::default()))
     }
 
     async fn audit_log(

@@ -503,3 +503,49 @@ async fn reports_are_limited_per_client() {
     }
     assert!(limited, "reports are limited");
 }
+
+#[tokio::test]
+async fn the_command_line_lists_the_review_queue_and_resolves_an_item() {
+    let app = spawn_app().await;
+    app.start_ok("egg-catcher", "Loud", None).await;
+    let r = app
+        .post_json("/api/reports", &json!({"player": "Loud", "reason": "rude"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let printed = String::from_utf8(admin_cli(&app, &["review", "list"]).stdout).unwrap();
+    let items: Vec<Value> = printed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(items.len(), 1, "{printed}");
+    assert_eq!(items[0]["kind"], "report");
+    assert_eq!(items[0]["player"], "Loud");
+    assert_eq!(items[0]["reason"], "rude");
+    let item = items[0]["item"].as_str().unwrap();
+    admin_cli(
+        &app,
+        &[
+            "review",
+            "resolve",
+            item,
+            "--resolution",
+            "hide-player",
+            "--reason",
+            "rude name",
+        ],
+    );
+    let printed = String::from_utf8(admin_cli(&app, &["review", "list"]).stdout).unwrap();
+    assert_eq!(printed, "", "the queue is empty");
+    let printed = String::from_utf8(admin_cli(&app, &["audit"]).stdout).unwrap();
+    let newest: Value = serde_json::from_str(printed.lines().next().unwrap()).unwrap();
+    assert_eq!(newest["action"], "review_resolved", "{printed}");
+    assert_eq!(newest["actor"], "cli:tester");
+    assert!(printed.contains("\"player_hidden\""), "{printed}");
+    let token = operator_token(&app, "ann");
+    let queue: Value = admin_get(&app, "/api/admin/review", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["items"].as_array().unwrap().len(), 0);
+}

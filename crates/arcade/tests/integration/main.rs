@@ -21,6 +21,7 @@ mod postgres;
 mod redis;
 mod replicas;
 mod restarts;
+mod retention;
 mod storage;
 mod traces;
 mod windows;

@@ -237,3 +237,38 @@ async fn serve_refuses_a_schema_that_is_behind_and_says_to_migrate() {
             .is_ok()
     );
 }
+
+/// One replica at a time applies the retention: while another holds its advisory lock, a
+/// store leaves the round alone and changes nothing; once released, the store applies it.
+#[tokio::test]
+async fn the_retention_is_left_to_the_replica_holding_its_lock() {
+    use arcade_domain::ports::AdminStore;
+    use arcade_domain::time::Timestamp;
+    let Some((store, _db)) = fresh_store().await else {
+        return;
+    };
+    let pool = store.pool();
+    fill_a_board_and_a_history(pool).await;
+    let mut other_replica = pool.begin().await.unwrap();
+    let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(arcade_store::RETENTION_LOCK)
+        .fetch_one(&mut *other_replica)
+        .await
+        .unwrap();
+    assert!(held);
+    let cut = Some(Timestamp(10_000));
+    assert_eq!(store.apply_retention(cut, cut).await.unwrap(), None);
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scores WHERE replay IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 20_000, "nothing changed while the lock was held");
+    other_replica.rollback().await.unwrap();
+    let report = store
+        .apply_retention(cut, cut)
+        .await
+        .unwrap()
+        .expect("applied");
+    // Scores at 1..9999 ms: none of them is a best (the bests name other sessions).
+    assert_eq!((report.replays, report.scores), (9_999, 9_999));
+}

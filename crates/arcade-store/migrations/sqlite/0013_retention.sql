@@ -1,0 +1,7 @@
+-- The retention (`--replay-retention`, `--history-retention`): an old score's replay is set to
+-- '' once removed (the score stays; a kept replay is a JSON array, never ''), and old scores
+-- that are no board's best are deleted. The partial index finds the replays still kept by
+-- age; the other two find old scores and whether one is a best, without scanning either table.
+CREATE INDEX scores_replay_kept ON scores (achieved_at) WHERE replay <> '';
+CREATE INDEX scores_achieved ON scores (achieved_at);
+CREATE INDEX best_scores_session ON best_scores (session_id);

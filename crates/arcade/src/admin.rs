@@ -48,6 +48,7 @@ async fn open(store: &Store) -> Arc<Arcade> {
         observer: Arc::new(Said),
         admin: store.admin(),
         names: store.names(),
+        seasons: store.seasons(),
         // Nothing here starts sessions.
         starts: Arc::new(MemoryRateLimit::per_minute(std::num::NonZeroU32::MIN)),
     };

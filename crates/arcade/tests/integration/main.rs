@@ -21,6 +21,7 @@ mod postgres;
 mod redis;
 mod replicas;
 mod restarts;
+mod seasons;
 mod storage;
 mod traces;
 mod windows;

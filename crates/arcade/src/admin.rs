@@ -17,7 +17,8 @@ use arcade_sessions::{MemoryRankIndex, MemoryRateLimit, MemorySessionStore};
 
 use crate::app::{Store, system_clock};
 use crate::config::{
-    AdminCommand, AdminSettings, NameRuleKindArg, NamesCommand, PlayerCommand, TokenCommand,
+    AdminCommand, AdminSettings, NameRuleKindArg, NamesCommand, PlayerCommand, SeasonCommand,
+    TokenCommand,
 };
 
 /// Says on stderr what each action changed (its audit record is in the database).
@@ -157,6 +158,7 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
                 .with_context(|| format!("cannot remove score {session_id}"))?;
         }
         AdminCommand::Names(names) => self::names(arcade, actor, names).await?,
+        AdminCommand::Season(season) => seasons(arcade, actor, season).await?,
         AdminCommand::Audit { limit } => {
             let page = arcade.audit_log(Limit::parse(Some(*limit))?, None).await?;
             for r in page.records {
@@ -241,6 +243,48 @@ async fn names(arcade: &Arcade, actor: &str, command: &NamesCommand) -> anyhow::
                     None => break,
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// `arcade admin season ...`: seasons printed as the API shows them.
+async fn seasons(arcade: &Arcade, actor: &str, command: &SeasonCommand) -> anyhow::Result<()> {
+    use arcade_domain::season::parse_instant;
+    use arcade_server::dto::SeasonInfo;
+    match command {
+        SeasonCommand::Add {
+            slug,
+            title,
+            start,
+            end,
+            reason,
+        } => {
+            let season = arcade
+                .add_season(
+                    slug,
+                    title,
+                    parse_instant("--start", start)?,
+                    parse_instant("--end", end)?,
+                    actor,
+                    reason.as_deref(),
+                )
+                .await
+                .with_context(|| format!("cannot add season {slug}"))?;
+            let info = SeasonInfo::of(&season, arcade.now());
+            println!("{}", serde_json::to_string(&info)?);
+        }
+        SeasonCommand::List => {
+            let now = arcade.now();
+            for season in arcade.seasons().await? {
+                println!("{}", serde_json::to_string(&SeasonInfo::of(&season, now))?);
+            }
+        }
+        SeasonCommand::Remove { slug, reason } => {
+            arcade
+                .remove_season(slug, actor, Some(reason))
+                .await
+                .with_context(|| format!("cannot remove season {slug}"))?;
         }
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! Seasons: operators add them through the API, each game has a board
+//! Seasons: operators add them through the API or `arcade admin season`, each game has a board
 //! per season of the scores played within it, and a finished season's board is final and
 //! cached. On SQLite, or on PostgreSQL when `DATABASE_URL` names one.
 
@@ -9,7 +9,7 @@ use arcade_testkit::{StatusCode, TestApp, spawn_app};
 use reqwest::header;
 use serde_json::{Value, json};
 
-use crate::admin::{admin_get, admin_post, operator_token};
+use crate::admin::{admin_cli, admin_get, admin_post, operator_token};
 
 const BOARD: &str = "/api/games/egg-catcher/leaderboard";
 const HOUR: Duration = Duration::from_secs(3600);
@@ -238,6 +238,55 @@ async fn bad_seasons_and_queries_are_refused_with_a_problem() {
     problem(r, StatusCode::NOT_FOUND, "season_not_found").await;
     let listed: Value = app.get("/api/seasons").await.json().await.unwrap();
     assert_eq!(listed["seasons"], json!([]));
+}
+
+#[tokio::test]
+async fn the_command_line_adds_lists_and_removes_seasons_on_a_running_server() {
+    let app = spawn_app().await;
+    let start = app.clock_now().plus(HOUR);
+    let end = start.plus(HOUR);
+    let out = admin_cli(
+        &app,
+        &[
+            "season",
+            "add",
+            "cli-season",
+            "--title",
+            "From the command line",
+            "--start",
+            &start.to_rfc3339(),
+            "--end",
+            &end.to_rfc3339(),
+        ],
+    );
+    let added: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(added["slug"], "cli-season");
+    let listed: Value = app.get("/api/seasons").await.json().await.unwrap();
+    assert_eq!(listed["seasons"][0]["title"], "From the command line");
+    assert_eq!(listed["seasons"][0]["starts_at"], start.to_rfc3339());
+    let board: Value = app
+        .get(&format!("{BOARD}?season=cli-season"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["entries"], json!([]), "nothing played within it yet");
+
+    let out = admin_cli(&app, &["season", "list"]);
+    let lines = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(lines.contains("\"slug\":\"cli-season\""), "{lines}");
+
+    admin_cli(
+        &app,
+        &["season", "remove", "cli-season", "--reason", "a test"],
+    );
+    let listed: Value = app.get("/api/seasons").await.json().await.unwrap();
+    assert_eq!(listed["seasons"], json!([]));
+    let audit = String::from_utf8(admin_cli(&app, &["audit"]).stdout).unwrap();
+    let first = audit.lines().next().unwrap();
+    assert!(first.contains("season_removed"), "{audit}");
+    assert!(first.contains("cli:tester"), "{audit}");
 }
 
 #[tokio::test]

@@ -305,6 +305,7 @@ impl From<Ranked> for BoardEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Leaderboard {
     pub game: String,
+    /// `all`, `day` or `week`, or `season` for a season's board.
     pub period: String,
     /// The day of a `day` board, `YYYY-MM-DD` in the arcade's time zone.
     #[serde(skip_serializing_if = "Option::is_none")]

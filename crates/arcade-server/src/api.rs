@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
-use crate::board_cache::{Lookup, PageKey, Ticket};
+use crate::board_cache::{Lookup, PageKey, SeasonKey, Ticket};
 use crate::dto::*;
 use crate::encoding::{Negotiation, SharedBody};
 use crate::error::{ApiError, Problem, SharedProblems};
@@ -282,6 +282,7 @@ fn first_page_in_memory(
         game,
         period,
         bucket: state.arcade.calendar().bucket(period, state.arcade.now()),
+        season: None,
         limit: limit.get(),
     };
     Ok(match state.boards.get(key) {
@@ -368,8 +369,8 @@ async fn finished_page(
 }
 
 /// A page of a season's board, read from the database: once the season is over, final and
-/// cached like a finished day's (see [`FINISHED_CACHE`]); while it runs, answered fresh like
-/// the current boards.
+/// cached like a finished day's (see [`FINISHED_CACHE`]); while it runs, its first page is
+/// kept in memory like the current boards' (and dropped with them when a score arrives).
 async fn season_page(
     state: AppState,
     game: String,
@@ -378,9 +379,28 @@ async fn season_page(
     cursor: Option<String>,
     negotiation: Negotiation,
 ) -> ApiResult<Response> {
+    let game = state.arcade.game(&game)?.id();
+    let key = match (&cursor, SeasonKey::of(&season)) {
+        (None, Some(season)) => Some(PageKey {
+            game,
+            period: Period::All,
+            bucket: 0,
+            season: Some(season),
+            limit: limit.get(),
+        }),
+        _ => None,
+    };
+    let ticket = match key.map(|key| state.boards.get(key)) {
+        Some(Lookup::Hit(body)) => {
+            count_board_read(&state, game);
+            return Ok(body.respond(&negotiation, JSON));
+        }
+        Some(Lookup::Miss(ticket)) => Some(ticket),
+        None => None,
+    };
     let read = state
         .arcade
-        .season_leaderboard(&game, &season, limit, cursor.as_deref());
+        .season_leaderboard(game, &season, limit, cursor.as_deref());
     let page = within(&state, read).await?;
     count_board_read(&state, &page.game);
     let finished = page.finished;
@@ -395,10 +415,10 @@ async fn season_page(
     })
     .map(Bytes::from)
     .map_err(|e| ApiError::Internal(format!("a season's board did not encode: {e}")))?;
-    Ok(if finished {
-        final_page(body, &negotiation)
-    } else {
-        SharedBody::new(body).respond(&negotiation, JSON)
+    Ok(match ticket {
+        _ if finished => final_page(body, &negotiation),
+        Some(ticket) => state.boards.put(ticket, body).respond(&negotiation, JSON),
+        None => SharedBody::new(body).respond(&negotiation, JSON),
     })
 }
 

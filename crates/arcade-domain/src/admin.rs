@@ -136,10 +136,12 @@ pub enum AdminAction {
     NameRuleRemoved,
     /// A player erased with everything kept of them (recorded without their name).
     PlayerErased,
+    SeasonAdded,
+    SeasonRemoved,
 }
 
 impl AdminAction {
-    pub const ALL: [AdminAction; 12] = [
+    pub const ALL: [AdminAction; 14] = [
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::PlayerHidden,
@@ -152,6 +154,8 @@ impl AdminAction {
         Self::NameRuleAdded,
         Self::NameRuleRemoved,
         Self::PlayerErased,
+        Self::SeasonAdded,
+        Self::SeasonRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -168,6 +172,8 @@ impl AdminAction {
             Self::NameRuleAdded => "name_rule_added",
             Self::NameRuleRemoved => "name_rule_removed",
             Self::PlayerErased => "player_erased",
+            Self::SeasonAdded => "season_added",
+            Self::SeasonRemoved => "season_removed",
         }
     }
 }
@@ -246,7 +252,8 @@ pub struct NewAudit {
     /// Who acted: an operator's name, or `cli:USER` for the command line on the database.
     pub actor: String,
     pub action: AdminAction,
-    /// What it was done to: `operator:NAME`, `player:KEY`, `score:SESSION`, `name_rule:ID`.
+    /// What it was done to: `operator:NAME`, `player:KEY`, `score:SESSION`, `name_rule:ID`,
+    /// `season:SLUG`.
     pub target: String,
     pub reason: Option<String>,
     /// The target's state before and after, as JSON (none when there was nothing before or

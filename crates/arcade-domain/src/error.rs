@@ -278,6 +278,15 @@ pub enum DomainError {
     NameRuleExists(String),
     #[error("there is no name rule {0}")]
     NameRuleNotFound(i64),
+    #[error("{0}")]
+    InvalidSeason(String),
+    #[error("there is a season '{0}' already: pick another slug")]
+    SeasonExists(String),
+    #[error("there is no season '{0}': see /api/seasons for the seasons there are")]
+    SeasonNotFound(String),
+    /// A finished season is an archive: it stays.
+    #[error("the season '{0}' is over: its board is an archive and stays")]
+    SeasonFinished(String),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -315,6 +324,10 @@ impl DomainError {
             Self::InvalidNameRule(_) => "invalid_name_rule",
             Self::NameRuleExists(_) => "name_rule_exists",
             Self::NameRuleNotFound(_) => "name_rule_not_found",
+            Self::InvalidSeason(_) => "invalid_season",
+            Self::SeasonExists(_) => "season_exists",
+            Self::SeasonNotFound(_) => "season_not_found",
+            Self::SeasonFinished(_) => "season_finished",
             Self::Backend(e) => match e.kind() {
                 BackendErrorKind::Unavailable | BackendErrorKind::NotLoaded => "unavailable",
                 BackendErrorKind::ShuttingDown => "shutting_down",

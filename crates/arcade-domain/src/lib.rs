@@ -13,9 +13,12 @@
 //! - [`keys`]: the session secret and the keys derived from it (the windows' seeds, tickets).
 //! - [`ticket`]: a session's identity and start, signed, so a game outlives the session store.
 //! - [`ranks`]: board order, ties and an in-memory ranked board.
+//! - [`season`]: seasons operators define (a slug, a title, a start and an end), each with
+//!   its own boards.
 //! - [`event`]: game events and their subjects.
 //! - [`ports`]: the traits adapters implement (`ScoreStore`, `SessionStore`, `RankIndex`,
-//!   `Outbox`, `EventBus`, `RateLimit`, `AdminStore`, `NameRuleStore`).
+//!   `Outbox`, `EventBus`, `RateLimit`, `AdminStore`, `NameRuleStore`,
+//!   `SeasonStore`).
 //! - [`player_data`]: what an export hands a player, and what erasing one removes.
 //! - [`retention`]: how long replays and histories are kept.
 //! - [`client`]: who a per-client limit counts (an IPv4 address, an IPv6 /64).
@@ -35,6 +38,7 @@ pub mod ports;
 pub mod query;
 pub mod ranks;
 pub mod retention;
+pub mod season;
 pub mod service;
 pub mod session;
 pub mod ticket;

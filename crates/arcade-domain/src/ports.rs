@@ -17,6 +17,7 @@ use crate::name_rules::{NameRule, NewNameRule};
 use crate::player_data::{Erased, Erasure, PlayerData};
 use crate::ranks::{Ranked, Standing, Submission};
 use crate::retention::RetentionReport;
+use crate::season::Season;
 use crate::session::{Session, SessionId};
 use crate::time::{BoardKey, Timestamp};
 use crate::token::TokenDigest;
@@ -299,6 +300,32 @@ pub trait NameRuleStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<PlayerRecord>, BackendError>;
+}
+
+/// Seasons, in the database beside the scores their boards are read from. Like the operators'
+/// other actions, a change is written with its audit record in one transaction.
+#[async_trait]
+pub trait SeasonStore: Send + Sync {
+    /// Every season, newest first (the latest start first, then by slug).
+    async fn seasons(&self) -> Result<Vec<Season>, BackendError>;
+    /// The season of this slug, if there is one.
+    async fn season(&self, slug: &str) -> Result<Option<Season>, BackendError>;
+    /// Store a season with its audit record. `false` when the slug is taken (then nothing is
+    /// written).
+    async fn add_season(&self, season: &Season, audit: &NewAudit) -> Result<bool, BackendError>;
+    /// Delete the season of this slug with its audit record. `false` when there is no such
+    /// season (then nothing is written).
+    async fn remove_season(&self, slug: &str, audit: &NewAudit) -> Result<bool, BackendError>;
+    /// A page of `game`'s board of every player's best score achieved within `during`
+    /// (scores above zero; the earliest of equal bests), in board order, strictly after
+    /// `after`, with ranks. Read from the scores themselves; hidden players are not on it.
+    async fn season_page(
+        &self,
+        game: &str,
+        during: Range<Timestamp>,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, BackendError>;
 }
 
 /// A change applied to a stored session. It must leave the session untouched when it fails.

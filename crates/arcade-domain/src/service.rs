@@ -10,7 +10,7 @@ use crate::keys::{SessionSecret, TicketKey, WindowKey};
 use crate::name::PlayerName;
 use crate::ports::{
     AdminStore, EventBus, HistoryCursor, NameRuleStore, NewScore, Observer, Outbox, PlayerRecord,
-    RankIndex, RateLimit, ScoreRow, ScoreStore, SessionStore,
+    RankIndex, RateLimit, ScoreRow, ScoreStore, SeasonStore, SessionStore,
 };
 use crate::query::{self, Limit};
 use crate::ranks::{Ranked, Standing, Submission, takes_a_place};
@@ -51,6 +51,8 @@ pub struct Ports {
     pub admin: Arc<dyn AdminStore>,
     /// The name deny list.
     pub names: Arc<dyn NameRuleStore>,
+    /// Seasons and their boards.
+    pub seasons: Arc<dyn SeasonStore>,
 }
 
 /// A started session, its signed ticket, its first window and, when this start claimed the
@@ -827,10 +829,12 @@ mod name_rules;
 mod player_data;
 mod retention;
 mod review;
+mod seasons;
 
 pub use admin::{AuditPage, CreatedOperator};
 pub use name_rules::{CHECK_SCAN, DeniedName, NameCheckPage, Reloaded};
 pub use player_data::{ErasureReceipt, PLAYER_ACTOR};
+pub use seasons::SeasonBoardPage;
 
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,7 @@ fn encode(entries: Vec<Ranked>) -> Vec<u8> {
         period: "all".to_owned(),
         date: None,
         week: None,
+        season: None,
         entries: entries.into_iter().map(BoardEntry::from).collect(),
         next_cursor,
     };

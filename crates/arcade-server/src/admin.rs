@@ -79,6 +79,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve_review))
         .routes(routes!(report))
         .merge(crate::admin_names::routes())
+        .merge(crate::admin_seasons::routes())
         .routes(routes!(crate::players::admin_export))
         .routes(routes!(crate::players::admin_erase))
         .layer(axum::middleware::from_fn(admin_headers))
@@ -317,7 +318,7 @@ pub async fn audit_log(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
-    /// One line, at most 500 characters; required to remove a score.
+    /// One line, at most 500 characters; required to remove a score or a season.
     pub reason: Option<String>,
 }
 

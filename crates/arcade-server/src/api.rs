@@ -14,7 +14,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
-use crate::board_cache::{Lookup, PageKey, Ticket};
+use crate::board_cache::{Lookup, PageKey, SeasonKey, Ticket};
 use crate::dto::*;
 use crate::encoding::{Negotiation, SharedBody};
 use crate::error::{ApiError, Problem, SharedProblems};
@@ -186,15 +186,17 @@ fn count_board_read(state: &AppState, game: &str) {
 ///
 /// A day or a week that is over (`date`, `week`) stays readable: its board is final, except
 /// that an operator's action (a player hidden, a score removed) still applies to it. Its pages
-/// carry `Cache-Control: public, max-age=300` and an `ETag` to revalidate with.
+/// carry `Cache-Control: public, max-age=300` and an `ETag` to revalidate with. A season's
+/// board (`season`) holds each player's best within the season; once the season is over its
+/// pages are final and cached the same way.
 #[utoipa::path(get, path = "/api/games/{game}/leaderboard", tag = "leaderboards",
     params(("game" = String, Path, description = "Game id"), BoardQuery),
     responses(
         SharedProblems,
         (status = 200, description = "Ranked entries", body = Leaderboard),
-        (status = 304, description = "A finished period's page the client holds (`If-None-Match`)"),
-        (status = 400, description = "Bad period, date, week, limit or cursor, or a day or week still to come (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown game", body = Problem, content_type = "application/problem+json"),
+        (status = 304, description = "A finished period's or season's page the client holds (`If-None-Match`)"),
+        (status = 400, description = "Bad period, date, week, limit or cursor, a day or week still to come, or a season with a period, date or week (`invalid_query`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown game (`unknown_game`) or season (`season_not_found`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn leaderboard(
     State(state): State<AppState>,
@@ -203,6 +205,24 @@ pub async fn leaderboard(
     negotiation: Negotiation,
 ) -> ApiResult<Response> {
     let (date, week) = (q.date.take(), q.week.take());
+    if let Some(season) = q.season.take() {
+        if q.period.is_some() || date.is_some() || week.is_some() {
+            return Err(DomainError::InvalidQuery(
+                "a season names its own board: give season without period, date or week".to_owned(),
+            )
+            .into());
+        }
+        let limit = Limit::parse(q.limit)?;
+        return Box::pin(season_page(
+            state,
+            game,
+            season,
+            limit,
+            q.cursor,
+            negotiation,
+        ))
+        .await;
+    }
     let (period, limit, cursor) = board_request(q)?;
     let bucket = named_bucket(period, date.as_deref(), week.as_deref())?;
     if let Some(bucket) = bucket {
@@ -262,6 +282,7 @@ fn first_page_in_memory(
         game,
         period,
         bucket: state.arcade.calendar().bucket(period, state.arcade.now()),
+        season: None,
         limit: limit.get(),
     };
     Ok(match state.boards.get(key) {
@@ -328,8 +349,8 @@ const JSON: &str = "application/json";
 /// asking again cheap.
 const FINISHED_CACHE: &str = "public, max-age=300";
 
-/// A page of a finished day's or week's board, read from the database, with the caching
-/// headers of [`FINISHED_CACHE`] and a weak `ETag` of its JSON (the same page in any coding).
+/// A page of a finished day's or week's board, read from the database and answered as a
+/// [`final_page`].
 async fn finished_page(
     state: AppState,
     game: &'static str,
@@ -344,12 +365,71 @@ async fn finished_page(
         .finished_leaderboard(game, period, bucket, limit, cursor.as_deref());
     let page = within(&state, read).await?;
     count_board_read(&state, &page.game);
-    let body = encode_board(page)?;
+    Ok(final_page(encode_board(page)?, &negotiation))
+}
+
+/// A page of a season's board, read from the database: once the season is over, final and
+/// cached like a finished day's (see [`FINISHED_CACHE`]); while it runs, its first page is
+/// kept in memory like the current boards' (and dropped with them when a score arrives).
+async fn season_page(
+    state: AppState,
+    game: String,
+    season: String,
+    limit: Limit,
+    cursor: Option<String>,
+    negotiation: Negotiation,
+) -> ApiResult<Response> {
+    let game = state.arcade.game(&game)?.id();
+    let key = match (&cursor, SeasonKey::of(&season)) {
+        (None, Some(season)) => Some(PageKey {
+            game,
+            period: Period::All,
+            bucket: 0,
+            season: Some(season),
+            limit: limit.get(),
+        }),
+        _ => None,
+    };
+    let ticket = match key.map(|key| state.boards.get(key)) {
+        Some(Lookup::Hit(body)) => {
+            count_board_read(&state, game);
+            return Ok(body.respond(&negotiation, JSON));
+        }
+        Some(Lookup::Miss(ticket)) => Some(ticket),
+        None => None,
+    };
+    let read = state
+        .arcade
+        .season_leaderboard(game, &season, limit, cursor.as_deref());
+    let page = within(&state, read).await?;
+    count_board_read(&state, &page.game);
+    let finished = page.finished;
+    let body = serde_json::to_vec(&Leaderboard {
+        game: page.game,
+        period: "season".to_owned(),
+        date: None,
+        week: None,
+        season: Some(SeasonInfo::of(&page.season, state.arcade.now())),
+        entries: page.entries.into_iter().map(BoardEntry::from).collect(),
+        next_cursor: page.next_cursor,
+    })
+    .map(Bytes::from)
+    .map_err(|e| ApiError::Internal(format!("a season's board did not encode: {e}")))?;
+    Ok(match ticket {
+        _ if finished => final_page(body, &negotiation),
+        Some(ticket) => state.boards.put(ticket, body).respond(&negotiation, JSON),
+        None => SharedBody::new(body).respond(&negotiation, JSON),
+    })
+}
+
+/// A page of a board that play cannot change any more, with the caching headers of
+/// [`FINISHED_CACHE`] and a weak `ETag` of its JSON (the same page in any coding).
+fn final_page(body: Bytes, negotiation: &Negotiation) -> Response {
     let etag = weak_etag(&body);
     let mut response = if negotiation.holds(&etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        SharedBody::new(body).respond(&negotiation, JSON)
+        SharedBody::new(body).respond(negotiation, JSON)
     };
     let headers = response.headers_mut();
     headers.insert(
@@ -358,7 +438,7 @@ async fn finished_page(
     );
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     headers.insert(header::ETAG, etag);
-    Ok(response)
+    response
 }
 
 /// `W/"…"`: the first half of the body's SHA-256, in hex.
@@ -402,11 +482,27 @@ fn encode_board(page: BoardPage) -> ApiResult<Bytes> {
         period: page.period.as_str().to_owned(),
         date,
         week,
+        season: None,
         entries: page.entries.into_iter().map(BoardEntry::from).collect(),
         next_cursor: page.next_cursor,
     })
     .map(Bytes::from)
     .map_err(|e| ApiError::Internal(format!("a leaderboard page did not encode: {e}")))
+}
+
+/// The seasons operators defined, newest first: each has a board per game
+/// (`GET /api/games/{game}/leaderboard?season=SLUG`).
+#[utoipa::path(get, path = "/api/seasons", tag = "leaderboards",
+    responses(
+        SharedProblems,
+        (status = 200, description = "Every season", body = SeasonList),
+    ))]
+pub async fn list_seasons(State(state): State<AppState>) -> ApiResult<Json<SeasonList>> {
+    let seasons = state.arcade.seasons().await?;
+    let now = state.arcade.now();
+    Ok(Json(SeasonList {
+        seasons: seasons.iter().map(|s| SeasonInfo::of(s, now)).collect(),
+    }))
 }
 
 /// A player's best score, rank and neighbours on a board.

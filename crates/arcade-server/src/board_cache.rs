@@ -10,6 +10,7 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use arcade_domain::season::MAX_SLUG;
 use arcade_domain::time::Period;
 use axum::body::Bytes;
 use rustc_hash::FxHashMap;
@@ -29,15 +30,41 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 /// dropped and, if the map is still full, new pages are simply not kept.
 const MAX_PAGES: usize = 512;
 
-/// One cached page: a game's board for a period's bucket, at one page size, without a cursor.
+/// One cached page: a game's board for a period's bucket, or of a running season, at one page
+/// size, without a cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageKey {
     /// The game's canonical id (from the catalogue, so only known games can be keys).
     pub game: &'static str,
+    /// The period (`All` for a season's board).
     pub period: Period,
-    /// The period's bucket at the time of the read ([`Period::bucket`]).
+    /// The period's bucket at the time of the read ([`Period::bucket`]; 0 for a season's).
     pub bucket: i64,
+    /// The season, for a season's board.
+    pub season: Option<SeasonKey>,
     pub limit: usize,
+}
+
+/// A season's slug held inline: a slug is at most [`MAX_SLUG`] ASCII bytes, so keys stay
+/// `Copy`. Only the page of a season that exists is kept, so keys stay few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SeasonKey {
+    len: u8,
+    bytes: [u8; MAX_SLUG],
+}
+
+impl SeasonKey {
+    /// The key of `slug`; `None` for what is too long to be one.
+    pub fn of(slug: &str) -> Option<Self> {
+        let mut bytes = [0; MAX_SLUG];
+        bytes
+            .get_mut(..slug.len())?
+            .copy_from_slice(slug.as_bytes());
+        Some(Self {
+            len: u8::try_from(slug.len()).ok()?,
+            bytes,
+        })
+    }
 }
 
 /// The answer to a look-up.
@@ -64,8 +91,8 @@ struct Page {
     stored_at: Instant,
 }
 
-/// Hashed with Fx: keys are made only of a known game, a parsed period, its bucket and a
-/// limit of 1–100, so a client cannot choose colliding ones, and SipHash cost more than the
+/// Hashed with Fx: keys are made only of a known game, a parsed period, its bucket, a season
+/// an operator defined and a limit of 1–100, so a client cannot choose colliding ones, and SipHash cost more than the
 /// rest of a look-up.
 #[derive(Debug, Default)]
 struct Pages {
@@ -182,6 +209,7 @@ mod tests {
             game,
             period: Period::All,
             bucket: 0,
+            season: None,
             limit,
         }
     }
@@ -227,6 +255,24 @@ mod tests {
             ..key(EGG, 10)
         };
         assert!(hit(&cache, day).is_none(), "another period is another page");
+    }
+
+    #[test]
+    fn each_season_is_a_page_of_its_own_dropped_with_its_games_pages() {
+        let cache = cache();
+        let season = |slug: &str| PageKey {
+            season: Some(SeasonKey::of(slug).unwrap()),
+            ..key(EGG, 10)
+        };
+        let t = miss(&cache, season("s1"));
+        cache.put(t, Bytes::from_static(b"{}"));
+        assert!(hit(&cache, season("s1")).is_some());
+        assert!(hit(&cache, season("s10")).is_none());
+        assert!(hit(&cache, key(EGG, 10)).is_none(), "nor the all-time page");
+        assert!(SeasonKey::of(&"a".repeat(MAX_SLUG)).is_some());
+        assert!(SeasonKey::of(&"a".repeat(MAX_SLUG + 1)).is_none());
+        cache.invalidate(EGG);
+        assert!(hit(&cache, season("s1")).is_none());
     }
 
     #[test]

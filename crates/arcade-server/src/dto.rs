@@ -249,6 +249,10 @@ pub struct BoardQuery {
     /// current week.
     #[param(pattern = r"^[0-9]{4}-W[0-9]{2}$", example = "2026-W49")]
     pub week: Option<String>,
+    /// The slug of a season (see `GET /api/seasons`) whose board to read: each player's best
+    /// within it. Names its own board, so it goes without `period`, `date` and `week`.
+    #[param(pattern = r"^[a-z0-9-]{1,40}$", example = "summer-2027")]
+    pub season: Option<String>,
     /// 1 to 100, default 10.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -301,6 +305,7 @@ impl From<Ranked> for BoardEntry {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Leaderboard {
     pub game: String,
+    /// `all`, `day` or `week`, or `season` for a season's board.
     pub period: String,
     /// The day of a `day` board, `YYYY-MM-DD` in the arcade's time zone.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -310,8 +315,49 @@ pub struct Leaderboard {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(pattern = r"^[0-9]{4}-W[0-9]{2}$")]
     pub week: Option<String>,
+    /// The season of a `season` board.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub season: Option<SeasonInfo>,
     pub entries: Vec<BoardEntry>,
     pub next_cursor: Option<String>,
+}
+
+/// A season: a stretch of time an operator named, with a board per game of every player's
+/// best score within it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeasonInfo {
+    /// How addresses name it (`?season=`).
+    #[schema(pattern = r"^[a-z0-9-]{1,40}$", example = "summer-2027")]
+    pub slug: String,
+    #[schema(min_length = 1, max_length = 80, example = "Summer 2027")]
+    pub title: String,
+    /// Scores achieved from this instant on count…
+    #[schema(format = DateTime)]
+    pub starts_at: String,
+    /// …until this one (excluded).
+    #[schema(format = DateTime)]
+    pub ends_at: String,
+    /// Whether the season is over: its boards are final for play.
+    pub finished: bool,
+}
+
+impl SeasonInfo {
+    /// The season as shown at `now`.
+    pub fn of(s: &arcade_domain::season::Season, now: Timestamp) -> Self {
+        Self {
+            slug: s.slug.clone(),
+            title: s.title.clone(),
+            starts_at: s.starts_at.to_rfc3339(),
+            ends_at: s.ends_at.to_rfc3339(),
+            finished: s.is_finished(now),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SeasonList {
+    /// Newest first (the latest start first).
+    pub seasons: Vec<SeasonInfo>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -109,16 +109,20 @@ impl ApiError {
                 | DomainError::OperatorNotFound(_)
                 | DomainError::ScoreNotFound(_)
                 | DomainError::ReviewItemNotFound(_)
-                | DomainError::NameRuleNotFound(_) => StatusCode::NOT_FOUND,
+                | DomainError::NameRuleNotFound(_)
+                | DomainError::SeasonNotFound(_) => StatusCode::NOT_FOUND,
                 DomainError::PlayerBanned(_) => StatusCode::FORBIDDEN,
                 DomainError::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
                 DomainError::OperatorExists(_)
                 | DomainError::NameUnavailable(_)
-                | DomainError::NameRuleExists(_) => StatusCode::CONFLICT,
+                | DomainError::NameRuleExists(_)
+                | DomainError::SeasonExists(_)
+                | DomainError::SeasonFinished(_) => StatusCode::CONFLICT,
                 DomainError::InvalidOperatorName(_)
                 | DomainError::InvalidReason(_)
                 | DomainError::NameDenied(_)
-                | DomainError::InvalidNameRule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                | DomainError::InvalidNameRule(_)
+                | DomainError::InvalidSeason(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 DomainError::InvalidName(_)
                 | DomainError::TickBehindInputs { .. }
                 | DomainError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -349,6 +353,10 @@ mod tests {
             (DomainError::InvalidNameRule("x".into()), 422),
             (DomainError::NameRuleExists("word".into()), 409),
             (DomainError::NameRuleNotFound(7), 404),
+            (DomainError::InvalidSeason("x".into()), 422),
+            (DomainError::SeasonExists("s1".into()), 409),
+            (DomainError::SeasonNotFound("s1".into()), 404),
+            (DomainError::SeasonFinished("s1".into()), 409),
             (
                 DomainError::RateLimited {
                     retry_after: Duration::from_millis(1500),

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod admin_names;
+pub mod admin_seasons;
 pub mod api;
 pub mod assets;
 pub mod board_cache;
@@ -57,6 +58,7 @@ struct ApiDoc;
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::list_games))
+        .routes(routes!(api::list_seasons))
         .routes(routes!(api::player_standing))
         .routes(routes!(api::player_scores))
         .routes(routes!(api::events))

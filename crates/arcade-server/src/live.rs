@@ -476,6 +476,7 @@ mod tests {
             game: "egg-catcher",
             period: Period::All,
             bucket: 0,
+            season: None,
             limit: 10,
         };
         let Lookup::Miss(ticket) = boards.get(key) else {

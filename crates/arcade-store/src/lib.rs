@@ -6,8 +6,9 @@
 //! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
 //! `sqlite_admin`), and what they keep of each player, exported or erased
 //! (`postgres_player_data`, `sqlite_player_data`); and the name deny list (`postgres_names`,
-//! `sqlite_names`); and the retention of replays and histories (`postgres_retention`,
-//! `sqlite_retention`). Migrations live in `migrations/<backend>/`.
+//! `sqlite_names`); the retention of replays and histories (`postgres_retention`,
+//! `sqlite_retention`); and seasons with their boards (`postgres_seasons`,
+//! `sqlite_seasons`). Migrations live in `migrations/<backend>/`.
 
 mod classify;
 mod failover_ranks;
@@ -20,6 +21,7 @@ mod postgres_outbox;
 mod postgres_player_data;
 mod postgres_ranks;
 mod postgres_retention;
+mod postgres_seasons;
 mod rows;
 mod sqlite;
 mod sqlite_admin;
@@ -27,6 +29,7 @@ mod sqlite_names;
 mod sqlite_outbox;
 mod sqlite_player_data;
 mod sqlite_retention;
+mod sqlite_seasons;
 
 pub use failover_ranks::{FailoverRankIndex, rebuild};
 pub use postgres::{PgSettings, PostgresStore};

@@ -63,7 +63,7 @@ const SCORE_BATCH: usize = 128;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     primary: PgPool,
-    reads: PgPool,
+    pub(crate) reads: PgPool,
     scores: GroupCommit<ScoreWriter>,
     /// Events added to the outbox, written in batches like scores.
     pub(crate) events: GroupCommit<OutboxWriter>,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use arcade_domain::BackendError;
 use arcade_domain::admin::{AuditRecord, Operator, ReviewItem, ReviewKind};
 use arcade_domain::ports::{PlayerRecord, ScoreRow};
-use arcade_domain::ranks::Standing;
+use arcade_domain::ranks::{Ranked, Standing};
 use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
@@ -490,6 +490,88 @@ impl NameRuleRow {
             created_at: Timestamp(self.created_at),
             created_by: self.created_by,
         })
+    }
+}
+
+/// Seasons, as [`SeasonRow`] reads them.
+macro_rules! season_query {
+    ($($rest:expr),+ $(,)?) => {
+        concat!(
+            "SELECT slug, title, starts_at, ends_at, created_at FROM seasons ",
+            $($rest),+
+        )
+    };
+}
+
+pub(crate) use season_query;
+
+/// A season; the same column types in both databases.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SeasonRow {
+    slug: String,
+    title: String,
+    starts_at: i64,
+    ends_at: i64,
+    created_at: i64,
+}
+
+impl From<SeasonRow> for arcade_domain::season::Season {
+    fn from(r: SeasonRow) -> Self {
+        Self {
+            slug: r.slug,
+            title: r.title,
+            starts_at: Timestamp(r.starts_at),
+            ends_at: Timestamp(r.ends_at),
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
+/// A page of a season's board, in either database: `$1` the game, `$2` and `$3` the season's
+/// start and end; `$4`, `$5`, `$6` the standing the page follows (score, time, key; one
+/// ahead of every row when there is none); `$7` the limit. Each player's best within the
+/// season (the earliest of equal ones), then the board's order and ranks over those. The
+/// placeholders are written `$n`, which SQLite reads as named parameters bound in order of
+/// first use: each is used first in the order of its number.
+pub(crate) const SEASON_PAGE: &str = "\
+    WITH tried AS ( \
+        SELECT s.player_key, p.name, CAST(s.score AS BIGINT) AS score, s.achieved_at, \
+            ROW_NUMBER() OVER (PARTITION BY s.player_key \
+                ORDER BY s.score DESC, s.achieved_at) AS nth \
+        FROM scores s JOIN players p ON p.key = s.player_key \
+        WHERE s.game = $1 AND s.achieved_at >= $2 AND s.achieved_at < $3 \
+            AND s.score > 0 AND p.hidden_at IS NULL \
+    ), board AS ( \
+        SELECT player_key, name, score, achieved_at, \
+            ROW_NUMBER() OVER (ORDER BY score DESC, achieved_at, player_key) AS place \
+        FROM tried WHERE nth = 1 \
+    ) \
+    SELECT player_key, name, score, achieved_at, place FROM board \
+    WHERE score < $4 OR (score = $4 AND (achieved_at > $5 \
+        OR (achieved_at = $5 AND player_key > $6))) \
+    ORDER BY place LIMIT $7";
+
+/// A place on a season's board.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SeasonPlaceRow {
+    player_key: String,
+    name: String,
+    score: i64,
+    achieved_at: i64,
+    place: i64,
+}
+
+impl From<SeasonPlaceRow> for Ranked {
+    fn from(r: SeasonPlaceRow) -> Self {
+        Self {
+            rank: u64::try_from(r.place).unwrap_or(0),
+            standing: Standing {
+                score: u64::try_from(r.score).unwrap_or(0),
+                achieved_at_ms: r.achieved_at,
+                player_key: r.player_key,
+                player_name: r.name,
+            },
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The storage conformance suite: the same checks for every `ScoreStore`, `SessionStore`,
-//! `RankIndex`, `Outbox`, `RateLimit`, `AdminStore` and `NameRuleStore` adapter, each suite
-//! written once.
+//! `RankIndex`, `Outbox`, `RateLimit`, `AdminStore`, `NameRuleStore` and `SeasonStore`
+//! adapter, each suite written once.
 //!
 //! `suite!` writes a suite's checks as public functions and exports a macro that expands
 //! every one of them into a `#[tokio::test]` for one backend. A backend's test file invokes
@@ -32,9 +32,10 @@ use arcade_domain::name_rules::{NameRule, NewNameRule, RuleKind};
 use arcade_domain::player_data::{Erased, Erasure};
 use arcade_domain::ports::{
     AdminStore, HistoryCursor, NameRuleStore, NewScore, Outbox, OutboxDepth, OutboxEntry,
-    PlayerRecord, RankIndex, RateLimit, ScoreStore, SessionStore,
+    PlayerRecord, RankIndex, RateLimit, ScoreStore, SeasonStore, SessionStore,
 };
 use arcade_domain::ranks::{Standing, Submission};
+use arcade_domain::season::Season;
 use arcade_domain::session::{PlayRules, Session, SessionId};
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use arcade_domain::token::TokenDigest;
@@ -2231,5 +2232,170 @@ suite! {
         assert_eq!(sorted, ["ann", "bob", "cat", "dan", "eve"], "each once: {seen:?}");
         let first = backend.names.players_after(None, 1).await.unwrap();
         assert_eq!(first[0], player(&first[0].key), "the whole record");
+    }
+}
+
+/// The seasons' store, with the stores beside it that it reads and writes.
+pub struct ScoresAndSeasons {
+    pub scores: Arc<dyn ScoreStore>,
+    pub admin: Arc<dyn AdminStore>,
+    pub seasons: Arc<dyn SeasonStore>,
+}
+
+fn season(slug: &str, starts_at: Timestamp, ends_at: Timestamp) -> Season {
+    Season {
+        slug: slug.to_owned(),
+        title: format!("Season {slug}"),
+        starts_at,
+        ends_at,
+        created_at: T0,
+    }
+}
+
+fn season_audit(action: AdminAction, slug: &str) -> NewAudit {
+    NewAudit {
+        at: T0,
+        actor: "ann".to_owned(),
+        action,
+        target: format!("season:{slug}"),
+        reason: None,
+        before: None,
+        after: None,
+    }
+}
+
+/// The board of `during` as (key, rank, score), read a page of `limit` at a time.
+async fn season_board(
+    seasons: &dyn SeasonStore,
+    during: Range<Timestamp>,
+    limit: usize,
+) -> Vec<(String, u64, u64)> {
+    let mut board = Vec::new();
+    let mut after: Option<Standing> = None;
+    loop {
+        let page = seasons
+            .season_page(game().id(), during.clone(), after.as_ref(), limit)
+            .await
+            .unwrap();
+        assert!(page.len() <= limit);
+        board.extend(
+            page.iter()
+                .map(|r| (r.standing.player_key.clone(), r.rank, r.standing.score)),
+        );
+        match page.last() {
+            Some(last) if page.len() == limit => after = Some(last.standing.clone()),
+            _ => return board,
+        }
+    }
+}
+
+suite! {
+    $
+    /// Every check of the seasons' store, as tests of the stores `$make` makes (an
+    /// `Option<(ScoresAndSeasons, _)>`).
+    season_store_conformance;
+
+    /// A season is stored once per slug with its audit record; the list is newest first; a
+    /// removed season is gone with its record, and removing it again writes nothing.
+    pub async fn seasons_are_stored_once_listed_newest_first_and_removed(backend: ScoresAndSeasons) {
+        let seasons = backend.seasons;
+        let hour = Duration::from_secs(3600);
+        let old = season("old", T0, T0.plus(hour));
+        let new = season("new", T0.plus(hour), T0.plus(hour * 2));
+        let all = season("all", T0, T0.plus(hour * 2));
+        for s in [&old, &new, &all] {
+            let added = season_audit(AdminAction::SeasonAdded, &s.slug);
+            assert!(seasons.add_season(s, &added).await.unwrap());
+        }
+        let again = season("old", T0.plus(hour * 5), T0.plus(hour * 6));
+        let added = season_audit(AdminAction::SeasonAdded, "old");
+        assert!(!seasons.add_season(&again, &added).await.unwrap(), "the slug is taken");
+        assert_eq!(seasons.seasons().await.unwrap(), [new.clone(), all.clone(), old.clone()]);
+        assert_eq!(seasons.season("old").await.unwrap(), Some(old));
+        assert_eq!(seasons.season("nope").await.unwrap(), None);
+
+        let removed = season_audit(AdminAction::SeasonRemoved, "old");
+        assert!(seasons.remove_season("old", &removed).await.unwrap());
+        assert!(!seasons.remove_season("old", &removed).await.unwrap());
+        assert_eq!(seasons.seasons().await.unwrap(), [new, all]);
+        let log = backend.admin.audit_log(None, 10).await.unwrap();
+        let actions: Vec<_> = log.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["season_removed", "season_added", "season_added", "season_added"],
+            "refused changes wrote no record"
+        );
+        assert_eq!(log[0].target, "season:old");
+    }
+
+    /// A season's board holds each player's best achieved within it (its start included, its
+    /// end not; the earliest of equal bests), scores above zero of this game only, in board
+    /// order with ranks, a page at a time; a hidden player is not on it.
+    pub async fn a_seasons_board_ranks_the_bests_within_it(backend: ScoresAndSeasons) {
+        let (start, end) = (T0.plus(Duration::from_secs(60)), T0.plus(Duration::from_secs(600)));
+        let at = |s: u64| T0.plus(Duration::from_secs(s));
+        for key in ["ann", "bob", "cat", "dan", "eve"] {
+            assert!(backend.scores.create_player(&player(key)).await.unwrap());
+        }
+        let mut other_game = score("eve", 999, at(100));
+        other_game.game = arcade_games::catalogue()[1].id().to_owned();
+        for s in [
+            score("ann", 500, at(59)),  // before the start
+            score("ann", 40, at(60)),   // at the start: counts
+            score("ann", 50, at(300)),
+            score("bob", 50, at(200)),  // ahead of ann's 50: earlier
+            score("bob", 50, at(400)),  // the same best again: the earlier one stays
+            score("cat", 80, at(599)),
+            score("cat", 900, at(600)), // at the end: does not count
+            score("dan", 0, at(120)),   // nothing takes no place
+            score("eve", 30, at(130)),
+            other_game,
+        ] {
+            backend.scores.record_score(&s).await.unwrap();
+        }
+        let expected = [
+            ("cat".to_owned(), 1, 80),
+            ("bob".to_owned(), 2, 50),
+            ("ann".to_owned(), 3, 50),
+            ("eve".to_owned(), 4, 30),
+        ];
+        for limit in [1, 2, 3, 10] {
+            let board = season_board(&*backend.seasons, start..end, limit).await;
+            assert_eq!(board, expected, "pages of {limit}");
+        }
+        let page = backend
+            .seasons
+            .season_page(game().id(), start..end, None, 1)
+            .await
+            .unwrap();
+        assert_eq!(page[0].standing.player_name, "CAT");
+        assert_eq!(page[0].standing.achieved_at_ms, at(599).0);
+        let bob = backend
+            .seasons
+            .season_page(game().id(), start..end, Some(&page[0].standing), 1)
+            .await
+            .unwrap();
+        assert_eq!(bob[0].standing.achieved_at_ms, at(200).0, "the earlier of equal bests");
+
+        let hidden = NewAudit {
+            at: T0,
+            actor: "ann".to_owned(),
+            action: AdminAction::PlayerHidden,
+            target: "player:bob".to_owned(),
+            reason: None,
+            before: None,
+            after: None,
+        };
+        assert!(backend.admin.set_hidden("bob", Some(T0), &hidden, &[]).await.unwrap());
+        let board = season_board(&*backend.seasons, start..end, 10).await;
+        assert_eq!(
+            board,
+            [
+                ("cat".to_owned(), 1, 80),
+                ("ann".to_owned(), 2, 50),
+                ("eve".to_owned(), 3, 30),
+            ]
+        );
+        assert!(season_board(&*backend.seasons, at(700)..at(800), 10).await.is_empty());
     }
 }

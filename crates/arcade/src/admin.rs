@@ -18,7 +18,7 @@ use arcade_sessions::{MemoryRankIndex, MemoryRateLimit, MemorySessionStore};
 use crate::app::{Store, system_clock};
 use crate::config::{
     AdminCommand, AdminSettings, NameRuleKindArg, NamesCommand, PlayerCommand, ResolutionArg,
-    ReviewCommand, TokenCommand,
+    ReviewCommand, SeasonCommand, TokenCommand,
 };
 
 /// Says on stderr what each action changed (its audit record is in the database).
@@ -49,6 +49,7 @@ async fn open(store: &Store) -> Arc<Arcade> {
         observer: Arc::new(Said),
         admin: store.admin(),
         names: store.names(),
+        seasons: store.seasons(),
         // Nothing here starts sessions.
         starts: Arc::new(MemoryRateLimit::per_minute(std::num::NonZeroU32::MIN)),
     };
@@ -179,6 +180,7 @@ async fn command(arcade: &Arcade, settings: &AdminSettings) -> anyhow::Result<()
                 .await
                 .with_context(|| format!("cannot resolve review item {item}"))?;
         }
+        AdminCommand::Season(season) => seasons(arcade, actor, season).await?,
         AdminCommand::Audit { limit } => {
             let page = arcade.audit_log(Limit::parse(Some(*limit))?, None).await?;
             for r in page.records {
@@ -263,6 +265,48 @@ async fn names(arcade: &Arcade, actor: &str, command: &NamesCommand) -> anyhow::
                     None => break,
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// `arcade admin season ...`: seasons printed as the API shows them.
+async fn seasons(arcade: &Arcade, actor: &str, command: &SeasonCommand) -> anyhow::Result<()> {
+    use arcade_domain::season::parse_instant;
+    use arcade_server::dto::SeasonInfo;
+    match command {
+        SeasonCommand::Add {
+            slug,
+            title,
+            start,
+            end,
+            reason,
+        } => {
+            let season = arcade
+                .add_season(
+                    slug,
+                    title,
+                    parse_instant("--start", start)?,
+                    parse_instant("--end", end)?,
+                    actor,
+                    reason.as_deref(),
+                )
+                .await
+                .with_context(|| format!("cannot add season {slug}"))?;
+            let info = SeasonInfo::of(&season, arcade.now());
+            println!("{}", serde_json::to_string(&info)?);
+        }
+        SeasonCommand::List => {
+            let now = arcade.now();
+            for season in arcade.seasons().await? {
+                println!("{}", serde_json::to_string(&SeasonInfo::of(&season, now))?);
+            }
+        }
+        SeasonCommand::Remove { slug, reason } => {
+            arcade
+                .remove_season(slug, actor, Some(reason))
+                .await
+                .with_context(|| format!("cannot remove season {slug}"))?;
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use anyhow::Context;
 use arcade_domain::keys::SessionSecret;
 use arcade_domain::ports::{
     AdminStore, EventBus, NameRuleStore, Observer, Outbox, RankIndex, RateLimit, ScoreStore,
-    SessionStore,
+    SeasonStore, SessionStore,
 };
 use arcade_domain::retention::Retention;
 use arcade_domain::service::{Arcade, Ports};
@@ -104,6 +104,14 @@ impl Store {
 
     /// The name deny list, in the same database as the players.
     pub fn names(&self) -> Arc<dyn NameRuleStore> {
+        match self {
+            Self::Sqlite(s) => s.clone(),
+            Self::Postgres(s) => s.clone(),
+        }
+    }
+
+    /// Seasons, in the same database as the scores their boards are read from.
+    pub fn seasons(&self) -> Arc<dyn SeasonStore> {
         match self {
             Self::Sqlite(s) => s.clone(),
             Self::Postgres(s) => s.clone(),
@@ -277,6 +285,7 @@ impl Application {
                 starts,
                 admin: store.admin(),
                 names: store.names(),
+                seasons: store.seasons(),
             },
             settings.rules,
             &session_secret,

@@ -349,6 +349,9 @@ pub enum AdminCommand {
     /// The review queue: scores stored with human-likeness flags and players' reports.
     #[command(subcommand)]
     Review(ReviewCommand),
+    /// Seasons: named stretches of time with a board per game of the scores played within.
+    #[command(subcommand, visible_alias = "seasons")]
+    Season(SeasonCommand),
     /// Print the audit log, newest first, one JSON object per line.
     Audit {
         /// Records to print, 1 to 100.
@@ -401,6 +404,41 @@ pub enum NamesCommand {
     List,
     /// Print every player whose name a rule matches, one JSON object per line.
     Check,
+}
+
+/// `arcade admin season ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SeasonCommand {
+    /// Add a season: its boards rank each player's best score achieved from its start
+    /// (included) to its end (excluded), before it was added too. Seasons may overlap. Prints
+    /// the season as JSON.
+    Add {
+        /// 1 to 40 lowercase letters, digits or '-': how addresses name it
+        /// (`/api/games/GAME/leaderboard?season=SLUG`).
+        slug: String,
+        /// How the season is shown: one line, 1 to 80 characters.
+        #[arg(long)]
+        title: String,
+        /// When it starts, RFC 3339 (e.g. 2027-06-01T00:00:00Z).
+        #[arg(long)]
+        start: String,
+        /// When it ends, RFC 3339, after the start.
+        #[arg(long)]
+        end: String,
+        /// Why, for the audit log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Print the seasons, newest first, one JSON object per line.
+    List,
+    /// Remove a season that is not over yet (a finished season's boards are an archive and
+    /// stay).
+    Remove {
+        slug: String,
+        /// Why, for the audit log (required).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// What a name rule matches.

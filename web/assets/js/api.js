@@ -95,6 +95,13 @@ export const api = {
     return request('GET', `/api/games/${enc(game)}/leaderboard?period=${enc(period)}&${which}=${enc(name)}&limit=${limit}`, undefined, opts);
   },
 
+  /** The seasons operators defined, newest first. */
+  seasons: (opts) => request('GET', '/api/seasons', undefined, opts),
+
+  /** A season's board: each player's best within it. */
+  seasonLeaderboard: (game, season, limit = 10, opts) =>
+    request('GET', `/api/games/${enc(game)}/leaderboard?season=${enc(season)}&limit=${limit}`, undefined, opts),
+
   playerStanding: (game, name, period = 'all', opts) =>
     request('GET', `/api/games/${enc(game)}/players/${enc(name)}?period=${enc(period)}`, undefined, opts),
 

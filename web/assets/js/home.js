@@ -15,8 +15,10 @@ const standingSection = document.getElementById('standing');
 const standingBody = document.getElementById('standing-body');
 
 let player = storedPlayer();
-/** @type {{id: string, title: string, boards: Map<string, HTMLTableSectionElement>, standing: HTMLElement | null, winners: HTMLElement, winnersOf: string | null}[]} */
+/** @type {{id: string, title: string, boards: Map<string, HTMLTableSectionElement>, standing: HTMLElement | null, winners: HTMLElement, winnersOf: string | null, season: string | null}[]} */
 let cards = [];
+/** The seasons operators defined, newest first (none: no season board is shown). */
+let seasons = [];
 let timer = null;
 let refreshing = false;
 
@@ -55,6 +57,27 @@ function isoWeek(date) {
   return `${year}-W${String(week).padStart(2, '0')}`;
 }
 
+/** The season shown first: the newest that has begun, or the newest of all. */
+function defaultSeason() {
+  const now = Date.now();
+  return (seasons.find((s) => Date.parse(s.starts_at) <= now) ?? seasons[0])?.slug ?? null;
+}
+
+/** A board of the season the player picks, or null when there are no seasons. */
+function seasonBoard(game, onPick) {
+  if (seasons.length === 0) return null;
+  const picker = h(
+    'select',
+    { class: 'season-picker', 'aria-label': `Season of ${game.title}`, dataset: { testid: 'season-picker' } },
+    ...seasons.map((s) => h('option', { value: s.slug }, s.finished ? `${s.title} (over)` : s.title)),
+  );
+  picker.value = defaultSeason();
+  picker.addEventListener('change', () => onPick(picker.value));
+  const { table, tbody } = boardTable(game, { id: 'season', label: '' });
+  table.querySelector('caption').replaceChildren(picker);
+  return { table, tbody };
+}
+
 function winnersLine() {
   const item = (id, label) => h('li', { dataset: { testid: `winner-${id}` } }, h('span', { class: 'winner-label' }, label), ' ', h('span', { class: 'winner-name' }, '…'));
   return h('ul', { class: 'winners', 'aria-label': 'Past winners', dataset: { testid: 'winners' } }, item('day', "Yesterday's winner:"), item('week', "Last week's winner:"));
@@ -67,6 +90,16 @@ function gameCard(game) {
     boards.set(period.id, tbody);
     return table;
   });
+  const season = seasonBoard(game, (slug) => {
+    const card = cards.find((c) => c.id === game.id);
+    if (!card) return;
+    card.season = slug;
+    refreshSeasonBoard(card);
+  });
+  if (season) {
+    boards.set('season', season.tbody);
+    boardEls.push(season.table);
+  }
   const winners = winnersLine();
   const titleId = `game-${game.id}-title`;
   const card = h(
@@ -101,11 +134,13 @@ async function loadGames() {
       statusEl.textContent = 'No games are available right now.';
       return;
     }
+    // Seasons are extra: without them (or their list) the other boards show all the same.
+    seasons = await api.seasons().then((d) => (Array.isArray(d?.seasons) ? d.seasons : []), () => []);
     statusEl.hidden = true;
     cards = games.map((game) => {
       const { card, boards, winners } = gameCard(game);
       gamesEl.append(card);
-      return { id: game.id, title: game.title, boards, standing: null, winners, winnersOf: null };
+      return { id: game.id, title: game.title, boards, standing: null, winners, winnersOf: null, season: defaultSeason() };
     });
     setupStanding();
     await refresh();
@@ -229,6 +264,19 @@ async function refreshBoard(card, period) {
   }
 }
 
+async function refreshSeasonBoard(card) {
+  const tbody = card.boards.get('season');
+  if (!tbody || !card.season) return;
+  const slug = card.season;
+  try {
+    const data = await api.seasonLeaderboard(card.id, slug, BOARD_LIMIT);
+    // The player may have picked another season meanwhile.
+    if (card.season === slug) renderLeaderboardRows(tbody, data?.entries ?? [], player?.name, 'No scores in this season yet.');
+  } catch (err) {
+    if (card.season === slug) renderLeaderboardRows(tbody, [], null, `Could not load the season: ${err instanceof ApiError ? err.detail : 'unknown error'}`);
+  }
+}
+
 async function refreshStanding(card) {
   if (!player || !card.standing) return;
   try {
@@ -279,6 +327,7 @@ async function refresh() {
     const jobs = [];
     for (const card of cards) {
       for (const period of PERIODS) jobs.push(refreshBoard(card, period.id));
+      jobs.push(refreshSeasonBoard(card));
       jobs.push(refreshStanding(card));
     }
     await Promise.all(jobs);

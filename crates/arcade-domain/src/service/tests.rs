@@ -513,6 +513,81 @@ impl crate::ports::NameRuleStore for Names {
     }
 }
 
+/// Seasons in memory, writing their audit records to `admin`'s log and reading their boards
+/// from the scores of `scores`.
+#[derive(Default)]
+struct Seasons {
+    scores: Arc<Scores>,
+    admin: Arc<Admin>,
+    seasons: Mutex<Vec<crate::season::Season>>,
+}
+
+#[async_trait]
+impl crate::ports::SeasonStore for Seasons {
+    async fn seasons(&self) -> Result<Vec<crate::season::Season>, BackendError> {
+        let mut seasons = lock(&self.seasons).clone();
+        seasons.sort_by(|a, b| b.starts_at.cmp(&a.starts_at).then(a.slug.cmp(&b.slug)));
+        Ok(seasons)
+    }
+
+    async fn season(&self, slug: &str) -> Result<Option<crate::season::Season>, BackendError> {
+        Ok(lock(&self.seasons).iter().find(|s| s.slug == slug).cloned())
+    }
+
+    async fn add_season(
+        &self,
+        season: &crate::season::Season,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut seasons = lock(&self.seasons);
+        if seasons.iter().any(|s| s.slug == season.slug) {
+            return Ok(false);
+        }
+        seasons.push(season.clone());
+        self.admin.append(audit);
+        Ok(true)
+    }
+
+    async fn remove_season(
+        &self,
+        slug: &str,
+        audit: &crate::admin::NewAudit,
+    ) -> Result<bool, BackendError> {
+        let mut seasons = lock(&self.seasons);
+        let before = seasons.len();
+        seasons.retain(|s| s.slug != slug);
+        if seasons.len() == before {
+            return Ok(false);
+        }
+        self.admin.append(audit);
+        Ok(true)
+    }
+
+    async fn season_page(
+        &self,
+        game: &str,
+        during: std::ops::Range<Timestamp>,
+        after: Option<&Standing>,
+        limit: usize,
+    ) -> Result<Vec<Ranked>, BackendError> {
+        let players = lock(&self.scores.players).clone();
+        let mut board = RankedBoard::new();
+        for row in lock(&self.scores.rows).iter() {
+            let listed = players
+                .get(&row.player_key)
+                .is_some_and(|p| p.hidden_at.is_none());
+            if row.game == game
+                && during.contains(&row.achieved_at)
+                && takes_a_place(row.score)
+                && listed
+            {
+                board.submit(standing_of(row));
+            }
+        }
+        Ok(board.page(after, limit))
+    }
+}
+
 /// Operators and the audit log in memory, acting on the players and scores of `scores`; the
 /// events of a change go to `events` with it.
 #[derive(Default)]
@@ -937,6 +1012,11 @@ impl Harness {
             events: events.clone(),
             ..Names::default()
         });
+        let seasons = Arc::new(Seasons {
+            scores: scores.clone(),
+            admin: admin.clone(),
+            ..Seasons::default()
+        });
         let arcade = Arcade::new(
             Ports {
                 scores: scores.clone(),
@@ -949,6 +1029,7 @@ impl Harness {
                 starts: starts.clone(),
                 admin: admin.clone(),
                 names,
+                seasons,
             },
             PlayRules::default(),
             &SessionSecret::random(),
@@ -2467,4 +2548,188 @@ fn a_game_of_an_erased_player_does_not_finish_from_its_ticket_even_under_the_nam
     let e = h.finish_with_ticket(&started, batch).unwrap_err();
     assert!(matches!(e, DomainError::SessionNotFound(_)), "{e:?}");
     assert!(lock(&h.scores.rows).is_empty(), "no score comes back");
+}
+
+fn season_board(h: &Harness, slug: &str) -> Vec<(String, u64)> {
+    let page =
+        block_on(
+            h.arcade
+                .season_leaderboard(GAME, slug, Limit::parse(Some(100)).unwrap(), None),
+        )
+        .unwrap();
+    page.entries
+        .into_iter()
+        .map(|r| (r.standing.player_name, r.rank))
+        .collect()
+}
+
+#[test]
+fn a_season_ranks_the_bests_played_within_it_and_is_audited() {
+    let h = Harness::new();
+    let t0 = h.arcade.now();
+    h.played("Early", 80);
+    let start = h.arcade.now().plus(Duration::from_secs(60));
+    let end = start.plus(Duration::from_secs(3600));
+    let added = block_on(
+        h.arcade
+            .add_season("s1", "Season one", start, end, "ann", None),
+    )
+    .unwrap();
+    assert_eq!(
+        (added.slug.as_str(), added.created_at),
+        ("s1", h.arcade.now())
+    );
+    assert!(added.created_at > t0);
+    assert!(
+        season_board(&h, "s1").is_empty(),
+        "nothing played within it yet"
+    );
+    h.clock.advance(Duration::from_secs(120));
+    h.played("Inside", 30);
+    h.played("Rival", 60);
+    let page =
+        block_on(
+            h.arcade
+                .season_leaderboard(GAME, "s1", Limit::parse(Some(1)).unwrap(), None),
+        )
+        .unwrap();
+    assert!(!page.finished);
+    assert_eq!(page.entries.len(), 1);
+    let next = block_on(h.arcade.season_leaderboard(
+        GAME,
+        "s1",
+        Limit::parse(Some(1)).unwrap(),
+        page.next_cursor.as_deref(),
+    ))
+    .unwrap();
+    assert_eq!(next.entries[0].rank, 2);
+    assert_eq!(next.next_cursor, None);
+    let names: Vec<_> = season_board(&h, "s1").into_iter().map(|(n, _)| n).collect();
+    assert!(names.contains(&"Inside".to_owned()) && names.contains(&"Rival".to_owned()));
+    assert!(
+        !names.contains(&"Early".to_owned()),
+        "played before it: {names:?}"
+    );
+
+    h.clock.advance(Duration::from_secs(3600));
+    h.played("Late", 90);
+    let page =
+        block_on(
+            h.arcade
+                .season_leaderboard(GAME, "s1", Limit::parse(Some(10)).unwrap(), None),
+        )
+        .unwrap();
+    assert!(page.finished);
+    assert_eq!(page.entries.len(), 2, "played after it ended: not on it");
+    assert_eq!(h.seen.count("admin season_added season:s1 by ann"), 1);
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    assert_eq!(log.records[0].action, "season_added");
+    assert_eq!(
+        log.records[0].after.as_ref().unwrap()["title"],
+        "Season one"
+    );
+}
+
+#[test]
+fn seasons_are_listed_newest_first_and_their_slugs_are_unique() {
+    let h = Harness::new();
+    let now = h.arcade.now();
+    let hour = Duration::from_secs(3600);
+    block_on(
+        h.arcade
+            .add_season("old", "Old", now, now.plus(hour), "ann", None),
+    )
+    .unwrap();
+    block_on(h.arcade.add_season(
+        "new",
+        "New",
+        now.plus(hour),
+        now.plus(hour * 2),
+        "ann",
+        None,
+    ))
+    .unwrap();
+    // Seasons may overlap: each has its own board of the same scores.
+    block_on(
+        h.arcade
+            .add_season("all", "All", now, now.plus(hour * 2), "ann", None),
+    )
+    .unwrap();
+    let e = block_on(
+        h.arcade
+            .add_season("old", "Again", now, now.plus(hour), "bob", None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "season_exists");
+    let e = block_on(
+        h.arcade
+            .add_season("x", "X", now.plus(hour), now, "bob", None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "invalid_season");
+    let slugs: Vec<_> = block_on(h.arcade.seasons())
+        .unwrap()
+        .into_iter()
+        .map(|s| s.slug)
+        .collect();
+    assert_eq!(slugs, ["new", "all", "old"]);
+    for unknown in ["nope", "Not A Slug"] {
+        let e =
+            block_on(
+                h.arcade
+                    .season_leaderboard(GAME, unknown, Limit::parse(None).unwrap(), None),
+            )
+            .unwrap_err();
+        assert_eq!(e.code(), "season_not_found", "{unknown}");
+    }
+}
+
+#[test]
+fn a_season_is_removed_with_a_reason_until_it_is_over_and_then_stays() {
+    let h = Harness::new();
+    let now = h.arcade.now();
+    let hour = Duration::from_secs(3600);
+    block_on(
+        h.arcade
+            .add_season("s1", "S", now, now.plus(hour), "ann", None),
+    )
+    .unwrap();
+    block_on(
+        h.arcade
+            .add_season("s2", "S", now, now.plus(hour), "ann", None),
+    )
+    .unwrap();
+    let e = block_on(h.arcade.remove_season("s1", "ann", None)).unwrap_err();
+    assert_eq!(e.code(), "invalid_reason");
+    block_on(h.arcade.remove_season("s1", "ann", Some("wrong dates"))).unwrap();
+    let e = block_on(h.arcade.remove_season("s1", "ann", Some("again"))).unwrap_err();
+    assert_eq!(e.code(), "season_not_found");
+    h.clock.advance(hour);
+    let e = block_on(h.arcade.remove_season("s2", "ann", Some("tidy up"))).unwrap_err();
+    assert_eq!(e.code(), "season_finished");
+    let log = block_on(h.arcade.audit_log(Limit::parse(None).unwrap(), None)).unwrap();
+    let actions: Vec<_> = log.records.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["season_removed", "season_added", "season_added"]);
+    assert_eq!(log.records[0].reason.as_deref(), Some("wrong dates"));
+    assert_eq!(log.records[0].before.as_ref().unwrap()["slug"], "s1");
+}
+
+#[test]
+fn a_hidden_player_leaves_a_seasons_board() {
+    let h = Harness::new();
+    let now = h.arcade.now();
+    block_on(h.arcade.add_season(
+        "s1",
+        "S",
+        now,
+        now.plus(Duration::from_secs(3600)),
+        "ann",
+        None,
+    ))
+    .unwrap();
+    h.played("Hana", 80);
+    h.played("Ivo", 30);
+    assert_eq!(season_board(&h, "s1").len(), 2);
+    block_on(h.arcade.set_player_hidden("hana", true, "ann", None)).unwrap();
+    assert_eq!(season_board(&h, "s1"), [("Ivo".to_owned(), 1)]);
 }

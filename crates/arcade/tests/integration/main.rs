@@ -22,6 +22,7 @@ mod redis;
 mod replicas;
 mod restarts;
 mod retention;
+mod seasons;
 mod storage;
 mod traces;
 mod windows;

@@ -85,6 +85,20 @@ mod postgres_name_rules {
     }));
 }
 
+/// Seasons and their boards, beside the scores.
+mod postgres_seasons {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndSeasons;
+    arcade_testkit::season_store_conformance!(fresh_store().await.map(|(store, db)| {
+        let stores = ScoresAndSeasons {
+            scores: store.clone(),
+            admin: store.clone(),
+            seasons: store,
+        };
+        (stores, db)
+    }));
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent_and_the_schema_check_sees_them() {
     let Some(db) = fresh_database().await else {

@@ -90,6 +90,38 @@ mod sqlite_name_rules {
     }
 }
 
+/// Seasons and their boards, beside the scores, in a file and in memory.
+mod sqlite_seasons {
+    use super::*;
+    use arcade_testkit::conformance::ScoresAndSeasons;
+    async fn stores(file: bool) -> Option<(ScoresAndSeasons, Option<TempDir>)> {
+        let (store, dir) = if file {
+            let dir = tempfile::tempdir().unwrap();
+            (SqliteStore::open_dir(dir.path()).await.unwrap(), Some(dir))
+        } else {
+            (
+                SqliteStore::open_url("sqlite::memory:").await.unwrap(),
+                None,
+            )
+        };
+        let store = Arc::new(store);
+        let stores = ScoresAndSeasons {
+            scores: store.clone(),
+            admin: store.clone(),
+            seasons: store,
+        };
+        Some((stores, dir))
+    }
+    mod file {
+        use super::*;
+        arcade_testkit::season_store_conformance!(stores(true).await);
+    }
+    mod in_memory {
+        use super::*;
+        arcade_testkit::season_store_conformance!(stores(false).await);
+    }
+}
+
 mod sqlite_admin_store {
     use super::*;
     use arcade_testkit::conformance::ScoresAndAdmin;

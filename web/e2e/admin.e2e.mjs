@@ -96,6 +96,47 @@ async function main() {
     await row.locator('.reported').waitFor({ state: 'visible', timeout: 5_000 });
     check((await row.locator('.reported').innerText()).trim() === 'reported', 'the board does not say the name was reported');
     log('the visitor reported the name in one click');
+
+    // The score on the same row: one click reports it, named as the board shows it; the
+    // report names that game's score of the player. Dismissed here, the queue keeps the name's.
+    const operatorHeaders = { Authorization: `Bearer ${TOKEN}` };
+    const scoreReported = visitor.waitForResponse((r) => r.url().endsWith('/api/reports') && r.request().method() === 'POST');
+    await row.locator('.report-score').click();
+    check((await scoreReported).status() === 202, `the score's report was answered ${(await scoreReported).status()}`);
+    const waiting = await (await visitor.request.get(`${BASE}/api/admin/review?limit=100`, { headers: operatorHeaders })).json();
+    const scoreReport = waiting.items.find((i) => i.kind === 'report' && i.player === player && i.session_id);
+    check(scoreReport && scoreReport.game === GAME && scoreReport.score === score, `no report of the score ${score} in the queue: ${JSON.stringify(waiting.items)}`);
+    const dismissed = await visitor.request.post(`${BASE}/api/admin/review/${encodeURIComponent(scoreReport.item)}/resolve`, {
+      headers: operatorHeaders,
+      data: { resolution: 'dismiss', reason: 'e2e: the score is fine' },
+    });
+    check(dismissed.status() === 204, `dismissing the score's report was answered ${dismissed.status()}`);
+    log('the visitor reported the score in one click');
+    visitor.assertNoErrors();
+
+    // Seasons an operator adds get a board on every game's card: the running one (the default)
+    // holds today's score; the one that is over is offered too, and holds none.
+    const day = 86_400_000;
+    const iso = (ms) => new Date(ms).toISOString();
+    const seasonsAdded = [
+      { slug: 'e2e-over', title: 'E2E past season', starts_at: iso(Date.now() - 9 * day), ends_at: iso(Date.now() - 2 * day) },
+      { slug: 'e2e-now', title: 'E2E season', starts_at: iso(Date.now() - day), ends_at: iso(Date.now() + 7 * day) },
+    ];
+    for (const season of seasonsAdded) {
+      const r = await visitor.request.post(`${BASE}/api/admin/seasons`, { headers: { Authorization: `Bearer ${TOKEN}` }, data: { ...season, reason: 'e2e' } });
+      check(r.status() === 201, `adding the season ${season.slug} was answered ${r.status()}: ${await r.text()}`);
+    }
+    await visitor.reload({ waitUntil: 'load' });
+    const card = visitor.locator(`${testid('game-card')}[data-game="${GAME}"]`);
+    const picker = card.locator(testid('season-picker'));
+    await picker.waitFor({ state: 'visible', timeout: 15_000 });
+    check((await picker.inputValue()) === 'e2e-now', `the season shown first is ${await picker.inputValue()}, not the running one`);
+    const seasonRow = card.locator(`${testid('board-season')} ${testid('leaderboard-row')}[data-player="${quoted(player)}"]`);
+    await seasonRow.waitFor({ state: 'visible', timeout: 15_000 });
+    await picker.selectOption('e2e-over');
+    await card.locator(`${testid('board-season')} tr.empty:has-text("No scores in this season")`).waitFor({ state: 'visible', timeout: 15_000 });
+    check((await seasonRow.count()) === 0, 'the season that is over shows a score of today');
+    log('the running season holds the score; the one that is over holds none');
     visitor.assertNoErrors();
 
     // The operator: a wrong token is refused with the server's reason, the right one opens.

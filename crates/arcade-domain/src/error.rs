@@ -253,6 +253,8 @@ pub enum DomainError {
     InvalidOperatorName(String),
     #[error("{0}")]
     InvalidReason(String),
+    #[error("{0}")]
+    InvalidReport(String),
     #[error(
         "this request needs an operator token: send `Authorization: Bearer <token>` with a token from `arcade admin token create`"
     )]
@@ -313,6 +315,7 @@ impl DomainError {
             Self::RateLimited { .. } => "rate_limited",
             Self::InvalidOperatorName(_) => "invalid_operator_name",
             Self::InvalidReason(_) => "invalid_reason",
+            Self::InvalidReport(_) => "invalid_report",
             Self::OperatorUnauthorized => "operator_unauthorized",
             Self::OperatorExists(_) => "operator_exists",
             Self::OperatorNotFound(_) => "operator_not_found",

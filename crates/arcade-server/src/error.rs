@@ -120,6 +120,7 @@ impl ApiError {
                 | DomainError::SeasonFinished(_) => StatusCode::CONFLICT,
                 DomainError::InvalidOperatorName(_)
                 | DomainError::InvalidReason(_)
+                | DomainError::InvalidReport(_)
                 | DomainError::NameDenied(_)
                 | DomainError::InvalidNameRule(_)
                 | DomainError::InvalidSeason(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -349,6 +350,7 @@ mod tests {
             (DomainError::OperatorNotFound("x".into()), 404),
             (DomainError::InvalidOperatorName("x".into()), 422),
             (DomainError::InvalidReason("x".into()), 422),
+            (DomainError::InvalidReport("x".into()), 422),
             (DomainError::NameDenied("x".into()), 422),
             (DomainError::InvalidNameRule("x".into()), 422),
             (DomainError::NameRuleExists("word".into()), 409),

@@ -118,6 +118,9 @@ export const api = {
   /** Report a name for an operator's review (no token: nothing of who reports is kept). */
   report: (player, reason) => request('POST', '/api/reports', reason ? { player, reason } : { player }),
 
+  /** Report a score as a board shows it (its game, score and time) for an operator's review. */
+  reportScore: (game, entry) => request('POST', '/api/reports', { player: entry.player, game, score: entry.score, achieved_at: entry.achieved_at }),
+
   /** Everything the arcade keeps of the player whose token this is. */
   exportOwnData: (player, token) => request('GET', `/api/players/${enc(player)}/export`, undefined, { token }),
 
@@ -135,14 +138,14 @@ export function saveJson(filename, data) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** A small button that reports `player`'s name in one click, then says it did. */
-function reportButton(player) {
-  const button = h('button', { type: 'button', class: 'report-name', title: `Report the name ${player}`, 'aria-label': `Report the name ${player}` }, '⚑');
+/** A small button that reports in one click (`send` makes the report), then says it did. */
+function reportButton(label, send, kind = 'report-name') {
+  const button = h('button', { type: 'button', class: kind, title: label, 'aria-label': label }, '⚑');
   button.addEventListener('click', async (event) => {
     event.stopPropagation();
     button.disabled = true;
     try {
-      await api.report(player);
+      await send();
       button.replaceWith(h('span', { class: 'reported' }, 'reported'));
     } catch (err) {
       button.disabled = false;
@@ -304,7 +307,11 @@ export function formatWhen(iso) {
  * Fill a <tbody> with leaderboard entries. Rows carry data-testid
  * "leaderboard-row" plus data-player / data-score for readers and tests.
  */
-export function renderLeaderboardRows(tbody, entries, highlightName, emptyText = 'No scores yet. Be the first!') {
+/**
+ * Fill a board's rows. Others' rows offer to report the name, and with `game` (a board of
+ * that game's scores) the score as well.
+ */
+export function renderLeaderboardRows(tbody, entries, highlightName, emptyText = 'No scores yet. Be the first!', game = null) {
   const highlight = highlightName ? cleanName(highlightName).toLowerCase() : null;
   const rows = [];
   if (!entries || entries.length === 0) {
@@ -315,7 +322,11 @@ export function renderLeaderboardRows(tbody, entries, highlightName, emptyText =
       const when = formatWhen(entry.achieved_at);
       const nameCell = h('td', { class: 'player' }, entry.player);
       if (mine) nameCell.append(h('span', { class: 'you-badge' }, 'you'));
-      else nameCell.append(reportButton(entry.player));
+      else nameCell.append(reportButton(`Report the name ${entry.player}`, () => api.report(entry.player)));
+      const scoreCell = h('td', { class: 'score' }, formatNumber(entry.score));
+      if (!mine && game && entry.achieved_at) {
+        scoreCell.prepend(reportButton(`Report the score ${formatNumber(entry.score)} of ${entry.player}`, () => api.reportScore(game, entry), 'report-score'));
+      }
       rows.push(
         h(
           'tr',
@@ -326,7 +337,7 @@ export function renderLeaderboardRows(tbody, entries, highlightName, emptyText =
           },
           h('td', { class: 'rank' }, formatRank(entry.rank)),
           nameCell,
-          h('td', { class: 'score' }, formatNumber(entry.score)),
+          scoreCell,
         ),
       );
     }

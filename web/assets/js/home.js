@@ -254,7 +254,7 @@ async function refreshBoard(card, period) {
   try {
     const data = await api.leaderboard(card.id, period, BOARD_LIMIT);
     if (period === 'day') refreshWinners(card, data?.date);
-    renderLeaderboardRows(tbody, data?.entries ?? [], player?.name, period === 'day' ? 'No scores yet today. Be the first!' : undefined);
+    renderLeaderboardRows(tbody, data?.entries ?? [], player?.name, period === 'day' ? 'No scores yet today. Be the first!' : undefined, card.id);
   } catch (err) {
     // Keep whatever the board showed last; only replace the loading text.
     if (tbody.querySelector('tr.empty')) {
@@ -271,7 +271,7 @@ async function refreshSeasonBoard(card) {
   try {
     const data = await api.seasonLeaderboard(card.id, slug, BOARD_LIMIT);
     // The player may have picked another season meanwhile.
-    if (card.season === slug) renderLeaderboardRows(tbody, data?.entries ?? [], player?.name, 'No scores in this season yet.');
+    if (card.season === slug) renderLeaderboardRows(tbody, data?.entries ?? [], player?.name, 'No scores in this season yet.', card.id);
   } catch (err) {
     if (card.season === slug) renderLeaderboardRows(tbody, [], null, `Could not load the season: ${err instanceof ApiError ? err.detail : 'unknown error'}`);
   }

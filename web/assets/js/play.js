@@ -855,7 +855,7 @@ async function loadBoards() {
     ].map(async ([period, tbody, emptyText]) => {
       try {
         const data = await api.leaderboard(gameId, period, 10);
-        renderLeaderboardRows(tbody, data?.entries ?? [], playerName, emptyText);
+        renderLeaderboardRows(tbody, data?.entries ?? [], playerName, emptyText, gameId);
       } catch (err) {
         // Keep rows already shown; otherwise say why there are none (and try again later).
         if (tbody.querySelector('tr:not(.empty)')) return;

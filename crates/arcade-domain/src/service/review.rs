@@ -6,10 +6,28 @@ use crate::admin::{
     AdminAction, NewAudit, NewReport, Resolution, ReviewDepth, ReviewItem, parse_reason,
 };
 use crate::name::PlayerName;
+use crate::ports::HistoryCursor;
 use crate::query::Limit;
+use crate::season::parse_instant;
 use crate::session::SessionId;
+use crate::time::Timestamp;
 
 use super::Arcade;
+
+/// How many of a player's scores of one instant a report looks through for the one shown.
+const SAME_INSTANT: usize = 8;
+
+/// The score a report names: by its session id (as a player's history shows it), or as a
+/// board shows it (the game, the score and when it was achieved).
+#[derive(Debug, Clone, Copy)]
+pub enum ReportedScore<'a> {
+    Session(&'a str),
+    Shown {
+        game: &'a str,
+        score: u64,
+        achieved_at: &'a str,
+    },
+}
 
 impl Arcade {
     /// A player's report of a name (and, when given, one of its scores), for review. Nothing
@@ -17,7 +35,7 @@ impl Arcade {
     pub async fn report(
         &self,
         player: &str,
-        session_id: Option<&str>,
+        score: Option<ReportedScore<'_>>,
         reason: Option<&str>,
     ) -> Result<(), DomainError> {
         let reason = parse_reason(reason)?;
@@ -28,13 +46,45 @@ impl Arcade {
             .find_player(name.key())
             .await?
             .ok_or_else(|| DomainError::PlayerNotFound(name.as_str().to_owned()))?;
-        let session_id = match session_id {
+        let session_id = match score {
             None => None,
-            Some(raw) => {
+            Some(ReportedScore::Session(raw)) => {
                 let id = SessionId::parse(raw)?;
                 match self.ports.scores.score_by_session(id).await? {
                     Some(row) if row.player_key == record.key => Some(id),
                     _ => return Err(DomainError::ScoreNotFound(id.to_string())),
+                }
+            }
+            Some(ReportedScore::Shown {
+                game,
+                score,
+                achieved_at,
+            }) => {
+                let game = self.game(game)?;
+                let at = parse_instant("achieved_at", achieved_at)
+                    .map_err(|e| DomainError::InvalidReport(e.to_string()))?;
+                // The player's scores of that instant: those achieved before the next
+                // millisecond, newest first (a session id sorts after none at all).
+                let cursor = HistoryCursor {
+                    achieved_at: Timestamp(at.0.saturating_add(1)),
+                    session_id: SessionId(uuid::Uuid::nil()),
+                };
+                let shown = self
+                    .ports
+                    .scores
+                    .history(game.id(), &record.key, Some(&cursor), SAME_INSTANT)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.achieved_at == at && u64::from(r.score) == score);
+                match shown {
+                    Some(row) => Some(row.session_id),
+                    None => {
+                        return Err(DomainError::ScoreNotFound(format!(
+                            "{score} of {} in {} at {achieved_at}",
+                            record.name,
+                            game.id()
+                        )));
+                    }
                 }
             }
         };

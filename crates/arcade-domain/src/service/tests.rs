@@ -120,12 +120,15 @@ impl ScoreStore for Scores {
         &self,
         game: &str,
         player_key: &str,
-        _after: Option<&HistoryCursor>,
+        after: Option<&HistoryCursor>,
         limit: usize,
     ) -> Result<Vec<ScoreRow>, BackendError> {
         let mut rows: Vec<ScoreRow> = lock(&self.rows)
             .iter()
             .filter(|r| r.game == game && r.player_key == player_key)
+            .filter(|r| {
+                after.is_none_or(|c| (r.achieved_at, r.session_id) < (c.achieved_at, c.session_id))
+            })
             .cloned()
             .collect();
         rows.sort_by_key(|r| std::cmp::Reverse((r.achieved_at, r.session_id)));
@@ -2238,6 +2241,43 @@ fn a_resumed_game_is_held_to_the_clock_of_its_ticket() {
 }
 
 #[test]
+fn a_score_is_reported_as_a_board_shows_it() {
+    let h = Harness::new();
+    let started = h.start("Shown", None).unwrap();
+    let batch = h.play(&started, 80);
+    let receipt = h.finish(&started, batch).unwrap();
+    h.clock.advance(Duration::from_secs(5));
+    let token = started.claimed_token.clone().expect("a claimed name");
+    let later = h.start("Shown", Some(&token)).unwrap();
+    let batch = h.play(&later, 80);
+    h.finish(&later, batch).unwrap();
+    let at = receipt.achieved_at.to_rfc3339();
+    let at = at.as_str();
+    let shown = |score: u64, achieved_at| ReportedScore::Shown {
+        game: GAME,
+        score,
+        achieved_at,
+    };
+    let score = u64::from(receipt.score);
+    block_on(h.arcade.report("shown", Some(shown(score, at)), None)).unwrap();
+    let queue = block_on(h.arcade.review_queue(Limit::parse(None).unwrap())).unwrap();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(
+        queue[0].session_id,
+        Some(receipt.session_id),
+        "the earlier score, not the later one"
+    );
+    let e = block_on(h.arcade.report("shown", Some(shown(score + 1, at)), None)).unwrap_err();
+    assert_eq!(e.code(), "score_not_found");
+    let e = block_on(
+        h.arcade
+            .report("shown", Some(shown(score, "yesterday")), None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "invalid_report");
+}
+
+#[test]
 fn reports_and_flagged_scores_wait_in_the_queue_until_resolved() {
     let h = Harness::new();
     let started = h.start("Sus", None).unwrap();
@@ -2248,7 +2288,11 @@ fn reports_and_flagged_scores_wait_in_the_queue_until_resolved() {
     let e = block_on(h.arcade.report("Nobody", None, None)).unwrap_err();
     assert_eq!(e.code(), "player_not_found");
     h.clock.advance(Duration::from_secs(1));
-    block_on(h.arcade.report("sus", Some(&id), Some("too good"))).unwrap();
+    block_on(
+        h.arcade
+            .report("sus", Some(ReportedScore::Session(&id)), Some("too good")),
+    )
+    .unwrap();
     h.clock.advance(Duration::from_secs(1));
     block_on(h.arcade.report("Sus", None, Some("rude name"))).unwrap();
     let all = Limit::parse(None).unwrap();

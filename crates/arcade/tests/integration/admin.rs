@@ -432,6 +432,77 @@ async fn a_renamed_player_plays_on_under_the_new_name_and_the_old_one_can_be_blo
 }
 
 #[tokio::test]
+async fn a_score_is_reported_as_the_board_shows_it() {
+    let app = spawn_app().await;
+    let (status, finished, _, token) = app.play_game("egg-catcher", "Shown", None, 80).await;
+    assert_eq!(status, StatusCode::OK);
+    app.clock.advance(Duration::from_secs(5));
+    let (status, later, _, _) = app
+        .play_game("egg-catcher", "Shown", token.as_deref(), 20)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The board shows the better of the two (the earlier on a tie).
+    let best = if later["score"].as_u64() > finished["score"].as_u64() {
+        later
+    } else {
+        finished
+    };
+    let wanted = best["score"].as_u64().unwrap();
+    let entry = {
+        let mut found = Value::Null;
+        for _ in 0..100 {
+            let board: Value = app
+                .get("/api/games/egg-catcher/leaderboard")
+                .await
+                .json()
+                .await
+                .unwrap();
+            found = board["entries"][0].clone();
+            if found["score"] == wanted {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        found
+    };
+    assert_eq!(entry["score"], wanted, "{entry}");
+    let report = |score: &Value, at: &Value| json!({"player": "shown", "game": "egg-catcher", "score": score, "achieved_at": at});
+    let r = app
+        .post_json(
+            "/api/reports",
+            &report(&entry["score"], &entry["achieved_at"]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = app
+        .post_json(
+            "/api/reports",
+            &report(&json!(wanted + 1), &entry["achieved_at"]),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .post_json(
+            "/api/reports",
+            &json!({"player": "shown", "game": "egg-catcher", "score": wanted}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["type"], "invalid_report", "{problem}");
+    let operator = operator_token(&app, "ann");
+    let queue: Value = admin_get(&app, "/api/admin/review", &operator)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{queue}");
+    assert_eq!(items[0]["session_id"], best["session_id"], "{queue}");
+    assert_eq!(items[0]["score"], wanted);
+}
+
+#[tokio::test]
 async fn reports_wait_in_the_review_queue_until_an_operator_resolves_them() {
     let app = spawn_app().await;
     let (status, finished, _, _) = app.play_game("egg-catcher", "Sly", None, 80).await;

@@ -16,7 +16,7 @@
 //! too, at its next answer from the cache, so a cache that was only out of reach for a while
 //! does not keep an old picture.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,12 +41,17 @@ const STORE_ANSWERS_AT_ONCE: usize = 4;
 /// finishes during an outage queues, a machine too busy to keep up sheds the excess.
 const STORE_TURN_WAIT: Duration = Duration::from_millis(500);
 
+/// Entries set on boards while they are rebuilt, by board: set again over the rebuild's
+/// snapshot, which may predate them.
+type SetsDuringRebuild = Arc<Mutex<HashMap<BoardKey, Vec<(String, Option<Standing>)>>>>;
+
 pub struct FailoverRankIndex {
     cache: Arc<dyn RankIndex>,
     truth: Arc<dyn RankIndex>,
     scores: Arc<dyn ScoreStore>,
     clock: Arc<dyn Clock>,
     rebuilding: Arc<Mutex<HashSet<BoardKey>>>,
+    sets_during_rebuild: SetsDuringRebuild,
     /// Boards the cache missed a change of, until a rebuild succeeds; `any_stale` spares the
     /// lock when there are none.
     stale: Arc<Mutex<HashSet<BoardKey>>>,
@@ -78,6 +83,7 @@ impl FailoverRankIndex {
             scores,
             clock,
             rebuilding: Arc::default(),
+            sets_during_rebuild: Arc::default(),
             stale: Arc::default(),
             any_stale: Arc::default(),
             store_answers: Semaphore::new(STORE_ANSWERS_AT_ONCE),
@@ -178,6 +184,9 @@ impl FailoverRankIndex {
                 return; // one rebuild per board at a time in this process
             }
         }
+        if let Ok(mut sets) = self.sets_during_rebuild.lock() {
+            sets.insert(board.clone(), Vec::new());
+        }
         let (cache, scores, clock, busy, board) = (
             self.cache.clone(),
             self.scores.clone(),
@@ -185,9 +194,25 @@ impl FailoverRankIndex {
             self.rebuilding.clone(),
             board.clone(),
         );
+        let sets = self.sets_during_rebuild.clone();
         let (stale, any_stale) = (self.stale.clone(), self.any_stale.clone());
         tokio::spawn(async move {
-            match rebuild(cache.as_ref(), scores.as_ref(), clock.as_ref(), &board).await {
+            let rebuilt = rebuild(
+                cache.as_ref(),
+                scores.as_ref(),
+                clock.as_ref(),
+                &board,
+                || {
+                    sets.lock()
+                        .map(|mut s| s.get_mut(&board).map(std::mem::take).unwrap_or_default())
+                        .unwrap_or_default()
+                },
+            )
+            .await;
+            if let Ok(mut s) = sets.lock() {
+                s.remove(&board);
+            }
+            match rebuilt {
                 Ok(n) => {
                     if let Ok(mut stale) = stale.lock() {
                         stale.remove(&board);
@@ -223,18 +248,24 @@ impl FailoverRankIndex {
     }
 }
 
-/// Load the board from a snapshot, then submit again whatever changed since shortly before
-/// the snapshot (best-only submits make repeats harmless).
-pub async fn rebuild(
+/// Load the board from a snapshot; set again the entries `set_meanwhile` gives (an operator's
+/// changes made while the snapshot was read and loaded, which it may predate: a player taken
+/// off would be back); then submit again whatever changed since shortly before the snapshot
+/// (best-only submits make repeats harmless, and keep a finish the sets would undo).
+async fn rebuild(
     cache: &dyn RankIndex,
     scores: &dyn ScoreStore,
     clock: &dyn Clock,
     board: &BoardKey,
+    set_meanwhile: impl FnOnce() -> Vec<(String, Option<Standing>)>,
 ) -> Result<usize, BackendError> {
     let started = clock.now();
     let standings = scores.best_standings(board, None).await?;
     let n = standings.len();
     cache.load(board, standings).await?;
+    for (key, standing) in set_meanwhile() {
+        cache.set(board, &key, standing).await?;
+    }
     let since = Timestamp(started.0 - CATCH_UP_MARGIN.as_millis() as i64);
     for s in scores.best_standings(board, Some(since)).await? {
         cache.submit(board, s).await?;
@@ -299,7 +330,13 @@ impl RankIndex for FailoverRankIndex {
         key: &str,
         standing: Option<Standing>,
     ) -> Result<(), BackendError> {
-        match self.cache.set(board, key, standing).await {
+        let result = self.cache.set(board, key, standing.clone()).await;
+        if let Ok(mut sets) = self.sets_during_rebuild.lock()
+            && let Some(meanwhile) = sets.get_mut(board)
+        {
+            meanwhile.push((key.to_owned(), standing));
+        }
+        match result {
             Err(e) if e.kind() != BackendErrorKind::NotLoaded => {
                 self.missed(board, &e);
                 Ok(())
@@ -326,6 +363,7 @@ impl RankIndex for FailoverRankIndex {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    use arcade_domain::ranks::RankedBoard;
     use arcade_domain::time::{Period, SystemClock};
 
     use super::*;
@@ -420,6 +458,102 @@ mod tests {
             };
             count.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    /// A rank index in memory whose loads wait for the test to open `gate`.
+    struct GatedIndex {
+        boards: Mutex<HashMap<BoardKey, RankedBoard>>,
+        gate: Semaphore,
+    }
+
+    impl GatedIndex {
+        fn new() -> Self {
+            Self {
+                boards: Mutex::default(),
+                gate: Semaphore::new(0),
+            }
+        }
+
+        fn board<T>(&self, board: &BoardKey, f: impl FnOnce(&mut RankedBoard) -> T) -> T {
+            f(self
+                .boards
+                .lock()
+                .unwrap()
+                .entry(board.clone())
+                .or_default())
+        }
+    }
+
+    #[async_trait]
+    impl RankIndex for GatedIndex {
+        async fn submit(&self, b: &BoardKey, s: Standing) -> Result<Submission, BackendError> {
+            Ok(self.board(b, |board| board.submit(s)))
+        }
+        async fn page(
+            &self,
+            b: &BoardKey,
+            after: Option<&Standing>,
+            limit: usize,
+        ) -> Result<Vec<Ranked>, BackendError> {
+            Ok(self.board(b, |board| board.page(after, limit)))
+        }
+        async fn get(&self, b: &BoardKey, key: &str) -> Result<Option<Ranked>, BackendError> {
+            Ok(self.board(b, |board| board.get(key)))
+        }
+        async fn around(
+            &self,
+            b: &BoardKey,
+            key: &str,
+            before: usize,
+            after: usize,
+        ) -> Result<Vec<Ranked>, BackendError> {
+            Ok(self.board(b, |board| board.around(key, before, after)))
+        }
+        async fn set(
+            &self,
+            b: &BoardKey,
+            key: &str,
+            standing: Option<Standing>,
+        ) -> Result<(), BackendError> {
+            self.board(b, |board| board.set(key, standing));
+            Ok(())
+        }
+        async fn load(&self, b: &BoardKey, standings: Vec<Standing>) -> Result<(), BackendError> {
+            self.gate.acquire().await.unwrap().forget();
+            self.board(b, |board| *board = RankedBoard::from_standings(standings));
+            Ok(())
+        }
+        async fn ping(&self) -> Result<(), BackendError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entry_set_while_the_board_is_rebuilt_outlives_the_older_snapshot() {
+        let scores = SqliteStore::open_url("sqlite::memory:").await.unwrap();
+        let cache = Arc::new(GatedIndex::new());
+        let ranks = FailoverRankIndex::new(
+            cache.clone(),
+            Arc::new(TestIndex::new(false)),
+            Arc::new(scores),
+            Arc::new(SystemClock),
+            Arc::new(Fallbacks::default()),
+        );
+        let board = BoardKey::current("egg-catcher", Period::All, Timestamp(0));
+        // The rebuild reads its snapshot (nobody), then waits to load it; an operator's change
+        // sets an entry meanwhile, which the snapshot predates.
+        ranks.rebuild_in_background(&board);
+        let ann = Standing {
+            score: 30,
+            achieved_at_ms: 1,
+            player_key: "ann".to_owned(),
+            player_name: "Ann".to_owned(),
+        };
+        ranks.set(&board, "ann", Some(ann.clone())).await.unwrap();
+        cache.gate.add_permits(1);
+        ranks.settle().await;
+        let kept = cache.get(&board, "ann").await.unwrap();
+        assert_eq!(kept.map(|r| r.standing), Some(ann));
     }
 
     #[test]

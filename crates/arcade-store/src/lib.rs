@@ -31,7 +31,7 @@ mod sqlite_player_data;
 mod sqlite_retention;
 mod sqlite_seasons;
 
-pub use failover_ranks::{FailoverRankIndex, rebuild};
+pub use failover_ranks::FailoverRankIndex;
 pub use postgres::{PgSettings, PostgresStore};
 pub use postgres_retention::RETENTION_LOCK;
 pub use sqlite::SqliteStore;

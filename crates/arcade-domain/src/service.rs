@@ -834,7 +834,7 @@ mod seasons;
 pub use admin::{AuditPage, CreatedOperator};
 pub use name_rules::{CHECK_SCAN, DeniedName, NameCheckPage, Reloaded};
 pub use player_data::{ErasureReceipt, PLAYER_ACTOR};
-pub use review::ReportedScore;
+pub use review::ShownScore;
 pub use seasons::SeasonBoardPage;
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use arcade_domain::DomainError;
 use arcade_domain::admin::{AuditRecord, Operator};
 use arcade_domain::query::Limit;
-use arcade_domain::service::ReportedScore;
+use arcade_domain::service::ShownScore;
 use axum::Json;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -453,20 +453,28 @@ pub struct ReportRequest {
     /// The reported player's name.
     #[schema(format = "player-name", min_length = 1, max_length = 256)]
     pub player: String,
-    /// The reported score's session id (as the player's history shows it), when a score is
-    /// reported by it.
+    /// The reported score's session id, as the player's history shows it.
     #[schema(value_type = Option<uuid::Uuid>)]
     pub session_id: Option<String>,
-    /// A score reported as a board shows it: `game`, `score` and `achieved_at` together name
-    /// it (instead of `session_id`).
-    pub game: Option<String>,
-    pub score: Option<u64>,
-    /// RFC 3339, as the board entry gives it.
-    #[schema(format = DateTime)]
-    pub achieved_at: Option<String>,
+    /// The reported score as a board shows it (with `session_id` too, both must name the
+    /// same score).
+    #[schema(nullable)]
+    pub shown: Option<ShownScoreRequest>,
     /// Why (one line without control characters, at most 500 characters).
     #[schema(max_length = 500, pattern = "^[^\\x00-\\x1F\\x7F]*$")]
     pub reason: Option<String>,
+}
+
+/// A score as a board entry shows it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShownScoreRequest {
+    /// The game's id.
+    pub game: String,
+    pub score: u64,
+    /// RFC 3339, as the board entry gives it.
+    #[schema(format = DateTime)]
+    pub achieved_at: String,
 }
 
 /// Report a name or a score: it waits in the review queue for an operator. Nothing of who
@@ -476,9 +484,9 @@ pub struct ReportRequest {
     responses(
         (status = 202, description = "Reported: an operator will look at it"),
         (status = 400, description = "Malformed JSON or session id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such player (`player_not_found`) or score of theirs (`score_not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such player (`player_not_found`), game (`unknown_game`) or score of theirs (`score_not_found`, also when `session_id` and `shown` name two scores)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as `application/json` (`unsupported_media_type`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A bad name or reason (`invalid_player_name`, `invalid_reason`), or a score named neither by its session id nor by game, score and achieved_at together (`invalid_report`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name or reason (`invalid_player_name`, `invalid_reason`), or a shown score's `achieved_at` not a date and time (`invalid_report`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many reports from this client (`rate_limited`); see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Storage unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -489,31 +497,19 @@ pub async fn report(
     ApiJson(body): ApiJson<ReportRequest>,
 ) -> Result<StatusCode, ApiError> {
     limiter.0.0.check(ip)?;
-    let score = match (
-        body.session_id.as_deref(),
-        body.game.as_deref(),
-        body.score,
-        body.achieved_at.as_deref(),
-    ) {
-        (None, None, None, None) => None,
-        (Some(id), None, None, None) => Some(ReportedScore::Session(id)),
-        (None, Some(game), Some(score), Some(achieved_at)) => Some(ReportedScore::Shown {
-            game,
-            score,
-            achieved_at,
-        }),
-        _ => {
-            return Err(DomainError::InvalidReport(
-                "a reported score is named by its session_id, or by game, score and \
-                 achieved_at together as a board shows it"
-                    .to_owned(),
-            )
-            .into());
-        }
-    };
+    let shown = body.shown.as_ref().map(|s| ShownScore {
+        game: &s.game,
+        score: s.score,
+        achieved_at: &s.achieved_at,
+    });
     state
         .arcade
-        .report(&body.player, score, body.reason.as_deref())
+        .report(
+            &body.player,
+            body.session_id.as_deref(),
+            shown,
+            body.reason.as_deref(),
+        )
         .await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -119,7 +119,7 @@ export const api = {
   report: (player, reason) => request('POST', '/api/reports', reason ? { player, reason } : { player }),
 
   /** Report a score as a board shows it (its game, score and time) for an operator's review. */
-  reportScore: (game, entry) => request('POST', '/api/reports', { player: entry.player, game, score: entry.score, achieved_at: entry.achieved_at }),
+  reportScore: (game, entry) => request('POST', '/api/reports', { player: entry.player, shown: { game, score: entry.score, achieved_at: entry.achieved_at } }),
 
   /** Everything the arcade keeps of the player whose token this is. */
   exportOwnData: (player, token) => request('GET', `/api/players/${enc(player)}/export`, undefined, { token }),

@@ -6,7 +6,7 @@ use crate::admin::{
     AdminAction, NewAudit, NewReport, Resolution, ReviewDepth, ReviewItem, parse_reason,
 };
 use crate::name::PlayerName;
-use crate::ports::HistoryCursor;
+use crate::ports::{HistoryCursor, PlayerRecord};
 use crate::query::Limit;
 use crate::season::parse_instant;
 use crate::session::SessionId;
@@ -17,25 +17,23 @@ use super::Arcade;
 /// How many of a player's scores of one instant a report looks through for the one shown.
 const SAME_INSTANT: usize = 8;
 
-/// The score a report names: by its session id (as a player's history shows it), or as a
-/// board shows it (the game, the score and when it was achieved).
+/// A score as a board shows it: the game, the score and when it was achieved.
 #[derive(Debug, Clone, Copy)]
-pub enum ReportedScore<'a> {
-    Session(&'a str),
-    Shown {
-        game: &'a str,
-        score: u64,
-        achieved_at: &'a str,
-    },
+pub struct ShownScore<'a> {
+    pub game: &'a str,
+    pub score: u64,
+    pub achieved_at: &'a str,
 }
 
 impl Arcade {
-    /// A player's report of a name (and, when given, one of its scores), for review. Nothing
-    /// of who reported is kept.
+    /// A player's report of a name (and, when given, one of its scores), for review. The score
+    /// is named by its session id (as the player's history shows it), or as a board shows it;
+    /// both may be given when they name the same score. Nothing of who reported is kept.
     pub async fn report(
         &self,
         player: &str,
-        score: Option<ReportedScore<'_>>,
+        session_id: Option<&str>,
+        shown: Option<ShownScore<'_>>,
         reason: Option<&str>,
     ) -> Result<(), DomainError> {
         let reason = parse_reason(reason)?;
@@ -46,47 +44,27 @@ impl Arcade {
             .find_player(name.key())
             .await?
             .ok_or_else(|| DomainError::PlayerNotFound(name.as_str().to_owned()))?;
-        let session_id = match score {
+        let by_id = match session_id {
             None => None,
-            Some(ReportedScore::Session(raw)) => {
+            Some(raw) => {
                 let id = SessionId::parse(raw)?;
                 match self.ports.scores.score_by_session(id).await? {
                     Some(row) if row.player_key == record.key => Some(id),
                     _ => return Err(DomainError::ScoreNotFound(id.to_string())),
                 }
             }
-            Some(ReportedScore::Shown {
-                game,
-                score,
-                achieved_at,
-            }) => {
-                let game = self.game(game)?;
-                let at = parse_instant("achieved_at", achieved_at)
-                    .map_err(|e| DomainError::InvalidReport(e.to_string()))?;
-                // The player's scores of that instant: those achieved before the next
-                // millisecond, newest first (a session id sorts after none at all).
-                let cursor = HistoryCursor {
-                    achieved_at: Timestamp(at.0.saturating_add(1)),
-                    session_id: SessionId(uuid::Uuid::nil()),
-                };
-                let shown = self
-                    .ports
-                    .scores
-                    .history(game.id(), &record.key, Some(&cursor), SAME_INSTANT)
-                    .await?
-                    .into_iter()
-                    .find(|r| r.achieved_at == at && u64::from(r.score) == score);
-                match shown {
-                    Some(row) => Some(row.session_id),
-                    None => {
-                        return Err(DomainError::ScoreNotFound(format!(
-                            "{score} of {} in {} at {achieved_at}",
-                            record.name,
-                            game.id()
-                        )));
-                    }
-                }
+        };
+        let by_board = match shown {
+            None => None,
+            Some(shown) => Some(self.shown_score(&record, shown).await?),
+        };
+        let session_id = match (by_id, by_board) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(DomainError::ScoreNotFound(format!(
+                    "{a} (the score shown is another one)"
+                )));
             }
+            (a, b) => a.or(b),
         };
         self.ports
             .admin
@@ -98,6 +76,40 @@ impl Arcade {
             })
             .await?;
         Ok(())
+    }
+
+    /// The session of the player's score a board shows: theirs in that game, of that score,
+    /// achieved at that instant.
+    async fn shown_score(
+        &self,
+        record: &PlayerRecord,
+        shown: ShownScore<'_>,
+    ) -> Result<SessionId, DomainError> {
+        let game = self.game(shown.game)?;
+        let at = parse_instant("achieved_at", shown.achieved_at)
+            .map_err(|e| DomainError::InvalidReport(e.to_string()))?;
+        // The player's scores of that instant: those achieved before the next millisecond,
+        // newest first (a session id sorts after none at all).
+        let cursor = HistoryCursor {
+            achieved_at: Timestamp(at.0.saturating_add(1)),
+            session_id: SessionId(uuid::Uuid::nil()),
+        };
+        self.ports
+            .scores
+            .history(game.id(), &record.key, Some(&cursor), SAME_INSTANT)
+            .await?
+            .into_iter()
+            .find(|r| r.achieved_at == at && u64::from(r.score) == shown.score)
+            .map(|r| r.session_id)
+            .ok_or_else(|| {
+                DomainError::ScoreNotFound(format!(
+                    "{} of {} in {} at {}",
+                    shown.score,
+                    record.name,
+                    game.id(),
+                    shown.achieved_at
+                ))
+            })
     }
 
     /// The items waiting for review, oldest first.

@@ -2253,28 +2253,45 @@ fn a_score_is_reported_as_a_board_shows_it() {
     h.finish(&later, batch).unwrap();
     let at = receipt.achieved_at.to_rfc3339();
     let at = at.as_str();
-    let shown = |score: u64, achieved_at| ReportedScore::Shown {
+    let shown = |score: u64, achieved_at| ShownScore {
         game: GAME,
         score,
         achieved_at,
     };
     let score = u64::from(receipt.score);
-    block_on(h.arcade.report("shown", Some(shown(score, at)), None)).unwrap();
+    block_on(h.arcade.report("shown", None, Some(shown(score, at)), None)).unwrap();
+    let id = receipt.session_id.to_string();
+    block_on(
+        h.arcade
+            .report("shown", Some(&id), Some(shown(score, at)), None),
+    )
+    .unwrap();
     let queue = block_on(h.arcade.review_queue(Limit::parse(None).unwrap())).unwrap();
-    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(queue.len(), 2, "{queue:?}");
     assert_eq!(
         queue[0].session_id,
         Some(receipt.session_id),
         "the earlier score, not the later one"
     );
-    let e = block_on(h.arcade.report("shown", Some(shown(score + 1, at)), None)).unwrap_err();
+    let e = block_on(
+        h.arcade
+            .report("shown", None, Some(shown(score + 1, at)), None),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "score_not_found");
     let e = block_on(
         h.arcade
-            .report("shown", Some(shown(score, "yesterday")), None),
+            .report("shown", None, Some(shown(score, "yesterday")), None),
     )
     .unwrap_err();
     assert_eq!(e.code(), "invalid_report");
+    let other = later.session.id.to_string();
+    let e = block_on(
+        h.arcade
+            .report("shown", Some(&other), Some(shown(score, at)), None),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "score_not_found", "two names of two scores");
 }
 
 #[test]
@@ -2285,16 +2302,12 @@ fn reports_and_flagged_scores_wait_in_the_queue_until_resolved() {
     let receipt = h.finish(&started, batch).unwrap();
     lock(&h.scores.rows)[0].flags = vec!["fast_reactions".to_owned()];
     let id = receipt.session_id.to_string();
-    let e = block_on(h.arcade.report("Nobody", None, None)).unwrap_err();
+    let e = block_on(h.arcade.report("Nobody", None, None, None)).unwrap_err();
     assert_eq!(e.code(), "player_not_found");
     h.clock.advance(Duration::from_secs(1));
-    block_on(
-        h.arcade
-            .report("sus", Some(ReportedScore::Session(&id)), Some("too good")),
-    )
-    .unwrap();
+    block_on(h.arcade.report("sus", Some(&id), None, Some("too good"))).unwrap();
     h.clock.advance(Duration::from_secs(1));
-    block_on(h.arcade.report("Sus", None, Some("rude name"))).unwrap();
+    block_on(h.arcade.report("Sus", None, None, Some("rude name"))).unwrap();
     let all = Limit::parse(None).unwrap();
     let queue = block_on(h.arcade.review_queue(all)).unwrap();
     assert_eq!(queue.len(), 3, "{queue:?}");

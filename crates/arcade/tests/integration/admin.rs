@@ -442,10 +442,10 @@ async fn a_score_is_reported_as_the_board_shows_it() {
         .await;
     assert_eq!(status, StatusCode::OK);
     // The board shows the better of the two (the earlier on a tie).
-    let best = if later["score"].as_u64() > finished["score"].as_u64() {
-        later
+    let (best, other) = if later["score"].as_u64() > finished["score"].as_u64() {
+        (later, finished)
     } else {
-        finished
+        (finished, later)
     };
     let wanted = best["score"].as_u64().unwrap();
     let entry = {
@@ -466,7 +466,10 @@ async fn a_score_is_reported_as_the_board_shows_it() {
         found
     };
     assert_eq!(entry["score"], wanted, "{entry}");
-    let report = |score: &Value, at: &Value| json!({"player": "shown", "game": "egg-catcher", "score": score, "achieved_at": at});
+    let report = |score: &Value, at: &Value| {
+        let shown = json!({"game": "egg-catcher", "score": score, "achieved_at": at});
+        json!({"player": "shown", "shown": shown})
+    };
     let r = app
         .post_json(
             "/api/reports",
@@ -484,12 +487,17 @@ async fn a_score_is_reported_as_the_board_shows_it() {
     let r = app
         .post_json(
             "/api/reports",
-            &json!({"player": "shown", "game": "egg-catcher", "score": wanted}),
+            &report(&entry["score"], &json!("yesterday")),
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem: Value = r.json().await.unwrap();
     assert_eq!(problem["type"], "invalid_report", "{problem}");
+    // A session id and a shown score naming two scores name none.
+    let mut mismatched = report(&entry["score"], &entry["achieved_at"]);
+    mismatched["session_id"] = other["session_id"].clone();
+    let r = app.post_json("/api/reports", &mismatched).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let operator = operator_token(&app, "ann");
     let queue: Value = admin_get(&app, "/api/admin/review", &operator)
         .await

@@ -769,7 +769,20 @@ impl Arcade {
 }
 
 /// The page of `board` read as `entries` (one more than `limit` when there are more).
-fn board_page(board: BoardKey, mut entries: Vec<Ranked>, limit: Limit) -> BoardPage {
+fn board_page(board: BoardKey, entries: Vec<Ranked>, limit: Limit) -> BoardPage {
+    let (entries, next_cursor) = board_entries(entries, limit);
+    BoardPage {
+        game: board.game,
+        period: board.period,
+        bucket: board.bucket,
+        entries,
+        next_cursor,
+    }
+}
+
+/// A board's entries read one more than `limit` (when there are more), cut to `limit`, with
+/// the cursor of the next page if there is one.
+fn board_entries(mut entries: Vec<Ranked>, limit: Limit) -> (Vec<Ranked>, Option<String>) {
     let next_cursor = if entries.len() > limit.get() {
         entries.truncate(limit.get());
         entries
@@ -778,13 +791,7 @@ fn board_page(board: BoardKey, mut entries: Vec<Ranked>, limit: Limit) -> BoardP
     } else {
         None
     };
-    BoardPage {
-        game: board.game,
-        period: board.period,
-        bucket: board.bucket,
-        entries,
-        next_cursor,
-    }
+    (entries, next_cursor)
 }
 
 fn standing_of(row: &ScoreRow) -> Standing {

@@ -140,7 +140,7 @@ impl Arcade {
         // Whether it is over is decided before the read: a page read as the season ends is
         // served as a running one's, never cached as final with a score missing.
         let finished = season.is_finished(self.now());
-        let mut entries = self
+        let entries = self
             .ports
             .seasons
             .season_page(
@@ -150,14 +150,7 @@ impl Arcade {
                 limit.get() + 1,
             )
             .await?;
-        let next_cursor = if entries.len() > limit.get() {
-            entries.truncate(limit.get());
-            entries
-                .last()
-                .map(|r| query::encode_board_cursor(&r.standing))
-        } else {
-            None
-        };
+        let (entries, next_cursor) = super::board_entries(entries, limit);
         Ok(SeasonBoardPage {
             game: game.id().to_owned(),
             season,

@@ -14,11 +14,10 @@ use arcade_domain::time::{BoardKey, Timestamp};
 use arcade_domain::token::TokenDigest;
 use async_trait::async_trait;
 
-use crate::outbox::{EventRow, now_ms};
 use crate::postgres::PostgresStore;
 use crate::rows::{
-    self, AuditRow, BestRow, OperatorRecord, ReviewRow, audit_query, operator_query,
-    player_bests_query, recompute_bests, review_query,
+    AuditRow, BestRow, OperatorRecord, ReviewRow, audit_query, operator_query, player_bests_query,
+    review_query,
 };
 use crate::{Dialect, backend_error};
 
@@ -26,69 +25,6 @@ const BACKEND: &str = "postgres";
 
 fn err(e: sqlx::Error) -> BackendError {
     backend_error(Dialect::Postgres, e)
-}
-
-/// Write `audit` on `conn` (inside the caller's transaction).
-pub(crate) async fn append_audit(
-    conn: &mut sqlx::PgConnection,
-    audit: &NewAudit,
-) -> Result<i64, BackendError> {
-    sqlx::query_scalar(
-        "INSERT INTO audit_log (at, actor, action, target, reason, state_before, state_after) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) RETURNING id",
-    )
-    .bind(audit.at.0)
-    .bind(&audit.actor)
-    .bind(audit.action.as_str())
-    .bind(&audit.target)
-    .bind(&audit.reason)
-    .bind(rows::encode_state(BACKEND, audit.before.as_ref())?)
-    .bind(rows::encode_state(BACKEND, audit.after.as_ref())?)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(err)
-}
-
-/// Put `events` in the outbox, ready at once, inside the caller's transaction.
-pub(crate) async fn add_events(
-    conn: &mut sqlx::PgConnection,
-    events: &[Event],
-) -> Result<(), BackendError> {
-    let now = now_ms();
-    for event in events {
-        let row = EventRow::of(BACKEND, event)?;
-        sqlx::query(
-            "INSERT INTO outbox (id, subject, payload, created_at, available_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(row.id)
-        .bind(row.subject)
-        .bind(&row.payload)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *conn)
-        .await
-        .map_err(err)?;
-    }
-    Ok(())
-}
-
-/// Drop the player's bests and recompute them from their scores (none while hidden).
-async fn rebuild_bests(
-    conn: &mut sqlx::PgConnection,
-    player_key: &str,
-) -> Result<(), BackendError> {
-    sqlx::query("DELETE FROM best_scores WHERE player_key = $1")
-        .bind(player_key)
-        .execute(&mut *conn)
-        .await
-        .map_err(err)?;
-    sqlx::query(recompute_bests!("$1"))
-        .bind(player_key)
-        .execute(&mut *conn)
-        .await
-        .map_err(err)?;
-    Ok(())
 }
 
 #[async_trait]
@@ -117,7 +53,7 @@ impl AdminStore for PostgresStore {
         if !created {
             return Ok(false);
         }
-        append_audit(&mut tx, audit).await?;
+        Self::append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
     }
@@ -163,7 +99,7 @@ impl AdminStore for PostgresStore {
         if !revoked {
             return Ok(false);
         }
-        append_audit(&mut tx, audit).await?;
+        Self::append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
     }
@@ -188,9 +124,9 @@ impl AdminStore for PostgresStore {
         if !found {
             return Ok(false);
         }
-        rebuild_bests(&mut tx, player_key).await?;
-        append_audit(&mut tx, audit).await?;
-        add_events(&mut tx, events).await?;
+        Self::rebuild_bests(&mut tx, player_key).await?;
+        Self::append_audit(&mut tx, audit).await?;
+        Self::add_events(&mut tx, events).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
     }
@@ -214,7 +150,7 @@ impl AdminStore for PostgresStore {
         if !found {
             return Ok(false);
         }
-        append_audit(&mut tx, audit).await?;
+        Self::append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
     }
@@ -236,9 +172,9 @@ impl AdminStore for PostgresStore {
         let Some(player) = player else {
             return Ok(false);
         };
-        rebuild_bests(&mut tx, &player).await?;
-        append_audit(&mut tx, audit).await?;
-        add_events(&mut tx, events).await?;
+        Self::rebuild_bests(&mut tx, &player).await?;
+        Self::append_audit(&mut tx, audit).await?;
+        Self::add_events(&mut tx, events).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
     }
@@ -313,8 +249,8 @@ impl AdminStore for PostgresStore {
             .await
             .map_err(err)?;
         }
-        append_audit(&mut tx, audit).await?;
-        add_events(&mut tx, events).await?;
+        Self::append_audit(&mut tx, audit).await?;
+        Self::add_events(&mut tx, events).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
     }
@@ -423,7 +359,7 @@ impl AdminStore for PostgresStore {
         if !resolved {
             return Ok(false);
         }
-        append_audit(&mut tx, audit).await?;
+        Self::append_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(err)?;
         Ok(true)
     }

@@ -11,7 +11,7 @@ use arcade_domain::session::SessionId;
 use arcade_domain::time::Timestamp;
 use sqlx::PgPool;
 
-use crate::postgres_admin::{add_events, append_audit};
+use crate::postgres::PostgresStore;
 use crate::rows::{PlayerRow, ScoreRecord, outbox_needle, player_query, score_query};
 use crate::{Dialect, backend_error};
 
@@ -190,8 +190,8 @@ pub(crate) async fn erase_player(
         .await
         .map_err(err)?;
     }
-    append_audit(&mut tx, audit).await?;
-    add_events(&mut tx, events).await?;
+    PostgresStore::append_audit(&mut tx, audit).await?;
+    PostgresStore::add_events(&mut tx, events).await?;
     tx.commit().await.map_err(err)?;
     Ok(Some(Erased { scores, reports }))
 }

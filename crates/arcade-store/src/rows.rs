@@ -403,17 +403,6 @@ impl From<AuditRow> for AuditRecord {
     }
 }
 
-/// An audit record's states as both stores write them: JSON text, or none.
-pub(crate) fn encode_state(
-    backend: &'static str,
-    state: Option<&serde_json::Value>,
-) -> Result<Option<String>, BackendError> {
-    state
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| BackendError::defect(backend, "cannot encode an audit state").with_source(e))
-}
-
 /// A stored count (score, ticks, rules version) as the domain's `u32`. Both stores write
 /// `u32`s, so the clamping only guards against rows written by hand.
 /// What an outbox payload (an event as JSON) holds when the event names `player`: its

@@ -14,7 +14,6 @@ use uuid::fmt::Hyphenated;
 
 use crate::rows::{PlayerRow, ScoreRecord, outbox_needle, player_query, score_query};
 use crate::sqlite::SqliteStore;
-use crate::sqlite_admin::{add_events, append_audit};
 use crate::{Dialect, backend_error};
 
 const BACKEND: &str = "sqlite";
@@ -202,8 +201,8 @@ pub(crate) async fn erase_player(
         .await
         .map_err(err)?;
     }
-    append_audit(&mut tx, audit).await?;
-    add_events(&mut tx, events).await?;
+    SqliteStore::append_audit(&mut tx, audit).await?;
+    SqliteStore::add_events(&mut tx, events).await?;
     tx.commit().await.map_err(err)?;
     Ok(Some(Erased { scores, reports }))
 }

@@ -1,6 +1,7 @@
-//! What differs between the two databases for the stores written once for both (`names`,
-//! `seasons`, and in `admin` the writes beside an operator's change): the pools and how a
-//! write begins ([`Backend`]), the column types that differ, and span names.
+//! What differs between the two databases for the stores written once for both (`admin`,
+//! `names`, `player_data`, `seasons`): the pools and how a transaction begins ([`Backend`]),
+//! the column types that differ, span names, and where the SQL itself differs, the two texts
+//! side by side ([`pick!`]).
 //!
 //! A store trait's implementation is written once, as a macro that expands one `impl` per
 //! backend (`sqlite` or `postgres`); each expansion is ordinary code on a concrete store, so
@@ -49,6 +50,10 @@ pub(crate) trait Backend {
     /// writer's commit.
     async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>, BackendError>;
 
+    /// A transaction that reads several tables as of one moment, on the fresh reads.
+    /// SQLite's reads one snapshot anyway; PostgreSQL's is made repeatable read and read only.
+    async fn begin_snapshot(&self) -> Result<Transaction<'static, Self::Db>, BackendError>;
+
     /// The domain's error for a database error of this backend.
     fn err(e: sqlx::Error) -> BackendError {
         backend_error(Self::DIALECT, e)
@@ -86,6 +91,10 @@ impl Backend for SqliteStore {
             .await
             .map_err(Self::err)
     }
+
+    async fn begin_snapshot(&self) -> Result<Transaction<'static, Sqlite>, BackendError> {
+        self.reads.begin().await.map_err(Self::err)
+    }
 }
 
 impl Backend for PostgresStore {
@@ -112,6 +121,27 @@ impl Backend for PostgresStore {
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, BackendError> {
         self.pool().begin().await.map_err(Self::err)
     }
+
+    async fn begin_snapshot(&self) -> Result<Transaction<'static, Postgres>, BackendError> {
+        let mut tx = self.pool().begin().await.map_err(Self::err)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(Self::err)?;
+        Ok(tx)
+    }
+}
+
+/// The branch of the backend named first: `pick!(sqlite, sqlite: a, postgres: b)` is `a`.
+/// For what genuinely differs (SQL the other database does not read, a step only one needs),
+/// kept side by side in the code written once.
+macro_rules! pick {
+    (sqlite, sqlite: $sqlite:expr, postgres: $postgres:expr $(,)?) => {
+        $sqlite
+    };
+    (postgres, sqlite: $sqlite:expr, postgres: $postgres:expr $(,)?) => {
+        $postgres
+    };
 }
 
 /// The span names of a store's methods, each as a const for
@@ -125,7 +155,7 @@ macro_rules! span_names {
     };
 }
 
-pub(crate) use span_names;
+pub(crate) use {pick, span_names};
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 //! waiting for the bus, written with the changes they report (`postgres_outbox`,
 //! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
 //! `sqlite_admin`, and in `admin` what every change writes beside it), and what they keep of
-//! each player, exported or erased (`postgres_player_data`, `sqlite_player_data`); and the
+//! each player, exported or erased (`player_data`); and the
 //! name deny list (`names`); the retention of replays and histories (`postgres_retention`,
 //! `sqlite_retention`); and seasons with their boards (`seasons`). What is written once for
 //! both databases takes what differs from `dialect`. Migrations live in
@@ -18,10 +18,10 @@ mod failover_ranks;
 mod group_commit;
 mod names;
 mod outbox;
+mod player_data;
 mod postgres;
 mod postgres_admin;
 mod postgres_outbox;
-mod postgres_player_data;
 mod postgres_ranks;
 mod postgres_retention;
 mod rows;
@@ -29,7 +29,6 @@ mod seasons;
 mod sqlite;
 mod sqlite_admin;
 mod sqlite_outbox;
-mod sqlite_player_data;
 mod sqlite_retention;
 
 pub use failover_ranks::FailoverRankIndex;

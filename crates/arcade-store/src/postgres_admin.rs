@@ -366,7 +366,7 @@ impl AdminStore for PostgresStore {
 
     #[tracing::instrument(name = "postgres.player_data", skip_all, fields(db.system = "postgresql"))]
     async fn player_data(&self, player_key: &str) -> Result<Option<PlayerData>, BackendError> {
-        crate::postgres_player_data::player_data(self.pool(), player_key).await
+        self.read_player_data(player_key).await
     }
 
     #[tracing::instrument(name = "postgres.apply_retention", skip_all, fields(db.system = "postgresql"))]
@@ -386,7 +386,7 @@ impl AdminStore for PostgresStore {
         audit: &NewAudit,
         events: &[Event],
     ) -> Result<Option<Erased>, BackendError> {
-        crate::postgres_player_data::erase_player(self.pool(), erasure, audit, events).await
+        self.erase_player_data(erasure, audit, events).await
     }
 
     #[tracing::instrument(name = "postgres.audit_log", skip_all, fields(db.system = "postgresql"))]

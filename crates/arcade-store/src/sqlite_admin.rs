@@ -394,7 +394,7 @@ impl AdminStore for SqliteStore {
 
     #[tracing::instrument(name = "sqlite.player_data", skip_all, fields(db.system = "sqlite"))]
     async fn player_data(&self, player_key: &str) -> Result<Option<PlayerData>, BackendError> {
-        crate::sqlite_player_data::player_data(self, player_key).await
+        self.read_player_data(player_key).await
     }
 
     #[tracing::instrument(name = "sqlite.apply_retention", skip_all, fields(db.system = "sqlite"))]
@@ -413,7 +413,7 @@ impl AdminStore for SqliteStore {
         audit: &NewAudit,
         events: &[Event],
     ) -> Result<Option<Erased>, BackendError> {
-        crate::sqlite_player_data::erase_player(self, erasure, audit, events).await
+        self.erase_player_data(erasure, audit, events).await
     }
 
     #[tracing::instrument(name = "sqlite.audit_log", skip_all, fields(db.system = "sqlite"))]

@@ -45,6 +45,9 @@ pub(crate) trait Backend {
     /// changed, or what a change's event tells a replica to read again.
     fn fresh_reads(&self) -> &Pool<Self::Db>;
 
+    /// Writes of one statement.
+    fn writes(&self) -> &Pool<Self::Db>;
+
     /// A transaction that writes. SQLite's takes the write lock at once (`BEGIN IMMEDIATE`):
     /// one that began reading and then wrote could not upgrade its lock past a concurrent
     /// writer's commit.
@@ -85,6 +88,10 @@ impl Backend for SqliteStore {
         &self.reads
     }
 
+    fn writes(&self) -> &Pool<Sqlite> {
+        &self.writes
+    }
+
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, BackendError> {
         self.writes
             .begin_with("BEGIN IMMEDIATE")
@@ -115,6 +122,10 @@ impl Backend for PostgresStore {
     }
 
     fn fresh_reads(&self) -> &Pool<Postgres> {
+        self.pool()
+    }
+
+    fn writes(&self) -> &Pool<Postgres> {
         self.pool()
     }
 

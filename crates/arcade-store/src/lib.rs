@@ -3,12 +3,11 @@
 //! the rank indexes answered from them: `postgres_ranks` (boards read from PostgreSQL's
 //! bests) and `failover_ranks` (a cache in front of the store); and the outbox of events
 //! waiting for the bus, written with the changes they report (`postgres_outbox`,
-//! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
-//! `sqlite_admin`, and in `admin` what every change writes beside it), and what they keep of
-//! each player, exported or erased (`player_data`); and the
-//! name deny list (`names`); the retention of replays and histories (`postgres_retention`,
-//! `sqlite_retention`); and seasons with their boards (`seasons`). What is written once for
-//! both databases takes what differs from `dialect`. Migrations live in
+//! `sqlite_outbox`); and operators with the audit log of their actions (`admin`), and what
+//! they keep of each player, exported or erased (`player_data`); and the name deny list
+//! (`names`); the retention of replays and histories (`postgres_retention`,
+//! `sqlite_retention`); and seasons with their boards (`seasons`). The stores written once
+//! for both databases take what differs from `dialect`. Migrations live in
 //! `migrations/<backend>/`.
 
 mod admin;
@@ -20,14 +19,12 @@ mod names;
 mod outbox;
 mod player_data;
 mod postgres;
-mod postgres_admin;
 mod postgres_outbox;
 mod postgres_ranks;
 mod postgres_retention;
 mod rows;
 mod seasons;
 mod sqlite;
-mod sqlite_admin;
 mod sqlite_outbox;
 mod sqlite_retention;
 

@@ -12,9 +12,10 @@ use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Timestamp};
 use arcade_domain::token::TokenDigest;
 use async_trait::async_trait;
+use sqlx::Transaction;
 use sqlx::types::Json;
 
-use crate::dialect::{Backend, Conn, pick, span_names};
+use crate::dialect::{Backend, Conn, Statement, pick, span_names};
 use crate::outbox::{EventRow, now_ms};
 use crate::postgres::PostgresStore;
 use crate::rows::{
@@ -23,12 +24,66 @@ use crate::rows::{
 };
 use crate::sqlite::SqliteStore;
 
-/// The writes beside a change, as associated functions of the store of `$store`.
+/// An operator's change and what it writes beside it (its audit record, its events, the bests
+/// it changes), for the store of `$store`; the seasons' and name rules' changes use them too.
 macro_rules! change_writes {
     ($store:ty) => {
         impl $store {
+            /// A change of one row by `statement`, with its audit record and `events`, in one
+            /// write transaction; whether there was a row to change (a conditional insert that
+            /// found its row there changed none).
+            pub(crate) async fn change_one_row(
+                &self,
+                statement: Statement<'_, Self>,
+                audit: &NewAudit,
+                events: &[Event],
+            ) -> Result<bool, BackendError> {
+                let mut tx = self.begin_write().await?;
+                let changed = statement
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Self::err)?
+                    .rows_affected()
+                    == 1;
+                if !changed {
+                    return Ok(false);
+                }
+                Self::commit_change(tx, audit, events).await?;
+                Ok(true)
+            }
+
+            /// Write the change's `audit` record and `events` in its transaction `tx`, and
+            /// commit it.
+            pub(crate) async fn commit_change(
+                mut tx: Transaction<'static, <Self as Backend>::Db>,
+                audit: &NewAudit,
+                events: &[Event],
+            ) -> Result<(), BackendError> {
+                Self::append_audit(&mut tx, audit).await?;
+                Self::add_events(&mut tx, events).await?;
+                tx.commit().await.map_err(Self::err)
+            }
+
+            /// Keep anybody from claiming the name of `key` from `at` on.
+            pub(crate) async fn block_name(
+                conn: &mut Conn<Self>,
+                key: &str,
+                at: Timestamp,
+            ) -> Result<(), BackendError> {
+                sqlx::query(
+                    "INSERT INTO blocked_names (key, blocked_at) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(at.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(Self::err)?;
+                Ok(())
+            }
+
             /// Write `audit` on `conn` (inside the caller's transaction).
-            pub(crate) async fn append_audit(
+            async fn append_audit(
                 conn: &mut Conn<Self>,
                 audit: &NewAudit,
             ) -> Result<i64, BackendError> {
@@ -50,7 +105,7 @@ macro_rules! change_writes {
             }
 
             /// Put `events` in the outbox, ready at once, inside the caller's transaction.
-            pub(crate) async fn add_events(
+            async fn add_events(
                 conn: &mut Conn<Self>,
                 events: &[Event],
             ) -> Result<(), BackendError> {
@@ -74,7 +129,7 @@ macro_rules! change_writes {
 
             /// Drop the player's bests and recompute them from their scores (none while
             /// hidden).
-            pub(crate) async fn rebuild_bests(
+            async fn rebuild_bests(
                 conn: &mut Conn<Self>,
                 player_key: &str,
             ) -> Result<(), BackendError> {
@@ -137,27 +192,21 @@ macro_rules! admin_store {
                     operator: &Operator,
                     audit: &NewAudit,
                 ) -> Result<bool, BackendError> {
-                    let mut tx = self.begin_write().await?;
-                    let created = sqlx::query(
-                        "INSERT INTO operators (id, name, token_digest, created_at, revoked_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    self.change_one_row(
+                        sqlx::query(
+                            "INSERT INTO operators \
+                             (id, name, token_digest, created_at, revoked_at) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(Self::uuid(operator.id))
+                        .bind(&operator.name)
+                        .bind(&operator.token_digest.0[..])
+                        .bind(operator.created_at.0)
+                        .bind(operator.revoked_at.map(|t| t.0)),
+                        audit,
+                        &[],
                     )
-                    .bind(Self::uuid(operator.id))
-                    .bind(&operator.name)
-                    .bind(&operator.token_digest.0[..])
-                    .bind(operator.created_at.0)
-                    .bind(operator.revoked_at.map(|t| t.0))
-                    .execute(&mut *tx)
                     .await
-                    .map_err(err)?
-                    .rows_affected()
-                        == 1;
-                    if !created {
-                        return Ok(false);
-                    }
-                    Self::append_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(true)
                 }
 
                 #[tracing::instrument(name = OPERATORS, skip_all, fields(db.system = Self::SYSTEM))]
@@ -195,24 +244,17 @@ macro_rules! admin_store {
                     name: &str,
                     audit: &NewAudit,
                 ) -> Result<bool, BackendError> {
-                    let mut tx = self.begin_write().await?;
-                    let revoked = sqlx::query(
-                        "UPDATE operators SET revoked_at = $1 \
-                         WHERE name = $2 AND revoked_at IS NULL",
+                    self.change_one_row(
+                        sqlx::query(
+                            "UPDATE operators SET revoked_at = $1 \
+                             WHERE name = $2 AND revoked_at IS NULL",
+                        )
+                        .bind(audit.at.0)
+                        .bind(name),
+                        audit,
+                        &[],
                     )
-                    .bind(audit.at.0)
-                    .bind(name)
-                    .execute(&mut *tx)
                     .await
-                    .map_err(err)?
-                    .rows_affected()
-                        == 1;
-                    if !revoked {
-                        return Ok(false);
-                    }
-                    Self::append_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(true)
                 }
 
                 #[tracing::instrument(name = SET_HIDDEN, skip_all, fields(db.system = Self::SYSTEM))]
@@ -236,9 +278,7 @@ macro_rules! admin_store {
                         return Ok(false);
                     }
                     Self::rebuild_bests(&mut tx, player_key).await?;
-                    Self::append_audit(&mut tx, audit).await?;
-                    Self::add_events(&mut tx, events).await?;
-                    tx.commit().await.map_err(err)?;
+                    Self::commit_change(tx, audit, events).await?;
                     Ok(true)
                 }
 
@@ -249,21 +289,14 @@ macro_rules! admin_store {
                     banned_at: Option<Timestamp>,
                     audit: &NewAudit,
                 ) -> Result<bool, BackendError> {
-                    let mut tx = self.begin_write().await?;
-                    let found = sqlx::query("UPDATE players SET banned_at = $1 WHERE key = $2")
-                        .bind(banned_at.map(|t| t.0))
-                        .bind(player_key)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?
-                        .rows_affected()
-                        == 1;
-                    if !found {
-                        return Ok(false);
-                    }
-                    Self::append_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(true)
+                    self.change_one_row(
+                        sqlx::query("UPDATE players SET banned_at = $1 WHERE key = $2")
+                            .bind(banned_at.map(|t| t.0))
+                            .bind(player_key),
+                        audit,
+                        &[],
+                    )
+                    .await
                 }
 
                 #[tracing::instrument(name = REMOVE_SCORE, skip_all, fields(db.system = Self::SYSTEM))]
@@ -285,9 +318,7 @@ macro_rules! admin_store {
                         return Ok(false);
                     };
                     Self::rebuild_bests(&mut tx, &player).await?;
-                    Self::append_audit(&mut tx, audit).await?;
-                    Self::add_events(&mut tx, events).await?;
-                    tx.commit().await.map_err(err)?;
+                    Self::commit_change(tx, audit, events).await?;
                     Ok(true)
                 }
 
@@ -352,19 +383,9 @@ macro_rules! admin_store {
                             .map_err(err)?;
                     }
                     if let Some(at) = block_old {
-                        sqlx::query(
-                            "INSERT INTO blocked_names (key, blocked_at) VALUES ($1, $2) \
-                             ON CONFLICT (key) DO NOTHING",
-                        )
-                        .bind(old_key)
-                        .bind(at.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?;
+                        Self::block_name(&mut tx, old_key, at).await?;
                     }
-                    Self::append_audit(&mut tx, audit).await?;
-                    Self::add_events(&mut tx, events).await?;
-                    tx.commit().await.map_err(err)?;
+                    Self::commit_change(tx, audit, events).await?;
                     Ok(true)
                 }
 
@@ -458,26 +479,19 @@ macro_rules! admin_store {
                     resolution: &str,
                     audit: &NewAudit,
                 ) -> Result<bool, BackendError> {
-                    let mut tx = self.begin_write().await?;
-                    let resolved = sqlx::query(
-                        "INSERT INTO reviews (item, resolved_at, resolution, actor) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (item) DO NOTHING",
+                    self.change_one_row(
+                        sqlx::query(
+                            "INSERT INTO reviews (item, resolved_at, resolution, actor) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (item) DO NOTHING",
+                        )
+                        .bind(item)
+                        .bind(audit.at.0)
+                        .bind(resolution)
+                        .bind(&audit.actor),
+                        audit,
+                        &[],
                     )
-                    .bind(item)
-                    .bind(audit.at.0)
-                    .bind(resolution)
-                    .bind(&audit.actor)
-                    .execute(&mut *tx)
                     .await
-                    .map_err(err)?
-                    .rows_affected()
-                        == 1;
-                    if !resolved {
-                        return Ok(false);
-                    }
-                    Self::append_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(true)
                 }
 
                 #[tracing::instrument(name = PLAYER_DATA, skip_all, fields(db.system = Self::SYSTEM))]

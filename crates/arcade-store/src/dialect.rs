@@ -66,6 +66,13 @@ pub(crate) trait Backend {
 /// The connection of a backend, inside a transaction.
 pub(crate) type Conn<B> = <<B as Backend>::Db as sqlx::Database>::Connection;
 
+/// A statement of a backend with its values bound.
+pub(crate) type Statement<'q, B> = sqlx::query::Query<
+    'q,
+    <B as Backend>::Db,
+    <<B as Backend>::Db as sqlx::Database>::Arguments<'q>,
+>;
+
 impl Backend for SqliteStore {
     type Db = Sqlite;
     type Uuid = Hyphenated;

@@ -67,9 +67,7 @@ macro_rules! name_rule_store {
                         return Ok(None);
                     };
                     let stored = stored.into_rule(Self::NAME)?;
-                    Self::append_audit(&mut tx, &audit(&stored)).await?;
-                    Self::add_events(&mut tx, events).await?;
-                    tx.commit().await.map_err(err)?;
+                    Self::commit_change(tx, &audit(&stored), events).await?;
                     Ok(Some(stored))
                 }
 
@@ -80,21 +78,12 @@ macro_rules! name_rule_store {
                     audit: &NewAudit,
                     events: &[Event],
                 ) -> Result<bool, BackendError> {
-                    let mut tx = self.begin_write().await?;
-                    let removed = sqlx::query("DELETE FROM name_rules WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?
-                        .rows_affected()
-                        == 1;
-                    if !removed {
-                        return Ok(false);
-                    }
-                    Self::append_audit(&mut tx, audit).await?;
-                    Self::add_events(&mut tx, events).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(true)
+                    self.change_one_row(
+                        sqlx::query("DELETE FROM name_rules WHERE id = $1").bind(id),
+                        audit,
+                        events,
+                    )
+                    .await
                 }
 
                 #[tracing::instrument(name = PLAYERS_AFTER, skip_all, fields(db.system = Self::SYSTEM))]

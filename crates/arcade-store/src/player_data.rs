@@ -268,19 +268,9 @@ macro_rules! player_data {
                 .await
                 .map_err(err)?;
                 if let Some(at) = e.block_name {
-                    sqlx::query(
-                        "INSERT INTO blocked_names (key, blocked_at) VALUES ($1, $2) \
-                         ON CONFLICT (key) DO NOTHING",
-                    )
-                    .bind(key)
-                    .bind(at.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(err)?;
+                    Self::block_name(&mut tx, key, at).await?;
                 }
-                Self::append_audit(&mut tx, audit).await?;
-                Self::add_events(&mut tx, events).await?;
-                tx.commit().await.map_err(err)?;
+                Self::commit_change(tx, audit, events).await?;
                 Ok(Some(Erased { scores, reports }))
             }
         }

@@ -68,27 +68,20 @@ macro_rules! season_store {
                     season: &Season,
                     audit: &NewAudit,
                 ) -> Result<bool, BackendError> {
-                    let mut tx = self.begin_write().await?;
-                    let added = sqlx::query(
-                        "INSERT INTO seasons (slug, title, starts_at, ends_at, created_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING",
+                    self.change_one_row(
+                        sqlx::query(
+                            "INSERT INTO seasons (slug, title, starts_at, ends_at, created_at) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING",
+                        )
+                        .bind(&season.slug)
+                        .bind(&season.title)
+                        .bind(season.starts_at.0)
+                        .bind(season.ends_at.0)
+                        .bind(season.created_at.0),
+                        audit,
+                        &[],
                     )
-                    .bind(&season.slug)
-                    .bind(&season.title)
-                    .bind(season.starts_at.0)
-                    .bind(season.ends_at.0)
-                    .bind(season.created_at.0)
-                    .execute(&mut *tx)
                     .await
-                    .map_err(err)?
-                    .rows_affected()
-                        == 1;
-                    if !added {
-                        return Ok(false);
-                    }
-                    Self::append_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(true)
                 }
 
                 #[tracing::instrument(name = REMOVE_SEASON, skip_all, fields(db.system = Self::SYSTEM))]
@@ -97,20 +90,13 @@ macro_rules! season_store {
                     slug: &str,
                     audit: &NewAudit,
                 ) -> Result<bool, BackendError> {
-                    let mut tx = self.begin_write().await?;
-                    let removed = sqlx::query("DELETE FROM seasons WHERE slug = $1")
-                        .bind(slug)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(err)?
-                        .rows_affected()
-                        == 1;
-                    if !removed {
-                        return Ok(false);
-                    }
-                    Self::append_audit(&mut tx, audit).await?;
-                    tx.commit().await.map_err(err)?;
-                    Ok(true)
+                    self.change_one_row(
+                        sqlx::query("DELETE FROM seasons WHERE slug = $1")
+                            .bind(slug),
+                        audit,
+                        &[],
+                    )
+                    .await
                 }
 
                 #[tracing::instrument(name = SEASON_PAGE, skip_all, fields(db.system = Self::SYSTEM))]

@@ -187,6 +187,12 @@ mod tests {
             .unwrap()
     }
 
+    #[test]
+    fn span_names_are_the_backend_then_the_method() {
+        span_names!(postgres: ERASE = erase_player);
+        assert_eq!(ERASE, "postgres.erase_player");
+    }
+
     #[tokio::test]
     async fn sqlite_binds_numbered_placeholders_by_their_number() {
         let pool = memory().await;

@@ -3,33 +3,30 @@
 //! the rank indexes answered from them: `postgres_ranks` (boards read from PostgreSQL's
 //! bests) and `failover_ranks` (a cache in front of the store); and the outbox of events
 //! waiting for the bus, written with the changes they report (`postgres_outbox`,
-//! `sqlite_outbox`); and operators with the audit log of their actions (`postgres_admin`,
-//! `sqlite_admin`), and what they keep of each player, exported or erased
-//! (`postgres_player_data`, `sqlite_player_data`); and the name deny list (`postgres_names`,
-//! `sqlite_names`); the retention of replays and histories (`postgres_retention`,
-//! `sqlite_retention`); and seasons with their boards (`postgres_seasons`,
-//! `sqlite_seasons`). Migrations live in `migrations/<backend>/`.
+//! `sqlite_outbox`); and operators with the audit log of their actions (`admin`), and what
+//! they keep of each player, exported or erased (`player_data`); and the name deny list
+//! (`names`); the retention of replays and histories (`postgres_retention`,
+//! `sqlite_retention`); and seasons with their boards (`seasons`). The stores written once
+//! for both databases take what differs from `dialect`. Migrations live in
+//! `migrations/<backend>/`.
 
+mod admin;
 mod classify;
+mod dialect;
 mod failover_ranks;
 mod group_commit;
+mod names;
 mod outbox;
+mod player_data;
 mod postgres;
-mod postgres_admin;
-mod postgres_names;
 mod postgres_outbox;
-mod postgres_player_data;
 mod postgres_ranks;
 mod postgres_retention;
-mod postgres_seasons;
 mod rows;
+mod seasons;
 mod sqlite;
-mod sqlite_admin;
-mod sqlite_names;
 mod sqlite_outbox;
-mod sqlite_player_data;
 mod sqlite_retention;
-mod sqlite_seasons;
 
 pub use failover_ranks::FailoverRankIndex;
 pub use postgres::{PgSettings, PostgresStore};

@@ -76,53 +76,37 @@ macro_rules! audit_query {
 }
 
 /// A player's bests on every board, recomputed from their scores (none while they are hidden),
-/// with the placeholder given (`?` or `$1`) for the player's key. The buckets are those kept
-/// with each score (`NewScore::day`, `week`), or for a score kept without them (stored before
-/// they were), its UTC day and week as `Period::bucket` counts them (the only calendar then).
-/// An upsert, as a finish of
-/// the player's may raise a best between the caller's delete and this insert.
-macro_rules! recompute_bests {
-    ($key:literal) => {
-        concat!(
-            "INSERT INTO best_scores (game, period, bucket, player_key, score, achieved_at, \
-             session_id) \
-             SELECT game, period, bucket, player_key, score, achieved_at, session_id FROM ( \
-               SELECT c.*, ROW_NUMBER() OVER (PARTITION BY game, period, bucket \
-                 ORDER BY score DESC, achieved_at, session_id) AS n FROM ( \
-                 SELECT s.game, p.period, CASE p.period WHEN 'all' THEN 0 \
-                     WHEN 'day' THEN COALESCE(s.day, s.achieved_at / 86400000) \
-                     ELSE COALESCE(s.week, (s.achieved_at / 86400000 + 3) / 7) END AS bucket, \
-                   s.player_key, s.score, s.achieved_at, s.session_id \
-                 FROM scores s CROSS JOIN (SELECT 'all' AS period UNION ALL SELECT 'day' \
-                   UNION ALL SELECT 'week') p \
-                 WHERE s.player_key = ",
-            $key,
-            " AND s.score > 0 AND NOT EXISTS (SELECT 1 FROM players h \
-                   WHERE h.key = s.player_key AND h.hidden_at IS NOT NULL) \
-               ) c \
-             ) r WHERE n = 1 \
-             ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
-               score = excluded.score, achieved_at = excluded.achieved_at, \
-               session_id = excluded.session_id \
-             WHERE excluded.score > best_scores.score \
-                OR (excluded.score = best_scores.score \
-                    AND excluded.achieved_at < best_scores.achieved_at)"
-        )
-    };
-}
+/// for the player's key in `$1`. The buckets are those kept with each score (`NewScore::day`,
+/// `week`), or for a score kept without them (stored before they were), its UTC day and week
+/// as `Period::bucket` counts them (the only calendar then). An upsert, as a finish of the
+/// player's may raise a best between the caller's delete and this insert.
+pub(crate) const RECOMPUTE_BESTS: &str = "\
+    INSERT INTO best_scores (game, period, bucket, player_key, score, achieved_at, session_id) \
+    SELECT game, period, bucket, player_key, score, achieved_at, session_id FROM ( \
+      SELECT c.*, ROW_NUMBER() OVER (PARTITION BY game, period, bucket \
+        ORDER BY score DESC, achieved_at, session_id) AS n FROM ( \
+        SELECT s.game, p.period, CASE p.period WHEN 'all' THEN 0 \
+            WHEN 'day' THEN COALESCE(s.day, s.achieved_at / 86400000) \
+            ELSE COALESCE(s.week, (s.achieved_at / 86400000 + 3) / 7) END AS bucket, \
+          s.player_key, s.score, s.achieved_at, s.session_id \
+        FROM scores s CROSS JOIN (SELECT 'all' AS period UNION ALL SELECT 'day' \
+          UNION ALL SELECT 'week') p \
+        WHERE s.player_key = $1 AND s.score > 0 AND NOT EXISTS (SELECT 1 FROM players h \
+          WHERE h.key = s.player_key AND h.hidden_at IS NOT NULL) \
+      ) c \
+    ) r WHERE n = 1 \
+    ON CONFLICT (game, period, bucket, player_key) DO UPDATE SET \
+      score = excluded.score, achieved_at = excluded.achieved_at, \
+      session_id = excluded.session_id \
+    WHERE excluded.score > best_scores.score \
+       OR (excluded.score = best_scores.score \
+           AND excluded.achieved_at < best_scores.achieved_at)";
 
-/// A player's bests with their name, as [`BestRow`] reads them, for the key in `$key`.
-macro_rules! player_bests_query {
-    ($key:literal) => {
-        concat!(
-            "SELECT b.game, b.period, b.bucket, b.player_key, p.name, b.score, b.achieved_at \
-             FROM best_scores b JOIN players p ON p.key = b.player_key \
-             WHERE b.player_key = ",
-            $key,
-            " AND p.hidden_at IS NULL"
-        )
-    };
-}
+/// A player's bests with their name, as [`BestRow`] reads them, for the key in `$1`.
+pub(crate) const BESTS_OF_PLAYER: &str = "\
+    SELECT b.game, b.period, b.bucket, b.player_key, p.name, b.score, b.achieved_at \
+    FROM best_scores b JOIN players p ON p.key = b.player_key \
+    WHERE b.player_key = $1 AND p.hidden_at IS NULL";
 
 /// The review queue as one relation `q` (item, kind, player, game, session, score, flags,
 /// reason, at), in each database's dialect: flagged scores not reviewed, then reports not
@@ -173,8 +157,7 @@ macro_rules! review_query {
 }
 
 pub(crate) use {
-    audit_query, operator_query, player_bests_query, player_query, recompute_bests, review_query,
-    score_query, standing_query,
+    audit_query, operator_query, player_query, review_query, score_query, standing_query,
 };
 
 /// A stored score joined with its player's name. `Id` is the session id's column type and
@@ -403,17 +386,6 @@ impl From<AuditRow> for AuditRecord {
     }
 }
 
-/// An audit record's states as both stores write them: JSON text, or none.
-pub(crate) fn encode_state(
-    backend: &'static str,
-    state: Option<&serde_json::Value>,
-) -> Result<Option<String>, BackendError> {
-    state
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| BackendError::defect(backend, "cannot encode an audit state").with_source(e))
-}
-
 /// A stored count (score, ticks, rules version) as the domain's `u32`. Both stores write
 /// `u32`s, so the clamping only guards against rows written by hand.
 /// What an outbox payload (an event as JSON) holds when the event names `player`: its
@@ -530,9 +502,7 @@ impl From<SeasonRow> for arcade_domain::season::Season {
 /// A page of a season's board, in either database: `$1` the game, `$2` and `$3` the season's
 /// start and end; `$4`, `$5`, `$6` the standing the page follows (score, time, key; one
 /// ahead of every row when there is none); `$7` the limit. Each player's best within the
-/// season (the earliest of equal ones), then the board's order and ranks over those. The
-/// placeholders are written `$n`, which SQLite reads as named parameters bound in order of
-/// first use: each is used first in the order of its number.
+/// season (the earliest of equal ones), then the board's order and ranks over those.
 pub(crate) const SEASON_PAGE: &str = "\
     WITH tried AS ( \
         SELECT s.player_key, p.name, CAST(s.score AS BIGINT) AS score, s.achieved_at, \

@@ -23,6 +23,7 @@ pub mod players;
 pub mod state;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -152,6 +153,9 @@ pub fn app(state: AppState) -> Router {
     // the body limit goes with them (pages, boards and probes carry neither). Each route's
     // bounds are one stack, so the router boxes them once (see [`middleware::layered`]); the
     // limit's answers have a body type of their own, made an axum body under the timeout.
+    // The limit replaces axum's own default for the extractors that read bodies, which is
+    // turned off on these routes only: elsewhere it would be an extension set on every
+    // request for nothing to read.
     let timeout = || {
         TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout)
     };
@@ -173,7 +177,8 @@ pub fn app(state: AppState) -> Router {
                 .layer(in_flight.clone())
                 .layer(timeout())
                 .map_response(IntoResponse::into_response)
-                .layer(body_limit),
+                .layer(body_limit)
+                .layer(DefaultBodyLimit::disable()),
         );
     let operations = operations.layer(ServiceBuilder::new().layer(compression()).layer(timeout()));
     let play = play.layer(
@@ -181,7 +186,8 @@ pub fn app(state: AppState) -> Router {
             .layer(in_flight)
             .layer(timeout())
             .map_response(IntoResponse::into_response)
-            .layer(body_limit),
+            .layer(body_limit)
+            .layer(DefaultBodyLimit::disable()),
     );
     let api = api
         .merge(play)

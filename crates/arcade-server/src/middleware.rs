@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use arcade_telemetry::Metrics;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceBuilder};
@@ -153,9 +153,7 @@ pub(crate) fn layered<S: Clone + Send + Sync + 'static>(
             .option_layer(hsts)
             // The panic layer's answers have a body type of their own.
             .map_response(IntoResponse::into_response)
-            .layer(CatchPanicLayer::custom(panicked))
-            // Bodies are bounded by `RequestBodyLimitLayer` where they are read.
-            .layer(DefaultBodyLimit::disable()),
+            .layer(CatchPanicLayer::custom(panicked)),
     )
 }
 

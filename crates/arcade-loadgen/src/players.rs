@@ -480,47 +480,42 @@ async fn through_windows(
     }
 }
 
-/// Start `sessions` sessions, let the bot play each through its windows (its games of up to
-/// `game_ticks`), wait until the wall clock allows every game, then finish them all with
-/// `concurrency` requests in flight.
+/// Start `sessions` sessions with at most `concurrency` starts in flight, let the bot play
+/// every one through its windows at once (as players' games overlap: one after another, a
+/// burst of 20,000 games of 30 s would take hours to prepare), wait until the wall clock
+/// allows every game, then finish them all with `concurrency` requests in flight.
 pub async fn finish_burst(client: Client, plan: BurstPlan) -> BurstResult {
     let t0 = Instant::now();
-    let mut starts = Recorder::new(t0);
-    let (tx, mut rx) = tokio::sync::mpsc::channel(plan.concurrency * 2);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..plan.concurrency {
-        let (client, plan, tx, next) = (client.clone(), plan.clone(), tx.clone(), next.clone());
-        workers.push(tokio::spawn(async move {
+    let plan = Arc::new(plan);
+    let starting = Arc::new(tokio::sync::Semaphore::new(plan.concurrency));
+    let mut playing = tokio::task::JoinSet::new();
+    for i in 0..plan.sessions {
+        let Ok(permit) = starting.clone().acquire_owned().await else {
+            break;
+        };
+        let (client, plan) = (client.clone(), plan.clone());
+        playing.spawn(async move {
             let mut rec = Recorder::new(t0);
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= plan.sessions {
-                    return rec;
-                }
-                let name = format!("{}{i}", plan.name_prefix);
-                let (_, game) = plan.games.pick(i, 0);
-                if let Some(s) = start(&client, &mut rec, game, &name, &mut None).await {
-                    let skill = StdRng::seed_from_u64(i as u64)
-                        .random_range(plan.skill_min..=plan.skill_max);
-                    let bot = (game.bot)(s.seed, skill);
-                    if let Some(game) =
-                        through_windows(&client, &mut rec, &s, bot, plan.game_ticks).await
-                    {
-                        let _ = tx.send((s, game)).await;
-                    }
-                }
-            }
-        }));
+            let name = format!("{}{i}", plan.name_prefix);
+            let (_, game) = plan.games.pick(i, 0);
+            let started = start(&client, &mut rec, game, &name, &mut None).await;
+            drop(permit);
+            let Some(s) = started else {
+                return (rec, None);
+            };
+            let skill =
+                StdRng::seed_from_u64(i as u64).random_range(plan.skill_min..=plan.skill_max);
+            let bot = (game.bot)(s.seed, skill);
+            let played = through_windows(&client, &mut rec, &s, bot, plan.game_ticks).await;
+            (rec, played.map(|game| (s, game)))
+        });
     }
-    drop(tx);
+    let mut starts = Recorder::new(t0);
     let mut games = Vec::with_capacity(plan.sessions);
-    while let Some(g) = rx.recv().await {
-        games.push(g);
-    }
-    for w in workers {
-        if let Ok(rec) = w.await {
+    while let Some(joined) = playing.join_next().await {
+        if let Ok((rec, game)) = joined {
             starts.merge(rec);
+            games.extend(game);
         }
     }
     // The server accepts elapsed_s * 66 + 180 ticks; wait for the last started game (with a

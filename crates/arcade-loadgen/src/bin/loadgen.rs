@@ -124,7 +124,7 @@ struct BurstArgs {
     /// What the sessions play: `egg-catcher`, `2048`, or `all` (sessions alternate).
     #[arg(long, default_value = "egg-catcher")]
     game: GameMix,
-    /// Requests in flight.
+    /// Starts in flight while the games are prepared, then finishes in flight in the burst.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
     #[arg(long)]

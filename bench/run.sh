@@ -20,6 +20,8 @@ HALF_ROUNDS=${HALF_ROUNDS:-5}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 PLAYERS=${PLAYERS:-10000}
 SEED_PLAYERS=${SEED_PLAYERS:-1000000}
+# Finishes in flight in the finish burst.
+BURST_CONCURRENCY=${BURST_CONCURRENCY:-64}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 REDIS=${REDIS:-redis://127.0.0.1:6379}
 NATS=${NATS:-nats://127.0.0.1:4222}
@@ -290,9 +292,9 @@ full() {
         --players "$PLAYERS" --ramp 10s --warmup 15s --duration 60s --game-seconds 30..300 \
         --leaderboard-rps 200 --rank-rps 100 --rank-prefix seed --rank-count "$SEED_PLAYERS" \
         --home-rps 20 --json "$OUT/full-players.json" | tee -a "$OUT/summary.txt"
-    log "PostgreSQL+Redis+NATS: finish burst"
+    log "PostgreSQL+Redis+NATS: finish burst, $BURST_CONCURRENCY in flight"
     timeout 300 "$BIN/loadgen" finish-burst --target http://127.0.0.1:18084 \
-        --server-pid "$ARCADE_PID" --sessions 20000 --game-seconds 30 --concurrency 64 \
+        --server-pid "$ARCADE_PID" --sessions 20000 --game-seconds 30 --concurrency "$BURST_CONCURRENCY" \
         --json "$OUT/full-finish.json" | tee -a "$OUT/summary.txt"
 }
 

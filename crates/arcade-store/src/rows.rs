@@ -397,6 +397,18 @@ pub(crate) fn outbox_needle(backend: &'static str, player: &str) -> Result<Strin
     Ok(format!("\"player\":{quoted}"))
 }
 
+/// The standing a board page follows, as its query binds it: score, time and key, or one
+/// ahead of every row for the first page.
+pub(crate) fn page_bound(after: Option<&Standing>) -> (i64, i64, &str) {
+    after.map_or((i64::MAX, i64::MIN, ""), |a| {
+        (
+            i64::try_from(a.score).unwrap_or(i64::MAX),
+            a.achieved_at_ms,
+            a.player_key.as_str(),
+        )
+    })
+}
+
 pub(crate) fn count(v: impl Into<i64>) -> u32 {
     u32::try_from(v.into().max(0)).unwrap_or(u32::MAX)
 }

@@ -107,13 +107,7 @@ macro_rules! season_store {
                     after: Option<&Standing>,
                     limit: usize,
                 ) -> Result<Vec<Ranked>, BackendError> {
-                    let (score, at, key) = after.map_or((i64::MAX, i64::MIN, ""), |a| {
-                        (
-                            i64::try_from(a.score).unwrap_or(i64::MAX),
-                            a.achieved_at_ms,
-                            a.player_key.as_str(),
-                        )
-                    });
+                    let (score, at, key) = crate::rows::page_bound(after);
                     Ok(sqlx::query_as::<_, SeasonPlaceRow>(rows::SEASON_PAGE)
                         .bind(game)
                         .bind(during.start.0)

@@ -295,13 +295,7 @@ impl ScoreStore for SqliteStore {
     ) -> Result<Vec<Ranked>, BackendError> {
         // `?1` game, `?2` period, `?3` bucket; `?4`, `?5`, `?6` the standing a page follows
         // (score, time, key; one ahead of every row when there is none); `?7` the limit.
-        let (score, at, key) = after.map_or((i64::MAX, i64::MIN, ""), |a| {
-            (
-                i64::try_from(a.score).unwrap_or(i64::MAX),
-                a.achieved_at_ms,
-                a.player_key.as_str(),
-            )
-        });
+        let (score, at, key) = crate::rows::page_bound(after);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = sqlx::query_as::<_, StandingRecord<i64>>(standing_query!(
             "WHERE b.game = ?1 AND b.period = ?2 AND b.bucket = ?3 \

@@ -1,5 +1,5 @@
 //! What differs between the two databases for the stores written once for both (`admin`,
-//! `names`, `player_data`, `seasons`): the pools and how a transaction begins ([`Backend`]),
+//! `names`, `player_data`, `scores`, `seasons`): the pools and how a transaction begins ([`Backend`]),
 //! the column types that differ, span names, and where the SQL itself differs, the two texts
 //! side by side ([`pick!`]).
 //!

@@ -1,5 +1,6 @@
 //! Durable score store adapters: players, verified scores and per-board bests in SQLite (the
-//! embedded default) or PostgreSQL (production), behind the domain's `ScoreStore` port; and
+//! embedded default) or PostgreSQL (production), behind the domain's `ScoreStore` port
+//! (`scores`, with each store's own writes of finished games in `sqlite` and `postgres`); and
 //! the rank indexes answered from them: `postgres_ranks` (boards read from PostgreSQL's
 //! bests) and `failover_ranks` (a cache in front of the store); and the outbox of events
 //! waiting for the bus, written with the changes they report (`postgres_outbox`,
@@ -23,6 +24,7 @@ mod postgres_outbox;
 mod postgres_ranks;
 mod postgres_retention;
 mod rows;
+mod scores;
 mod seasons;
 mod sqlite;
 mod sqlite_outbox;

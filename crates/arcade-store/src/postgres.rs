@@ -1,17 +1,15 @@
 //! PostgreSQL score store: the source of truth in production. Writes go to the primary;
-//! histories and board rebuilds may go to a read replica (`DATABASE_READ_URL`).
+//! histories and board rebuilds may go to a read replica (`DATABASE_READ_URL`). Here: the
+//! pools, migrations, and finished games written in batches, one statement each (the rest of
+//! `ScoreStore` is in `scores`).
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use arcade_domain::BackendError;
 use arcade_domain::games::replay_codec;
-use arcade_domain::ports::{
-    EVENT_HOLD, HistoryCursor, NewScore, PlayerRecord, RankIndex, Recorded, ScoreRow, ScoreStore,
-};
-use arcade_domain::ranks::{Ranked, Standing, takes_a_place};
-use arcade_domain::session::SessionId;
-use arcade_domain::time::{BoardKey, Timestamp};
+use arcade_domain::ports::{EVENT_HOLD, NewScore, Recorded, ScoreRow, ScoreStore};
+use arcade_domain::ranks::takes_a_place;
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -19,7 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::group_commit::{BatchWriter, GroupCommit};
 use crate::outbox::{EventRow, ms, now_ms};
 use crate::postgres_outbox::OutboxWriter;
-use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
+use crate::rows;
 use crate::{Dialect, backend_error, retrying_a_conflict_once};
 
 const BACKEND: &str = "postgres";
@@ -173,10 +171,6 @@ impl PostgresStore {
         self.reads.close().await;
     }
 }
-
-/// A stored score as PostgreSQL returns it: the session id as a uuid, numbers as 32-bit
-/// integers.
-type ScoreRecord = rows::ScoreRecord<uuid::Uuid, i32>;
 
 /// A finished game ready to bind: its replay packed and its stats encoded once, by the caller.
 #[derive(Debug)]
@@ -390,39 +384,9 @@ fn int(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-#[async_trait]
-impl ScoreStore for PostgresStore {
-    #[tracing::instrument(name = "postgres.find_player", skip_all, fields(db.system = "postgresql"))]
-    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, BackendError> {
-        sqlx::query_as::<_, PlayerRow>(player_query!("WHERE key = $1"))
-            .bind(key)
-            .fetch_optional(&self.primary)
-            .await
-            .map_err(err)?
-            .map(|row| row.into_record(BACKEND))
-            .transpose()
-    }
-
-    #[tracing::instrument(name = "postgres.create_player", skip_all, fields(db.system = "postgresql"))]
-    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, BackendError> {
-        let done = retrying_a_conflict_once(Dialect::Postgres, || {
-            sqlx::query(
-                "INSERT INTO players (key, name, token_digest, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(&player.key)
-            .bind(&player.name)
-            .bind(&player.token_digest.0[..])
-            .bind(player.created_at.0)
-            .execute(&self.primary)
-        })
-        .await
-        .map_err(err)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    #[tracing::instrument(name = "postgres.record_score", skip_all, fields(db.system = "postgresql"))]
-    async fn record_score(&self, score: &NewScore) -> Result<Recorded, BackendError> {
+impl PostgresStore {
+    /// A finished game, written in the next batch; a session stored before is read back.
+    pub(crate) async fn write_score(&self, score: &NewScore) -> Result<Recorded, BackendError> {
         let write = ScoreWrite::of(score)?;
         if let Written::Inserted {
             previous_best,
@@ -457,87 +421,6 @@ impl ScoreStore for PostgresStore {
             inserted: false,
         })
     }
-
-    #[tracing::instrument(name = "postgres.score_by_session", skip_all, fields(db.system = "postgresql"))]
-    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, BackendError> {
-        let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.primary)
-            .await
-            .map_err(err)?;
-        Ok(row.map(ScoreRow::from))
-    }
-
-    #[tracing::instrument(name = "postgres.history", skip_all, fields(db.system = "postgresql"))]
-    async fn history(
-        &self,
-        game: &str,
-        player_key: &str,
-        after: Option<&HistoryCursor>,
-        limit: usize,
-    ) -> Result<Vec<ScoreRow>, BackendError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let query = match after {
-            // Row comparison matches the index order, so this is one index range scan.
-            Some(c) => sqlx::query_as::<_, ScoreRecord>(score_query!(
-                "WHERE s.game = $1 AND s.player_key = $2 \
-                   AND (s.achieved_at, s.session_id) < ($3, $4) \
-                 ORDER BY s.achieved_at DESC, s.session_id DESC LIMIT $5"
-            ))
-            .bind(game)
-            .bind(player_key)
-            .bind(c.achieved_at.0)
-            .bind(c.session_id.0)
-            .bind(limit),
-            None => sqlx::query_as::<_, ScoreRecord>(score_query!(
-                "WHERE s.game = $1 AND s.player_key = $2 \
-                 ORDER BY s.achieved_at DESC, s.session_id DESC LIMIT $3"
-            ))
-            .bind(game)
-            .bind(player_key)
-            .bind(limit),
-        };
-        let rows = query.fetch_all(&self.reads).await.map_err(err)?;
-        Ok(rows.into_iter().map(ScoreRow::from).collect())
-    }
-
-    #[tracing::instrument(name = "postgres.best_standings", skip_all, fields(db.system = "postgresql"))]
-    async fn best_standings(
-        &self,
-        board: &BoardKey,
-        since: Option<Timestamp>,
-    ) -> Result<Vec<Standing>, BackendError> {
-        let rows = sqlx::query_as::<_, StandingRecord<i32>>(standing_query!(
-            "WHERE b.game = $1 AND b.period = $2 AND b.bucket = $3 AND b.achieved_at >= $4 \
-             ORDER BY b.score DESC, b.achieved_at, b.player_key"
-        ))
-        .bind(&board.game)
-        .bind(board.period.as_str())
-        .bind(board.bucket)
-        .bind(since.map_or(i64::MIN, |t| t.0))
-        .fetch_all(&self.reads)
-        .await
-        .map_err(err)?;
-        Ok(rows.into_iter().map(Standing::from).collect())
-    }
-
-    /// The board as the database rank index reads it (`postgres_ranks`).
-    async fn board_page(
-        &self,
-        board: &BoardKey,
-        after: Option<&Standing>,
-        limit: usize,
-    ) -> Result<Vec<Ranked>, BackendError> {
-        RankIndex::page(self, board, after, limit).await
-    }
-
-    async fn ping(&self) -> Result<(), BackendError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.primary)
-            .await
-            .map(|_| ())
-            .map_err(err)
-    }
 }
 
 #[cfg(test)]
@@ -545,7 +428,8 @@ mod tests {
     use super::*;
     use arcade_domain::BackendErrorKind;
     use arcade_domain::event::Event;
-    use arcade_domain::time::Period;
+    use arcade_domain::session::SessionId;
+    use arcade_domain::time::{Period, Timestamp};
     use std::collections::BTreeMap;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,16 +1,15 @@
 //! SQLite score store: one file in the data directory, WAL mode, migrated on open; one writing
-//! connection beside a pool of readers; and its online backup to a file.
+//! connection beside a pool of readers; finished games written in batches on it, and board
+//! pages ranked by a count (the rest of `ScoreStore` is in `scores`); and its online backup
+//! to a file.
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use arcade_domain::BackendError;
-use arcade_domain::ports::{
-    EVENT_HOLD, HistoryCursor, NewScore, PlayerRecord, Recorded, ScoreRow, ScoreStore,
-};
+use arcade_domain::ports::{EVENT_HOLD, NewScore, Recorded};
 use arcade_domain::ranks::{Ranked, Standing, takes_a_place};
-use arcade_domain::session::SessionId;
 use arcade_domain::time::{BoardKey, Period, Timestamp};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -19,7 +18,7 @@ use uuid::fmt::Hyphenated;
 
 use crate::group_commit::{BatchWriter, GroupCommit};
 use crate::outbox::{EventRow, ms, now_ms};
-use crate::rows::{self, PlayerRow, StandingRecord, player_query, score_query, standing_query};
+use crate::rows::{self, StandingRecord, score_query, standing_query};
 use crate::{Dialect, backend_error};
 
 const BACKEND: &str = "sqlite";
@@ -191,103 +190,15 @@ impl SqliteStore {
 /// A stored score as SQLite returns it: the session id as text, numbers as 64-bit integers.
 type ScoreRecord = rows::ScoreRecord<Hyphenated, i64>;
 
-#[async_trait]
-impl ScoreStore for SqliteStore {
-    #[tracing::instrument(name = "sqlite.find_player", skip_all, fields(db.system = "sqlite"))]
-    async fn find_player(&self, key: &str) -> Result<Option<PlayerRecord>, BackendError> {
-        sqlx::query_as::<_, PlayerRow>(player_query!("WHERE key = ?"))
-            .bind(key)
-            .fetch_optional(&self.reads)
-            .await
-            .map_err(err)?
-            .map(|row| row.into_record(BACKEND))
-            .transpose()
-    }
-
-    #[tracing::instrument(name = "sqlite.create_player", skip_all, fields(db.system = "sqlite"))]
-    async fn create_player(&self, player: &PlayerRecord) -> Result<bool, BackendError> {
-        let done = sqlx::query(
-            "INSERT INTO players (key, name, token_digest, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(&player.key)
-        .bind(&player.name)
-        .bind(&player.token_digest.0[..])
-        .bind(player.created_at.0)
-        .execute(&self.writes)
-        .await
-        .map_err(err)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    #[tracing::instrument(name = "sqlite.record_score", skip_all, fields(db.system = "sqlite"))]
-    async fn record_score(&self, score: &NewScore) -> Result<Recorded, BackendError> {
+impl SqliteStore {
+    /// A finished game, written in the next batch of the writing connection.
+    pub(crate) async fn write_score(&self, score: &NewScore) -> Result<Recorded, BackendError> {
         self.scores.submit(ScoreWrite::of(score)?).await
     }
 
-    #[tracing::instrument(name = "sqlite.score_by_session", skip_all, fields(db.system = "sqlite"))]
-    async fn score_by_session(&self, id: SessionId) -> Result<Option<ScoreRow>, BackendError> {
-        let row = sqlx::query_as::<_, ScoreRecord>(score_query!("WHERE s.session_id = ?"))
-            .bind(id.to_string())
-            .fetch_optional(&self.reads)
-            .await
-            .map_err(err)?;
-        Ok(row.map(ScoreRow::from))
-    }
-
-    #[tracing::instrument(name = "sqlite.history", skip_all, fields(db.system = "sqlite"))]
-    async fn history(
-        &self,
-        game: &str,
-        player_key: &str,
-        after: Option<&HistoryCursor>,
-        limit: usize,
-    ) -> Result<Vec<ScoreRow>, BackendError> {
-        // Row-value comparison keeps the keyset page an index range scan.
-        let (at, sid) = match after {
-            Some(c) => (c.achieved_at.0, c.session_id.to_string()),
-            None => (i64::MAX, String::new()),
-        };
-        let rows = sqlx::query_as::<_, ScoreRecord>(score_query!(
-            "WHERE s.game = ? AND s.player_key = ? \
-               AND (s.achieved_at < ? OR (s.achieved_at = ? AND (? = '' OR s.session_id < ?))) \
-             ORDER BY s.achieved_at DESC, s.session_id DESC LIMIT ?"
-        ))
-        .bind(game)
-        .bind(player_key)
-        .bind(at)
-        .bind(at)
-        .bind(&sid)
-        .bind(&sid)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.reads)
-        .await
-        .map_err(err)?;
-        Ok(rows.into_iter().map(ScoreRow::from).collect())
-    }
-
-    #[tracing::instrument(name = "sqlite.best_standings", skip_all, fields(db.system = "sqlite"))]
-    async fn best_standings(
-        &self,
-        board: &BoardKey,
-        since: Option<Timestamp>,
-    ) -> Result<Vec<Standing>, BackendError> {
-        let rows = sqlx::query_as::<_, StandingRecord<i64>>(standing_query!(
-            "WHERE b.game = ? AND b.period = ? AND b.bucket = ? AND b.achieved_at >= ? \
-             ORDER BY b.score DESC, b.achieved_at, b.player_key"
-        ))
-        .bind(&board.game)
-        .bind(board.period.as_str())
-        .bind(board.bucket)
-        .bind(since.map_or(i64::MIN, |t| t.0))
-        .fetch_all(&self.reads)
-        .await
-        .map_err(err)?;
-        Ok(rows.into_iter().map(Standing::from).collect())
-    }
-
+    /// A page of a board from its bests, ranked by counting the bests ahead of its first.
     #[tracing::instrument(name = "sqlite.board_page", skip_all, fields(db.system = "sqlite"))]
-    async fn board_page(
+    pub(crate) async fn counted_board_page(
         &self,
         board: &BoardKey,
         after: Option<&Standing>,
@@ -340,14 +251,6 @@ impl ScoreStore for SqliteStore {
                 standing: r.into(),
             })
             .collect())
-    }
-
-    async fn ping(&self) -> Result<(), BackendError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reads)
-            .await
-            .map(|_| ())
-            .map_err(err)
     }
 }
 

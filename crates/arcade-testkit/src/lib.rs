@@ -469,6 +469,33 @@ impl TestApp {
         (status, body, game, claimed)
     }
 
+    /// [`Self::play_game`] until a game scores: a weak bot's game now and then scores
+    /// nothing, and a score of nothing takes no place on the boards. The player's token, when
+    /// the first game claimed the name, comes back with the last game.
+    pub async fn play_scoring_game(
+        &self,
+        game_id: &str,
+        player: &str,
+        token: Option<&str>,
+        skill: u8,
+    ) -> (StatusCode, Value, BotGame, Option<String>) {
+        let mut token = token.map(str::to_owned);
+        let mut claimed = None;
+        for _ in 0..20 {
+            let (status, body, game, new) = self
+                .play_game(game_id, player, token.as_deref(), skill)
+                .await;
+            if new.is_some() {
+                token.clone_from(&new);
+                claimed = new;
+            }
+            if status != StatusCode::OK || body["score"].as_u64() != Some(0) {
+                return (status, body, game, claimed);
+            }
+        }
+        panic!("{player} played twenty games of {game_id} at skill {skill} that scored nothing");
+    }
+
     /// Stop the server gracefully and wait for it.
     pub async fn stop(mut self) -> Result<(), String> {
         if let Some(tx) = self.shutdown.take() {

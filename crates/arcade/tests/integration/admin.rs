@@ -238,7 +238,7 @@ async fn a_hidden_player_vanishes_from_every_board_live_pages_reload_and_they_re
     let app = spawn_app().await;
     let (status, _, _, _) = app.play_game("egg-catcher", "Hal", None, 85).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _, _) = app.play_game("egg-catcher", "Ivy", None, 40).await;
+    let (status, _, _, _) = app.play_scoring_game("egg-catcher", "Ivy", None, 40).await;
     assert_eq!(status, StatusCode::OK);
     wait_boards(&app, "egg-catcher", "Hal", true).await;
     let mut live = SseClient::connect(&app.url("/api/events?game=egg-catcher"), None).await;
@@ -297,7 +297,7 @@ async fn a_hidden_player_vanishes_from_every_board_live_pages_reload_and_they_re
 #[tokio::test]
 async fn a_removed_score_gives_way_to_the_next_best_and_a_ban_stops_new_games() {
     let app = spawn_app().await;
-    let (status, low, _, claimed) = app.play_game("egg-catcher", "Rex", None, 40).await;
+    let (status, low, _, claimed) = app.play_scoring_game("egg-catcher", "Rex", None, 40).await;
     assert_eq!(status, StatusCode::OK);
     let token = claimed.unwrap();
     let (status, high, _, _) = app.play_game("egg-catcher", "Rex", Some(&token), 90).await;

@@ -139,7 +139,7 @@ async fn a_change_the_rank_cache_missed_while_redis_was_away_reaches_it_when_bac
     let Some((proxy, app)) = behind_a_redis_proxy(&[]).await else {
         return;
     };
-    let (status, low, _, token) = app.play_game("egg-catcher", "Rex", None, 40).await;
+    let (status, low, _, token) = app.play_scoring_game("egg-catcher", "Rex", None, 40).await;
     assert_eq!(status, StatusCode::OK, "{low}");
     let (status, high, _, _) = app
         .play_game("egg-catcher", "Rex", token.as_deref(), 90)

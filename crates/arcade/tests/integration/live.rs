@@ -80,8 +80,8 @@ async fn a_player_hears_when_someone_overtakes_them() {
     args.nats.nats_url = None;
     let app = spawn_app_with_args(env, args).await;
     app.wait_ready().await;
-    // Skill 45 scores something (a run of nothing takes no place to be overtaken from).
-    let (_, low, _, _) = app.play_game("egg-catcher", "Tess", None, 45).await;
+    // A score of nothing takes no place to be overtaken from.
+    let (_, low, _, _) = app.play_scoring_game("egg-catcher", "Tess", None, 45).await;
     assert!(low["ranks"]["all"] == 1, "Tess leads the board: {low}");
     let mut page =
         SseClient::connect(&app.url("/api/events?game=egg-catcher&player=Tess"), None).await;

@@ -22,7 +22,10 @@ PLAYERS=${PLAYERS:-10000}
 SEED_PLAYERS=${SEED_PLAYERS:-1000000}
 # Finishes in flight in the finish burst.
 BURST_CONCURRENCY=${BURST_CONCURRENCY:-64}
-PG=${PG:-postgres://postgres@127.0.0.1:5432}
+# The full run's PostgreSQL: by default a cluster of the run's own, set up as the Helm chart
+# sets up the deployed one (see `private_postgres`); PG names a running server instead.
+PG=${PG:-}
+PG_PORT=${PG_PORT:-15432}
 REDIS=${REDIS:-redis://127.0.0.1:6379}
 NATS=${NATS:-nats://127.0.0.1:4222}
 ID=${BENCH_ID:-$$}
@@ -255,9 +258,51 @@ embedded() {
 
 DB=arcade_bench_$ID
 PREFIX=bench-$ID:
+PG_DIR=$OUT/postgres
+
+# Run a PostgreSQL command as the postgres user (the server refuses to run as root).
+as_postgres() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A PostgreSQL cluster of this run's own on 127.0.0.1:$PG_PORT, with the server parameters the
+# Helm chart gives the CloudNativePG cluster (`postgresql.cnpg.parameters` in the chart's
+# values), so that the database measured is configured as the database deployed: a packaged
+# server's defaults keep a smaller buffer cache, and with a million players the finishes then
+# wait on reads the deployed database serves from memory. Its log ($PG_DIR/server.log) notes
+# every checkpoint and autovacuum, which a measurement may have run beside.
+private_postgres() {
+    local bin params
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    params=$(python3 -c '
+import sys, yaml
+values = yaml.safe_load(open(sys.argv[1]))
+for k, v in values["postgresql"]["cnpg"]["parameters"].items():
+    print(f"-c {k}={v}", end=" ")' "$HERE/../deploy/helm/arcade/values.yaml")
+    rm -rf "$PG_DIR" && mkdir -p "$PG_DIR"
+    if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR"; fi
+    as_postgres "$bin/initdb" -D "$PG_DIR" -A trust -U postgres >/dev/null
+    log "PostgreSQL of the run's own: $params"
+    as_postgres "$bin/pg_ctl" -D "$PG_DIR" -l "$PG_DIR/server.log" -w -o \
+        "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c log_autovacuum_min_duration=0 $params" \
+        start >/dev/null
+    PG=postgres://postgres@127.0.0.1:$PG_PORT
+}
+
+stop_private_postgres() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    if [ -f "$PG_DIR/postmaster.pid" ]; then
+        as_postgres "$bin/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null || true
+    fi
+}
+
 drop_backends() {
     cleanup
-    dropdb -h 127.0.0.1 -U postgres --if-exists "$DB" || true
+    if [ -n "$PG" ]; then
+        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+    fi
+    stop_private_postgres
     redis-cli -u "$REDIS" --scan --pattern "$PREFIX*" |
         xargs -r -n 1000 redis-cli -u "$REDIS" unlink >/dev/null || true
 }
@@ -265,15 +310,20 @@ drop_backends() {
 full() {
     local db=$DB prefix=$PREFIX dir=$OUT/full-data
     rm -rf "$dir" && mkdir -p "$dir"
-    dropdb -h 127.0.0.1 -U postgres --if-exists "$db"
-    createdb -h 127.0.0.1 -U postgres "$db"
-    local url=$PG/$db
     trap drop_backends EXIT
+    [ -n "$PG" ] || private_postgres
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+    local url=$PG/$db
     "$BIN/arcade" migrate --database-url "$url"
     log "seeding $SEED_PLAYERS players (PostgreSQL COPY, Redis through the rank index)"
     /usr/bin/time -v "$BIN/seed" --database-url "$url" --redis-url "$REDIS" --redis-prefix "$prefix" \
         --players "$SEED_PLAYERS" 2>&1 | grep -E 'rows|board|seeded|done|Maximum resident|Elapsed' |
         tee -a "$OUT/summary.txt"
+    # As after any bulk load, and as pgbench does before it measures: the vacuum autovacuum
+    # would otherwise run on the new rows during the measurement, and a checkpoint so that
+    # the seeding's dirty pages are not written out under the load.
+    log "VACUUM (ANALYZE) of the seeded tables, then CHECKPOINT"
+    psql "$url" -qc "VACUUM (ANALYZE) players, scores, best_scores" -c "CHECKPOINT"
     # Replicas sharing Redis need one session secret; this run's is its own.
     ARCADE_SESSION_SECRET=${ARCADE_SESSION_SECRET:-$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}
     export ARCADE_SESSION_SECRET

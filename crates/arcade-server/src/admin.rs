@@ -320,6 +320,7 @@ pub async fn audit_log(
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     /// One line, at most 500 characters; required to remove a score or a season.
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub reason: Option<String>,
 }
 
@@ -409,6 +410,8 @@ pub struct RenameRequest {
     /// Keep anyone from claiming the old name again.
     #[serde(default)]
     pub block_old: bool,
+    /// Why, for the audit log: one line, at most 500 characters.
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub reason: Option<String>,
 }
 
@@ -461,7 +464,7 @@ pub struct ReportRequest {
     #[schema(nullable)]
     pub shown: Option<ShownScoreRequest>,
     /// Why (one line without control characters, at most 500 characters).
-    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1F\\x7F]*$")]
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub reason: Option<String>,
 }
 
@@ -597,6 +600,8 @@ pub struct ResolveRequest {
     /// `dismiss`, `remove_score` or `hide_player`.
     #[schema(value_type = String)]
     pub resolution: arcade_domain::admin::Resolution,
+    /// Why, for the audit log: one line, at most 500 characters.
+    #[schema(max_length = 500, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub reason: Option<String>,
 }
 

@@ -31,7 +31,12 @@ pub struct AddSeasonRequest {
     #[schema(pattern = r"^[a-z0-9-]{1,40}$", example = "summer-2027")]
     pub slug: String,
     /// One line, 1 to 80 characters.
-    #[schema(min_length = 1, max_length = 80, example = "Summer 2027")]
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$",
+        example = "Summer 2027"
+    )]
     pub title: String,
     /// RFC 3339: scores achieved from this instant on count.
     #[schema(format = DateTime, example = "2027-06-01T00:00:00Z")]

@@ -211,3 +211,43 @@ pub fn app(state: AppState) -> Router {
         .merge(middleware::layered(assets, Group::Assets, hsts, metrics))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every pattern of the document that keeps control characters out keeps out all that
+    /// the domain refuses (`char::is_control`: C0, DEL and C1), so that a client following the
+    /// document never sends a value the server then refuses.
+    #[test]
+    fn patterns_refuse_every_control_character_the_domain_refuses() {
+        fn patterns(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(p) = m.get("pattern").and_then(|p| p.as_str()) {
+                        out.push(p.to_owned());
+                    }
+                    m.values().for_each(|v| patterns(v, out));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| patterns(v, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        patterns(&super::openapi(), &mut found);
+        let text_patterns: Vec<_> = found.iter().filter(|p| p.contains(r"\x00")).collect();
+        assert!(text_patterns.len() >= 4, "{found:?}");
+        for p in text_patterns {
+            let re = regex::Regex::new(p).unwrap();
+            assert!(re.is_match("one line"), "{p}");
+            for c in (0..=0x9f_u32)
+                .filter_map(char::from_u32)
+                .filter(|c| c.is_control())
+            {
+                assert!(
+                    !re.is_match(&format!("one{c}line")),
+                    "{p} lets U+{:04X} through",
+                    u32::from(c)
+                );
+            }
+        }
+    }
+}

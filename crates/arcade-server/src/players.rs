@@ -330,7 +330,7 @@ pub struct EraseRequest {
     #[schema(
         min_length = 1,
         max_length = 500,
-        pattern = "^[^\\x00-\\x1F\\x7F]*\\S[^\\x00-\\x1F\\x7F]*$"
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
     )]
     pub reason: String,
     /// Keep anyone from claiming the name again.

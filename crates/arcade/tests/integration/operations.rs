@@ -146,29 +146,43 @@ async fn metrics_expose_the_contract_names_after_a_game() {
     assert_eq!(status, StatusCode::OK);
     app.start_ok("egg-catcher", "Lee2", None).await;
     app.get("/api/games/egg-catcher/leaderboard").await;
-    let r = app.get("/metrics").await;
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/openmetrics-text")
-    );
-    let text = r.text().await.unwrap();
-    for name in arcade_telemetry::METRIC_NAMES {
-        if [
-            "arcade_webhook_deliveries_total",
-            "arcade_webhook_delivery_duration_seconds",
-            "arcade_replays_rejected_total",
-            "arcade_scores_flagged_total",
-            "arcade_rank_fallbacks_total",
-            "arcade_admin_actions_total",
-        ]
-        .contains(name)
-        {
+    let expected: Vec<&str> = arcade_telemetry::METRIC_NAMES
+        .iter()
+        .copied()
+        .filter(|name| {
             // No webhook configured, no cheating (nor any score flagged) in this test,
             // embedded boards have no cache to fall back from, and no operator acted.
-            continue;
+            ![
+                "arcade_webhook_deliveries_total",
+                "arcade_webhook_delivery_duration_seconds",
+                "arcade_replays_rejected_total",
+                "arcade_scores_flagged_total",
+                "arcade_rank_fallbacks_total",
+                "arcade_admin_actions_total",
+            ]
+            .contains(name)
+        })
+        .collect();
+    // The relay publishes the game's events soon after, not within the finish.
+    let mut text = String::new();
+    for _ in 0..50 {
+        let r = app.get("/metrics").await;
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/openmetrics-text")
+        );
+        text = r.text().await.unwrap();
+        if expected
+            .iter()
+            .all(|name| text.lines().any(|l| l.starts_with(name)))
+        {
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for name in expected {
         assert!(
             text.lines().any(|l| l.starts_with(name)),
             "{name} missing:\n{text}"

@@ -66,7 +66,8 @@ impl Relay {
     }
 
     /// The outbox for the use cases: the same one, waking this relay as soon as they added
-    /// events, so that live pages see a finish as fast as the bus carries it.
+    /// events, so that live pages see a finish as fast as the bus carries it (within
+    /// a round gap while events keep coming).
     pub fn outbox(&self) -> Arc<dyn Outbox> {
         Arc::new(Waking {
             inner: self.outbox.clone(),

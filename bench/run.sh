@@ -108,7 +108,9 @@ start_arcade() { # port data-dir [extra flags...]
 }
 
 build() {
-    cargo build --release --bin arcade -p arcade
+    # As `cargo run --release` and the image build it: features resolved for the whole
+    # workspace, the build `crates/arcade/startup.order` names the symbols of.
+    cargo build --release --bin arcade
     cargo build --release -p arcade-loadgen --bins --examples
 }
 

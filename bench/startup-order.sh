@@ -5,6 +5,8 @@
 #   bash bench/startup-order.sh write        # build, profile, write crates/arcade/startup.order
 #   bash bench/startup-order.sh check [BIN]  # fail when the order names symbols BIN lacks
 #
+# The binary is built as `cargo run --release` and the image build it (features resolved for
+# the whole workspace; `-p arcade` alone would resolve fewer and name other symbols).
 # `write` runs the release binary under callgrind (valgrind) on a fresh embedded data
 # directory: start-up, the probes, a first visitor's pages and a few seconds of idling. Every
 # function of the binary that ran is listed, so that the linker puts them side by side: the
@@ -28,7 +30,7 @@ defined_functions() { # binary
 }
 
 write() {
-    cargo build --release --locked -p arcade --bin arcade
+    cargo build --release --locked --bin arcade
     local port=18097 pid
     valgrind --tool=callgrind --callgrind-out-file="$work/profile" --dump-instr=no \
         --compress-strings=no --compress-pos=no --demangle=no \
@@ -79,5 +81,5 @@ check() {
 case ${1:-} in
 write) write ;;
 check) check ;;
-*) sed -n '2,13p' "$0" >&2; exit 2 ;;
+*) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

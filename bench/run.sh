@@ -5,6 +5,7 @@
 #   bash bench/run.sh floors     # wrk rounds: hello floors (axum, bare hyper), nginx, Arcade pages (embedded); p99 at half the peak
 #   bash bench/run.sh embedded   # cold start, idle RSS, SSE cost, 10,000 players (embedded)
 #   bash bench/run.sh full       # PostgreSQL+Redis+NATS: 1M seeded, ranks, 10,000 players, finishes
+#   PG_REPLICAS=2 bash bench/run.sh full   # the same with the chart's streaming replicas
 #   bash bench/run.sh instructions  # instructions per request in process (callgrind; repeatable)
 #
 # Results go to $OUT (default /tmp/arcade-bench); CARGO_TARGET_DIR picks the build directory.
@@ -26,6 +27,9 @@ BURST_CONCURRENCY=${BURST_CONCURRENCY:-64}
 # sets up the deployed one (see `private_postgres`); PG names a running server instead.
 PG=${PG:-}
 PG_PORT=${PG_PORT:-15432}
+# Streaming replicas of the run's own cluster, on the ports after PG_PORT; with any, commits
+# wait for as many of them as the chart's `synchronousReplicas`, as CloudNativePG sets it up.
+PG_REPLICAS=${PG_REPLICAS:-0}
 REDIS=${REDIS:-redis://127.0.0.1:6379}
 NATS=${NATS:-nats://127.0.0.1:4222}
 ID=${BENCH_ID:-$$}
@@ -274,14 +278,14 @@ as_postgres() {
 # wait on reads the deployed database serves from memory. Its log ($PG_DIR/server.log) notes
 # every checkpoint and autovacuum, which a measurement may have run beside.
 private_postgres() {
-    local bin params
+    local bin params sync i dir port
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
     params=$(python3 -c '
 import sys, yaml
 values = yaml.safe_load(open(sys.argv[1]))
 for k, v in values["postgresql"]["cnpg"]["parameters"].items():
     print(f"-c {k}={v}", end=" ")' "$HERE/../deploy/helm/arcade/values.yaml")
-    rm -rf "$PG_DIR" && mkdir -p "$PG_DIR"
+    rm -rf "$PG_DIR" "$PG_DIR"-replica-* && mkdir -p "$PG_DIR"
     if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR"; fi
     as_postgres "$bin/initdb" -D "$PG_DIR" -A trust -U postgres >/dev/null
     log "PostgreSQL of the run's own: $params"
@@ -289,14 +293,41 @@ for k, v in values["postgresql"]["cnpg"]["parameters"].items():
         "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c log_autovacuum_min_duration=0 $params" \
         start >/dev/null
     PG=postgres://postgres@127.0.0.1:$PG_PORT
+    [ "$PG_REPLICAS" -gt 0 ] || return 0
+    for i in $(seq 1 "$PG_REPLICAS"); do
+        dir=$PG_DIR-replica-$i port=$((PG_PORT + i))
+        mkdir -p "$dir"
+        if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
+        chmod 700 "$dir"
+        # -R: the copy starts as a standby streaming from the primary, named for the
+        # primary's synchronous_standby_names.
+        as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$dir" -R -X stream \
+            -d "application_name=replica$i"
+        as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o \
+            "-p $port -c listen_addresses=127.0.0.1 -k $dir $params" start >/dev/null
+    done
+    sync=$(python3 -c '
+import sys, yaml
+print(yaml.safe_load(open(sys.argv[1]))["postgresql"]["cnpg"]["synchronousReplicas"])' \
+        "$HERE/../deploy/helm/arcade/values.yaml")
+    sync=$((sync < PG_REPLICAS ? sync : PG_REPLICAS))
+    if [ "$sync" -gt 0 ]; then
+        psql "$PG/postgres" -qc "ALTER SYSTEM SET synchronous_standby_names = 'ANY $sync (*)'" \
+            -c "SELECT pg_reload_conf()" >/dev/null
+    fi
+    sleep 1
+    log "$PG_REPLICAS streaming replicas, commits wait for $sync: $(psql "$PG/postgres" -Atc \
+        "SELECT string_agg(application_name || ' ' || sync_state, ', ') FROM pg_stat_replication")"
 }
 
 stop_private_postgres() {
-    local bin
+    local bin dir
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-    if [ -f "$PG_DIR/postmaster.pid" ]; then
-        as_postgres "$bin/pg_ctl" -D "$PG_DIR" -m fast -w stop >/dev/null || true
-    fi
+    for dir in "$PG_DIR" "$PG_DIR"-replica-*; do
+        if [ -f "$dir/postmaster.pid" ]; then
+            as_postgres "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
+        fi
+    done
 }
 
 drop_backends() {

@@ -1,10 +1,10 @@
 //! The outbox relay: publishes the events waiting in the outbox to the bus and settles each
 //! claim once the bus answered: what it took leaves the outbox (JetStream acknowledged it;
-//! the event id is its `Nats-Msg-Id`, so an event two relays both publish is stored once). One runs in every replica: woken at once
-//! when this replica adds events, and polling for what others left (a replica gone mid-relay,
-//! a score's event whose hold ended). While the bus or the database is away it backs off; on
-//! shutdown it relays what it can in the time it is given and says what it left, which the
-//! next relay to run publishes.
+//! the event id is its `Nats-Msg-Id`, so an event two relays both publish is stored once).
+//! One runs in every replica: woken at once when this replica adds events, and polling for
+//! what others left (a replica gone mid-relay, a score's event whose hold ended). While the
+//! bus or the database is away it backs off; on shutdown it relays what it can in the time it
+//! is given and says what it left, which the next relay to run publishes.
 
 use std::sync::Arc;
 use std::time::Duration;

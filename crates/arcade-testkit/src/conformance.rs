@@ -1073,7 +1073,8 @@ suite! {
         let second = outbox.claim(3, LEASE).await.unwrap();
         assert_eq!(second.entries().len(), 1);
         assert!(outbox.claim(3, LEASE).await.unwrap().entries().is_empty());
-        let all: Vec<OutboxEntry> = first.entries().iter().chain(second.entries()).cloned().collect();
+        let all: Vec<OutboxEntry> =
+            first.entries().iter().chain(second.entries()).cloned().collect();
         let mut want: Vec<_> = events.iter().map(|e| e.id).collect();
         want.sort();
         assert_eq!(ids_of(&all), want, "each event claimed once");

@@ -454,33 +454,22 @@ pub struct OutboxDepth {
     pub oldest_age: Duration,
 }
 
-/// Events a relay took from the outbox with [`Outbox::claim`]: nobody else's until the claim
-/// is settled or dropped, or its lease ends. The events of a claim dropped unsettled (its
-/// relay gone) are ready again at once where the store can tell, and when the lease ends at
-/// the latest.
-#[async_trait]
-pub trait Claim: Send {
-    /// The events claimed, oldest first.
-    fn entries(&self) -> &[OutboxEntry];
-    /// End the claim: the events `taken` (the bus has them) leave the outbox, those `kept`
-    /// (of a kind this build cannot read) wait out the lease for another relay, and every
-    /// other is ready again at once (the bus refused it).
-    async fn settle(self: Box<Self>, taken: &[Uuid], kept: &[Uuid]) -> Result<(), BackendError>;
-}
-
 /// Events waiting to reach the bus, kept in the database with the changes they report: an
 /// event is stored before the request that made it is answered, and leaves the outbox only
-/// once the bus has taken it. Relays in every replica share it; a relay's [`Claim`] keeps
-/// others off its events, and an event whose relay died is claimed again.
+/// once the bus has taken it. Relays in every replica share it; a claim is a lease, so an
+/// event whose relay died is claimed again when the lease ends.
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Store events ready to relay, durably. An event already there (its id derived from what
     /// it reports, as a retried use case derives it again) takes the new content and is ready
     /// at once, which is how a finish releases the event held with its score.
     async fn add(&self, events: &[Event]) -> Result<(), BackendError>;
-    /// Up to `limit` ready events, oldest first, the caller's for at most `lease` unless it
-    /// settles the claim sooner.
-    async fn claim(&self, limit: usize, lease: Duration) -> Result<Box<dyn Claim>, BackendError>;
+    /// Up to `limit` ready events, oldest first, each leased to the caller for `lease`.
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, BackendError>;
+    /// Forget events the bus has taken.
+    async fn remove(&self, ids: &[Uuid]) -> Result<(), BackendError>;
+    /// Give claimed events back, ready at once (the bus refused them).
+    async fn unclaim(&self, ids: &[Uuid]) -> Result<(), BackendError>;
     /// How many events wait and for how long (for metrics and the shutdown log).
     async fn depth(&self) -> Result<OutboxDepth, BackendError>;
     /// Have this process's relay look at the outbox now: for events another store wrote in

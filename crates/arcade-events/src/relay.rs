@@ -1,17 +1,17 @@
-//! The outbox relay: publishes the events waiting in the outbox to the bus and settles each
-//! claim once the bus answered: what it took leaves the outbox (JetStream acknowledged it;
-//! the event id is its `Nats-Msg-Id`, so an event two relays both publish is stored once).
-//! One runs in every replica: woken at once when this replica adds events, and polling for
-//! what others left (a replica gone mid-relay, a score's event whose hold ended). While the
-//! bus or the database is away it backs off; on shutdown it relays what it can in the time it
-//! is given and says what it left, which the next relay to run publishes.
+//! The outbox relay: publishes the events waiting in the outbox to the bus and deletes each
+//! once the bus took it (JetStream acknowledged it; the event id is its `Nats-Msg-Id`, so an
+//! event two relays both publish is stored once). One runs in every replica: woken at once
+//! when this replica adds events, and polling for what others left (a replica gone mid-relay,
+//! a score's event whose hold ended). While the bus or the database is away it backs off; on
+//! shutdown it relays what it can in the time it is given and says what it left, which the
+//! next relay to run publishes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use arcade_domain::BackendError;
 use arcade_domain::event::Event;
-use arcade_domain::ports::{Claim, EventBus, Observer, Outbox, OutboxDepth};
+use arcade_domain::ports::{EventBus, Observer, Outbox, OutboxDepth, OutboxEntry};
 use async_trait::async_trait;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
@@ -21,9 +21,9 @@ use crate::nats::decode;
 
 /// Events claimed (and published at once) per round.
 const BATCH: usize = 256;
-/// How long a claim keeps other relays off an event at most: longer than a round's publishing
-/// takes (each publish gives up after its acknowledgement timeout), short enough that the
-/// events of a relay that died are soon taken up by another.
+/// How long a claim keeps other relays off an event: longer than a round's publishing takes
+/// (each publish gives up after its acknowledgement timeout), short enough that the events of
+/// a relay that died are soon taken up by another.
 const LEASE: Duration = Duration::from_secs(15);
 /// How often the outbox is looked at without being woken, for what other replicas left.
 const POLL_EVERY: Duration = Duration::from_secs(1);
@@ -116,32 +116,27 @@ impl Relay {
     /// Publish every ready event, a batch at a time, until none is left or a round fails.
     async fn relay_ready(&self) -> Result<(), BackendError> {
         loop {
-            let claim = self.outbox.claim(BATCH, LEASE).await?;
-            let claimed = claim.entries().len();
-            if claimed == 0 {
+            let claimed = self.outbox.claim(BATCH, LEASE).await?;
+            if claimed.is_empty() {
                 return Ok(());
             }
-            self.publish(claim).await?;
-            if claimed < BATCH {
+            let full = claimed.len() == BATCH;
+            self.publish(claimed).await?;
+            if !full {
                 return Ok(());
             }
         }
     }
 
-    /// Publish a claim's events at once, then settle it: those the bus took leave the outbox,
-    /// the others are ready again at once (so that the first relay to reach the bus again
-    /// takes them) or, when this build cannot read them, after the lease.
-    async fn publish(&self, claim: Box<dyn Claim>) -> Result<(), BackendError> {
-        let mut kept = Vec::new();
-        let events: Vec<(Uuid, Event)> = claim
-            .entries()
-            .iter()
+    /// Publish claimed events at once; remove those the bus took and give the others back.
+    async fn publish(&self, claimed: Vec<OutboxEntry>) -> Result<(), BackendError> {
+        let events: Vec<(Uuid, Event)> = claimed
+            .into_iter()
             .filter_map(|entry| match decode(entry.payload.as_bytes()) {
                 Some(event) => Some((entry.id, event)),
                 None => {
-                    // A kind a newer build added: left for a replica that knows it.
+                    // A kind a newer build added: left leased, for a replica that knows it.
                     tracing::warn!(event_id = %entry.id, "an outbox event this build cannot read is left for another");
-                    kept.push(entry.id);
                     None
                 }
             })
@@ -149,6 +144,7 @@ impl Relay {
         let results =
             futures::future::join_all(events.iter().map(|(_, e)| self.bus.publish(e))).await;
         let mut taken = Vec::with_capacity(events.len());
+        let mut refused = Vec::new();
         let mut failure = None;
         for ((id, event), result) in events.iter().zip(results) {
             match result {
@@ -157,14 +153,24 @@ impl Relay {
                     self.observer.event_published(event.kind);
                 }
                 Err(e) => {
+                    refused.push(*id);
                     failure.get_or_insert(e);
                 }
             }
         }
-        claim.settle(&taken, &kept).await?;
+        if !taken.is_empty() {
+            self.outbox.remove(&taken).await?;
+        }
         match failure {
             None => Ok(()),
-            Some(e) => Err(e),
+            Some(e) => {
+                // Given back at once, so that the first relay to reach the bus again takes
+                // them rather than waiting for the lease.
+                if let Err(unclaimed) = self.outbox.unclaim(&refused).await {
+                    tracing::debug!(error = %arcade_domain::error::report(&unclaimed), "events left to their lease");
+                }
+                Err(e)
+            }
         }
     }
 
@@ -259,8 +265,16 @@ impl Outbox for Waking {
         Ok(())
     }
 
-    async fn claim(&self, limit: usize, lease: Duration) -> Result<Box<dyn Claim>, BackendError> {
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, BackendError> {
         self.inner.claim(limit, lease).await
+    }
+
+    async fn remove(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+        self.inner.remove(ids).await
+    }
+
+    async fn unclaim(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+        self.inner.unclaim(ids).await
     }
 
     async fn depth(&self) -> Result<OutboxDepth, BackendError> {
@@ -279,17 +293,14 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     use arcade_domain::event::EventKind;
-    use arcade_domain::ports::OutboxEntry;
     use arcade_domain::time::Timestamp;
     use futures::stream::BoxStream;
 
     use super::*;
 
-    type Entries = Arc<Mutex<BTreeMap<Uuid, (String, bool)>>>;
-
     /// Entries by id, each with whether a relay holds it, and the claims made.
     #[derive(Default)]
-    struct Memory(Entries, AtomicUsize);
+    struct Memory(Mutex<BTreeMap<Uuid, (String, bool)>>, AtomicUsize);
 
     impl Memory {
         fn put_raw(&self, id: Uuid, payload: &str) {
@@ -313,10 +324,10 @@ mod tests {
             Ok(())
         }
 
-        async fn claim(&self, limit: usize, _: Duration) -> Result<Box<dyn Claim>, BackendError> {
+        async fn claim(&self, limit: usize, _: Duration) -> Result<Vec<OutboxEntry>, BackendError> {
             self.1.fetch_add(1, Ordering::SeqCst);
             let mut entries = self.0.lock().unwrap();
-            let claimed = entries
+            Ok(entries
                 .iter_mut()
                 .filter(|(_, (_, held))| !*held)
                 .take(limit)
@@ -327,8 +338,25 @@ mod tests {
                         payload: payload.clone(),
                     }
                 })
-                .collect();
-            Ok(Box::new(MemoryClaim(self.0.clone(), claimed)))
+                .collect())
+        }
+
+        async fn remove(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+            let mut entries = self.0.lock().unwrap();
+            for id in ids {
+                entries.remove(id);
+            }
+            Ok(())
+        }
+
+        async fn unclaim(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+            let mut entries = self.0.lock().unwrap();
+            for id in ids {
+                if let Some((_, held)) = entries.get_mut(id) {
+                    *held = false;
+                }
+            }
+            Ok(())
         }
 
         async fn depth(&self) -> Result<OutboxDepth, BackendError> {
@@ -336,34 +364,6 @@ mod tests {
                 events: self.0.lock().unwrap().len() as u64,
                 oldest_age: Duration::ZERO,
             })
-        }
-    }
-
-    /// Claimed entries; those kept stay held, as if their lease never ended.
-    struct MemoryClaim(Entries, Vec<OutboxEntry>);
-
-    #[async_trait]
-    impl Claim for MemoryClaim {
-        fn entries(&self) -> &[OutboxEntry] {
-            &self.1
-        }
-
-        async fn settle(
-            self: Box<Self>,
-            taken: &[Uuid],
-            kept: &[Uuid],
-        ) -> Result<(), BackendError> {
-            let mut entries = self.0.lock().unwrap();
-            for entry in &self.1 {
-                if taken.contains(&entry.id) {
-                    entries.remove(&entry.id);
-                } else if !kept.contains(&entry.id)
-                    && let Some((_, held)) = entries.get_mut(&entry.id)
-                {
-                    *held = false;
-                }
-            }
-            Ok(())
         }
     }
 

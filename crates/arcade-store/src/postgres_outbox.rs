@@ -1,18 +1,15 @@
 //! The outbox in PostgreSQL, shared by every replica's relay: events added in batches (one
-//! statement for every request waiting, like scores) and claimed with `FOR UPDATE SKIP
-//! LOCKED`, so that relays never wait for each other nor take the same event. A claim deletes
-//! its events in a transaction held open while the relay publishes them: the commit makes
-//! the deletion final, and a relay that dies (or stays idle past its lease, when PostgreSQL
-//! ends its session) rolls it back, so its events are ready again at once. Each event is
-//! written twice less than with a lease kept in the row (moved ahead, then deleted).
+//! statement for every request waiting, like scores), claimed with `FOR UPDATE SKIP LOCKED`
+//! so that relays never wait for each other nor take the same event, and leased by moving
+//! `available_at` ahead, so that an event whose relay died is taken again when the lease ends.
 
 use std::time::Duration;
 
 use arcade_domain::BackendError;
 use arcade_domain::event::Event;
-use arcade_domain::ports::{Claim, Outbox, OutboxDepth, OutboxEntry};
+use arcade_domain::ports::{Outbox, OutboxDepth, OutboxEntry};
 use async_trait::async_trait;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::group_commit::BatchWriter;
@@ -88,47 +85,44 @@ impl Outbox for PostgresStore {
         self.events.submit(rows).await
     }
 
-    async fn claim(&self, limit: usize, lease: Duration) -> Result<Box<dyn Claim>, BackendError> {
-        // One round trip: the transaction and its bound, after which PostgreSQL ends a
-        // session left idle in it (a relay stuck between claim and settle).
-        let mut tx = self
-            .pool()
-            .begin_with(format!(
-                "BEGIN; SET LOCAL idle_in_transaction_session_timeout = {}",
-                ms(lease).max(1)
-            ))
-            .await
-            .map_err(err)?;
-        let rows: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
-            "DELETE FROM outbox WHERE id IN ( \
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, BackendError> {
+        let now = now_ms();
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(
+            "UPDATE outbox SET available_at = $2 \
+             WHERE id IN ( \
                SELECT id FROM outbox WHERE available_at <= $1 \
-               ORDER BY available_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, subject, payload, created_at",
+               ORDER BY available_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, payload",
         )
-        .bind(now_ms())
+        .bind(now)
+        .bind(now.saturating_add(ms(lease)))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
+        .fetch_all(self.pool())
         .await
         .map_err(err)?;
-        let tx = if rows.is_empty() {
-            // Nothing to hold: the connection goes back to the pool now.
-            tx.commit().await.map_err(err)?;
-            None
-        } else {
-            Some(tx)
-        };
-        let mut entries = Vec::with_capacity(rows.len());
-        let mut origins = Vec::with_capacity(rows.len());
-        for (id, subject, payload, created_at) in rows {
-            entries.push(OutboxEntry { id, payload });
-            origins.push((subject, created_at));
-        }
-        Ok(Box::new(PostgresClaim {
-            tx,
-            entries,
-            origins,
-            lease,
-        }))
+        Ok(rows
+            .into_iter()
+            .map(|(id, payload)| OutboxEntry { id, payload })
+            .collect())
+    }
+
+    async fn remove(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+        sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(self.pool())
+            .await
+            .map(drop)
+            .map_err(err)
+    }
+
+    async fn unclaim(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+        sqlx::query("UPDATE outbox SET available_at = $2 WHERE id = ANY($1)")
+            .bind(ids)
+            .bind(now_ms())
+            .execute(self.pool())
+            .await
+            .map(drop)
+            .map_err(err)
     }
 
     async fn depth(&self) -> Result<OutboxDepth, BackendError> {
@@ -141,73 +135,5 @@ impl Outbox for PostgresStore {
             events: u64::try_from(events).unwrap_or(0),
             oldest_age: age(oldest),
         })
-    }
-}
-
-/// Events deleted in a transaction not yet committed: see the module's documentation.
-struct PostgresClaim {
-    /// None when nothing was claimed.
-    tx: Option<Transaction<'static, Postgres>>,
-    entries: Vec<OutboxEntry>,
-    /// Each entry's subject and creation time, to put back what the bus did not take.
-    origins: Vec<(String, i64)>,
-    lease: Duration,
-}
-
-#[async_trait]
-impl Claim for PostgresClaim {
-    fn entries(&self) -> &[OutboxEntry] {
-        &self.entries
-    }
-
-    async fn settle(self: Box<Self>, taken: &[Uuid], kept: &[Uuid]) -> Result<(), BackendError> {
-        let Self {
-            tx,
-            entries,
-            origins,
-            lease,
-        } = *self;
-        let Some(mut tx) = tx else {
-            return Ok(());
-        };
-        let now = now_ms();
-        let back: Vec<(&OutboxEntry, &(String, i64), i64)> = entries
-            .iter()
-            .zip(&origins)
-            .filter(|(e, _)| !taken.contains(&e.id))
-            .map(|(e, row)| {
-                let at = if kept.contains(&e.id) {
-                    now.saturating_add(ms(lease))
-                } else {
-                    now
-                };
-                (e, row, at)
-            })
-            .collect();
-        if !back.is_empty() {
-            // Deleted by this transaction, so inserting them again cannot conflict.
-            sqlx::query(
-                "INSERT INTO outbox (id, subject, payload, created_at, available_at) \
-                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], \
-                   $5::bigint[])",
-            )
-            .bind(back.iter().map(|(e, _, _)| e.id).collect::<Vec<_>>())
-            .bind(
-                back.iter()
-                    .map(|(_, r, _)| r.0.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                back.iter()
-                    .map(|(e, _, _)| e.payload.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(back.iter().map(|(_, r, _)| r.1).collect::<Vec<_>>())
-            .bind(back.iter().map(|(_, _, at)| *at).collect::<Vec<_>>())
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        }
-        tx.commit().await.map_err(err)
     }
 }

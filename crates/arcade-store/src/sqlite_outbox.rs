@@ -1,13 +1,12 @@
 //! The outbox in SQLite, for the embedded server's one relay: every change goes through the
-//! one writing connection, which a claim must not hold while the relay publishes (scores
-//! wait on it), so a claim is a lease (`available_at` moved ahead): events a relay took and
-//! never settled (the process killed mid-publish) are taken again when it ends.
+//! one writing connection; a claim is a lease (`available_at` moved ahead) so that events a
+//! relay took and never deleted (the process killed mid-publish) are taken again.
 
 use std::time::Duration;
 
 use arcade_domain::BackendError;
 use arcade_domain::event::Event;
-use arcade_domain::ports::{Claim, Outbox, OutboxDepth, OutboxEntry};
+use arcade_domain::ports::{Outbox, OutboxDepth, OutboxEntry};
 use async_trait::async_trait;
 use uuid::Uuid;
 use uuid::fmt::Hyphenated;
@@ -68,7 +67,7 @@ impl Outbox for SqliteStore {
         tx.commit().await.map_err(err)
     }
 
-    async fn claim(&self, limit: usize, lease: Duration) -> Result<Box<dyn Claim>, BackendError> {
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxEntry>, BackendError> {
         let now = now_ms();
         let rows: Vec<(Hyphenated, String)> = sqlx::query_as(
             "UPDATE outbox SET available_at = ? \
@@ -82,16 +81,34 @@ impl Outbox for SqliteStore {
         .fetch_all(&self.writes)
         .await
         .map_err(err)?;
-        Ok(Box::new(SqliteClaim {
-            store: self.clone(),
-            entries: rows
-                .into_iter()
-                .map(|(id, payload)| OutboxEntry {
-                    id: id.into_uuid(),
-                    payload,
-                })
-                .collect(),
-        }))
+        Ok(rows
+            .into_iter()
+            .map(|(id, payload)| OutboxEntry {
+                id: id.into_uuid(),
+                payload,
+            })
+            .collect())
+    }
+
+    async fn remove(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+        sqlx::query("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))")
+            .bind(id_list(ids))
+            .execute(&self.writes)
+            .await
+            .map(drop)
+            .map_err(err)
+    }
+
+    async fn unclaim(&self, ids: &[Uuid]) -> Result<(), BackendError> {
+        sqlx::query(
+            "UPDATE outbox SET available_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(now_ms())
+        .bind(id_list(ids))
+        .execute(&self.writes)
+        .await
+        .map(drop)
+        .map_err(err)
     }
 
     async fn depth(&self) -> Result<OutboxDepth, BackendError> {
@@ -104,54 +121,5 @@ impl Outbox for SqliteStore {
             events: u64::try_from(events).unwrap_or(0),
             oldest_age: age(oldest),
         })
-    }
-}
-
-/// Leased events: see the module's documentation.
-struct SqliteClaim {
-    store: SqliteStore,
-    entries: Vec<OutboxEntry>,
-}
-
-#[async_trait]
-impl Claim for SqliteClaim {
-    fn entries(&self) -> &[OutboxEntry] {
-        &self.entries
-    }
-
-    async fn settle(self: Box<Self>, taken: &[Uuid], kept: &[Uuid]) -> Result<(), BackendError> {
-        let refused: Vec<Uuid> = self
-            .entries
-            .iter()
-            .map(|e| e.id)
-            .filter(|id| !taken.contains(id) && !kept.contains(id))
-            .collect();
-        if taken.is_empty() && refused.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self
-            .store
-            .writes
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(err)?;
-        if !taken.is_empty() {
-            sqlx::query("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))")
-                .bind(id_list(taken))
-                .execute(&mut *tx)
-                .await
-                .map_err(err)?;
-        }
-        if !refused.is_empty() {
-            sqlx::query(
-                "UPDATE outbox SET available_at = ? WHERE id IN (SELECT value FROM json_each(?))",
-            )
-            .bind(now_ms())
-            .bind(id_list(&refused))
-            .execute(&mut *tx)
-            .await
-            .map_err(err)?;
-        }
-        tx.commit().await.map_err(err)
     }
 }

@@ -31,8 +31,8 @@ use arcade_domain::event::{Event, EventKind};
 use arcade_domain::name_rules::{NameRule, NewNameRule, RuleKind};
 use arcade_domain::player_data::{Erased, Erasure};
 use arcade_domain::ports::{
-    AdminStore, HistoryCursor, NameRuleStore, NewScore, Outbox, OutboxEntry, PlayerRecord,
-    RankIndex, RateLimit, ScoreStore, SeasonStore, SessionStore,
+    AdminStore, HistoryCursor, NameRuleStore, NewScore, Outbox, OutboxDepth, OutboxEntry,
+    PlayerRecord, RankIndex, RateLimit, ScoreStore, SeasonStore, SessionStore,
 };
 use arcade_domain::ranks::{Standing, Submission};
 use arcade_domain::season::Season;
@@ -1013,22 +1013,6 @@ fn decoded(entry: &OutboxEntry) -> Event {
     serde_json::from_str(&entry.payload).expect("an outbox payload is an event")
 }
 
-/// Up to `limit` ready events, taken as a relay takes what the bus took: claimed, then
-/// settled, so they leave the outbox.
-async fn take(outbox: &dyn Outbox, limit: usize) -> Vec<OutboxEntry> {
-    let claim = outbox.claim(limit, LEASE).await.unwrap();
-    let entries = claim.entries().to_vec();
-    let ids: Vec<_> = entries.iter().map(|e| e.id).collect();
-    claim.settle(&ids, &[]).await.unwrap();
-    entries
-}
-
-fn ids_of(entries: &[OutboxEntry]) -> Vec<uuid::Uuid> {
-    let mut ids: Vec<_> = entries.iter().map(|e| e.id).collect();
-    ids.sort();
-    ids
-}
-
 suite! {
     $
     /// Every check of an outbox, as tests of the pair `$make` makes (an
@@ -1043,7 +1027,7 @@ suite! {
         let s = score("oda", 70, T0);
         assert!(scores.record_score(&s).await.unwrap().inserted);
         assert_eq!(outbox.depth().await.unwrap().events, 1, "stored with the score");
-        assert!(take(&*outbox, 10).await.is_empty(), "held for its rank");
+        assert!(outbox.claim(10, LEASE).await.unwrap().is_empty(), "held for its rank");
         assert!(!scores.record_score(&s).await.unwrap().inserted);
         assert_eq!(outbox.depth().await.unwrap().events, 1, "stored once");
 
@@ -1052,68 +1036,63 @@ suite! {
             ..s.event.clone()
         };
         outbox.add(std::slice::from_ref(&ranked)).await.unwrap();
-        let claimed = take(&*outbox, 10).await;
+        let claimed = outbox.claim(10, LEASE).await.unwrap();
         assert_eq!(claimed.len(), 1);
         assert_eq!(claimed[0].id, s.event.id);
         assert_eq!(decoded(&claimed[0]), ranked);
     }
 
-    /// A claimed event is nobody else's until its claim is settled: then the events the bus
-    /// took are gone for good, those it refused are ready again at once, and those kept (a
-    /// kind the relay cannot read) wait out the lease.
-    pub async fn claimed_events_are_nobody_elses_until_settled(backend: ScoresAndOutbox) {
+    /// A claimed event is nobody else's until it is removed, given back, or its lease ends.
+    pub async fn claimed_events_are_leased_until_removed_or_given_back(backend: ScoresAndOutbox) {
         let outbox = backend.outbox;
-        let events: Vec<Event> = ["a", "b", "c", "d"].into_iter().map(started_event).collect();
+        let events: Vec<Event> = ["a", "b", "c"].into_iter().map(started_event).collect();
         outbox.add(&events).await.unwrap();
         let depth = outbox.depth().await.unwrap();
-        assert_eq!(depth.events, 4);
+        assert_eq!(depth.events, 3);
         assert!(depth.oldest_age < LEASE, "{depth:?}");
-        let first = outbox.claim(3, LEASE).await.unwrap();
-        assert_eq!(first.entries().len(), 3);
-        let second = outbox.claim(3, LEASE).await.unwrap();
-        assert_eq!(second.entries().len(), 1);
-        assert!(outbox.claim(3, LEASE).await.unwrap().entries().is_empty());
-        let all: Vec<OutboxEntry> =
-            first.entries().iter().chain(second.entries()).cloned().collect();
+        let first = outbox.claim(2, LEASE).await.unwrap();
+        assert_eq!(first.len(), 2);
+        let second = outbox.claim(2, LEASE).await.unwrap();
+        assert_eq!(second.len(), 1);
+        assert!(outbox.claim(2, LEASE).await.unwrap().is_empty());
+        let mut ids: Vec<_> = first.iter().chain(&second).map(|e| e.id).collect();
+        ids.sort();
         let mut want: Vec<_> = events.iter().map(|e| e.id).collect();
         want.sort();
-        assert_eq!(ids_of(&all), want, "each event claimed once");
-        for entry in &all {
+        assert_eq!(ids, want, "each event claimed once");
+        for entry in first.iter().chain(&second) {
             let event = decoded(entry);
             assert_eq!(event.id, entry.id);
             assert!(events.contains(&event));
         }
 
-        // Of the first claim: one taken, one refused, one kept.
-        let [taken, refused, kept] = [0, 1, 2].map(|i| first.entries()[i].id);
-        first.settle(&[taken], &[kept]).await.unwrap();
-        let again = take(&*outbox, 10).await;
-        assert_eq!(ids_of(&again), [refused], "the refused one is ready again");
-        let second_ids = ids_of(second.entries());
-        second.settle(&second_ids, &[]).await.unwrap();
-        assert!(take(&*outbox, 10).await.is_empty(), "taken for good; kept until the lease ends");
-        assert_eq!(outbox.depth().await.unwrap().events, 1, "the kept one waits");
+        let given_back: Vec<_> = first.iter().map(|e| e.id).collect();
+        outbox.unclaim(&given_back).await.unwrap();
+        let again = outbox.claim(10, LEASE).await.unwrap();
+        let mut again: Vec<_> = again.iter().map(|e| e.id).collect();
+        again.sort();
+        let mut given_back = given_back;
+        given_back.sort();
+        assert_eq!(again, given_back);
+
+        outbox.remove(&ids).await.unwrap();
+        assert_eq!(outbox.depth().await.unwrap(), OutboxDepth::default());
+        outbox.unclaim(&ids).await.unwrap();
+        assert!(outbox.claim(10, LEASE).await.unwrap().is_empty(), "removed for good");
     }
 
-    /// The events of a claim never settled (its relay gone or stuck) are claimed again by the
-    /// time its lease ends.
-    pub async fn an_unsettled_claim_ends_with_its_lease(backend: ScoresAndOutbox) {
+    /// An event whose lease ended (its relay gone) is claimed again.
+    pub async fn an_event_whose_lease_ended_is_claimed_again(backend: ScoresAndOutbox) {
         let outbox = backend.outbox;
-        let [held, dropped] = ["lea", "dro"].map(started_event);
-        let lease = Duration::from_millis(300);
-        outbox.add(std::slice::from_ref(&held)).await.unwrap();
-        let stuck = outbox.claim(10, lease).await.unwrap();
-        assert_eq!(ids_of(stuck.entries()), [held.id]);
-        assert!(outbox.claim(10, lease).await.unwrap().entries().is_empty());
-        outbox.add(std::slice::from_ref(&dropped)).await.unwrap();
-        drop(outbox.claim(10, lease).await.unwrap());
+        let event = started_event("lea");
+        outbox.add(std::slice::from_ref(&event)).await.unwrap();
+        let lease = Duration::from_millis(100);
+        assert_eq!(outbox.claim(10, lease).await.unwrap().len(), 1);
+        assert!(outbox.claim(10, lease).await.unwrap().is_empty());
         tokio::time::sleep(lease * 2).await;
-        let mut want = vec![held.id, dropped.id];
-        want.sort();
-        assert_eq!(ids_of(&take(&*outbox, 10).await), want);
-        // The stuck claim can no longer settle anything: its events are another's.
-        let _ = stuck.settle(&[held.id], &[]).await;
-        assert!(take(&*outbox, 10).await.is_empty());
+        let again = outbox.claim(10, LEASE).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].id, event.id);
     }
 
     /// Adding an event again keeps one event, with the last content.
@@ -1126,7 +1105,7 @@ suite! {
             ..event.clone()
         };
         outbox.add(std::slice::from_ref(&changed)).await.unwrap();
-        let claimed = take(&*outbox, 10).await;
+        let claimed = outbox.claim(10, LEASE).await.unwrap();
         assert_eq!(claimed.len(), 1);
         assert_eq!(decoded(&claimed[0]), changed);
         assert!(outbox.add(&[]).await.is_ok());
@@ -1145,7 +1124,7 @@ suite! {
                 tokio::spawn(async move {
                     let mut got = Vec::new();
                     loop {
-                        let batch = take(&*outbox, 5).await;
+                        let batch = outbox.claim(5, LEASE).await.unwrap();
                         if batch.is_empty() {
                             return got;
                         }
@@ -1326,7 +1305,7 @@ suite! {
             boards.len(),
             "one per board: {bests_before:?}"
         );
-        while take(&*outbox, 100).await.len() == 100 {}
+        while outbox.claim(100, LEASE).await.unwrap().len() == 100 {}
 
         let at = Timestamp(T0.0 + 9 * day);
         let hidden_event = started_event("hid");
@@ -1367,7 +1346,7 @@ suite! {
             assert!(!keys.contains(&"hid".to_owned()), "{b}: {keys:?}");
         }
         assert!(admin.player_bests("hid").await.unwrap().is_empty());
-        let claimed = take(&*outbox, 100).await;
+        let claimed = outbox.claim(100, LEASE).await.unwrap();
         assert!(
             claimed.iter().any(|e| e.id == hidden_event.id),
             "the change's event is ready"
@@ -1552,7 +1531,7 @@ suite! {
             .map(|s| (s.player_key, s.score))
             .collect();
         assert_eq!(before, [("rem".to_owned(), 90), ("oth".to_owned(), 60)]);
-        while take(&*outbox, 100).await.len() == 100 {}
+        while outbox.claim(100, LEASE).await.unwrap().len() == 100 {}
         let removed = started_event("rem");
         let at = Timestamp(T0.0 + 5000);
         assert!(
@@ -1597,7 +1576,10 @@ suite! {
             assert_eq!((best.score, best.achieved_at_ms), (40, T0.0));
         }
         assert!(
-            take(&*outbox, 100).await
+            outbox
+                .claim(100, LEASE)
+                .await
+                .unwrap()
                 .iter()
                 .any(|e| e.id == removed.id)
         );
@@ -2024,7 +2006,10 @@ suite! {
         let queue = admin.review_queue(100).await.unwrap();
         assert_eq!(queue.len(), 1, "{queue:?}");
         assert_eq!(queue[0].player, "OTH");
-        let events: Vec<_> = take(&*outbox, 100).await
+        let events: Vec<_> = outbox
+            .claim(100, LEASE)
+            .await
+            .unwrap()
             .iter()
             .map(decoded)
             .collect();
@@ -2195,7 +2180,7 @@ suite! {
         assert_eq!(log[1].action, "name_rule_added");
         assert_eq!(log[1].target, format!("name_rule:{}", bad.id));
         assert_eq!(log[1].after, Some(serde_json::json!({ "value": "Bad" })));
-        let claimed = take(&*backend.outbox, 10).await;
+        let claimed = backend.outbox.claim(10, Duration::from_secs(30)).await.unwrap();
         let kinds: Vec<_> = claimed.iter().map(|e| decoded(e).kind).collect();
         assert_eq!(kinds, [EventKind::NameRulesChanged]);
         assert_eq!(claimed[0].id, event.id);
@@ -2220,7 +2205,7 @@ suite! {
         let log = backend.admin.audit_log(None, 10).await.unwrap();
         let actions: Vec<_> = log.iter().map(|r| r.action.as_str()).collect();
         assert_eq!(actions, ["name_rule_removed", "name_rule_added"]);
-        let claimed = take(&*backend.outbox, 10).await;
+        let claimed = backend.outbox.claim(10, Duration::from_secs(30)).await.unwrap();
         assert_eq!(claimed.len(), 1);
         assert_eq!(decoded(&claimed[0]).kind, EventKind::NameRulesChanged);
     }

@@ -16,7 +16,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use super::*;
 use crate::admin::Resolution;
 use crate::keys::SessionSecret;
-use crate::ports::{Claim, OutboxDepth};
+use crate::ports::{OutboxDepth, OutboxEntry};
 use crate::ranks::RankedBoard;
 use crate::time::ManualClock;
 
@@ -352,7 +352,15 @@ impl Outbox for Events {
         Ok(())
     }
 
-    async fn claim(&self, _: usize, _: Duration) -> Result<Box<dyn Claim>, BackendError> {
+    async fn claim(&self, _: usize, _: Duration) -> Result<Vec<OutboxEntry>, BackendError> {
+        unreachable!("the relay is not under test")
+    }
+
+    async fn remove(&self, _: &[uuid::Uuid]) -> Result<(), BackendError> {
+        unreachable!("the relay is not under test")
+    }
+
+    async fn unclaim(&self, _: &[uuid::Uuid]) -> Result<(), BackendError> {
         unreachable!("the relay is not under test")
     }
 

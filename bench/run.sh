@@ -299,8 +299,8 @@ for k, v in values["postgresql"]["cnpg"]["parameters"].items():
         mkdir -p "$dir"
         if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
         chmod 700 "$dir"
-        # -R: the copy starts as a standby streaming from the primary, named for the
-        # primary's synchronous_standby_names.
+        # -R: the copy starts as a standby streaming from the primary; its name is only
+        # for pg_stat_replication (the primary waits for ANY of them).
         as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p "$PG_PORT" -U postgres -D "$dir" -R -X stream \
             -d "application_name=replica$i"
         as_postgres "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o \
@@ -315,7 +315,7 @@ print(yaml.safe_load(open(sys.argv[1]))["postgresql"]["cnpg"]["synchronousReplic
         psql "$PG/postgres" -qc "ALTER SYSTEM SET synchronous_standby_names = 'ANY $sync (*)'" \
             -c "SELECT pg_reload_conf()" >/dev/null
     fi
-    sleep 1
+    sleep 1 # for the reload, so that the log shows the replicas' synchronous state
     log "$PG_REPLICAS streaming replicas, commits wait for $sync: $(psql "$PG/postgres" -Atc \
         "SELECT string_agg(application_name || ' ' || sync_state, ', ') FROM pg_stat_replication")"
 }
